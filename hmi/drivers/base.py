@@ -1,0 +1,98 @@
+"""The contract between the runtime and a protocol driver."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from hmi.model.address import TagAddress
+from hmi.model.errors import ConfigError
+from hmi.model.value import TagValue
+
+ValueBatch = Sequence[tuple[TagAddress, TagValue]]
+
+
+class ConnectionState(Enum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"  # lost; the driver is trying again
+    FAILED = "failed"  # will not work without a change (bad configuration, refused certificate)
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionHealth:
+    """What the status bar shows for one connection."""
+
+    key: str
+    state: ConnectionState
+    detail: str = ""
+    since: float = field(default_factory=time.time)
+
+    @property
+    def ok(self) -> bool:
+        return self.state is ConnectionState.CONNECTED
+
+
+@dataclass(frozen=True, slots=True)
+class DriverContext:
+    """What a driver is given: where to push values and where to report its health.
+    Both callbacks run on the driver's event loop and must not block."""
+
+    publish: Callable[[ValueBatch], None]
+    report_health: Callable[[ConnectionHealth], None]
+
+
+class Driver(Protocol):
+    """A driver serves the addresses of one connection (or one scheme for sim/local).
+
+    ``subscribe``/``unsubscribe`` are called with each address once per first/last subscriber
+    (the broker reference-counts); they must return at once and do the work in the background.
+    ``write`` sends one value and returns the value read back (None where the protocol cannot
+    read back), or raises ``WriteFailed`` carrying the device's or server's status.
+    """
+
+    key: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def subscribe(self, addresses: Sequence[TagAddress]) -> None: ...
+
+    def unsubscribe(self, addresses: Sequence[TagAddress]) -> None: ...
+
+    async def write(self, address: TagAddress, value: Any) -> TagValue | None: ...
+
+    @property
+    def health(self) -> ConnectionHealth: ...
+
+
+DriverFactory = Callable[[str, Any, DriverContext], Driver]
+"""``factory(key, connection_config_or_None, context)``: sim/local take no connection config."""
+
+
+class DriverRegistry:
+    """Driver factories keyed by URI scheme; passed in at start-up, not a global."""
+
+    def __init__(self, factories: Mapping[str, DriverFactory] | None = None) -> None:
+        self._factories: dict[str, DriverFactory] = dict(factories or {})
+
+    def register(self, scheme: str, factory: DriverFactory) -> None:
+        self._factories[scheme] = factory
+
+    @property
+    def schemes(self) -> tuple[str, ...]:
+        return tuple(self._factories)
+
+    def create(self, address: TagAddress, connection: Any, context: DriverContext) -> Driver:
+        factory = self._factories.get(address.scheme)
+        if factory is None:
+            raise ConfigError(
+                f"no driver for scheme {address.scheme!r} (address {address}); "
+                f"this build has: {', '.join(self._factories) or 'none'}"
+            )
+        return factory(address.driver_key, connection, context)

@@ -1,0 +1,194 @@
+"""Tag addresses: URIs parsed once, at the edge, into a frozen ``TagAddress``.
+
+- ``opcua://<connection>/<NodeId>``  e.g. ``opcua://plant/ns=2;s=Plant.Tank1.Level``
+- ``modbus://<connection>/<unit>/<table>/<offset>?type=float32&order=CDAB``
+  table: coil, discrete, input, holding; offset 0-based (register 40001 is holding/0)
+- ``sim://<function>?period=10&min=0&max=100`` generated signals
+- ``local://<name>?type=float&initial=0`` memory tags
+
+Split with ``urlsplit`` (``urlparse`` would cut ``;s=...`` off an OPC UA path).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from urllib.parse import parse_qsl, urlsplit
+
+from hmi.model.errors import AddressError
+
+MODBUS_TABLES = ("coil", "discrete", "input", "holding")
+MODBUS_TYPES = (
+    "bool", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+    "float32", "float64", "string",
+)  # fmt: skip
+MODBUS_ORDERS = ("ABCD", "CDAB", "BADC", "DCBA")
+SIM_FUNCTIONS = ("sine", "ramp", "random", "square", "counter", "constant")
+LOCAL_TYPES = ("float", "int", "bool", "str")
+
+_NODEID = re.compile(r"^(?:ns=(?P<ns>\d+);)?(?P<kind>[isgb])=(?P<ident>.+)$", re.DOTALL)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class TagAddress:
+    """A parsed tag address. ``connection`` is the project's connection name (or the sim
+    function, or the local tag name); ``path`` is the scheme-specific rest."""
+
+    scheme: str
+    connection: str
+    path: str
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    raw: str = ""
+
+    def __hash__(self) -> int:
+        return hash(self.raw)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TagAddress) and other.raw == self.raw
+
+    def __str__(self) -> str:
+        return self.raw
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        return self.params.get(name, default)
+
+    def float_param(self, name: str, default: float) -> float:
+        text = self.params.get(name)
+        return default if text is None else float(text)
+
+    @property
+    def driver_key(self) -> str:
+        """Which driver instance serves this address: one per connection for field
+        protocols, one per scheme for sim and local."""
+        if self.scheme in ("sim", "local"):
+            return self.scheme
+        return f"{self.scheme}://{self.connection}"
+
+
+def _fail(raw: str, why: str, hint: str = "") -> AddressError:
+    text = f"bad tag address {raw!r}: {why}"
+    return AddressError(f"{text}; {hint}" if hint else text)
+
+
+def _number(raw: str, params: Mapping[str, str], name: str) -> None:
+    if name in params:
+        try:
+            float(params[name])
+        except ValueError:
+            raise _fail(raw, f"parameter {name}={params[name]!r} is not a number") from None
+
+
+def _check_opcua(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
+    if not connection:
+        raise _fail(raw, "no connection name", "write opcua://<connection>/ns=2;s=Name")
+    m = _NODEID.match(path)
+    if not m:
+        raise _fail(
+            raw,
+            f"{path!r} is not an OPC UA NodeId",
+            "expected e.g. ns=2;s=Plant.Tank1.Level or i=2258",
+        )
+    if m["kind"] == "i" and not m["ident"].isdigit():
+        raise _fail(raw, f"numeric NodeId i={m['ident']!r} is not a whole number")
+
+
+def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
+    usage = "write modbus://<connection>/<unit>/<table>/<offset>?type=...&order=..."
+    if not connection:
+        raise _fail(raw, "no connection name", usage)
+    parts = path.split("/")
+    if len(parts) != 3:
+        raise _fail(raw, "expected <unit>/<table>/<offset> after the connection", usage)
+    unit, table, offset = parts
+    if not unit.isdigit() or not 0 <= int(unit) <= 255:
+        raise _fail(raw, f"unit id {unit!r} is not a number from 0 to 255")
+    if table not in MODBUS_TABLES:
+        raise _fail(raw, f"table {table!r} is not one of {', '.join(MODBUS_TABLES)}")
+    if not offset.isdigit() or not 0 <= int(offset) <= 65535:
+        raise _fail(
+            raw, f"offset {offset!r} is not a 0-based number from 0 to 65535",
+            "register 40001 is holding/0",
+        )  # fmt: skip
+    kind = params.get("type", "bool" if table in ("coil", "discrete") else "uint16")
+    if kind not in MODBUS_TYPES:
+        raise _fail(raw, f"type {kind!r} is not one of {', '.join(MODBUS_TYPES)}")
+    if table in ("coil", "discrete") and kind != "bool":
+        raise _fail(raw, f"a {table} holds one bit; type must be bool, not {kind}")
+    order = params.get("order", "ABCD")
+    if order not in MODBUS_ORDERS:
+        raise _fail(raw, f"order {order!r} is not one of {', '.join(MODBUS_ORDERS)}")
+    if "bit" in params:
+        bit = params["bit"]
+        if table not in ("input", "holding") or not bit.isdigit() or not 0 <= int(bit) <= 15:
+            raise _fail(
+                raw, f"bit={bit!r}: a bit in a register is 0 to 15 of an input or holding register"
+            )
+    if kind == "string":
+        length = params.get("length", "")
+        if not length.isdigit() or int(length) < 1:
+            raise _fail(raw, "type=string needs length=<characters>, e.g. length=16")
+
+
+def _check_sim(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
+    if connection not in SIM_FUNCTIONS:
+        raise _fail(raw, f"sim function {connection!r} is not one of {', '.join(SIM_FUNCTIONS)}")
+    for name in ("period", "min", "max", "step", "interval", "value", "seed", "duty"):
+        _number(raw, params, name)
+    if "period" in params and float(params["period"]) <= 0:
+        raise _fail(raw, "period must be greater than 0 seconds")
+    if "interval" in params and float(params["interval"]) < 0.01:
+        raise _fail(raw, "interval must be at least 0.01 seconds")
+
+
+def _check_local(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
+    if not _NAME.match(connection):
+        raise _fail(raw, f"local tag name {connection!r} must start with a letter")
+    kind = params.get("type", "float")
+    if kind not in LOCAL_TYPES:
+        raise _fail(raw, f"type {kind!r} is not one of {', '.join(LOCAL_TYPES)}")
+    if "initial" in params and kind in ("float", "int"):
+        _number(raw, params, "initial")
+
+
+_CHECKS: Mapping[str, Callable[[str, str, str, Mapping[str, str]], None]] = MappingProxyType(
+    {"opcua": _check_opcua, "modbus": _check_modbus, "sim": _check_sim, "local": _check_local}
+)
+SCHEMES = tuple(_CHECKS)
+
+
+def parse_address(raw: str) -> TagAddress:
+    """Parse and validate a tag address URI; raise ``AddressError`` saying what is wrong."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise AddressError("empty tag address; write e.g. opcua://plant/ns=2;s=Tank1.Level")
+    raw = raw.strip()
+    if "://" not in raw:
+        raise _fail(raw, "no scheme", f"start with one of {', '.join(s + '://' for s in SCHEMES)}")
+    scheme = raw.split("://", 1)[0].lower()
+    check = _CHECKS.get(scheme)
+    if check is None:
+        raise _fail(raw, f"unknown scheme {scheme!r}", f"use one of {', '.join(SCHEMES)}")
+    if scheme == "opcua":
+        # A NodeId may hold '?', '#' or '/': take everything after the connection literally.
+        rest = raw.split("://", 1)[1]
+        connection, _, path = rest.partition("/")
+        params: dict[str, str] = {}
+    else:
+        parts = urlsplit(raw)
+        connection = parts.netloc
+        path = parts.path.lstrip("/")
+        if parts.fragment:
+            raise _fail(raw, f"unexpected fragment #{parts.fragment}")
+        try:
+            pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+        except ValueError:
+            raise _fail(raw, f"query {parts.query!r} is not name=value pairs joined by &") from None
+        params = {}
+        for key, value in pairs:
+            if key in params:
+                raise _fail(raw, f"parameter {key!r} given twice")
+            params[key] = value
+    check(raw, connection, path, params)
+    return TagAddress(scheme, connection, path, MappingProxyType(params), raw)

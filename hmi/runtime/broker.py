@@ -1,0 +1,207 @@
+"""The tag broker: the latest value of every tag, reference-counted subscriptions, and the
+batch of changes the UI takes on its own timer.
+
+Drivers push every change into ``publish``; consumers that must see every change (alarm engine,
+historian) register with ``add_listener``; the UI takes only the latest value per tag with
+``take_changes`` at its bounded repaint rate. Everything runs on the one asyncio loop; if drivers
+move to an I/O thread, ``publish`` is the one place that has to hand over.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from hmi.drivers.base import (
+    ConnectionHealth,
+    ConnectionState,
+    DriverContext,
+    DriverRegistry,
+    ValueBatch,
+)
+from hmi.model.address import TagAddress
+from hmi.model.errors import ConfigError
+from hmi.model.quality import NOT_CONNECTED, Quality, QualityLevel, QualityReason
+from hmi.model.tags import TagConfig
+from hmi.model.value import TagValue
+from hmi.runtime.pool import DriverPool
+
+log = logging.getLogger(__name__)
+
+ValueListener = Callable[[str, TagValue], None]
+HealthListener = Callable[[ConnectionHealth], None]
+
+_STALE = Quality(QualityLevel.UNCERTAIN, QualityReason.STALE)
+
+
+class TagBroker:
+    def __init__(
+        self,
+        tags: Mapping[str, TagConfig],
+        registry: DriverRegistry,
+        connections: Mapping[str, Any],
+        *,
+        stale_after_s: float = 0.0,
+    ) -> None:
+        self._tags = dict(tags)
+        self._names_by_address: dict[TagAddress, tuple[str, ...]] = {}
+        for name, tag in self._tags.items():
+            self._names_by_address[tag.address] = (
+                *self._names_by_address.get(tag.address, ()),
+                name,
+            )
+        self._latest: dict[str, TagValue] = {}
+        self._dirty: set[str] = set()
+        self._refs: dict[str, int] = {}
+        self._address_refs: dict[TagAddress, int] = {}
+        self._listeners: list[ValueListener] = []
+        self._health_listeners: list[HealthListener] = []
+        self._health: dict[str, ConnectionHealth] = {}
+        self.stale_after_s = stale_after_s
+        self.updates_accepted = 0
+        self.pool = DriverPool(
+            registry, connections, DriverContext(self.publish, self.report_health)
+        )
+
+    @property
+    def tags(self) -> Mapping[str, TagConfig]:
+        return self._tags
+
+    def tag(self, name: str) -> TagConfig:
+        try:
+            return self._tags[name]
+        except KeyError:
+            raise ConfigError(f"unknown tag {name!r}") from None
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    def subscribe(self, name: str) -> TagValue:
+        """Add one subscriber to a tag; the first one makes the driver subscribe."""
+        tag = self.tag(name)
+        self._refs[name] = self._refs.get(name, 0) + 1
+        count = self._address_refs.get(tag.address, 0)
+        self._address_refs[tag.address] = count + 1
+        if count == 0:
+            driver = self.pool.driver_for(tag.address)
+            self._latest.setdefault(name, TagValue.initial())
+            driver.subscribe([tag.address])
+        return self.latest(name)
+
+    def unsubscribe(self, name: str) -> None:
+        """Remove one subscriber; the last one makes the driver unsubscribe."""
+        refs = self._refs.get(name, 0)
+        if refs <= 0:
+            log.warning("unsubscribe from %s without a subscription", name)
+            return
+        self._refs[name] = refs - 1
+        address = self._tags[name].address
+        left = self._address_refs[address] - 1
+        self._address_refs[address] = left
+        if left == 0:
+            del self._address_refs[address]
+            self.pool.driver_for(address).unsubscribe([address])
+
+    def subscribers(self, name: str) -> int:
+        return self._refs.get(name, 0)
+
+    def latest(self, name: str) -> TagValue:
+        value = self._latest.get(name)
+        if value is None:
+            self.tag(name)
+            value = self._latest[name] = TagValue.initial()
+        return value
+
+    # -- from drivers --------------------------------------------------------------------------
+
+    def publish(self, batch: ValueBatch) -> None:
+        """Accept values from a driver: keep the latest, mark dirty, tell every listener."""
+        names_by_address = self._names_by_address
+        latest = self._latest
+        dirty = self._dirty
+        listeners = self._listeners
+        accepted = 0
+        for address, value in batch:
+            names = names_by_address.get(address)
+            if names is None:
+                continue
+            for name in names:
+                latest[name] = value
+                dirty.add(name)
+                accepted += 1
+                for listener in listeners:
+                    listener(name, value)
+        self.updates_accepted += accepted
+
+    def report_health(self, health: ConnectionHealth) -> None:
+        """A connection changed state. Leaving CONNECTED marks its tags Bad(NotConnected),
+        keeping their last value; the driver republishes fresh values when it is back."""
+        previous = self._health.get(health.key)
+        self._health[health.key] = health
+        if health.state is not ConnectionState.CONNECTED and (previous is None or previous.ok):
+            quality = (
+                NOT_CONNECTED
+                if health.state is not ConnectionState.FAILED
+                else Quality.bad(QualityReason.CONFIG_ERROR)
+            )
+            self._mark(lambda name, tag: tag.address.driver_key == health.key, quality)
+        for listener in self._health_listeners:
+            listener(health)
+
+    def _mark(self, which: Callable[[str, TagConfig], bool], quality: Quality) -> None:
+        batch: list[tuple[TagAddress, TagValue]] = []
+        seen: set[TagAddress] = set()
+        for name, tag in self._tags.items():
+            if tag.address in seen or name not in self._latest or not which(name, tag):
+                continue
+            seen.add(tag.address)
+            batch.append((tag.address, self._latest[name].with_quality(quality)))
+        self.publish(batch)
+
+    def mark_stale(self, now: float | None = None) -> int:
+        """Turn Good values older than ``stale_after_s`` Uncertain(Stale); returns how many."""
+        if self.stale_after_s <= 0:
+            return 0
+        limit = (now if now is not None else time.time()) - self.stale_after_s
+        old = {
+            name
+            for name, value in self._latest.items()
+            if value.quality.is_good and value.receive_time < limit and self._refs.get(name)
+        }
+        self._mark(lambda name, tag: name in old, _STALE)
+        return len(old)
+
+    @property
+    def health(self) -> Mapping[str, ConnectionHealth]:
+        return self._health
+
+    # -- consumers -----------------------------------------------------------------------------
+
+    def take_changes(self) -> dict[str, TagValue]:
+        """The latest value of every tag changed since the last call (the UI's batch)."""
+        if not self._dirty:
+            return {}
+        latest = self._latest
+        changes = {name: latest[name] for name in self._dirty}
+        self._dirty = set()
+        return changes
+
+    def add_listener(self, listener: ValueListener) -> None:
+        """``listener(name, value)`` for every change of every tag (alarms, historian)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: ValueListener) -> None:
+        self._listeners.remove(listener)
+
+    def add_health_listener(self, listener: HealthListener) -> None:
+        self._health_listeners.append(listener)
+
+    def names_for(self, addresses: Iterable[TagAddress]) -> list[str]:
+        return [name for address in addresses for name in self._names_by_address.get(address, ())]
+
+    async def start(self) -> None:
+        await self.pool.start()
+
+    async def stop(self) -> None:
+        await self.pool.stop()

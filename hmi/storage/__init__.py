@@ -1,0 +1,1 @@
+"""Persistent stores (audit, historian, alarms, users). No Qt."""

@@ -1,0 +1,1 @@
+"""Screen widgets: one per file, each bound to tags through the bridge."""

@@ -1,0 +1,20 @@
+"""What every screen widget is given when a screen is built."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hmi.model.tags import TagConfig
+from hmi.runtime.qt_bridge import QtTagBridge
+
+
+@dataclass(frozen=True)
+class WidgetContext:
+    bridge: QtTagBridge  # bind(tag, callback) -> Binding; submit_write(tag, value, origin)
+    tags: Mapping[str, TagConfig]
+    navigate: Callable[[str], None]  # go to a screen by id
+    open_faceplate: Callable[[str, Mapping[str, str]], None]  # template id, params
+    project_root: Path  # images and custom symbols are relative to it
+    screen_id: str  # for the origin of commands: "<screen>/<widget id>"
