@@ -7,8 +7,9 @@ groups defined once with ``${param}`` placeholders and instantiated with paramet
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -39,7 +40,7 @@ class StateLook(Strict):
     look: Look = Look.NORMAL
 
 
-class WidgetBase(Strict):
+class WidgetSpecBase(Strict):
     id: str | None = Field(
         default=None, description="unique within the screen; used by tests and navigation"
     )
@@ -63,14 +64,14 @@ class WidgetBase(Strict):
         return rect
 
 
-class LabelWidget(WidgetBase):
+class LabelSpec(WidgetSpecBase):
     type: Literal["label"]
     text: str
     style: Literal["normal", "heading", "title", "caption"] = "normal"
     align: Literal["left", "center", "right"] = "left"
 
 
-class ValueWidget(WidgetBase):
+class ValueSpec(WidgetSpecBase):
     type: Literal["value"]
     tag: str
     format: str | None = Field(default=None, description="overrides the tag's format spec")
@@ -78,7 +79,7 @@ class ValueWidget(WidgetBase):
     align: Literal["left", "center", "right"] = "right"
 
 
-class BarWidget(WidgetBase):
+class BarSpec(WidgetSpecBase):
     type: Literal["bar"]
     tag: str
     orientation: Literal["vertical", "horizontal"] = "vertical"
@@ -86,14 +87,14 @@ class BarWidget(WidgetBase):
     show_limits: bool = Field(default=True, description="mark the tag's lo/hi limits on the bar")
 
 
-class IndicatorWidget(WidgetBase):
+class IndicatorSpec(WidgetSpecBase):
     type: Literal["indicator"]
     tag: str
     states: tuple[StateLook, ...] = Field(min_length=1)
     default: StateLook | None = Field(default=None, description="shown for a value in no row")
 
 
-class SymbolWidget(WidgetBase):
+class SymbolSpec(WidgetSpecBase):
     type: Literal["symbol"]
     symbol: str = Field(
         description="tank, pump, valve, motor, fan, pipe, arrow or a file in the project"
@@ -139,30 +140,30 @@ ButtonAction = Annotated[
 ]
 
 
-class ButtonWidget(WidgetBase):
+class ButtonSpec(WidgetSpecBase):
     type: Literal["button"]
     text: str
     action: ButtonAction
 
 
-class SetpointWidget(WidgetBase):
+class SetpointSpec(WidgetSpecBase):
     type: Literal["setpoint"]
     tag: str
     format: str | None = None
 
 
-class ImageWidget(WidgetBase):
+class ImageSpec(WidgetSpecBase):
     type: Literal["image"]
     source: str = Field(description="image file relative to the project folder (PNG, JPEG or SVG)")
 
 
-class TrendWidget(WidgetBase):
+class TrendSpec(WidgetSpecBase):
     type: Literal["trend"]
     tags: tuple[str, ...] = Field(min_length=1)
     span_s: float = Field(default=600, gt=0, description="live window in seconds")
 
 
-class InstanceWidget(WidgetBase):
+class InstanceSpec(WidgetSpecBase):
     """A template placed on a screen; its widgets are scaled into ``rect``."""
 
     type: Literal["instance"]
@@ -170,29 +171,29 @@ class InstanceWidget(WidgetBase):
     params: dict[str, str] = {}
 
 
-class GroupWidget(WidgetBase):
+class GroupSpec(WidgetSpecBase):
     """A frame holding widgets whose rects are relative to the group."""
 
     type: Literal["group"]
     title: str = ""
-    widgets: tuple[Widget, ...] = ()
+    widgets: tuple[WidgetSpec, ...] = ()
 
 
-Widget = Annotated[
-    LabelWidget
-    | ValueWidget
-    | BarWidget
-    | IndicatorWidget
-    | SymbolWidget
-    | ButtonWidget
-    | SetpointWidget
-    | GroupWidget
-    | ImageWidget
-    | TrendWidget
-    | InstanceWidget,
+WidgetSpec = Annotated[
+    LabelSpec
+    | ValueSpec
+    | BarSpec
+    | IndicatorSpec
+    | SymbolSpec
+    | ButtonSpec
+    | SetpointSpec
+    | GroupSpec
+    | ImageSpec
+    | TrendSpec
+    | InstanceSpec,
     Field(discriminator="type"),
 ]
-GroupWidget.model_rebuild()
+GroupSpec.model_rebuild()
 
 WIDGET_TYPES = (
     "label",
@@ -232,7 +233,7 @@ class ScreenFile(Strict):
     """One screen file: ``screen:`` header and ``widgets:`` list."""
 
     screen: ScreenHeader
-    widgets: tuple[Widget, ...] = ()
+    widgets: tuple[WidgetSpec, ...] = ()
 
 
 class TemplateHeader(Strict):
@@ -246,12 +247,12 @@ class TemplateFile(Strict):
     """A faceplate/template file: ``template:`` header and ``widgets:`` with ``${param}``."""
 
     template: TemplateHeader
-    widgets: tuple[Widget, ...] = ()
+    widgets: tuple[WidgetSpec, ...] = ()
 
 
-def iter_widgets(widgets: tuple[Any, ...]) -> Any:
+def iter_widgets(widgets: tuple[WidgetSpec, ...]) -> Iterator[WidgetSpec]:
     """Every widget, depth first, groups included."""
     for widget in widgets:
         yield widget
-        if isinstance(widget, GroupWidget):
+        if isinstance(widget, GroupSpec):
             yield from iter_widgets(widget.widgets)
