@@ -1,0 +1,115 @@
+"""The ``hmi`` command: run, check, schema, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hmi import __version__
+
+
+def demo_project_dir() -> Path:
+    """The demo plant's project: shipped in the wheel, or the source tree's ``screens/``."""
+    packaged = Path(__file__).parent / "_demo_project"
+    if (packaged / "project.yaml").exists():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "screens"
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from hmi.model.loader import check_project, load_project
+
+    problems = check_project(args.project)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(problems)} problem(s) in {args.project}", file=sys.stderr)
+        return 1
+    project = load_project(args.project)
+    print(
+        f"{args.project}: OK ({len(project.screens)} screens, {len(project.templates)} templates, "
+        f"{len(project.tags)} tags, {len(project.file.connections)} connections)"
+    )
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from hmi.model.loader import json_schema
+
+    text = json.dumps(json_schema(), indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from hmi.app import run
+
+    project = args.project or os.environ.get("HMI_PROJECT") or str(demo_project_dir())
+    return run(project, kiosk=args.kiosk, fullscreen=args.fullscreen, screen=args.screen)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from hmi.app import run
+
+    return run(str(demo_project_dir()), kiosk=False, fullscreen=args.fullscreen, screen=args.screen)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hmi", description="HMI/SCADA operator station")
+    parser.add_argument("--version", action="version", version=f"hmi {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="open the operator window on a project")
+    run.add_argument(
+        "project",
+        nargs="?",
+        help="project folder or project.yaml (default: $HMI_PROJECT, else the demo)",
+    )
+    run.add_argument(
+        "--screen", help="screen id to open first (default: the project's start_screen)"
+    )
+    run.add_argument("--fullscreen", action="store_true", help="start full screen (F11 toggles)")
+    run.add_argument(
+        "--kiosk", action="store_true", help="full screen, no window frame; Ctrl+Alt+Q quits"
+    )
+    run.set_defaults(func=_cmd_run)
+
+    check = sub.add_parser(
+        "check", help="validate a project; prints file:line:column for each problem"
+    )
+    check.add_argument("project", help="project folder or project.yaml")
+    check.set_defaults(func=_cmd_check)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of screen and template files")
+    schema.add_argument("-o", "--output", help="write to this file instead of standard output")
+    schema.set_defaults(func=_cmd_schema)
+
+    demo = sub.add_parser("demo", help="run the demo plant and the operator window on it")
+    demo.add_argument("--screen", help="screen id to open first")
+    demo.add_argument("--fullscreen", action="store_true")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
