@@ -1,0 +1,52 @@
+"""The wheel carries what a workstation needs: the package, the theme, the symbols, the demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (path,) = out.glob("hmi-*.whl")
+    return zipfile.ZipFile(path)
+
+
+def test_wheel_has_resources_and_demo_project(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    assert "hmi/cli.py" in names
+    assert "hmi/_resources/theme/isa101.qss" in names
+    for symbol in ("tank", "pump", "valve", "motor", "fan", "pipe", "arrow"):
+        assert f"hmi/_resources/symbols/{symbol}.svg" in names
+    assert "hmi/_demo_project/project.yaml" in names
+
+
+def test_wheel_declares_console_script_and_pins_pyside(wheel: zipfile.ZipFile) -> None:
+    (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
+    assert "hmi = hmi.cli:main" in wheel.read(entry_points).decode()
+    (metadata,) = [n for n in wheel.namelist() if n.endswith("METADATA")]
+    requires = wheel.read(metadata).decode().lower()
+    assert "requires-dist: pyside6-essentials<6.12,>=6.11" in requires
