@@ -11,10 +11,25 @@ from hmi.model.tags import TagConfig
 
 
 class OpcUaConnection(Strict):
+    class SubscriptionGroup(Strict):
+        """Subscription settings for the tags whose NodeId matches ``match`` (the first group
+        that matches wins); a setting left out is the connection's."""
+
+        match: str = Field(
+            min_length=1, description="glob on the NodeId string, e.g. 'ns=2;s=Plant.Tank*'"
+        )
+        publishing_interval_ms: float | None = Field(default=None, gt=0)
+        sampling_interval_ms: float | None = Field(default=None, ge=0)
+        queue_size: int | None = Field(default=None, ge=1)
+        deadband_type: Literal["none", "absolute", "percent"] | None = None
+        deadband_value: float | None = Field(default=None, ge=0)
+
     driver: Literal["opcua"]
     endpoint: str = Field(pattern=r"^opc\.tcp://", description="opc.tcp://host:port[/path]")
     security: Literal["None", "Sign", "SignAndEncrypt"] = "None"
-    policy: Literal["Basic256Sha256", "Aes128_Sha256_RsaOaep"] = "Basic256Sha256"
+    policy: Literal["Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"] = (
+        "Basic256Sha256"
+    )
     username: str | None = None
     password_env: str | None = Field(
         default=None, description="environment variable holding the password"
@@ -22,20 +37,60 @@ class OpcUaConnection(Strict):
     publishing_interval_ms: float = Field(default=250, gt=0)
     sampling_interval_ms: float = Field(default=250, ge=0)
     timeout_s: float = Field(default=4, gt=0)
+    queue_size: int = Field(default=1, ge=1, description="values the server queues per item")
+    deadband_type: Literal["none", "absolute", "percent"] = "none"
+    deadband_value: float = Field(default=0, ge=0, description="in units, or % of EURange")
+    groups: tuple[OpcUaConnection.SubscriptionGroup, ...] = Field(
+        default=(), description="per-tag subscription settings; first match wins"
+    )
+    keepalive_s: float = Field(
+        default=5, gt=0, description="keep-alive period; two silent periods mean connection lost"
+    )
+    reconnect_min_s: float = Field(default=0.5, gt=0, description="first reconnect delay")
+    reconnect_max_s: float = Field(default=30, gt=0, description="reconnect delay cap")
+    max_items_per_call: int = Field(
+        default=1000,
+        ge=1,
+        description="monitored items per CreateMonitoredItems call (capped by the server's limit)",
+    )
 
 
 class ModbusConnection(Strict):
+    """One Modbus line: a TCP server or gateway, or one serial port, with every unit behind it.
+    The limits and timings apply to every unit unless a ``unit_*`` field overrides them."""
+
     driver: Literal["modbus"]
     transport: Literal["tcp", "rtu", "rtu-over-tcp"] = "tcp"
     host: str | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535, description="default 502")
     serial_port: str | None = None
     baudrate: int = 19200
     parity: Literal["N", "E", "O"] = "E"
+    stopbits: Literal[1, 2] = Field(default=1, description="2 is usual with parity N")
     poll_ms: float = Field(default=500, gt=0)
     timeout_s: float = Field(default=1, gt=0)
+    retries: int = Field(default=1, ge=0, le=5, description="re-sends after a timeout")
     max_registers: int = Field(default=125, ge=1, le=125)
-    max_gap: int = Field(default=8, ge=0)
+    max_bits: int = Field(default=2000, ge=1, le=2000, description="coils/inputs per read")
+    unit_max_registers: dict[int, Annotated[int, Field(ge=1, le=125)]] = Field(
+        default_factory=dict, description="smaller read limit for some units, e.g. {3: 32}"
+    )
+    max_gap: int = Field(default=8, ge=0, description="unused registers a read may bridge")
+    max_in_flight: int = Field(
+        default=1, ge=1, le=16, description="requests outstanding at once (TCP only)"
+    )
+    force_multiple_write: bool = Field(
+        default=False, description="FC15/FC16 even for a single coil or register"
+    )
+    backoff_max_s: float = Field(
+        default=10, gt=0, description="cap of reconnect and silent-unit retry delays"
+    )
+    stale_periods: float = Field(
+        default=3, gt=1, description="a value older than this many poll periods is Stale"
+    )
+    relearn_s: float = Field(
+        default=600, gt=0, description="how often addresses a device refused are tried again"
+    )
 
 
 Connection = Annotated[OpcUaConnection | ModbusConnection, Field(discriminator="driver")]
@@ -49,7 +104,6 @@ class ProjectHeader(Strict):
 
 class Settings(Strict):
     ui_refresh_hz: float = Field(default=10, gt=0, le=60, description="screen repaint rate")
-    stale_after_s: float = Field(default=0, ge=0, description="0: never mark values stale by age")
     theme: str = "isa101"
 
 

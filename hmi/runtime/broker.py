@@ -10,7 +10,6 @@ move to an I/O thread, ``publish`` is the one place that has to hand over.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -23,7 +22,7 @@ from hmi.drivers.base import (
 )
 from hmi.model.address import TagAddress
 from hmi.model.errors import ConfigError
-from hmi.model.quality import NOT_CONNECTED, Quality, QualityLevel, QualityReason
+from hmi.model.quality import NOT_CONNECTED, Quality, QualityReason
 from hmi.model.tags import TagConfig
 from hmi.model.value import TagValue
 from hmi.runtime.pool import DriverPool
@@ -33,8 +32,6 @@ log = logging.getLogger(__name__)
 ValueListener = Callable[[str, TagValue], None]
 HealthListener = Callable[[ConnectionHealth], None]
 
-_STALE = Quality(QualityLevel.UNCERTAIN, QualityReason.STALE)
-
 
 class TagBroker:
     def __init__(
@@ -42,16 +39,13 @@ class TagBroker:
         tags: Mapping[str, TagConfig],
         registry: DriverRegistry,
         connections: Mapping[str, Any],
-        *,
-        stale_after_s: float = 0.0,
     ) -> None:
         self._tags = dict(tags)
-        self._names_by_address: dict[TagAddress, tuple[str, ...]] = {}
+        # Keyed by the address text: str hashes are cached, TagAddress.__hash__ is Python code.
+        self._names_by_address: dict[str, tuple[str, ...]] = {}
         for name, tag in self._tags.items():
-            self._names_by_address[tag.address] = (
-                *self._names_by_address.get(tag.address, ()),
-                name,
-            )
+            key = tag.address.raw
+            self._names_by_address[key] = (*self._names_by_address.get(key, ()), name)
         self._latest: dict[str, TagValue] = {}
         self._dirty: set[str] = set()
         self._refs: dict[str, int] = {}
@@ -59,7 +53,6 @@ class TagBroker:
         self._listeners: list[ValueListener] = []
         self._health_listeners: list[HealthListener] = []
         self._health: dict[str, ConnectionHealth] = {}
-        self.stale_after_s = stale_after_s
         self.updates_accepted = 0
         self.pool = DriverPool(
             registry, connections, DriverContext(self.publish, self.report_health)
@@ -80,13 +73,12 @@ class TagBroker:
     def subscribe(self, name: str) -> TagValue:
         """Add one subscriber to a tag; the first one makes the driver subscribe."""
         tag = self.tag(name)
-        self._refs[name] = self._refs.get(name, 0) + 1
         count = self._address_refs.get(tag.address, 0)
-        self._address_refs[tag.address] = count + 1
         if count == 0:
-            driver = self.pool.driver_for(tag.address)
-            self._latest.setdefault(name, TagValue.initial())
-            driver.subscribe([tag.address])
+            # Before counting: a missing connection or driver must leave no subscription behind.
+            self.pool.driver_for(tag.address).subscribe([tag.address])
+        self._address_refs[tag.address] = count + 1
+        self._refs[name] = self._refs.get(name, 0) + 1
         return self.latest(name)
 
     def unsubscribe(self, name: str) -> None:
@@ -102,6 +94,11 @@ class TagBroker:
         if left == 0:
             del self._address_refs[address]
             self.pool.driver_for(address).unsubscribe([address])
+            # Nobody keeps it fresh any more: the next subscriber starts from Initial, not
+            # from a value that may be hours old and still says Good.
+            for other in self._names_by_address.get(address.raw, ()):
+                self._latest.pop(other, None)
+                self._dirty.discard(other)
 
     def subscribers(self, name: str) -> int:
         return self._refs.get(name, 0)
@@ -123,7 +120,7 @@ class TagBroker:
         listeners = self._listeners
         accepted = 0
         for address, value in batch:
-            names = names_by_address.get(address)
+            names = names_by_address.get(address.raw)
             if names is None:
                 continue
             for name in names:
@@ -159,19 +156,6 @@ class TagBroker:
             batch.append((tag.address, self._latest[name].with_quality(quality)))
         self.publish(batch)
 
-    def mark_stale(self, now: float | None = None) -> int:
-        """Turn Good values older than ``stale_after_s`` Uncertain(Stale); returns how many."""
-        if self.stale_after_s <= 0:
-            return 0
-        limit = (now if now is not None else time.time()) - self.stale_after_s
-        old = {
-            name
-            for name, value in self._latest.items()
-            if value.quality.is_good and value.receive_time < limit and self._refs.get(name)
-        }
-        self._mark(lambda name, tag: name in old, _STALE)
-        return len(old)
-
     @property
     def health(self) -> Mapping[str, ConnectionHealth]:
         return self._health
@@ -198,7 +182,9 @@ class TagBroker:
         self._health_listeners.append(listener)
 
     def names_for(self, addresses: Iterable[TagAddress]) -> list[str]:
-        return [name for address in addresses for name in self._names_by_address.get(address, ())]
+        return [
+            name for address in addresses for name in self._names_by_address.get(address.raw, ())
+        ]
 
     async def start(self) -> None:
         await self.pool.start()

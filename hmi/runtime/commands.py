@@ -108,6 +108,7 @@ class CommandService:
             current = self._broker.latest(request.tag)
             old = current.value
             coerced = tag.check_write(request.value)
+            driver = self._broker.pool.driver_for(tag.address)
             if self._guard is not None and not await self._guard.approve(
                 tag, request, coerced, old
             ):
@@ -116,7 +117,6 @@ class CommandService:
                 )
         except HmiError as exc:
             return CommandResult(request, Outcome.DENIED, old, message=str(exc))
-        driver = self._broker.pool.driver_for(tag.address)
         try:
             read_back = await driver.write(tag.address, coerced)
         except (WriteFailed, WriteDenied) as exc:

@@ -61,20 +61,15 @@ class QtTagBridge(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, round(1000 / refresh_hz)))
         self._timer.timeout.connect(self.flush)
-        self._stale_timer = QTimer(self)
-        self._stale_timer.setInterval(1000)
-        self._stale_timer.timeout.connect(self._check_stale)
         self._pending: set[asyncio.Task[CommandResult]] = set()
         self.last_flush_time = 0.0
         broker.add_health_listener(self.health_changed.emit)
 
     def start(self) -> None:
         self._timer.start()
-        self._stale_timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
-        self._stale_timer.stop()
 
     @property
     def interval_ms(self) -> int:
@@ -117,9 +112,6 @@ class QtTagBridge(QObject):
                     log.exception("widget bound to %s failed to show %s", tag, value)
             delivered += 1
         self.flushed.emit(delivered)
-
-    def _check_stale(self) -> None:
-        self.broker.mark_stale()
 
     def health(self) -> dict[str, ConnectionHealth]:
         return dict(self.broker.health)

@@ -1,0 +1,20 @@
+"""The driver registry a station starts with: every scheme this build can serve."""
+
+from __future__ import annotations
+
+from hmi.drivers.base import DriverRegistry
+from hmi.drivers.local import LocalDriver
+from hmi.drivers.sim import SimDriver
+
+__all__ = ["default_registry"]
+
+
+def default_registry() -> DriverRegistry:
+    """A new registry with every built-in driver; callers may register more (tests, plug-ins)."""
+    registry = DriverRegistry()
+    registry.register("sim", SimDriver)
+    registry.register("local", LocalDriver)
+    # Field protocols register here as their drivers land, one line each:
+    #   registry.register("opcua", OpcUaDriver)    # hmi/drivers/opcua.py
+    #   registry.register("modbus", ModbusDriver)  # hmi/drivers/modbus.py
+    return registry

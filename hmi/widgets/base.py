@@ -1,0 +1,310 @@
+"""What every screen widget shares, composed in rather than inherited: one ``TagBinding`` per
+bound tag (last value, ``quality`` property, tooltip, quality badge) and a few style helpers.
+
+The quality convention lives in the theme (``resources/theme/isa101.qss``); this module only
+sets the ``quality`` property and draws the badge, whose shape (not only colour) tells
+uncertain ("?", hollow) from bad or disconnected (cross, solid).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import Property, QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QStyle, QStyleOption, QWidget
+
+from hmi.model.errors import HmiError
+from hmi.model.quality import Quality, QualityLevel, QualityReason
+from hmi.model.screen import StateLook
+from hmi.model.tags import TagConfig
+from hmi.model.value import TagValue
+from hmi.runtime.qt_bridge import Binding
+from hmi.widgets.context import WidgetContext
+
+log = logging.getLogger(__name__)
+
+NO_VALUE = "----"
+BADGE_PX = 14.0  # design size of the quality badge
+
+
+def repolish(widget: QWidget) -> None:
+    """Re-apply the style sheet after a dynamic property changed (children too, for rules
+    such as ``SetpointWidget[quality="bad"] QLineEdit``). A widget not yet polished is left
+    alone: its first polish reads the property, and polishing early would drop its font."""
+    for each in (widget, *widget.findChildren(QWidget)):
+        if not each.testAttribute(Qt.WidgetAttribute.WA_WState_Polished):
+            continue
+        style = each.style()
+        style.unpolish(each)
+        style.polish(each)
+        each.update()
+
+
+def set_style_property(widget: QWidget, name: str, value: str) -> bool:
+    """Set a dynamic property the style sheet selects on; re-polish only when it changed."""
+    if widget.property(name) == value:
+        return False
+    widget.setProperty(name, value)
+    repolish(widget)
+    return True
+
+
+def scale_font(widget: QWidget, design_px: float, scale: float, *, bold: bool = False) -> None:
+    font = QFont(widget.font())
+    font.setPixelSize(max(1, round(design_px * scale)))
+    font.setBold(bold)
+    widget.setFont(font)
+
+
+def draw_styled_background(widget: QWidget, painter: QPainter) -> None:
+    """Let the style sheet paint background and border (the quality outline) first."""
+    option = QStyleOption()
+    option.initFrom(widget)
+    widget.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, widget)
+
+
+def color_property(name: str, default: str) -> Property:
+    """A QColor Qt property the theme sets with ``qproperty-<name>``; kept in ``self._colors``."""
+
+    def getter(self: Any) -> QColor:
+        return self._colors.get(name, QColor(default))
+
+    def setter(self: Any, color: QColor) -> None:
+        self._colors[name] = QColor(color)
+        self.update()
+
+    return Property(QColor, getter, setter)
+
+
+def origin(ctx: WidgetContext, widget_id: str | None) -> str:
+    """Where a command came from, for the audit trail: ``<screen>/<widget id>``."""
+    return f"{ctx.screen_id}/{widget_id or ''}"
+
+
+def _same(row: object, value: object) -> bool:
+    numbers = (bool, int, float)
+    if isinstance(row, numbers) and isinstance(value, numbers):
+        return float(row) == float(value)
+    return str(row) == str(value)
+
+
+def match_state(states: Iterable[StateLook], value: Any) -> StateLook | None:
+    """The first row of a multi-state table whose value equals ``value`` (1 == 1.0 == True)."""
+    if value is None:
+        return None
+    for row in states:
+        if _same(row.value, value):
+            return row
+    return None
+
+
+def local_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def quality_text(quality: Quality) -> str:
+    if quality.is_good and quality.reason is QualityReason.NONE:
+        return "Good"
+    return f"{quality.level.name.title()} — {quality.reason.value}"
+
+
+class QualityBadge(QWidget):
+    """A small marker in the top-right corner of a bound widget: hollow square with "?" for
+    uncertain, solid square with a cross for bad/disconnected, nothing for good."""
+
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self._mark = QColor("#c000c0")
+        self._glyph = QColor("#ffffff")
+        self.state = "disconnected"
+        self._size = round(BADGE_PX)
+        self.resize(self._size, self._size)
+
+    def _get_mark(self) -> QColor:
+        return self._mark
+
+    def _set_mark(self, color: QColor) -> None:
+        self._mark = QColor(color)
+        self.update()
+
+    def _get_glyph(self) -> QColor:
+        return self._glyph
+
+    def _set_glyph(self, color: QColor) -> None:
+        self._glyph = QColor(color)
+        self.update()
+
+    markColor = Property(QColor, _get_mark, _set_mark)
+    glyphColor = Property(QColor, _get_glyph, _set_glyph)
+
+    def set_state(self, css_name: str) -> None:
+        self.state = css_name
+        self.setVisible(css_name != "good")
+        self.update()
+
+    def set_size(self, size: int) -> None:
+        self._size = max(8, size)
+        self.place()
+
+    def place(self) -> None:
+        host = self.parentWidget()
+        if host is None:
+            return
+        size = min(self._size, max(8, host.height() - 2))
+        self.setGeometry(host.width() - size - 1, 1, size, size)
+        self.raise_()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        box = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        pen_width = max(1.0, box.width() / 8)
+        if self.state == "uncertain":
+            painter.setPen(QPen(self._mark, pen_width))
+            painter.setBrush(self._glyph)
+            painter.drawRect(
+                box.adjusted(pen_width / 2, pen_width / 2, -pen_width / 2, -pen_width / 2)
+            )
+            font = QFont(self.font())
+            font.setPixelSize(max(6, round(box.height() * 0.85)))
+            font.setBold(True)
+            painter.setFont(font)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "?")
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self._mark)
+            painter.drawRect(box)
+            inset = box.width() * 0.27
+            inner = box.adjusted(inset, inset, -inset, -inset)
+            pen = QPen(self._glyph, pen_width * 1.3)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            painter.setPen(pen)
+            painter.drawLine(inner.topLeft(), inner.bottomRight())
+            painter.drawLine(QPointF(inner.right(), inner.top()), inner.bottomLeft())
+        painter.end()
+
+
+class TagBinding(QObject):
+    """One bound tag of one widget: ``TagBinding(...)``, assign it, then ``.bind()``. Keeps the
+    last ``TagValue``, sets the host's ``quality`` property (re-polish only on change), fills
+    the tooltip when it is asked for, shows the quality badge, then hands the value to the
+    widget's own ``on_value``.
+
+    A tag the project does not know, or one whose driver cannot be made, shows as
+    Bad(ConfigError) with the reason in the tooltip instead of breaking the whole screen.
+    """
+
+    def __init__(
+        self,
+        host: QWidget,
+        ctx: WidgetContext,
+        tag: str,
+        on_value: Callable[[TagValue], None],
+        *,
+        note: str = "",
+    ) -> None:
+        super().__init__(host)
+        self.host = host
+        self._ctx = ctx
+        self.tag = tag
+        self.note = note
+        self.config: TagConfig | None = ctx.tags.get(tag)
+        self.value = TagValue.initial()
+        self.problem = ""
+        self._formatted: dict[str, TagConfig] = {}
+        self._on_value = on_value
+        self._binding: Binding | None = None
+        self.badge = QualityBadge(host)
+        host.setProperty("quality", "disconnected")
+        host.installEventFilter(self)
+
+    def bind(self) -> TagBinding:
+        """Subscribe; the current value arrives at once, so call this once the widget's
+        ``binding`` attribute is set."""
+        if self._binding is not None or self.problem:
+            return self
+        try:
+            if self.config is None:
+                raise HmiError(f"unknown tag {self.tag!r}: the project defines no such tag")
+            self._binding = self._ctx.bridge.bind(self.tag, self._deliver)
+        except HmiError as exc:
+            log.warning("widget on %s cannot bind: %s", self.tag, exc)
+            self.problem = str(exc)
+            self._deliver(
+                TagValue(None, Quality.bad(QualityReason.CONFIG_ERROR), None, time.time())
+            )
+        return self
+
+    @property
+    def quality(self) -> Quality:
+        return self.value.quality
+
+    @property
+    def usable(self) -> bool:
+        """Received, and not Bad: what write widgets require to be enabled."""
+        return self.value.quality.level is not QualityLevel.BAD
+
+    def display(self, value: Any = None, *, units: bool = True, fmt: str | None = None) -> str:
+        """``value`` (default: the last one) as the tag shows it, with an optional format."""
+        shown = self.value.value if value is None else value
+        if self.config is None:
+            return NO_VALUE if shown is None else str(shown)
+        config = self.config
+        if fmt:
+            config = self._formatted.get(fmt) or self._formatted.setdefault(
+                fmt, config.model_copy(update={"format": fmt})
+            )
+        return config.display(shown, units=units)
+
+    def _deliver(self, value: TagValue) -> None:
+        if not shiboken6.isValid(self.host):
+            self.release()
+            return
+        self.value = value
+        css = value.quality.css_name
+        if set_style_property(self.host, "quality", css):
+            self.badge.set_state(css)
+        self._on_value(value)
+
+    def tooltip_text(self) -> str:
+        lines = [self.note] if self.note else []
+        config = self.config
+        lines.append(
+            f"{self.tag} — {config.description}" if config and config.description else self.tag
+        )
+        if config is not None:
+            lines.append(str(config.address))
+        if self.problem:
+            lines.append(self.problem)
+        lines.append(f"Value: {self.display()}")
+        lines.append(f"Quality: {quality_text(self.value.quality)}")
+        lines.append(f"Source time: {local_time(self.value.source_time)}")
+        lines.append(f"Received: {local_time(self.value.receive_time)}")
+        return "\n".join(lines)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.host:
+            if event.type() == QEvent.Type.Resize:
+                self.badge.place()
+            elif event.type() == QEvent.Type.ToolTip:
+                self.host.setToolTip(self.tooltip_text())
+        return False
+
+    def apply_scale(self, scale: float) -> None:
+        self.badge.set_size(round(BADGE_PX * scale))
+
+    def release(self) -> None:
+        """End the subscription; idempotent."""
+        if self._binding is not None:
+            self._binding.release()
+            self._binding = None

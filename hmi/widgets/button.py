@@ -1,0 +1,112 @@
+"""A push button: write a value, hold-to-run, toggle, go to a screen, or open a faceplate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtWidgets import QPushButton, QWidget
+
+from hmi.model.screen import (
+    ButtonSpec,
+    FaceplateAction,
+    Look,
+    MomentaryAction,
+    NavigateAction,
+    SetAction,
+    ToggleAction,
+)
+from hmi.model.value import TagValue
+from hmi.runtime.commands import CommandResult
+from hmi.widgets.base import TagBinding, origin, scale_font, set_style_property
+from hmi.widgets.context import WidgetContext
+
+log = logging.getLogger(__name__)
+
+DESIGN_FONT_PX = 14.0
+
+
+class ButtonWidget(QPushButton):
+    """Writes go only through ``ctx.bridge.submit_write`` (the command service decides the
+    rest). A write button is disabled until its tag has a value that is not Bad. A momentary
+    button writes ``release`` when let go, and also if it is disabled or torn down while held.
+    A toggle button looks ``active`` while its tag is true."""
+
+    def __init__(self, spec: ButtonSpec, ctx: WidgetContext, parent: QWidget | None = None) -> None:
+        super().__init__(spec.text, parent)
+        self.spec = spec
+        self.ctx = ctx
+        self.held = False
+        self.last_write: asyncio.Task[CommandResult] | None = None
+        self.binding: TagBinding | None = None
+        action = spec.action
+        if spec.tooltip:
+            self.setToolTip(spec.tooltip)
+        if isinstance(action, MomentaryAction):
+            self.pressed.connect(self._on_pressed)
+            self.released.connect(self._on_released)
+        else:
+            self.clicked.connect(self._on_clicked)
+        if isinstance(action, (SetAction, MomentaryAction, ToggleAction)):
+            self.setEnabled(False)
+            self.binding = TagBinding(self, ctx, action.tag, self._on_value, note=spec.tooltip)
+            self.binding.bind()
+        self.apply_scale(1.0)
+
+    @property
+    def writes(self) -> bool:
+        return self.binding is not None
+
+    def _on_value(self, value: TagValue) -> None:
+        assert self.binding is not None
+        usable = self.binding.usable
+        if not usable and self.held:
+            self._on_released()
+        self.setEnabled(usable)
+        if isinstance(self.spec.action, ToggleAction):
+            active = usable and bool(value.value)
+            set_style_property(self, "look", (Look.ACTIVE if active else Look.NORMAL).value)
+
+    def _write(self, value: Any) -> None:
+        action = self.spec.action
+        assert isinstance(action, (SetAction, MomentaryAction, ToggleAction))
+        self.last_write = self.ctx.bridge.submit_write(
+            action.tag, value, origin=origin(self.ctx, self.spec.id)
+        )
+
+    def _on_clicked(self) -> None:
+        action = self.spec.action
+        if isinstance(action, NavigateAction):
+            self.ctx.navigate(action.screen)
+        elif isinstance(action, FaceplateAction):
+            self.ctx.open_faceplate(action.template, dict(action.params))
+        elif self.binding is None or not self.binding.usable:
+            return
+        elif isinstance(action, SetAction):
+            self._write(action.value)
+        elif isinstance(action, ToggleAction):
+            self._write(not bool(self.binding.value.value))
+
+    def _on_pressed(self) -> None:
+        action = self.spec.action
+        if isinstance(action, MomentaryAction) and self.binding and self.binding.usable:
+            self.held = True
+            self._write(action.value)
+
+    def _on_released(self) -> None:
+        action = self.spec.action
+        if isinstance(action, MomentaryAction) and self.held:
+            self.held = False
+            self._write(action.release)
+
+    def apply_scale(self, scale: float) -> None:
+        scale_font(self, self.spec.font_size or DESIGN_FONT_PX, scale)
+        if self.binding is not None:
+            self.binding.apply_scale(scale)
+
+    def release(self) -> None:
+        if self.held:
+            self._on_released()
+        if self.binding is not None:
+            self.binding.release()

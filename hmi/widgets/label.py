@@ -1,0 +1,44 @@
+"""Static text: titles, headings, captions and plain labels."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+from hmi.model.screen import LabelSpec
+from hmi.widgets.context import WidgetContext
+
+ALIGN = {
+    "left": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+    "center": Qt.AlignmentFlag.AlignCenter,
+    "right": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+}
+
+# design pixel size and weight per style; the colour comes from the theme (labelStyle property)
+STYLE_FONTS = {
+    "normal": (14.0, False),
+    "heading": (18.0, True),
+    "title": (24.0, True),
+    "caption": (11.0, False),
+}
+
+
+class LabelWidget(QLabel):
+    def __init__(self, spec: LabelSpec, ctx: WidgetContext, parent: QWidget | None = None) -> None:
+        super().__init__(spec.text, parent)
+        self.spec = spec
+        self.setProperty("labelStyle", spec.style)
+        self.setAlignment(ALIGN[spec.align])
+        if spec.tooltip:
+            self.setToolTip(spec.tooltip)
+        self.apply_scale(1.0)
+
+    def apply_scale(self, scale: float) -> None:
+        size, bold = STYLE_FONTS[self.spec.style]
+        font = self.font()
+        font.setPixelSize(max(1, round((self.spec.font_size or size) * scale)))
+        font.setBold(bold)
+        self.setFont(font)
+
+    def release(self) -> None:
+        """Nothing bound."""

@@ -1,0 +1,112 @@
+"""ButtonWidget: writes through the command service, disabled while the tag is Bad."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt
+
+from hmi.model.quality import Quality, QualityReason
+from hmi.model.screen import ButtonSpec, Look
+from hmi.runtime.commands import Outcome
+from hmi.widgets.button import ButtonWidget
+
+from .conftest import Station
+
+
+def button(station: Station, qtbot, action: dict, widget_id: str = "btn") -> ButtonWidget:
+    spec = ButtonSpec(type="button", id=widget_id, text="Go", rect=(0, 0, 90, 30), action=action)
+    widget = ButtonWidget(spec, station.ctx)
+    qtbot.addWidget(widget)
+    widget.resize(90, 30)
+    widget.show()
+    return widget
+
+
+def finish(loop: asyncio.AbstractEventLoop, widget: ButtonWidget):
+    assert widget.last_write is not None, "a write was submitted"
+    result = loop.run_until_complete(widget.last_write)
+    return result
+
+
+def test_write_button_is_disabled_until_good_data(station: Station, qtbot, loop) -> None:
+    widget = button(station, qtbot, {"kind": "set", "tag": "Pump1.Start", "value": True})
+    assert not widget.isEnabled(), "no data yet"
+    assert widget.property("quality") == "disconnected"
+    station.feed("Pump1.Start", False)
+    assert widget.isEnabled()
+    station.feed("Pump1.Start", False, Quality.uncertain(QualityReason.STALE))
+    assert widget.isEnabled(), "uncertain data still allows a command"
+    station.feed("Pump1.Start", False, Quality.bad(QualityReason.COMM_FAILURE))
+    assert not widget.isEnabled()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    assert widget.last_write is None, "a disabled button sends nothing"
+
+
+def test_set_writes_through_the_command_service_with_origin(station: Station, qtbot, loop) -> None:
+    widget = button(station, qtbot, {"kind": "set", "tag": "Pump1.Start", "value": True}, "start")
+    station.feed("Pump1.Start", False)
+    results = []
+    station.bridge.command_finished.connect(results.append)
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    result = finish(loop, widget)
+    assert result.outcome is Outcome.DONE
+    assert result.request.origin == "test/start"
+    assert station.driver_value("Pump1.Start") is True
+    assert results == [result]
+
+
+def test_toggle_writes_the_inverse_and_shows_active(station: Station, qtbot, loop) -> None:
+    widget = button(station, qtbot, {"kind": "toggle", "tag": "Pump1.Start"})
+    station.feed("Pump1.Start", True)
+    assert widget.property("look") == Look.ACTIVE.value
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    assert finish(loop, widget).written is False
+    station.bridge.flush()
+    assert widget.property("look") == Look.NORMAL.value
+
+
+def test_momentary_writes_value_on_press_and_release_on_release(
+    station: Station, qtbot, loop
+) -> None:
+    widget = button(
+        station, qtbot, {"kind": "momentary", "tag": "Pump1.Mode", "value": 3, "release": 0}
+    )
+    station.feed("Pump1.Mode", 0)
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton)
+    assert widget.held
+    assert finish(loop, widget).written == 3
+    assert station.driver_value("Pump1.Mode") == 3
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton)
+    assert not widget.held
+    assert finish(loop, widget).written == 0
+
+
+def test_momentary_released_when_data_turns_bad_while_held(station: Station, qtbot, loop) -> None:
+    widget = button(station, qtbot, {"kind": "momentary", "tag": "Pump1.Mode", "value": 2})
+    station.feed("Pump1.Mode", 0)
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton)
+    finish(loop, widget)
+    station.feed("Pump1.Mode", 2, Quality.bad(QualityReason.COMM_FAILURE))
+    assert not widget.held
+    assert finish(loop, widget).request.value == 0
+
+
+def test_navigate_and_faceplate(station: Station, qtbot) -> None:
+    nav = button(station, qtbot, {"kind": "navigate", "screen": "tanks"})
+    plate = button(
+        station, qtbot, {"kind": "faceplate", "template": "pump", "params": {"id": "P1"}}
+    )
+    assert nav.isEnabled() and plate.isEnabled() and not nav.writes
+    qtbot.mouseClick(nav, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(plate, Qt.MouseButton.LeftButton)
+    assert station.navigated == ["tanks"]
+    assert station.faceplates == [("pump", {"id": "P1"})]
+
+
+def test_release_unbinds(station: Station, qtbot) -> None:
+    widget = button(station, qtbot, {"kind": "toggle", "tag": "Pump1.Start"})
+    assert station.broker.subscribers("Pump1.Start") == 1
+    widget.release()
+    widget.release()
+    assert station.broker.subscribers("Pump1.Start") == 0

@@ -1,0 +1,98 @@
+"""SymbolWidget: built-in and project SVGs, looks from states, colours from the theme."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor
+
+from hmi.model.screen import Look, StateLook, SymbolSpec
+from hmi.resources import BUILTIN_SYMBOLS
+from hmi.widgets.symbol import SymbolWidget
+
+from .conftest import Station
+
+
+def symbol(station: Station, qtbot, **kwargs) -> SymbolWidget:
+    kwargs.setdefault("symbol", "pump")
+    spec = SymbolSpec(type="symbol", rect=(0, 0, 60, 60), **kwargs)
+    widget = SymbolWidget(spec, station.ctx)
+    qtbot.addWidget(widget)
+    widget.resize(60, 60)
+    return widget
+
+
+@pytest.mark.parametrize("name", BUILTIN_SYMBOLS)
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_every_builtin_symbol_renders(station: Station, qtbot, name: str, rotation: int) -> None:
+    widget = symbol(station, qtbot, symbol=name, rotation=rotation, mirror=rotation == 90)
+    renderer = widget.renderer()
+    assert renderer is not None and renderer.isValid()
+    assert not widget.grab().isNull()
+
+
+def test_without_tag_the_look_is_normal(station: Station, qtbot) -> None:
+    widget = symbol(station, qtbot)
+    assert widget.binding is None
+    assert widget.look is Look.NORMAL
+    widget.release()
+
+
+def test_states_map_values_to_looks(station: Station, qtbot) -> None:
+    states = (
+        StateLook(value=0, look=Look.NORMAL),
+        StateLook(value=1, look=Look.ACTIVE),
+        StateLook(value=2, look=Look.TRANSITION),
+    )
+    widget = symbol(station, qtbot, tag="Pump1.Mode", states=states)
+    assert widget.property("quality") == "disconnected"
+    for value, look in (
+        (1, Look.ACTIVE),
+        (2, Look.TRANSITION),
+        (0, Look.NORMAL),
+        (3, Look.ABNORMAL),
+    ):
+        station.feed("Pump1.Mode", value)
+        assert widget.look is look
+
+
+def test_without_states_nonzero_is_active(station: Station, qtbot) -> None:
+    widget = symbol(station, qtbot, tag="Pump1.Running")
+    station.feed("Pump1.Running", True)
+    assert widget.look is Look.ACTIVE
+    station.feed("Pump1.Running", False)
+    assert widget.look is Look.NORMAL
+
+
+def test_colours_come_from_the_theme_and_renderers_are_shared(
+    station: Station, qtbot, themed: None
+) -> None:
+    first = symbol(station, qtbot, tag="Pump1.Running")
+    second = symbol(station, qtbot, tag="Pump1.Running")
+    first.ensurePolished()
+    second.ensurePolished()
+    station.feed("Pump1.Running", True)
+    assert first.activeFill == QColor("#4a4a4a")
+    assert first.colors() == ("#4a4a4a", "#2e2e2e", "#f2f2f2")
+    assert first.colors(Look.NORMAL) == ("#e6e6e6", "#2e2e2e", "#2e2e2e")
+    assert first.colors(Look.ALARM)[0] == "#e00000"
+    active = first.renderer()
+    assert active is second.renderer(), "one renderer per (symbol, look, colours)"
+    station.feed("Pump1.Running", False)
+    assert first.renderer() is second.renderer() is not active
+
+
+def test_project_svg_and_missing_file(station: Station, qtbot, tmp_path: Path) -> None:
+    (tmp_path / "blower.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+        '<rect width="10" height="10" fill="#FILL" stroke="#STROKE"/></svg>',
+        encoding="utf-8",
+    )
+    custom = symbol(station, qtbot, symbol="blower.svg")
+    assert custom.renderer() is not None and custom.renderer().isValid()
+    missing = symbol(station, qtbot, symbol="nope.svg")
+    assert missing.renderer() is None
+    assert missing.property("broken") == "true"
+    assert "not found" in missing.problem
+    assert not missing.grab().isNull()
