@@ -86,6 +86,13 @@ class BarSpec(WidgetSpecBase):
     range: tuple[float, float] | None = Field(default=None, description="overrides the tag's range")
     show_limits: bool = Field(default=True, description="mark the tag's lo/hi limits on the bar")
 
+    @field_validator("range")
+    @classmethod
+    def _range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not value[0] < value[1]:
+            raise ValueError(f"range low {value[0]:g} must be below high {value[1]:g}")
+        return value
+
 
 class IndicatorSpec(WidgetSpecBase):
     type: Literal["indicator"]

@@ -1,0 +1,248 @@
+"""Reading YAML with positions: the round-trip tree keeps line and column of every key and item.
+
+Duplicate keys are found on the composed node tree, so every duplicate is reported (not only
+the first) and the rest of the file is still checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+
+from hmi.model.errors import ProjectProblem, SourceLocation
+
+Part = str | int
+
+
+@dataclass
+class YamlDoc:
+    """One YAML file: its text, its round-trip tree (None if it could not be parsed or is
+    empty) and the problems found while reading it."""
+
+    path: Path
+    text: str = ""
+    data: Any = None
+    problems: list[ProjectProblem] = field(default_factory=list)
+    parsed: bool = False
+
+    def at(self, line0: int, col0: int) -> SourceLocation:
+        return SourceLocation(self.path, line0 + 1, col0 + 1)
+
+    def problem(self, line0: int, col0: int, message: str) -> ProjectProblem:
+        return ProjectProblem(self.at(line0, col0), message)
+
+    @property
+    def start(self) -> SourceLocation:
+        return SourceLocation(self.path, 1, 1)
+
+
+def read_yaml(path: Path) -> YamlDoc:
+    """Read and parse one file; problems are collected in the result, never raised."""
+    doc = YamlDoc(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        doc.problems.append(ProjectProblem(doc.start, f"cannot read the file: {exc.strerror}"))
+        return doc
+    try:
+        doc.text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n")
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
+        doc.problems.append(doc.problem(line, col, "the file is not UTF-8 text"))
+        return doc
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = True
+    try:
+        node = yaml.compose(doc.text)
+        if node is not None:
+            _find_duplicates(doc, node, set())
+        doc.data = None if node is None else yaml.constructor.construct_document(node)
+    except MarkedYAMLError as exc:
+        doc.problems.append(_syntax_problem(doc, exc))
+        return doc
+    doc.parsed = True
+    return doc
+
+
+def _syntax_problem(doc: YamlDoc, exc: MarkedYAMLError) -> ProjectProblem:
+    mark = exc.problem_mark or exc.context_mark
+    message = f"YAML syntax error: {exc.problem or exc.context or 'cannot parse'}"
+    if exc.context and exc.context_mark is not None and exc.problem:
+        message += (
+            f" ({exc.context} at line {exc.context_mark.line + 1}, "
+            f"column {exc.context_mark.column + 1})"
+        )
+    if mark is None:
+        return ProjectProblem(doc.start, message)
+    return doc.problem(mark.line, mark.column, message)
+
+
+def _find_duplicates(doc: YamlDoc, node: Node, seen: set[int]) -> None:
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, MappingNode):
+        first: dict[tuple[str, str], Node] = {}
+        for key, value in node.value:
+            if key.tag == "tag:yaml.org,2002:merge" or not isinstance(key.value, str):
+                _find_duplicates(doc, value, seen)
+                continue
+            ident = (str(key.tag), key.value)
+            if ident in first:
+                mark = first[ident].start_mark
+                doc.problems.append(
+                    doc.problem(
+                        key.start_mark.line,
+                        key.start_mark.column,
+                        f"duplicate key {key.value!r}; it is already defined at line "
+                        f"{mark.line + 1}, column {mark.column + 1}",
+                    )
+                )
+            else:
+                first[ident] = key
+            _find_duplicates(doc, value, seen)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            _find_duplicates(doc, item, seen)
+
+
+def plain(value: Any) -> Any:
+    """The tree as plain dicts, lists and scalars, so validated models hold no ruamel types."""
+    if isinstance(value, Mapping):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if isinstance(value, TaggedScalar):
+        return value.value
+    if isinstance(value, bool) or value is None or isinstance(value, date):
+        return value
+    for kind in (int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
+def start_of(node: Any) -> tuple[int, int] | None:
+    if isinstance(node, (CommentedMap, CommentedSeq)):
+        return node.lc.line, node.lc.col
+    return None
+
+
+def key_pos(node: Any, key: Part) -> tuple[int, int] | None:
+    if isinstance(node, CommentedMap) and key in node:
+        pos = node.lc.key(key)
+        return (pos[0], pos[1]) if pos else None
+    return None
+
+
+def value_pos(node: Any, key: Part) -> tuple[int, int] | None:
+    """Where the value of ``key`` (a mapping key or a list index) is written. An empty value
+    has no place of its own: point at its key."""
+    if isinstance(node, CommentedMap) and key in node:
+        if node[key] is None:
+            return key_pos(node, key)
+        pos = node.lc.value(key)
+        return (pos[0], pos[1]) if pos else None
+    if isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+        pos = node.lc.item(key)
+        return (pos[0], pos[1]) if pos else None
+    return None
+
+
+def child(node: Any, key: Part) -> Any:
+    if isinstance(node, Mapping) and key in node:
+        return node[key]
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return node[key]
+    return None
+
+
+def holder_pos(doc: YamlDoc, path: Sequence[Part]) -> tuple[int, int]:
+    """Where the node at ``path`` sits: its key in the parent mapping, its item position in
+    the parent list, or the file's start for the root."""
+    if not path:
+        return 0, 0
+    parent = doc.data
+    for part in path[:-1]:
+        parent = child(parent, part)
+    last = path[-1]
+    pos = key_pos(parent, last) if isinstance(parent, Mapping) else value_pos(parent, last)
+    return pos or holder_pos(doc, path[:-1])
+
+
+def char_pos(doc: YamlDoc, at: tuple[int, int], index: int, length: int) -> tuple[int, int]:
+    """File (line, column), 0-based, of character ``index`` of the string scalar of ``length``
+    characters written at ``at``; follows quotes, escapes, folded lines and block scalars.
+    An index at or past the end points just after the last character."""
+    if length <= 0:
+        return at
+    if index >= length:
+        line, col = _char_pos(doc, at, length - 1)
+        return line, col + 1 + index - length
+    return _char_pos(doc, at, max(index, 0))
+
+
+def _char_pos(doc: YamlDoc, at: tuple[int, int], index: int) -> tuple[int, int]:
+    lines = doc.text.split("\n")
+    line, col = at
+    if line >= len(lines):
+        return at
+    style = lines[line][col : col + 1]
+    if style in ("|", ">"):
+        return _block_char(lines, line, index) or at
+    quote = style if style in ("'", '"') else ""
+    col += len(quote)
+    count = 0
+    last = (line, col)
+    while line < len(lines):
+        text = lines[line]
+        while col < len(text):
+            ch = text[col]
+            if quote and ch == quote and not (quote == "'" and text[col + 1 : col + 2] == "'"):
+                return last[0], last[1] + 1
+            if not quote and (ch == "#" and col > 0 and text[col - 1] == " "):
+                return last[0], last[1] + 1
+            if count == index:
+                return line, col
+            step = 1
+            if quote == "'" and ch == "'":
+                step = 2
+            elif quote == '"' and ch == "\\":
+                step = {"x": 4, "u": 6, "U": 10}.get(text[col + 1 : col + 2], 2)
+            last = (line, col)
+            col += step
+            count += 1
+        line += 1
+        if line < len(lines):
+            stripped = lines[line].lstrip(" \t")
+            col = len(lines[line]) - len(stripped)
+            count += 1  # the folded line break reads as one space
+            if count > index:
+                return line, col
+    return last[0], last[1] + 1
+
+
+def _block_char(lines: list[str], header: int, index: int) -> tuple[int, int] | None:
+    body = [n for n in range(header + 1, len(lines)) if lines[n].strip()]
+    if not body:
+        return None
+    indent = len(lines[body[0]]) - len(lines[body[0]].lstrip(" "))
+    count = 0
+    for line in range(header + 1, len(lines)):
+        text = lines[line]
+        if text.strip() and len(text) - len(text.lstrip(" ")) < indent:
+            break
+        length = max(len(text) - indent, 0)
+        if index < count + length:
+            return line, indent + index - count
+        count += length + 1
+    return None
