@@ -40,9 +40,13 @@ def repolish(widget: QWidget) -> None:
     for each in (widget, *widget.findChildren(QWidget)):
         if not each.testAttribute(Qt.WidgetAttribute.WA_WState_Polished):
             continue
+        # unpolish() restores the font the widget had when first styled, undoing the
+        # canvas's scaling: keep the current one across the re-polish.
+        font = each.font()
         style = each.style()
         style.unpolish(each)
         style.polish(each)
+        each.setFont(font)
         each.update()
 
 

@@ -89,7 +89,7 @@ CASES = {
     ),
     "YAML syntax error": Case(
         {"main.yaml": HEAD + "  - type: label\n    text: x: y\n    rect: [0, 0, 9, 9]\n"},
-        "main.yaml", 7, 12, "YAML syntax error: mapping values are not allowed here",
+        "main.yaml", 7, 12, "YAML syntax error: mapping values are not allowed",
     ),
     "missing required field": Case(
         widget("  - {type: value, rect: [0, 0, 10, 10]}"),

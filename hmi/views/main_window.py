@@ -1,0 +1,323 @@
+"""The operator's main window: header with the alarm banner, navigation by display hierarchy,
+the current screen, and a status bar with user, command results, connections and clock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hmi.model.errors import ConfigError
+from hmi.model.project import Project
+from hmi.runtime.qt_bridge import QtTagBridge
+from hmi.views.faceplate import FaceplateManager
+from hmi.views.live_reload import LiveReload, project_dir
+from hmi.views.navigation import NavBar
+from hmi.views.screen_canvas import ScreenCanvas
+from hmi.views.status_bar import StationStatusBar
+from hmi.widgets.context import WidgetContext
+
+__all__ = ["QUIT_SHORTCUT", "MainWindow"]
+
+log = logging.getLogger(__name__)
+
+QUIT_SHORTCUT = "Ctrl+Alt+Q"
+"""The only way out of kiosk mode (the window has no frame and ignores close requests)."""
+FULLSCREEN_SHORTCUT = "F11"
+
+
+class MainWindow(QMainWindow):
+    """Shows one screen at a time; ``navigate``/``back`` change it, ``open_faceplate`` pops up
+    a level-3 faceplate. ``kiosk``: full screen, no frame, closes only on Ctrl+Alt+Q."""
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        project: Project,
+        bridge: QtTagBridge,
+        *,
+        screen: str | None = None,
+        kiosk: bool = False,
+        live_reload: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.project = project
+        self.bridge = bridge
+        self.kiosk = kiosk
+        self.history: list[str] = []
+        self.current_screen_id = ""
+        self.canvas: ScreenCanvas | None = None
+        self._quit_requested = False
+        self._released = False
+        self._problems: list[str] = []
+        self._build_problem = ""
+        self._notice = ""
+        self._build_chrome()
+        self.faceplates = FaceplateManager(project.templates, self._context, self)
+        self.live_reload: LiveReload | None = None
+        if live_reload:
+            self.live_reload = LiveReload(project, parent=self)
+            self.live_reload.reloaded.connect(self._on_reloaded)
+            self.live_reload.problems_changed.connect(self._on_problems)
+            self.live_reload.restart_needed.connect(self._on_restart_needed)
+        bridge.health_changed.connect(self.status.show_health)
+        bridge.command_finished.connect(self.status.show_command)
+        self.status.set_connections(
+            sorted({tag.address.driver_key for tag in bridge.broker.tags.values()})
+        )
+        for health in bridge.health().values():
+            self.status.show_health(health)
+        self._shortcuts()
+        start = screen or project.start_screen
+        if start not in project.screens:
+            raise ConfigError(
+                f"no screen {start!r} in the project (known: {', '.join(sorted(project.screens))})"
+            )
+        self.navigate(start)
+        if kiosk:
+            self.setWindowFlags(
+                self.windowFlags()
+                | Qt.WindowType.FramelessWindowHint
+                | Qt.WindowType.WindowStaysOnTopHint
+            )
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build_chrome(self) -> None:
+        central = QWidget(self)
+        central.setObjectName("Central")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+
+        self.header = QFrame(central)
+        self.header.setObjectName("Header")
+        row = QHBoxLayout(self.header)
+        row.setContentsMargins(12, 4, 12, 4)
+        self.project_label = QLabel(self.project.file.project.name, self.header)
+        self.project_label.setObjectName("ProjectName")
+        self.title_label = QLabel("", self.header)
+        self.title_label.setObjectName("ScreenTitle")
+        self.alarm_banner = QFrame(self.header)
+        self.alarm_banner.setObjectName("AlarmBanner")
+        banner_row = QHBoxLayout(self.alarm_banner)
+        banner_row.setContentsMargins(8, 2, 8, 2)
+        self.alarm_placeholder = QLabel("No active alarms", self.alarm_banner)
+        self.alarm_placeholder.setObjectName("AlarmBannerText")
+        banner_row.addWidget(self.alarm_placeholder)
+        row.addWidget(self.project_label)
+        row.addSpacing(24)
+        row.addWidget(self.title_label)
+        row.addSpacing(24)
+        row.addWidget(self.alarm_banner, 1)
+        column.addWidget(self.header)
+
+        self.nav = NavBar(central)
+        self.nav.set_screens(self.project.screens)
+        self.nav.navigate.connect(self.navigate)
+        self.nav.back.connect(self.back)
+        column.addWidget(self.nav)
+
+        self.reload_error = QLabel("", central)
+        self.reload_error.setObjectName("ReloadError")
+        self.reload_error.setWordWrap(True)
+        self.reload_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reload_error.hide()
+        column.addWidget(self.reload_error)
+
+        self.screen_area = QWidget(central)
+        self.screen_area.setObjectName("ScreenArea")
+        self._screen_layout = QVBoxLayout(self.screen_area)
+        self._screen_layout.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.screen_area, 1)
+        for chrome in (self.header, self.nav, self.reload_error):
+            chrome.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setCentralWidget(central)
+
+        self.status = StationStatusBar(self)
+        self.setStatusBar(self.status)
+
+    def _shortcuts(self) -> None:
+        context = Qt.ShortcutContext.ApplicationShortcut
+        quit_key = QShortcut(QKeySequence(QUIT_SHORTCUT), self, context=context)
+        quit_key.activated.connect(self.quit)
+        full = QShortcut(QKeySequence(FULLSCREEN_SHORTCUT), self, context=context)
+        full.activated.connect(self.toggle_fullscreen)
+
+    def present(self, *, fullscreen: bool = False) -> None:
+        """Show the window: full screen in kiosk mode or when asked, else maximised."""
+        if fullscreen or self.kiosk:
+            self.showFullScreen()
+        else:
+            self.showMaximized()
+
+    def toggle_fullscreen(self) -> None:
+        if self.kiosk:
+            return
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    # -- screens -------------------------------------------------------------------------------
+
+    def _context(self, screen_id: str) -> WidgetContext:
+        return WidgetContext(
+            bridge=self.bridge,
+            tags=self.bridge.broker.tags,
+            navigate=self._navigate_from_screen,
+            open_faceplate=self.open_faceplate,
+            project_root=project_dir(self.project),
+            screen_id=screen_id,
+        )
+
+    def _build_canvas(self, screen_id: str) -> ScreenCanvas:
+        screen = self.project.screens[screen_id]
+        return ScreenCanvas.for_screen(
+            screen, self._context(screen_id), self.project.templates, self.screen_area
+        )
+
+    def navigate(self, screen_id: str) -> bool:
+        """Show a screen by id; False (and a message) when it is unknown or cannot be built."""
+        if screen_id not in self.project.screens:
+            self.status.show_message(f"no screen {screen_id!r} in this project", outcome="failed")
+            self.nav.show_current(self.current_screen_id, can_go_back=bool(self.history))
+            return False
+        if screen_id == self.current_screen_id:
+            return True
+        if not self._show(screen_id):
+            return False
+        if self.current_screen_id:
+            self.history.append(self.current_screen_id)
+        self._set_current(screen_id)
+        return True
+
+    def _navigate_from_screen(self, screen_id: str) -> None:
+        self.navigate(screen_id)
+
+    def back(self) -> bool:
+        while self.history:
+            previous = self.history.pop()
+            if previous in self.project.screens and self._show(previous):
+                self._set_current(previous)
+                return True
+        return False
+
+    def _show(self, screen_id: str) -> bool:
+        try:
+            canvas = self._build_canvas(screen_id)
+        except Exception as exc:
+            log.exception("screen %s could not be built", screen_id)
+            self.status.show_message(f"screen {screen_id}: {exc}", outcome="failed")
+            self.nav.show_current(self.current_screen_id, can_go_back=bool(self.history))
+            return False
+        self._swap(canvas)
+        return True
+
+    def _swap(self, canvas: ScreenCanvas) -> None:
+        old = self.canvas
+        if old is not None:
+            self._screen_layout.replaceWidget(old, canvas)
+            old.release()
+            old.hide()
+            old.deleteLater()
+        else:
+            self._screen_layout.addWidget(canvas)
+        canvas.show()
+        self.canvas = canvas
+
+    def _set_current(self, screen_id: str) -> None:
+        self.current_screen_id = screen_id
+        title = self.project.screens[screen_id].screen.title
+        self.title_label.setText(title)
+        self.setWindowTitle(f"{self.project.file.project.name} — {title}")
+        self.nav.show_current(screen_id, can_go_back=bool(self.history))
+
+    def open_faceplate(self, template_id: str, params: Mapping[str, str]) -> None:
+        try:
+            self.faceplates.open(template_id, params)
+        except Exception as exc:
+            log.exception("faceplate %s could not be opened", template_id)
+            self.status.show_message(f"faceplate {template_id}: {exc}", outcome="failed")
+
+    # -- live reload ---------------------------------------------------------------------------
+
+    def _on_reloaded(self, project: Project) -> None:
+        """A valid change: rebuild the current screen in place; on failure keep the old one."""
+        self.project = project
+        self.nav.set_screens(project.screens)
+        self.faceplates.set_templates(project.templates)
+        target = self.current_screen_id
+        if target not in project.screens:
+            target = project.start_screen
+            self.history.clear()
+        try:
+            canvas = self._build_canvas(target)
+        except Exception as exc:
+            log.exception("reloaded screen %s could not be built", target)
+            self._build_problem = f"screen {target} could not be built: {exc}"
+            self._show_strip()
+            return
+        self._build_problem = ""
+        self._show_strip()
+        self._swap(canvas)
+        self._set_current(target)
+
+    def _on_problems(self, problems: list[str]) -> None:
+        self._problems = list(problems)
+        self._show_strip()
+
+    def _on_restart_needed(self, text: str) -> None:
+        self._notice = text
+        self._show_strip()
+
+    def _show_strip(self) -> None:
+        errors = [*self._problems, *([self._build_problem] if self._build_problem else [])]
+        lines = [*errors, *([self._notice] if self._notice else [])]
+        self.reload_error.setText("\n".join(lines))
+        self.reload_error.setProperty("kind", "error" if errors else "notice")
+        self.reload_error.style().unpolish(self.reload_error)
+        self.reload_error.style().polish(self.reload_error)
+        self.reload_error.setVisible(bool(lines))
+
+    # -- closing -------------------------------------------------------------------------------
+
+    def quit(self) -> None:
+        """Close even in kiosk mode (Ctrl+Alt+Q)."""
+        self._quit_requested = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.kiosk and not self._quit_requested:
+            event.ignore()
+            self.status.show_message(f"kiosk mode: {QUIT_SHORTCUT} closes the HMI")
+            return
+        self.release()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    def release(self) -> None:
+        """Close faceplates and unbind the screen; idempotent."""
+        if self._released:
+            return
+        self._released = True
+        self.faceplates.close_all()
+        if self.canvas is not None:
+            self.canvas.release()
+        if self.live_reload is not None:
+            self.live_reload.deleteLater()
+            self.live_reload = None

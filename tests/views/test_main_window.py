@@ -1,0 +1,43 @@
+"""The window's chrome: header with the alarm banner slot, status bar with user, connection
+health (object names the theme colours) and a running clock."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from hmi.app import Station
+from hmi.drivers.base import ConnectionHealth, ConnectionState
+
+
+def test_header(station: Station) -> None:
+    window = station.window
+    assert window.header.objectName() == "Header"
+    assert window.alarm_banner.objectName() == "AlarmBanner"
+    assert window.alarm_placeholder.text() == "No active alarms"
+    assert window.project_label.text() == "Riverside Water Works"
+    assert window.title_label.text() == "Plant overview"
+    assert window.windowTitle() == "Riverside Water Works — Plant overview"
+
+
+def test_connection_health_in_the_status_bar(qtbot: QtBot, station: Station) -> None:
+    status = station.window.status
+    assert status.objectName() == "StatusBar"
+    assert status.user_label.text() == "not logged in"
+    assert set(status.connections) == {"local", "sim"}
+    sim = status.connections["sim"]
+    qtbot.waitUntil(lambda: sim.objectName() == "ConnectionOk")
+    assert sim.text() == "sim: connected"
+
+    station.broker.report_health(ConnectionHealth("sim", ConnectionState.DISCONNECTED, "test"))
+    assert sim.objectName() == "ConnectionBad"
+    assert sim.text() == "sim: disconnected"
+    assert sim.property("state") == "disconnected"
+    station.broker.report_health(ConnectionHealth("sim", ConnectionState.CONNECTED))
+    assert sim.objectName() == "ConnectionOk"
+
+
+def test_clock_ticks(qtbot: QtBot, station: Station) -> None:
+    clock = station.window.status.clock
+    assert clock.objectName() == "Clock"
+    first = clock.text()
+    qtbot.waitUntil(lambda: clock.text() != first, timeout=3000)
