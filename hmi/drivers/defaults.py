@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hmi.drivers.base import DriverRegistry
 from hmi.drivers.local import LocalDriver
+from hmi.drivers.modbus import modbus_driver
 from hmi.drivers.sim import SimDriver
 
 __all__ = ["default_registry"]
@@ -14,7 +15,5 @@ def default_registry() -> DriverRegistry:
     registry = DriverRegistry()
     registry.register("sim", SimDriver)
     registry.register("local", LocalDriver)
-    # Field protocols register here as their drivers land, one line each:
-    #   registry.register("opcua", OpcUaDriver)    # hmi/drivers/opcua.py
-    #   registry.register("modbus", ModbusDriver)  # hmi/drivers/modbus.py
+    registry.register("modbus", modbus_driver)
     return registry

@@ -25,6 +25,8 @@ MODBUS_TYPES = (
     "float32", "float64", "string",
 )  # fmt: skip
 MODBUS_ORDERS = ("ABCD", "CDAB", "BADC", "DCBA")
+MODBUS_PARAMS = ("type", "order", "bit", "length", "scale", "bias", "poll", "readback")
+MODBUS_READBACKS = ("compare", "ignore")
 SIM_FUNCTIONS = ("sine", "ramp", "random", "square", "counter", "constant")
 LOCAL_TYPES = ("float", "int", "bool", "str")
 
@@ -96,6 +98,9 @@ def _check_opcua(raw: str, connection: str, path: str, params: Mapping[str, str]
 
 
 def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
+    """Offsets are 0-based (register 40001 is holding/0). ``scale``/``bias`` turn the raw
+    number into engineering units (``raw * scale + bias``); ``poll`` is the poll period in ms;
+    ``readback=ignore`` accepts any read-back after a write (momentary commands)."""
     usage = "write modbus://<connection>/<unit>/<table>/<offset>?type=...&order=..."
     if not connection:
         raise _fail(raw, "no connection name", usage)
@@ -112,7 +117,15 @@ def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str
             raw, f"offset {offset!r} is not a 0-based number from 0 to 65535",
             "register 40001 is holding/0",
         )  # fmt: skip
-    kind = params.get("type", "bool" if table in ("coil", "discrete") else "uint16")
+    unknown = sorted(set(params) - set(MODBUS_PARAMS))
+    if unknown:
+        raise _fail(
+            raw,
+            f"unknown parameter {unknown[0]}=",
+            f"Modbus addresses take {', '.join(MODBUS_PARAMS)} (scaling is scale= and bias=)",
+        )
+    bits = table in ("coil", "discrete") or "bit" in params
+    kind = params.get("type", "bool" if bits else "uint16")
     if kind not in MODBUS_TYPES:
         raise _fail(raw, f"type {kind!r} is not one of {', '.join(MODBUS_TYPES)}")
     if table in ("coil", "discrete") and kind != "bool":
@@ -126,10 +139,31 @@ def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str
             raise _fail(
                 raw, f"bit={bit!r}: a bit in a register is 0 to 15 of an input or holding register"
             )
+        if kind != "bool":
+            raise _fail(raw, f"bit= reads one bit, so type must be bool (or left out), not {kind}")
     if kind == "string":
         length = params.get("length", "")
         if not length.isdigit() or int(length) < 1:
             raise _fail(raw, "type=string needs length=<characters>, e.g. length=16")
+    elif "length" in params:
+        raise _fail(raw, f"length= is for type=string, not {kind}")
+    for name in ("scale", "bias", "poll"):
+        _number(raw, params, name)
+        if name in params and not abs(float(params[name])) < float("inf"):  # nan, inf
+            raise _fail(raw, f"parameter {name}={params[name]!r} must be a finite number")
+    if ("scale" in params or "bias" in params) and kind in ("bool", "string"):
+        raise _fail(raw, f"scale= and bias= apply to numbers, not to type={kind}")
+    if "scale" in params and float(params["scale"]) == 0:
+        raise _fail(raw, "scale=0 would make every value the same; use a non-zero factor")
+    if "poll" in params and float(params["poll"]) < 1:
+        raise _fail(raw, f"poll={params['poll']} ms: the poll period must be at least 1 ms")
+    if "readback" in params:
+        if params["readback"] not in MODBUS_READBACKS:
+            raise _fail(
+                raw, f"readback={params['readback']!r} is not one of {', '.join(MODBUS_READBACKS)}"
+            )
+        if table not in ("coil", "holding"):
+            raise _fail(raw, f"readback= is about writes; a {table} cannot be written")
 
 
 def _check_sim(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:

@@ -292,6 +292,8 @@ class TagBinding(QObject):
             lines.append(self.problem)
         lines.append(f"Value: {self.display()}")
         lines.append(f"Quality: {quality_text(self.value.quality)}")
+        if self.value.detail:
+            lines.append(self.value.detail)
         lines.append(f"Source time: {local_time(self.value.source_time)}")
         lines.append(f"Received: {local_time(self.value.receive_time)}")
         return "\n".join(lines)

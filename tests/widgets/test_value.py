@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from hmi.model.quality import Quality, QualityReason
 from hmi.model.screen import ValueSpec
+from hmi.model.value import TagValue
 from hmi.widgets.value import ValueWidget
 
 from .conftest import Station
@@ -88,6 +89,17 @@ def test_tooltip_names_tag_address_quality_and_time(station: Station, qtbot) -> 
     assert "Quality: Uncertain — SubNormal" in tip
     assert "Source time: 2024-05-06 07:08:09.123" in tip
     assert "Value: 1.50 m" in tip
+
+
+def test_tooltip_tells_the_drivers_detail_of_a_bad_value(station: Station, qtbot) -> None:
+    widget = value_widget(station, qtbot)
+    address = station.broker.tag("Tank1.Level").address
+    bad = TagValue.now(
+        1.5, Quality.bad(QualityReason.CONFIG_ERROR), detail="IllegalDataAddress (0x02)"
+    )
+    station.broker.publish([(address, bad)])
+    station.bridge.flush()
+    assert "IllegalDataAddress (0x02)" in widget.binding.tooltip_text()
 
 
 def test_unknown_tag_shows_bad_config_error_instead_of_failing(station: Station, qtbot) -> None:
