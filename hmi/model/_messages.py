@@ -156,6 +156,8 @@ def _noun(doc: YamlDoc, r: _Resolved) -> str:
         return _article(f"{node['type']} widget")
     if name.endswith("Action") and isinstance(node, Mapping) and "kind" in node:
         return _article(f"{node['kind']} action")
+    if name.endswith("Alarm") and isinstance(node, Mapping) and "kind" in node:
+        return _article(f"{node['kind']} alarm")
     if name == "TagConfig":
         return f"tag {last!r}"
     if name.endswith("Connection"):
@@ -250,6 +252,8 @@ def message(doc: YamlDoc, r: _Resolved, error: ErrorDetails) -> str:
             known = list(WIDGET_TYPES)
             return f"unknown widget type {tag!r}{_suggest(tag, known)} (known types: {', '.join(known)})"
         what, plural = _KINDS.get(disc, (f"{disc.strip(chr(39))}", "values"))
+        if error["loc"][:1] == ("alarms",):
+            what = "alarm kind"
         known = [t.strip("' ") for t in str(ctx.get("expected_tags", "")).split(",")]
         return f"unknown {what} {tag!r}{_suggest(tag, known)} (known {plural}: {', '.join(known)})"
     if kind == "union_tag_not_found":

@@ -20,6 +20,7 @@ from hmi.model._files import LoadedFile, read_screen, read_template, validate
 from hmi.model._template_checks import check_placeholders, check_template_uses
 from hmi.model._where import NodeWhere
 from hmi.model._yaml import YamlDoc, child, plain, read_yaml
+from hmi.model.alarms import check_alarms
 from hmi.model.errors import ProjectError, ProjectProblem
 from hmi.model.project import Project, ProjectFile
 from hmi.model.screen import ScreenFile, ScreenHeader, TemplateFile, TemplateHeader
@@ -67,6 +68,7 @@ class _ProjectLoader:
         self.problems.extend(doc.problems)
         tags = self._tags(doc)
         self._connections(doc, tags)
+        self._alarms(doc, tags)
         self.screens = self._files(doc, "screens", read_screen)
         self.templates = self._files(doc, "templates", read_template)
         screen_ids = self._ids(self.screens, "screen")
@@ -100,6 +102,13 @@ class _ProjectLoader:
             screen_paths={i: str(f.doc.path) for i, f in screen_ids.items()},
             template_paths={i: str(f.doc.path) for i, f in template_ids.items()},
         )
+
+    def _alarms(self, doc: YamlDoc, tags: Mapping[str, TagConfig | None]) -> None:
+        if self.project_file is None:
+            return
+        for problem in check_alarms(self.project_file.alarms, tags):
+            where = NodeWhere(doc, ("alarms", problem.index)).value(problem.field)
+            self.problems.append(ProjectProblem(where, problem.message))
 
     def _tags(self, doc: YamlDoc) -> dict[str, TagConfig | None]:
         if self.project_file is not None:

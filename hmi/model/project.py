@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from hmi.model.alarms import AlarmDefinition, AlarmSettings
 from hmi.model.screen import ScreenFile, Strict, TemplateFile
 from hmi.model.tags import TagConfig
 
@@ -105,6 +106,7 @@ class ProjectHeader(Strict):
 class Settings(Strict):
     ui_refresh_hz: float = Field(default=10, gt=0, le=60, description="screen repaint rate")
     theme: str = "isa101"
+    alarms: AlarmSettings = AlarmSettings()
 
 
 class ProjectFile(Strict):
@@ -118,6 +120,9 @@ class ProjectFile(Strict):
         min_length=1, description="screen files, relative to the project folder"
     )
     templates: tuple[str, ...] = ()
+    alarms: tuple[AlarmDefinition, ...] = Field(
+        default=(), description="the master alarm database: one entry per alarm, see docs/alarms.md"
+    )
 
     @field_validator("tags")
     @classmethod
@@ -142,6 +147,10 @@ class Project(Strict):
     @property
     def tags(self) -> dict[str, TagConfig]:
         return self.file.tags
+
+    @property
+    def alarms(self) -> tuple[AlarmDefinition, ...]:
+        return self.file.alarms
 
     @property
     def start_screen(self) -> str:
