@@ -19,15 +19,19 @@ from hmi.drivers.defaults import default_registry
 from hmi.model.errors import ConfigError, ProjectError
 from hmi.model.loader import load_project
 from hmi.model.project import Project
+from hmi.model.templates import trended_tags
 from hmi.resources import icon_path, theme_path
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
+from hmi.runtime.history import MemoryHistory
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.views.main_window import MainWindow
 
 __all__ = ["Station", "apply_theme", "build_station", "run"]
 
 log = logging.getLogger(__name__)
+
+RECENT_SAMPLES = 36_000  # per trended tag: 10 h at 1 Hz, 0.6 MB
 
 
 @dataclass
@@ -70,7 +74,14 @@ def build_station(
     )
     commands = CommandService(broker)
     bridge = QtTagBridge(broker, commands, refresh_hz=settings.ui_refresh_hz)
-    window = MainWindow(project, bridge, screen=screen, kiosk=kiosk, live_reload=live_reload)
+    # Until the historian stores them, the station keeps the recent past of trended tags in
+    # memory (every change, not the UI's batch), so a trend opens with what came before.
+    trended = trended_tags(project.screens.values(), project.templates)
+    history = MemoryHistory(RECENT_SAMPLES, only=trended)
+    broker.add_listener(history.record)
+    window = MainWindow(
+        project, bridge, screen=screen, kiosk=kiosk, live_reload=live_reload, history=history
+    )
     return Station(project, broker, commands, bridge, window)
 
 

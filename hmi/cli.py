@@ -6,7 +6,10 @@ import argparse
 import json
 import logging
 import os
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -57,10 +60,75 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run(project, kiosk=args.kiosk, fullscreen=args.fullscreen, screen=args.screen)
 
 
+DEMO_PORTS = {"OPC UA": 4840, "Modbus TCP": 5020}  # as the demo project's connections say
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def start_plant(ports: dict[str, int] = DEMO_PORTS) -> subprocess.Popen[bytes] | None:
+    """The simulated plant in its own process, serving on ``ports`` ({"OPC UA": p,
+    "Modbus TCP": q}); None (after saying why) if it did not come up."""
+    taken = [f"{name} port {port}" for name, port in ports.items() if _port_open(port)]
+    if taken:
+        print(
+            f"hmi demo: {' and '.join(taken)} already answer on 127.0.0.1; is another "
+            "'hmi demo' or 'hmi sim' running? Stop it, or run 'hmi run' to use that one.",
+            file=sys.stderr,
+        )
+        return None
+    command = [sys.executable, "-m", "hmi.cli", "sim"]
+    command += ["--opcua-port", str(ports["OPC UA"]), "--modbus-port", str(ports["Modbus TCP"])]
+    plant = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not all(_port_open(port) for port in ports.values()):
+        if plant.poll() is not None:
+            print(
+                f"hmi demo: the simulated plant stopped (exit {plant.returncode})", file=sys.stderr
+            )
+            return None
+        if time.monotonic() > deadline:
+            print("hmi demo: the simulated plant did not open its ports in 30 s", file=sys.stderr)
+            stop_plant(plant)
+            return None
+        time.sleep(0.1)
+    return plant
+
+
+def stop_plant(plant: subprocess.Popen[bytes]) -> None:
+    plant.terminate()
+    try:
+        plant.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        plant.kill()
+        plant.wait()
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
+    """The plant in its own process, the operator window on the demo project; closing the
+    window stops the plant."""
     from hmi.app import run
 
-    return run(str(demo_project_dir()), kiosk=False, fullscreen=args.fullscreen, screen=args.screen)
+    plant = start_plant()
+    if plant is None:
+        return 1
+    try:
+        return run(str(demo_project_dir()), fullscreen=args.fullscreen, screen=args.screen)
+    finally:
+        stop_plant(plant)
+
+
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from hmi.sim.runner import run
+
+    if not args.verbose:
+        logging.getLogger("asyncua").setLevel(logging.ERROR)  # its start-up chatter is noise
+    return run(args)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of screen and template files")
     schema.add_argument("-o", "--output", help="write to this file instead of standard output")
     schema.set_defaults(func=_cmd_schema)
+
+    from hmi.sim.runner import add_arguments as add_sim_arguments
+
+    sim = sub.add_parser("sim", help="serve the simulated water plant over OPC UA and Modbus TCP")
+    add_sim_arguments(sim)
+    sim.set_defaults(func=_cmd_sim)
 
     demo = sub.add_parser("demo", help="run the demo plant and the operator window on it")
     demo.add_argument("--screen", help="screen id to open first")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Rect = tuple[float, float, float, float]
 
@@ -164,10 +164,61 @@ class ImageSpec(WidgetSpecBase):
     source: str = Field(description="image file relative to the project folder (PNG, JPEG or SVG)")
 
 
+class TrendPenSpec(Strict):
+    """How one of a trend's tags is drawn; every field has a calm default."""
+
+    tag: str = Field(description="one of the trend's tags")
+    color: str | None = Field(
+        default=None,
+        pattern=r"^#[0-9A-Fa-f]{6}$",
+        description="'#rrggbb'; default: the next muted colour of the theme",
+    )
+    width: float = Field(default=1, gt=0, le=6, description="line width in pixels")
+    style: Literal["solid", "dash"] = "solid"
+    step: bool | None = Field(
+        default=None,
+        description="hold each value until the next (default for bool, int and state tags)",
+    )
+    axis: str | None = Field(
+        default=None, description="pens naming the same axis share it; default from y_axes"
+    )
+    range: tuple[float, float] | None = Field(
+        default=None, description="y range of the pen's axis; default the tag's range, else auto"
+    )
+
+
+TREND_PRESETS_S = (300.0, 900.0, 3600.0, 28_800.0, 86_400.0, 604_800.0, 2_592_000.0)
+
+
 class TrendSpec(WidgetSpecBase):
     type: Literal["trend"]
     tags: tuple[str, ...] = Field(min_length=1)
     span_s: float = Field(default=600, gt=0, description="live window in seconds")
+    pens: tuple[TrendPenSpec, ...] = Field(
+        default=(), description="styles of some or all of the tags, matched by tag"
+    )
+    y_axes: Literal["shared", "units", "pen"] = Field(
+        default="units",
+        description="one y axis for all pens, one per engineering unit, or one per pen",
+    )
+    presets_s: tuple[float, ...] = Field(
+        default=TREND_PRESETS_S, description="range buttons in seconds (5 min ... 30 d)"
+    )
+
+    @model_validator(mode="after")
+    def _pens_name_tags(self) -> TrendSpec:
+        for pen in self.pens:
+            if pen.tag not in self.tags:
+                raise ValueError(f"pen {pen.tag!r} is not one of the trend's tags")
+            if pen.range is not None and not pen.range[0] < pen.range[1]:
+                raise ValueError(f"pen {pen.tag!r}: range low must be below high")
+        if any(p <= 0 for p in self.presets_s):
+            raise ValueError("presets_s must be spans greater than 0 seconds")
+        return self
+
+    def pen(self, tag: str) -> TrendPenSpec:
+        """The style given for ``tag``, or the default one."""
+        return next((p for p in self.pens if p.tag == tag), None) or TrendPenSpec(tag=tag)
 
 
 class InstanceSpec(WidgetSpecBase):

@@ -9,13 +9,22 @@ validates the result again, so a placed template is checked like any hand-writte
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from hmi.model.errors import ConfigError
-from hmi.model.screen import TemplateFile, WidgetSpec
+from hmi.model.screen import (
+    ButtonSpec,
+    FaceplateAction,
+    InstanceSpec,
+    ScreenFile,
+    TemplateFile,
+    TrendSpec,
+    WidgetSpec,
+    iter_widgets,
+)
 
 __all__ = [
     "PlaceholderError",
@@ -141,3 +150,37 @@ def instantiate_title(template: TemplateFile, params: Mapping[str, str]) -> str:
         return substitute(template.template.title, params)
     except PlaceholderError as exc:
         raise ConfigError(f"template {template.template.id!r} title: {exc.message}") from None
+
+
+def trended_tags(
+    screens: Iterable[ScreenFile], templates: Mapping[str, TemplateFile]
+) -> frozenset[str]:
+    """Every tag some trend shows: on a screen, in a placed template, or in a faceplate a
+    button opens, with the template's parameters filled in. Templates that place each other
+    in a loop are expanded once per (template, params)."""
+    found: set[str] = set()
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+
+    def expand(template_id: str, params: Mapping[str, str]) -> None:
+        key = (template_id, tuple(sorted(params.items())))
+        template = templates.get(template_id)
+        if key in seen or template is None:
+            return
+        seen.add(key)
+        try:
+            visit(instantiate(template, params))
+        except ConfigError:
+            return  # the loader reports it
+
+    def visit(widgets: Iterable[WidgetSpec]) -> None:
+        for widget in iter_widgets(tuple(widgets)):
+            if isinstance(widget, TrendSpec):
+                found.update(widget.tags)
+            elif isinstance(widget, InstanceSpec):
+                expand(widget.template, widget.params)
+            elif isinstance(widget, ButtonSpec) and isinstance(widget.action, FaceplateAction):
+                expand(widget.action.template, widget.action.params)
+
+    for screen in screens:
+        visit(screen.widgets)
+    return frozenset(found)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from hmi.model.errors import ConfigError
 from hmi.model.project import Project
+from hmi.runtime.history import HistorySource
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.views.faceplate import FaceplateManager
 from hmi.views.live_reload import LiveReload, project_dir
@@ -51,9 +52,11 @@ class MainWindow(QMainWindow):
         screen: str | None = None,
         kiosk: bool = False,
         live_reload: bool = True,
+        history: HistorySource | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.history_source = history
         self.setObjectName("MainWindow")
         self.project = project
         self.bridge = bridge
@@ -183,6 +186,7 @@ class MainWindow(QMainWindow):
             open_faceplate=self.open_faceplate,
             project_root=project_dir(self.project),
             screen_id=screen_id,
+            history=self.history_source,
         )
 
     def _build_canvas(self, screen_id: str) -> ScreenCanvas:

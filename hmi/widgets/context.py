@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hmi.model.tags import TagConfig
+from hmi.runtime.history import HistorySource
 from hmi.runtime.qt_bridge import QtTagBridge
 
 
@@ -18,3 +19,4 @@ class WidgetContext:
     open_faceplate: Callable[[str, Mapping[str, str]], None]  # template id, params
     project_root: Path  # images and custom symbols are relative to it
     screen_id: str  # for the origin of commands: "<screen>/<widget id>"
+    history: HistorySource | None = None  # where trends backfill what the live buffer lacks

@@ -1,68 +1,403 @@
-"""Placeholder for the trend: the pens' tag names and live values, until the trend issue
-replaces it with a plot."""
+"""A trend: pens over one time axis, live or browsing the past, drawn at a bounded rate and at
+screen resolution whatever the amount of data.
+
+Values arrive through the bridge into a ring buffer per pen (``hmi.model.trend_buffer``); a
+timer (10 Hz) scrolls the live view and redraws. What is drawn is reduced to min and max per
+pixel column of the visible range, so a frame costs the same for an hour or a month. Where the
+view reaches before a pen's live buffer, the trend asks its ``HistorySource`` for that span, one
+bucket per pixel column, and joins the answer to the live data at the buffer's first sample:
+history before it, live from it, no gap and nothing twice. Requests run as asyncio tasks,
+debounced while the operator drags; an answer for a range no longer wanted is dropped.
+"""
 
 from __future__ import annotations
 
 import functools
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QWidget
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from hmi.model.screen import TrendSpec
+from hmi.model.trend_buffer import TrendBuffer, sample_of
 from hmi.model.value import TagValue
-from hmi.widgets.base import NO_VALUE, TagBinding, scale_font
+from hmi.runtime.history import HistorySource
+from hmi.widgets.base import BADGE_PX, QualityBadge, TagBinding, scale_font, set_style_property
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.trend_axis import YAxes, time_axis
+from hmi.widgets.trend_backfill import Backfill
+from hmi.widgets.trend_cursor import TrendCursor
+from hmi.widgets.trend_export import ExportColumn, write_csv
+from hmi.widgets.trend_legend import TrendLegend
+from hmi.widgets.trend_pen import TrendPen
+from hmi.widgets.trend_style import PLOT_BACKGROUND, resolve_pen
+from hmi.widgets.trend_toolbar import TrendToolbar, span_text
 
 DESIGN_FONT_PX = 12.0
+REDRAW_HZ = 10.0
+DEBOUNCE_MS = 250
+LIVE_RATE_HZ = 10.0  # the bridge delivers at most this often per tag: sizes the live buffer
+MIN_SPAN_S, MAX_SPAN_S = 1.0, 400 * 86_400.0
 
 
 class TrendWidget(QFrame):
-    """One row per pen: the tag name and its value (``pens[tag]``, a bound label marked by
-    quality like any value)."""
+    """``pens[tag]`` is the legend's value label of each pen (marked by quality like any
+    value); ``traces[tag]`` the pen itself. ``history`` defaults to ``ctx.history`` if the
+    context has one; without any, the trend shows what it received since it opened."""
 
-    def __init__(self, spec: TrendSpec, ctx: WidgetContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        spec: TrendSpec,
+        ctx: WidgetContext,
+        parent: QWidget | None = None,
+        *,
+        history: HistorySource | None = None,
+        capacity: int | None = None,
+    ) -> None:
         super().__init__(parent)
         self.spec = spec
-        self.note = QLabel(f"trend · {spec.span_s / 60:g} min", self)
-        self.note.setObjectName("TrendNote")
-        layout = QGridLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.addWidget(self.note, 0, 0, 1, 2)
-        self.names: list[QLabel] = []
+        self.ctx = ctx
+        if history is None:
+            history = getattr(ctx, "history", None)  # the seam, once the context carries one
+        self.history: HistorySource | None = history
+        self.capacity = capacity or int(max(spec.span_s * 2, 3600) * LIVE_RATE_HZ)
+        self.clock: Callable[[], float] = time.time
+        self.span_s = spec.span_s
+        self.live = True
+        self.ticks = 0  # timer ticks and redraws done, for tests and the bench
+        self.frames = 0
         self.pens: dict[str, QLabel] = {}
-        self.bindings: list[TagBinding] = []
-        for row, tag in enumerate(spec.tags, start=1):
-            name = QLabel(tag, self)
-            name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            value = QLabel(NO_VALUE, self)
-            value.setObjectName("TrendPen")
-            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            layout.addWidget(name, row, 0)
-            layout.addWidget(value, row, 1)
-            self.names.append(name)
-            self.pens[tag] = value
-            show = functools.partial(self._show_pen, len(self.bindings))
-            binding = TagBinding(value, ctx, tag, show, note=spec.tooltip)
-            self.bindings.append(binding)
-            binding.bind()
-        layout.setRowStretch(len(spec.tags) + 1, 1)
-        layout.setColumnStretch(0, 1)
-        self.apply_scale(1.0)
+        self.traces: dict[str, TrendPen] = {}
+        self.backfill = Backfill(history, self._on_history) if history is not None else None
+        self._dirty = True
+        self._released = False
+        self._scale = 1.0
+        self.compact = False  # too small for a legend: see _fit_parts
+        self.badge = QualityBadge(self)
+        self.badge.set_state("good")
 
-    def _show_pen(self, index: int, value: TagValue) -> None:
-        binding = self.bindings[index]
-        binding.host.setText(binding.display(value.value))  # type: ignore[attr-defined]
+        self.toolbar = TrendToolbar(spec.presets_s, self)
+        self.note = self.toolbar.note
+        self.plot = pg.PlotWidget(
+            self, background=PLOT_BACKGROUND, axisItems={"bottom": time_axis()}
+        )
+        self.plot.setObjectName("TrendPlot")
+        item = self.plot.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.showGrid(x=True, y=True, alpha=1.0)
+        self.view = item.vb
+        self.view.setMouseEnabled(x=True, y=False)
+        self.view.setLimits(minXRange=MIN_SPAN_S, maxXRange=MAX_SPAN_S)
+        self.view.sigRangeChangedManually.connect(self._on_user_range)
+        self.view.sigXRangeChanged.connect(self._on_range)
+        self.view.sigResized.connect(self._on_range)
+        self.axes = YAxes(item)
+        self.cursor = TrendCursor(item)
+        self.cursor.moved.connect(self._show_cursor_values)
+        self.legend = TrendLegend(self)
+        self.legend.visibility.connect(self.set_pen_visible)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
+
+        bar = self.toolbar
+        bar.preset.connect(self.show_last)
+        bar.zoom.connect(self.zoom)
+        bar.fit.connect(self.axes.autorange)
+        bar.live.connect(self.set_live)
+        bar.cursor.connect(self.set_cursor)
+        bar.export_csv.connect(self.export_csv)
+        bar.export_png.connect(self.export_png)
+
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setInterval(round(1000 / REDRAW_HZ))
+        self.frame_timer.timeout.connect(self.tick)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.ask_history)
+
+        for tag in spec.tags:
+            self.add_pen(tag)
+        self._scroll(self.clock())
+        self._show_state()
+        self.apply_scale(1.0)
+        self.frame_timer.start()
+
+    # -- pens ----------------------------------------------------------------------------------
+
+    def add_pen(self, tag: str) -> TrendPen:
+        """Add a pen for ``tag`` (styled by the spec if it names it); the existing one if any."""
+        if tag in self.traces:
+            return self.traces[tag]
+        config = self.ctx.tags.get(tag)
+        style = resolve_pen(self.spec, tag, len(self.traces), config)
+        view = self.axes.view_for(style)
+        curve = pg.PlotCurveItem(pen=style.qpen(), connect="finite", antialias=False)
+        view.addItem(curve)
+        entry = self.legend.add(style, tag)
+        if config is not None and config.description:
+            entry.name.setToolTip(config.description)
+        pen = TrendPen(style, TrendBuffer(self.capacity), curve, view, entry)
+        self.traces[tag] = pen
+        self.pens[tag] = entry.value
+        show = functools.partial(self._on_value, pen)
+        pen.binding = TagBinding(entry.value, self.ctx, tag, show, note=self.spec.tooltip)
+        self._style_entry(pen)
+        pen.binding.bind()
+        self._dirty = True
+        if not self._released:
+            self._debounce.start()
+        return pen
+
+    def remove_pen(self, tag: str) -> None:
+        pen = self.traces.pop(tag, None)
+        if pen is None:
+            return
+        self.pens.pop(tag, None)
+        if pen.binding is not None:
+            pen.binding.release()
+        pen.view.removeItem(pen.curve)
+        self.axes.remove(pen.style)
+        self.legend.remove(tag)
+        pen.asked = None  # an answer still on its way is dropped
+
+    def set_pen_visible(self, tag: str, shown: bool) -> None:
+        pen = self.traces.get(tag)
+        if pen is not None:
+            pen.shown = shown
+            pen.curve.setVisible(shown)
+            pen.entry.check.setChecked(shown)
+            self._dirty = True
+
+    def _on_value(self, pen: TrendPen, value: TagValue) -> None:
+        t, v, q = sample_of(value)
+        pen.buffer.append(t, v, q)
+        if self.live or t <= self.view.viewRange()[0][1]:
+            self._dirty = True
+        if not self.cursor.active and pen.binding is not None:
+            pen.entry.value.setText(pen.binding.display(value.value))
+        if self.compact:
+            self._mark_quality()
+
+    # -- range ---------------------------------------------------------------------------------
+
+    def visible_range(self) -> tuple[float, float]:
+        x0, x1 = self.view.viewRange()[0]
+        return float(x0), float(x1)
+
+    def columns(self) -> int:
+        """Pixel columns of the plot area: what decimation and history buckets aim at."""
+        return max(16, round(self.view.width() * self.devicePixelRatioF()))
+
+    def _scroll(self, now: float) -> None:
+        self.view.setXRange(now - self.span_s, now, padding=0)
+
+    def show_last(self, seconds: float) -> None:
+        """A preset: the last ``seconds``, live."""
+        self.span_s = min(max(seconds, MIN_SPAN_S), MAX_SPAN_S)
+        self.set_live(True)
+
+    def set_live(self, live: bool) -> None:
+        """Live scrolls the view over the last ``span_s`` to now; paused keeps it still."""
+        self.live = live
+        if live:
+            self.set_cursor(False)
+            self._scroll(self.clock())
+            self._debounce.start()
+        self._show_state()
+
+    def set_range(self, t0: float, t1: float) -> None:
+        """Show ``[t0, t1]`` (paused); history for it follows after the debounce."""
+        self.live = False
+        self.view.setXRange(t0, t1, padding=0)
+        self._debounce.start()
+        self._show_state()
+
+    def zoom(self, factor: float) -> None:
+        """Scale the time span: live keeps its right edge at now, paused its centre."""
+        if self.live:
+            self.show_last(self.span_s * factor)
+            return
+        x0, x1 = self.visible_range()
+        middle, half = (x0 + x1) / 2, (x1 - x0) / 2 * factor
+        self.set_range(middle - half, middle + half)
+
+    def _on_user_range(self, *_: object) -> None:
+        self.live = False
+        self._debounce.start()
+        self._show_state()
+
+    def _on_range(self, *_: object) -> None:
+        self._dirty = True
+        if not self.live:
+            self._show_state()
+
+    def _show_state(self) -> None:
+        x0, x1 = self.visible_range()
+        if self.live:
+            self.note.setText(f"Live trend · last {span_text(self.span_s)}")
+        else:
+            start = datetime.fromtimestamp(x0)
+            end = datetime.fromtimestamp(x1)
+            fmt = "%H:%M:%S" if start.date() == end.date() else "%Y-%m-%d %H:%M"
+            self.note.setText(f"Paused · {start:%Y-%m-%d %H:%M:%S} – {end.strftime(fmt)}")
+        self.toolbar.show_state(
+            live=self.live, span_s=self.span_s if self.live else 0.0, cursor=self.cursor.active
+        )
+
+    # -- frames --------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """One frame (the timer's): scroll if live, ask for history if needed, redraw if
+        anything changed."""
+        if self._released:
+            return
+        self.ticks += 1
+        if self.live:
+            self._scroll(self.clock())
+            self.ask_history()
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Draw every shown pen over the visible range at screen resolution."""
+        self._dirty = False
+        x0, x1 = self.visible_range()
+        columns, now = self.columns(), self.clock()
+        for pen in self.traces.values():
+            if pen.shown:
+                t, v = pen.line(x0, x1, columns, now)
+                pen.curve.setData(t, v, connect="finite")
+        self.frames += 1
+
+    # -- history -------------------------------------------------------------------------------
+
+    def ask_history(self) -> None:
+        """Ask for the part of the view before each pen's live buffer (if not yet covered)."""
+        if self.backfill is not None and not self._released:
+            x0, x1 = self.visible_range()
+            self.backfill.ask(self.traces.values(), x0, x1, self.columns(), self.clock())
+
+    async def wait_history(self) -> None:
+        """Until every history request made so far has been answered (tests, export)."""
+        if self.backfill is not None:
+            await self.backfill.wait()
+
+    def _on_history(self, pen: TrendPen) -> None:
+        self._dirty = True
+
+    # -- cursor --------------------------------------------------------------------------------
+
+    def set_cursor(self, shown: bool) -> None:
+        """Show the cursor (pausing the trend) in the middle of the view, or hide it."""
+        if shown == self.cursor.active:
+            return
+        if shown:
+            self.live = False
+            x0, x1 = self.visible_range()
+            self.cursor.show_at((x0 + x1) / 2)
+        else:
+            self.cursor.hide()
+            for pen in self.traces.values():
+                if pen.binding is not None:
+                    pen.entry.value.setText(pen.binding.display())
+        self._show_state()
+
+    def readings(self, seconds: float) -> dict[str, float]:
+        """Every pen's value at ``seconds`` (NaN where none or Bad)."""
+        return {tag: pen.value_at(seconds) for tag, pen in self.traces.items()}
+
+    def _show_cursor_values(self, seconds: float) -> None:
+        for pen in self.traces.values():
+            pen.entry.value.setText(pen.reading_text(seconds))
+
+    # -- export --------------------------------------------------------------------------------
+
+    def export_csv(self, path: Path | str) -> int:
+        """The visible range of every pen (history at bucket resolution, live samples as they
+        came) to CSV; returns the number of rows."""
+        x0, x1 = self.visible_range()
+        columns = []
+        for tag, pen in self.traces.items():
+            header = f"{tag} [{pen.style.units}]" if pen.style.units else tag
+            columns.append(ExportColumn(header, *pen.samples(x1)))
+        return write_csv(Path(path), columns, x0, x1)
+
+    def export_png(self, path: Path | str) -> bool:
+        """The trend as shown (plot, toolbar and legend) to a PNG file."""
+        for part in (self.toolbar, self.legend, self):
+            part.layout().activate()  # a layout change still queued shows in the file too
+        return self.grab().save(str(path), "PNG")
+
+    # -- screen --------------------------------------------------------------------------------
 
     def apply_scale(self, scale: float) -> None:
+        self._scale = scale
         size = self.spec.font_size or DESIGN_FONT_PX
-        scale_font(self.note, size * 0.9, scale)
-        for label in (*self.names, *self.pens.values()):
-            scale_font(label, size, scale)
-        for label in self.pens.values():
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("0000.00 mm") + 20)
-        for binding in self.bindings:
-            binding.apply_scale(scale)
+        for widget in (self.note, *self.toolbar.findChildren(QWidget)):
+            scale_font(widget, size, scale)
+        for pen in self.traces.values():
+            self._style_entry(pen)
+        self.legend.entry_px = round(240 * scale)
+        self.badge.set_size(round(BADGE_PX * scale))
+        font = self.note.font()
+        font.setPixelSize(max(1, round(size * 0.95 * scale)))
+        self.axes.set_font(font)
+        self.toolbar.fit_width(self.toolbar.width())
+        self._fit_parts()
+
+    def _style_entry(self, pen: TrendPen) -> None:
+        pen.entry.apply_scale(self.spec.font_size or DESIGN_FONT_PX, self._scale)
+        if pen.binding is not None:
+            pen.binding.apply_scale(self._scale)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_parts()
+
+    def _fit_parts(self) -> None:
+        """On a small trend (a faceplate, a thumbnail) the toolbar, then the legend and the
+        axis titles, give way to the plot."""
+        h = self.height() / max(self._scale, 0.1)
+        self.toolbar.setVisible(h >= 150)
+        compact = h < 100
+        self.legend.setVisible(not compact)
+        if compact != self.compact:
+            self.compact = compact
+            self.axes.show_labels(not compact)
+            self._mark_quality()
+        self.badge.place()
+
+    def _mark_quality(self) -> None:
+        """Without a legend the trend itself carries its worst pen's quality (outline and
+        badge, as any widget), so a Bad or stale pen never looks good."""
+        css = "good"
+        qualities = [p.binding.quality for p in self.traces.values() if p.binding is not None]
+        if self.compact and qualities:
+            css = min(qualities, key=lambda q: q.level).css_name
+        if set_style_property(self, "quality", css):
+            self.badge.set_state(css)
 
     def release(self) -> None:
-        for binding in self.bindings:
-            binding.release()
+        """Unbind every pen and stop drawing and asking; idempotent."""
+        if self._released:
+            return
+        self._released = True
+        self.frame_timer.stop()
+        self._debounce.stop()
+        for pen in self.traces.values():
+            if pen.binding is not None:
+                pen.binding.release()
+        if self.backfill is not None:
+            self.backfill.close()

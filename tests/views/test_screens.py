@@ -157,3 +157,13 @@ def test_values_start_unknown_and_go_live(
         assert any(w.text()[:1].isdigit() for w in values(canvas))
     finally:
         run_async(station.stop())
+
+
+def test_the_station_keeps_the_recent_past_of_trended_tags_only(
+    qtbot: QtBot, station: Station
+) -> None:
+    history = station.window.history_source
+    assert history is not None
+    trended = {"RawTank.Level", "P101.Current"}
+    qtbot.waitUntil(lambda: trended <= set(history.tags()), timeout=5000)
+    assert "TT101.Temperature" not in history.tags(), "no trend shows it"
