@@ -126,9 +126,59 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_sim(args: argparse.Namespace) -> int:
     from hmi.sim.runner import run
 
-    if not args.verbose:
-        logging.getLogger("asyncua").setLevel(logging.ERROR)  # its start-up chatter is noise
     return run(args)
+
+
+def _cmd_browse(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from hmi.drivers.opcua import browse, format_tree, tags_yaml
+    from hmi.model.errors import HmiError
+
+    password = os.environ.get(args.password_env) if args.password_env else None
+    try:
+        tree = asyncio.run(
+            browse(
+                args.endpoint,
+                depth=args.depth,
+                root=args.root,
+                security=args.security,
+                policy=args.policy,
+                username=args.username,
+                password=password,
+            )
+        )
+    except HmiError as exc:
+        print(f"hmi browse: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"hmi browse: cannot reach {args.endpoint}: {exc}", file=sys.stderr)
+        return 1
+    print(tags_yaml(tree, args.yaml) if args.yaml else format_tree(tree))
+    return 0
+
+
+def _cmd_certs(args: argparse.Namespace) -> int:
+    from hmi.drivers.opcua import certs
+    from hmi.model.errors import HmiError
+
+    try:
+        if args.action == "list":
+            found = certs.list_certificates()
+            for info in found:
+                print(certs.describe_certificate(info), end="\n\n")
+            if not found:
+                print("no server certificates yet (trusted or rejected)")
+        elif args.action == "show-own":
+            print(certs.describe_certificate(certs.own_certificate_info()))
+        elif args.action == "trust":
+            print("trusted:\n" + certs.describe_certificate(certs.trust_certificate(args.which)))
+        else:
+            print("rejected:\n" + certs.describe_certificate(certs.reject_certificate(args.which)))
+    except HmiError as exc:
+        print(f"hmi certs: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -164,6 +214,42 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", help="write to this file instead of standard output")
     schema.set_defaults(func=_cmd_schema)
 
+    browse = sub.add_parser(
+        "browse", help="print an OPC UA server's address space, or tags to paste"
+    )
+    browse.add_argument("endpoint", help="opc.tcp://host:port[/path]")
+    browse.add_argument("--depth", type=int, default=4, help="levels below the root (default 4)")
+    browse.add_argument("--root", default="i=85", help="NodeId to start from (default Objects)")
+    browse.add_argument("--security", choices=("None", "Sign", "SignAndEncrypt"), default="None")
+    browse.add_argument(
+        "--policy",
+        default="Basic256Sha256",
+        choices=("Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"),
+    )
+    browse.add_argument("--username")
+    browse.add_argument("--password-env", help="environment variable holding the password")
+    browse.add_argument(
+        "--yaml",
+        metavar="CONNECTION",
+        help="print tag definitions for project.yaml, addressed via CONNECTION",
+    )
+    browse.set_defaults(func=_cmd_browse)
+
+    certs = sub.add_parser(
+        "certs", help="OPC UA certificates: this station's and the servers' it trusts"
+    )
+    certs_sub = certs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    certs_sub.add_parser("list", help="trusted and rejected server certificates")
+    certs_sub.add_parser(
+        "show-own", help="this station's application certificate (made on first use)"
+    )
+    for action, text in (("trust", "trust a server certificate"), ("reject", "stop trusting one")):
+        one = certs_sub.add_parser(action, help=text)
+        one.add_argument(
+            "which", help="a certificate file, or the thumbprint 'hmi certs list' shows"
+        )
+    certs.set_defaults(func=_cmd_certs)
+
     from hmi.sim.runner import add_arguments as add_sim_arguments
 
     sim = sub.add_parser("sim", help="serve the simulated water plant over OPC UA and Modbus TCP")
@@ -181,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.verbose < 2:
+        # asyncua logs a traceback for every lost connection; the station reports those itself.
+        logging.getLogger("asyncua").setLevel(logging.CRITICAL)
     result: int = args.func(args)
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hmi.drivers.base import DriverRegistry
 from hmi.drivers.local import LocalDriver
 from hmi.drivers.modbus import modbus_driver
+from hmi.drivers.opcua import opcua_driver
 from hmi.drivers.sim import SimDriver
 
 __all__ = ["default_registry"]
@@ -15,5 +16,6 @@ def default_registry() -> DriverRegistry:
     registry = DriverRegistry()
     registry.register("sim", SimDriver)
     registry.register("local", LocalDriver)
+    registry.register("opcua", opcua_driver)
     registry.register("modbus", modbus_driver)
     return registry

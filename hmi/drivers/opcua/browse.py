@@ -1,0 +1,313 @@
+"""Browsing a server for tags: ``browse`` -> tree, ``format_tree`` -> text, ``tags_yaml`` -> the
+``tags:`` section of ``project.yaml`` for engineers to paste.
+
+Only Browse/BrowseNext, TranslateBrowsePathsToNodeIds and Read are used, in batches within the
+server's OperationLimits, so any compliant server can be browsed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asyncua import ua
+from asyncua.client.ua_client import UaClient
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedSeq
+
+from hmi.drivers.opcua.certs import Pki
+from hmi.drivers.opcua.session import (
+    SessionSettings,
+    close_client,
+    open_client,
+    read_operation_limits,
+)
+from hmi.drivers.opcua.values import builtin_type, ns0
+
+__all__ = ["BrowsedNode", "browse", "format_tree", "tags_yaml"]
+
+_HIERARCHICAL = ns0(ua.ObjectIds.HierarchicalReferences)
+_HAS_PROPERTY = ns0(ua.ObjectIds.HasProperty)
+_SERVER = ns0(ua.ObjectIds.Server)
+_A = ua.AttributeIds
+_VARIABLE_ATTRIBUTES = (
+    _A.DataType,
+    _A.ValueRank,
+    _A.AccessLevel,
+    _A.UserAccessLevel,
+    _A.Description,
+)
+_DATATYPES = {
+    "Boolean": "bool",
+    **dict.fromkeys(
+        ("SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64"), "int"
+    ),
+    "Float": "float",
+    "Double": "float",
+    "String": "str",
+}
+
+
+@dataclass(slots=True)
+class BrowsedNode:
+    """One node of the address space as ``browse`` found it."""
+
+    browse_name: str
+    node_id: str
+    node_class: str
+    data_type: str = ""  # the built-in type it travels as, e.g. "Double"
+    scalar: bool = True
+    access: str = ""  # "r", "w", "rw" or "-" for variables (this user's access)
+    description: str = ""
+    units: str = ""
+    eu_range: tuple[float, float] | None = None
+    children: list[BrowsedNode] = field(default_factory=list)
+
+    def walk(self, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], BrowsedNode]]:
+        """Every node below this one with the BrowseNames leading to it."""
+        for child in self.children:
+            here = (*path, child.browse_name)
+            yield here, child
+            yield from child.walk(here)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + max(1, size)]
+
+
+async def _browse_level(
+    uaclient: UaClient, nodes: Sequence[ua.NodeId], per_call: int, properties: bool
+) -> list[list[ua.ReferenceDescription]]:
+    found: list[list[ua.ReferenceDescription]] = []
+    for chunk in _chunks(nodes, per_call):
+        params = ua.BrowseParameters()
+        params.RequestedMaxReferencesPerNode = 0
+        for node in chunk:
+            d = ua.BrowseDescription()
+            d.NodeId = node
+            d.BrowseDirection = ua.BrowseDirection.Forward
+            d.ReferenceTypeId = _HIERARCHICAL
+            d.IncludeSubtypes = True
+            d.NodeClassMask = ua.NodeClass.Object | ua.NodeClass.Variable
+            d.ResultMask = ua.BrowseResultMask.All
+            params.NodesToBrowse.append(d)
+        for result in await uaclient.browse(params):
+            refs = list(result.References or [])
+            point = result.ContinuationPoint
+            while point:
+                more = ua.BrowseNextParameters()
+                more.ContinuationPoints = [point]
+                (next_result,) = await uaclient.browse_next(more)
+                refs += next_result.References or []
+                point = next_result.ContinuationPoint
+            if not properties:
+                refs = [r for r in refs if r.ReferenceTypeId != _HAS_PROPERTY]
+            found.append(refs)
+    return found
+
+
+async def _read(
+    uaclient: UaClient, pairs: Sequence[tuple[ua.NodeId, ua.AttributeIds]], per_call: int
+) -> list[Any]:
+    """The values of (node, attribute) pairs; None where the server says Bad."""
+    values: list[Any] = []
+    for chunk in _chunks(pairs, per_call):
+        params = ua.ReadParameters()
+        params.NodesToRead = [ua.ReadValueId(NodeId=n, AttributeId=a) for n, a in chunk]
+        for dv in await uaclient.read(params):
+            good = dv.StatusCode is None or dv.StatusCode.is_good()
+            values.append(dv.Value.Value if good and dv.Value is not None else None)
+    return values
+
+
+async def _properties(
+    uaclient: UaClient, variables: Sequence[BrowsedNode], ids: Sequence[ua.NodeId], per_call: int
+) -> None:
+    """Fill units and range from the EngineeringUnits and EURange properties, where present."""
+    paths = []
+    for node_id in ids:
+        for name in ("EngineeringUnits", "EURange"):
+            element = ua.RelativePathElement()
+            element.ReferenceTypeId = _HAS_PROPERTY
+            element.IsInverse = False  # type: ignore[assignment]  # the default is True
+            element.IncludeSubtypes = False  # type: ignore[assignment]
+            element.TargetName = ua.QualifiedName(name, 0)
+            path = ua.BrowsePath()
+            path.StartingNode = node_id
+            path.RelativePath = ua.RelativePath(Elements=[element])
+            paths.append(path)
+    targets: list[ua.NodeId | None] = []
+    for chunk in _chunks(paths, per_call):
+        for result in await uaclient.translate_browsepaths_to_nodeids(list(chunk)):
+            target = result.Targets[0].TargetId if result.Targets else None
+            if (
+                target is None
+                or getattr(target, "ServerIndex", None)
+                or not result.StatusCode.is_good()
+            ):
+                targets.append(None)  # absent, or in another server
+            else:
+                targets.append(ua.NodeId(target.Identifier, target.NamespaceIndex))
+    wanted = [(t, _A.Value) for t in targets if t is not None]
+    values = iter(await _read(uaclient, wanted, per_call))
+    for index, target in enumerate(targets):
+        if target is None:
+            continue
+        value = next(values)
+        node = variables[index // 2]
+        if index % 2 == 0 and isinstance(value, ua.EUInformation):
+            node.units = value.DisplayName.Text or ""
+        elif index % 2 == 1 and isinstance(value, ua.Range):
+            node.eu_range = (float(value.Low), float(value.High))
+
+
+async def browse(
+    endpoint: str,
+    *,
+    depth: int = 3,
+    root: str = "i=85",
+    security: str = "None",
+    policy: str = "Basic256Sha256",
+    username: str | None = None,
+    password: str | None = None,
+    pki: Pki | None = None,
+    timeout_s: float = 4.0,
+    properties: bool = False,
+) -> BrowsedNode:
+    """The address space below ``root`` (default: Objects), ``depth`` levels deep, Objects and
+    Variables only. The standard Server object is skipped unless it is the root; properties
+    (HasProperty) are skipped unless ``properties``."""
+    settings = SessionSettings(endpoint, security, policy, username, password, timeout_s)
+    client = await open_client(settings, pki)
+    try:
+        uaclient = client.uaclient
+        limits = await read_operation_limits(client)
+        per_browse = min(limits.max_nodes_per_browse or 500, 500)
+        per_read = min(limits.max_nodes_per_read or 1000, 1000)
+        root_id = ua.NodeId.from_string(root)
+        (name, node_class) = await _read(
+            uaclient, [(root_id, _A.BrowseName), (root_id, _A.NodeClass)], per_read
+        )
+        tree = BrowsedNode(
+            name.Name if isinstance(name, ua.QualifiedName) else root,
+            root_id.to_string(),
+            ua.NodeClass(node_class).name if node_class is not None else "?",
+        )
+        level: list[tuple[ua.NodeId, BrowsedNode]] = [(root_id, tree)]
+        seen = {root_id}
+        variables: list[tuple[ua.NodeId, BrowsedNode]] = []
+        for _ in range(depth):
+            if not level:
+                break
+            found = await _browse_level(uaclient, [n for n, _ in level], per_browse, properties)
+            next_level = []
+            for (_, parent), refs in zip(level, found, strict=True):
+                for ref in refs:
+                    node_id = ref.NodeId
+                    if node_id in seen or (node_id == _SERVER and root_id != _SERVER):
+                        continue
+                    seen.add(node_id)
+                    child = BrowsedNode(
+                        ref.BrowseName.Name, node_id.to_string(), ref.NodeClass.name
+                    )
+                    parent.children.append(child)
+                    next_level.append((node_id, child))
+                    if ref.NodeClass == ua.NodeClass.Variable:
+                        variables.append((node_id, child))
+            level = next_level
+        await _describe_variables(uaclient, variables, per_read)
+        return tree
+    finally:
+        await close_client(client)
+
+
+async def _describe_variables(
+    uaclient: UaClient, variables: list[tuple[ua.NodeId, BrowsedNode]], per_read: int
+) -> None:
+    pairs = [(n, a) for n, _ in variables for a in _VARIABLE_ATTRIBUTES]
+    values = await _read(uaclient, pairs, per_read)
+    cache: dict[ua.NodeId, ua.VariantType | None] = {}
+    width = len(_VARIABLE_ATTRIBUTES)
+    for index, (_, node) in enumerate(variables):
+        datatype, rank, access, user_access, description = values[
+            index * width : (index + 1) * width
+        ]
+        if isinstance(datatype, ua.NodeId):
+            vtype = await builtin_type(uaclient, datatype, cache)
+            node.data_type = vtype.name if vtype is not None else datatype.to_string()
+        node.scalar = rank in (None, -1)
+        if isinstance(access, int):
+            if isinstance(user_access, int):
+                access &= user_access
+            text = ("r" if access & 1 else "") + ("w" if access & 2 else "")
+            node.access = text or "-"
+        if isinstance(description, ua.LocalizedText) and description.Text != node.browse_name:
+            node.description = description.Text or ""
+    await _properties(uaclient, [n for _, n in variables], [i for i, _ in variables], per_read)
+
+
+def format_tree(tree: BrowsedNode, indent: str = "  ") -> str:
+    """The tree as indented lines: BrowseName, NodeId, NodeClass, DataType, access, units."""
+
+    def line(node: BrowsedNode, level: int) -> str:
+        parts = [f"{indent * level}{node.browse_name}", node.node_id, node.node_class]
+        if node.node_class == "Variable":
+            parts.append(node.data_type + ("" if node.scalar else "[]"))
+            parts.append(node.access)
+            if node.units or node.eu_range:
+                low_high = f" {node.eu_range[0]:g}..{node.eu_range[1]:g}" if node.eu_range else ""
+                parts.append(f"[{node.units}{low_high}]".replace("[ ", "["))
+        return "  ".join(p for p in parts if p)
+
+    lines = [line(tree, 0)]
+
+    def down(node: BrowsedNode, level: int) -> None:
+        for child in node.children:
+            lines.append(line(child, level))
+            down(child, level + 1)
+
+    down(tree, 1)
+    return "\n".join(lines)
+
+
+def _tag_name(path: tuple[str, ...]) -> str:
+    name = ".".join(re.sub(r"[^A-Za-z0-9_\-]+", "_", part).strip("_") or "_" for part in path)
+    return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
+
+
+def tags_yaml(tree: BrowsedNode, connection: str) -> str:
+    """``tags:`` for every scalar Variable of a type a tag can hold, named by its BrowseName
+    path, addressed through ``connection``; ``write: {}`` only where this user may write."""
+    tags: dict[str, dict[str, Any]] = {}
+    for path, node in tree.walk():
+        datatype = _DATATYPES.get(node.data_type)
+        if node.node_class != "Variable" or datatype is None or not node.scalar:
+            continue
+        name = base = _tag_name(path)
+        count = 1
+        while name in tags:
+            count += 1
+            name = f"{base}_{count}"
+        tag: dict[str, Any] = {
+            "address": f"opcua://{connection}/{node.node_id}",
+            "datatype": datatype,
+        }
+        if node.description:
+            tag["description"] = node.description
+        if node.units:
+            tag["units"] = node.units
+        if node.eu_range and node.eu_range[0] < node.eu_range[1]:
+            tag["range"] = CommentedSeq(node.eu_range)
+            tag["range"].fa.set_flow_style()
+        if "w" in node.access:
+            tag["write"] = {}
+        tags[name] = tag
+    yaml = YAML()
+    yaml.width = 200
+    out = io.StringIO()
+    yaml.dump({"tags": tags}, out)
+    return out.getvalue()

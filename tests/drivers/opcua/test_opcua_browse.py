@@ -1,0 +1,67 @@
+"""``browse`` a real server: the printed tree, and tag YAML the project loader accepts."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from ruamel.yaml import YAML
+
+from hmi.drivers.opcua import browse, format_tree, tags_yaml
+from hmi.model.project import ProjectFile
+from hmi.model.tags import DataType, TagConfig
+
+
+def test_browse_prints_a_tree_and_emits_tags_the_project_accepts(plant):
+    tree = asyncio.run(asyncio.wait_for(browse(plant.endpoint, depth=3), 20))
+    text = format_tree(tree)
+    lines = text.splitlines()
+    assert lines[0].startswith("Objects  i=85  Object")
+    assert "  Plant  ns=2;s=Plant  Object" in lines
+    assert "    Level  ns=2;s=Plant.Level  Variable  Double  rw  [m 0..10]" in lines
+    assert "    Total  ns=2;s=Plant.Total  Variable  UInt32  r" in lines
+    assert "      V7  ns=2;s=Plant.Many.V7  Variable  Double  rw" not in lines  # not writable
+    assert "      V7  ns=2;s=Plant.Many.V7  Variable  Double  r" in lines
+    assert not any("Server  i=2253" in line for line in lines)
+    assert not any("EURange" in line for line in lines)  # properties are not tags
+
+    text = tags_yaml(tree, "plant")
+    tags = YAML(typ="safe").load(io.StringIO(text))["tags"]
+    level = TagConfig.model_validate(tags["Plant.Level"])
+    assert str(level.address) == "opcua://plant/ns=2;s=Plant.Level"
+    assert (level.units, level.range, level.datatype) == ("m", (0.0, 10.0), DataType.FLOAT)
+    assert level.writable
+    total = TagConfig.model_validate(tags["Plant.Total"])
+    assert (total.datatype, total.writable) == (DataType.INT, False)
+    assert TagConfig.model_validate(tags["Plant.Running"]).datatype is DataType.BOOL
+    assert TagConfig.model_validate(tags["Plant.Name"]).datatype is DataType.STR
+    assert "Plant.Stamp" not in tags  # a DateTime is not a tag type
+    assert len([n for n in tags if n.startswith("Plant.Many.")]) == 40
+
+    project = ProjectFile.model_validate(
+        {
+            "project": {"name": "browsed", "start_screen": "main"},
+            "connections": {"plant": {"driver": "opcua", "endpoint": plant.endpoint}},
+            "tags": tags,
+            "screens": ["main.yaml"],
+        }
+    )
+    assert project.tags["Plant.Level"].name == "Plant.Level"
+
+
+def test_browse_over_a_secure_channel_from_a_given_node(plant, trusting_pki):
+    tree = asyncio.run(
+        asyncio.wait_for(
+            browse(
+                plant.endpoint,
+                depth=1,
+                root="ns=2;s=Plant.Many",
+                security="SignAndEncrypt",
+                pki=trusting_pki,
+                properties=True,
+            ),
+            20,
+        )
+    )
+    assert tree.browse_name == "Many" and len(tree.children) == 40
+    assert tree.children[0].data_type == "Double"
