@@ -1,7 +1,7 @@
 # Developer and CI entry points. Everything runs from the project's own venv in .venv.
 #   make venv    create .venv and install the project with the pinned dev set
 #   make demo    run the demo plant
-#   make test    ruff, import contracts, then the whole test suite offscreen
+#   make test    ruff, import contracts, mypy on the pure layers, then the whole suite offscreen
 #   make lint    ruff check, ruff format --check, import contracts, mypy
 #   make format  ruff format and the safe ruff fixes
 #   make bench   every bench/bench_*.py
@@ -45,6 +45,7 @@ demo: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
 
 lint: venv

@@ -1,0 +1,407 @@
+"""The audit record, its canonical form and the hash chain that makes changes evident.
+
+Every record is chained to the one before it: ``hash = SHA-256(canonical)`` (or HMAC-SHA256 with
+the site's key), where the canonical form includes ``prev_hash`` and ``sequence``. Changing,
+removing, inserting or reordering a record breaks the chain at that record, and
+``hmi.model.audit_verify.verify_chain`` names it.
+
+Canonical form (what an auditor's own tool must reproduce, byte for byte): the JSON object of the
+record's fields (``CANONICAL_FIELDS``, everything but ``hash``) as written by
+``json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``, UTF-8 encoded,
+where ``sequence`` is a JSON integer, ``spooled`` a JSON boolean, ``timestamp`` the text
+``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC, always six digits), every other field text, and the three
+tag values (``old_value``, ``new_value``, ``read_back``) the two-element list ``[type, payload]``
+made by ``encode_value`` so that 1, 1.0, True and "1" all differ. Genesis ``prev_hash`` is 64
+zeros. Hashes are lower-case hex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import uuid as uuid_module
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from json.encoder import encode_basestring as _encode_str  # type: ignore[attr-defined]
+from numbers import Integral, Real
+from typing import Any
+
+__all__ = [
+    "CANONICAL_FIELDS",
+    "GENESIS_HASH",
+    "JOINED_TEXTS",
+    "JOINED_VALUES",
+    "AuditAction",
+    "AuditRecord",
+    "AuditResult",
+    "SignatureMeaning",
+    "canonical",
+    "canonical_joined",
+    "chain_hash",
+    "datetime_from_us",
+    "decode_value",
+    "encode_value",
+    "iso_from_us",
+    "us_from_datetime",
+]
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditAction(StrEnum):
+    WRITE = "write"
+    LOGIN = "login"
+    LOGOUT = "logout"
+    LOGIN_FAILED = "login_failed"
+    LOCKOUT = "lockout"
+    SESSION_LOCK = "session_lock"
+    SESSION_UNLOCK = "session_unlock"
+    SIGNATURE = "signature"  # an electronic signature given, or refused, in a confirmation
+    USER_ADD = "user_add"
+    USER_CHANGE = "user_change"
+    USER_DISABLE = "user_disable"
+    USER_ENABLE = "user_enable"
+    USER_UNLOCK = "user_unlock"
+    PASSWORD_CHANGE = "password_change"
+    ALARM_ACK = "alarm_ack"
+    ALARM_SHELVE = "alarm_shelve"
+    ALARM_UNSHELVE = "alarm_unshelve"
+    ALARM_OUT_OF_SERVICE = "alarm_out_of_service"
+    ALARM_IN_SERVICE = "alarm_in_service"
+    ALARM_COMMENT = "alarm_comment"
+    CONFIG_CHANGE = "config_change"
+    AUDIT_EXPORT = "audit_export"
+    AUDIT_VERIFY = "audit_verify"
+    APP_START = "app_start"
+    APP_STOP = "app_stop"
+
+
+class AuditResult(StrEnum):
+    DONE = "done"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class SignatureMeaning(StrEnum):
+    """What an electronic signature means (21 CFR 11.50); a verifier always signs VERIFIED."""
+
+    PERFORMED = "performed by"
+    VERIFIED = "verified by"
+    APPROVED = "approved by"
+    REVIEWED = "reviewed by"
+
+
+# -- tag values --------------------------------------------------------------------------------
+
+
+def _tagged(value: Any) -> list[Any]:
+    if value is None:
+        return ["null", None]
+    if isinstance(value, bool):
+        return ["bool", value]
+    if isinstance(value, str):
+        return ["str", value]
+    if isinstance(value, Integral):  # int and numpy integers
+        return ["int", str(int(value))]
+    if isinstance(value, Real):  # float and numpy floats
+        number = float(value)
+        return ["float", repr(number) if math.isfinite(number) else str(number)]
+    if isinstance(value, (bytes, bytearray)):
+        return ["bytes", bytes(value).hex()]
+    if isinstance(value, datetime):
+        return ["time", iso_from_us(us_from_datetime(value))]
+    if isinstance(value, (list, tuple)):
+        return ["list", [_tagged(item) for item in value]]
+    return ["repr", repr(value)]
+
+
+def encode_value(value: Any) -> str:
+    """A tag value as canonical tagged JSON text: ``["float","1.0"]``, ``["int","1"]``,
+    ``["bool",true]``, ``["str","1"]``, ``["null",null]``, ``["list",[...]]``; anything else is
+    kept as ``["repr","..."]`` so that an odd value never loses the record."""
+    return json.dumps(_tagged(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def _untagged(item: list[Any]) -> Any:
+    kind, payload = item
+    if kind in ("null", "bool", "str", "repr"):
+        return payload
+    if kind == "int":
+        return int(payload)
+    if kind == "float":
+        return float(payload)
+    if kind == "bytes":
+        return bytes.fromhex(payload)
+    if kind == "time":
+        return datetime.fromisoformat(payload.replace("Z", "+00:00"))
+    if kind == "list":
+        return [_untagged(x) for x in payload]
+    raise ValueError(f"unknown value type tag {kind!r}")
+
+
+def decode_value(text: str) -> Any:
+    """The value ``encode_value`` wrote (a ``repr`` fallback comes back as its text)."""
+    return _untagged(json.loads(text))
+
+
+# -- time --------------------------------------------------------------------------------------
+
+_HOURS: dict[int, str] = {}
+_MINUTES = [f"{m:02d}:" for m in range(60)]
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def iso_from_us(us: int) -> str:
+    """Microseconds since the Unix epoch as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (fast: verify runs
+    this once per record, so the date and hour part is cached)."""
+    hour, rest = divmod(us, 3_600_000_000)
+    prefix = _HOURS.get(hour)
+    if prefix is None:
+        days, hh = divmod(hour, 24)
+        prefix = f"{date.fromordinal(_EPOCH_ORDINAL + days).isoformat()}T{hh:02d}:"
+        if len(_HOURS) >= 200_000:
+            _HOURS.clear()
+        _HOURS[hour] = prefix
+    minutes, rest = divmod(rest, 60_000_000)
+    digits = str(rest + 100_000_000)  # "1SSffffff": seconds and microseconds, zero-padded
+    return f"{prefix}{_MINUTES[minutes]}{digits[1:3]}.{digits[3:]}Z"
+
+
+def us_from_datetime(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since the epoch (naive means UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def datetime_from_us(us: int) -> datetime:
+    return datetime.fromisoformat(iso_from_us(us)[:-1] + "+00:00")
+
+
+# -- canonical form and hash -------------------------------------------------------------------
+
+CANONICAL_FIELDS = (
+    "action", "app_version", "error", "meaning", "new_value", "old_value", "origin",
+    "prev_hash", "read_back", "reason", "result", "role", "sequence", "session_id", "spooled",
+    "target_address", "target_tag", "timestamp", "user_id", "user_name", "uuid",
+    "verifier_id", "verifier_name", "workstation",
+)  # fmt: skip
+"""Sorted; the storage layer keeps its columns in this order (timestamp as microseconds)."""
+
+
+def canonical(
+    action: str, app_version: str, error: str, meaning: str, new_value: str, old_value: str,
+    origin: str, prev_hash: str, read_back: str, reason: str, result: str, role: str,
+    sequence: int, session_id: str, spooled: bool, target_address: str, target_tag: str,
+    timestamp_us: int, user_id: str, user_name: str, uuid: str, verifier_id: str,
+    verifier_name: str, workstation: str,
+) -> bytes:  # fmt: skip
+    """The canonical bytes from the stored fields (tag values already encoded). Written out by
+    hand for speed; ``tests/model/test_audit_chain.py`` proves it equals the ``json.dumps``
+    definition in the module docstring."""
+    e = _encode_str
+    return (
+        f'{{"action":{e(action)},"app_version":{e(app_version)},"error":{e(error)},'
+        f'"meaning":{e(meaning)},"new_value":{new_value},"old_value":{old_value},'
+        f'"origin":{e(origin)},"prev_hash":{e(prev_hash)},"read_back":{read_back},'
+        f'"reason":{e(reason)},"result":{e(result)},"role":{e(role)},'
+        f'"sequence":{int(sequence)},"session_id":{e(session_id)},'
+        f'"spooled":{"true" if spooled else "false"},"target_address":{e(target_address)},'
+        f'"target_tag":{e(target_tag)},"timestamp":"{iso_from_us(timestamp_us)}",'
+        f'"user_id":{e(user_id)},"user_name":{e(user_name)},"uuid":{e(uuid)},'
+        f'"verifier_id":{e(verifier_id)},"verifier_name":{e(verifier_name)},'
+        f'"workstation":{e(workstation)}}}'
+    ).encode("utf-8", "surrogatepass")
+
+
+JOINED_TEXTS = (
+    "action", "app_version", "error", "meaning", "origin", "prev_hash", "reason", "result",
+    "role", "session_id", "target_address", "target_tag", "user_id", "user_name", "uuid",
+    "verifier_id", "verifier_name", "workstation",
+)  # fmt: skip
+"""The text fields, in canonical order, as a store joins them with U+001F for fast verify."""
+JOINED_VALUES = ("new_value", "old_value", "read_back")
+_SEP = "\\u001f"
+
+
+def canonical_joined(
+    texts: str, values: str, sequence: int, spooled: bool, timestamp_us: int
+) -> bytes | None:
+    """``canonical`` from the text fields joined by U+001F (``JOINED_TEXTS``) and the tag
+    values joined likewise: one string escape instead of eighteen, for verify. None where this
+    shortcut cannot be exact (a backslash or separator inside a field): use ``canonical``."""
+    if "\\" in texts:
+        return None
+    t = _encode_str(texts)[1:-1].split(_SEP)
+    v = values.split("\x1f")
+    if len(t) != 18 or len(v) != 3:
+        return None
+    text = (
+        f'{{"action":"{t[0]}","app_version":"{t[1]}","error":"{t[2]}","meaning":"{t[3]}",'
+        f'"new_value":{v[0]},"old_value":{v[1]},"origin":"{t[4]}","prev_hash":"{t[5]}",'
+        f'"read_back":{v[2]},"reason":"{t[6]}","result":"{t[7]}","role":"{t[8]}",'
+        f'"sequence":{int(sequence)},"session_id":"{t[9]}",'
+        f'"spooled":{"true" if spooled else "false"},"target_address":"{t[10]}",'
+        f'"target_tag":"{t[11]}","timestamp":"{iso_from_us(timestamp_us)}",'
+        f'"user_id":"{t[12]}","user_name":"{t[13]}","uuid":"{t[14]}",'
+        f'"verifier_id":"{t[15]}","verifier_name":"{t[16]}","workstation":"{t[17]}"}}'
+    )
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return None
+
+
+def chain_hash(canonical_bytes: bytes, key: bytes | None = None) -> str:
+    """SHA-256 of the canonical bytes, or HMAC-SHA256 with the site key when one is set."""
+    if key:
+        return hmac.digest(key, canonical_bytes, "sha256").hex()
+    return hashlib.sha256(canonical_bytes).hexdigest()
+
+
+# -- the record --------------------------------------------------------------------------------
+
+
+def _now_us() -> int:
+    return us_from_datetime(datetime.now(UTC))
+
+
+def _clean(text: object) -> str:
+    """Text fields as every database stores them: ``str``, no NUL (PostgreSQL refuses it), no
+    lone surrogates (not UTF-8)."""
+    value = "" if text is None else str(text)
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audited action. Made with ``AuditRecord.create`` (uuid and time set once, so a retry
+    or a forward of the same record is recognised); ``sequence``, ``prev_hash`` and ``hash`` are
+    filled by the store that chains it. Tag values are kept as given (encoded only for storage
+    and hashing); ``timestamp_us`` is microseconds since the epoch, UTC."""
+
+    uuid: str
+    timestamp_us: int
+    action: AuditAction
+    result: AuditResult = AuditResult.DONE
+    user_id: str = ""
+    user_name: str = ""
+    role: str = ""
+    workstation: str = ""
+    session_id: str = ""
+    target_tag: str = ""
+    target_address: str = ""
+    old_value: Any = None
+    new_value: Any = None
+    read_back: Any = None
+    reason: str = ""
+    meaning: str = ""  # meaning of the performer's signature; "" when the action was not signed
+    verifier_id: str = ""
+    verifier_name: str = ""
+    error: str = ""
+    origin: str = ""
+    app_version: str = ""
+    spooled: bool = False  # held in a station's spool before it reached this chain
+    sequence: int = 0
+    prev_hash: str = ""
+    hash: str = ""
+
+    @classmethod
+    def create(
+        cls,
+        action: AuditAction | str,
+        *,
+        result: AuditResult | str = AuditResult.DONE,
+        timestamp: datetime | None = None,
+        **fields: Any,
+    ) -> AuditRecord:
+        """A new, unchained record with a fresh uuid and the current UTC time."""
+        values: dict[str, Any] = {
+            name: _clean(value) if name in _TEXT_FIELDS else value for name, value in fields.items()
+        }
+        return cls(
+            uuid=str(uuid_module.uuid4()),
+            timestamp_us=_now_us() if timestamp is None else us_from_datetime(timestamp),
+            action=AuditAction(action),
+            result=AuditResult(result),
+            **values,
+        )
+
+    @property
+    def timestamp(self) -> datetime:
+        return datetime_from_us(self.timestamp_us)
+
+    @property
+    def chained(self) -> bool:
+        return bool(self.hash)
+
+    def canonical(self) -> bytes:
+        return canonical(*self.stored()[:24])
+
+    def stored(self) -> tuple[Any, ...]:
+        """The fields as stored: ``CANONICAL_FIELDS`` order, values encoded, then ``hash``."""
+        return (
+            self.action.value, self.app_version, self.error, self.meaning,
+            encode_value(self.new_value), encode_value(self.old_value), self.origin,
+            self.prev_hash, encode_value(self.read_back), self.reason, self.result.value,
+            self.role, self.sequence, self.session_id, self.spooled, self.target_address,
+            self.target_tag, self.timestamp_us, self.user_id, self.user_name, self.uuid,
+            self.verifier_id, self.verifier_name, self.workstation, self.hash,
+        )  # fmt: skip
+
+    @classmethod
+    def from_stored(cls, row: Iterable[Any]) -> AuditRecord:
+        """The record from a stored row (``stored()`` order)."""
+        (action, app_version, error, meaning, new_value, old_value, origin, prev_hash,
+         read_back, reason, result, role, sequence, session_id, spooled, target_address,
+         target_tag, timestamp_us, user_id, user_name, uid, verifier_id, verifier_name,
+         workstation, hash_) = row  # fmt: skip
+        return cls(
+            uuid=uid, timestamp_us=int(timestamp_us), action=AuditAction(action),
+            result=AuditResult(result), user_id=user_id, user_name=user_name, role=role,
+            workstation=workstation, session_id=session_id, target_tag=target_tag,
+            target_address=target_address, old_value=decode_value(old_value),
+            new_value=decode_value(new_value), read_back=decode_value(read_back), reason=reason,
+            meaning=meaning, verifier_id=verifier_id, verifier_name=verifier_name, error=error,
+            origin=origin, app_version=app_version, spooled=bool(spooled),
+            sequence=int(sequence), prev_hash=prev_hash, hash=hash_,
+        )  # fmt: skip
+
+    def chain(self, sequence: int, prev_hash: str, key: bytes | None = None) -> AuditRecord:
+        """This record placed after ``prev_hash`` at ``sequence``, with its hash."""
+        placed = replace(self, sequence=sequence, prev_hash=prev_hash, hash="")
+        return replace(placed, hash=chain_hash(placed.canonical(), key))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain fields for export and display (timestamp as ISO text, values decoded)."""
+        return {
+            "sequence": self.sequence, "uuid": self.uuid,
+            "timestamp": iso_from_us(self.timestamp_us), "action": self.action.value,
+            "result": self.result.value, "user_id": self.user_id, "user_name": self.user_name,
+            "role": self.role, "workstation": self.workstation, "session_id": self.session_id,
+            "target_tag": self.target_tag, "target_address": self.target_address,
+            "old_value": self.old_value, "new_value": self.new_value,
+            "read_back": self.read_back, "reason": self.reason, "meaning": self.meaning,
+            "verifier_id": self.verifier_id, "verifier_name": self.verifier_name,
+            "error": self.error, "origin": self.origin, "app_version": self.app_version,
+            "spooled": self.spooled, "prev_hash": self.prev_hash, "hash": self.hash,
+        }  # fmt: skip
+
+
+_TEXT_FIELDS = frozenset(
+    ("user_id", "user_name", "role", "workstation", "session_id", "target_tag",
+     "target_address", "reason", "meaning", "verifier_id", "verifier_name", "error", "origin",
+     "app_version")
+)  # fmt: skip

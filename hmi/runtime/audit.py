@@ -1,0 +1,222 @@
+"""Recording operator actions: the command service's ``CommandRecorder``, and the records of
+logins, signatures, user changes, alarms and configuration.
+
+Every ``record*`` call returns only once the record is durable (central database or spool).
+What the confirmation dialogs gathered for a write (reason, signature, verifier) travels from
+the guard to the recorder through ``Confirmations``, keyed by the request object itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning
+from hmi.model.tags import TagConfig
+from hmi.runtime.commands import CommandResult, Outcome, WriteRequest
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Actor",
+    "AuditRecorder",
+    "AuditSink",
+    "ConfirmationResult",
+    "Confirmations",
+    "Signature",
+]
+
+
+class AuditSink(Protocol):
+    """Where records go: ``hmi.storage.trail.AuditTrail`` (or anything that makes them
+    durable before returning)."""
+
+    async def append(self, record: AuditRecord) -> AuditRecord: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: the logged-in user and their session ("" for nobody)."""
+
+    user_id: str = ""
+    user_name: str = ""
+    role: str = ""
+    session_id: str = ""
+
+
+NOBODY = Actor()
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """An electronic signature: a user who just re-entered their password, issued by the
+    session service and good once, for a short time (``SessionService.sign``)."""
+
+    user_id: str
+    user_name: str
+    role: str
+    meaning: SignatureMeaning
+    issued_at: float  # session clock (monotonic)
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationResult:
+    """What a confirmation dialog returns. ``signature`` is the performer's own (policy
+    ``signature``), ``verifier`` the second person's (policy ``verify``)."""
+
+    approved: bool
+    reason: str = ""
+    verifier: Signature | None = None
+    signature: Signature | None = None
+
+
+class Confirmations:
+    """Hands what the guard learnt about a request to the recorder of its result. Bounded: an
+    entry nobody takes (no recorder) is dropped after ``limit`` newer ones."""
+
+    def __init__(self, limit: int = 256) -> None:
+        self._limit = limit
+        self._items: OrderedDict[int, tuple[WriteRequest, ConfirmationResult]] = OrderedDict()
+
+    def note(self, request: WriteRequest, result: ConfirmationResult) -> None:
+        self._items[id(request)] = (request, result)
+        while len(self._items) > self._limit:
+            self._items.popitem(last=False)
+
+    def take(self, request: WriteRequest) -> ConfirmationResult | None:
+        item = self._items.pop(id(request), None)
+        if item is None or item[0] is not request:
+            return None
+        return item[1]
+
+
+_RESULTS = {
+    Outcome.DONE: AuditResult.DONE,
+    Outcome.DENIED: AuditResult.DENIED,
+    Outcome.CANCELLED: AuditResult.CANCELLED,
+    Outcome.FAILED: AuditResult.FAILED,
+}
+
+
+class AuditRecorder:
+    """Implements ``CommandRecorder``. ``actor`` says who is logged in (bound by the session
+    service); ``tags`` gives each write's address."""
+
+    def __init__(
+        self,
+        sink: AuditSink,
+        *,
+        workstation: str,
+        app_version: str,
+        tags: Mapping[str, TagConfig] | None = None,
+        confirmations: Confirmations | None = None,
+        actor: Callable[[], Actor] | None = None,
+    ) -> None:
+        self._sink = sink
+        self.workstation = workstation
+        self.app_version = app_version
+        self._tags = tags or {}
+        self.confirmations = confirmations or Confirmations()
+        self._actor = actor or (lambda: NOBODY)
+        self.last: AuditRecord | None = None
+
+    def bind(self, actor: Callable[[], Actor]) -> None:
+        self._actor = actor
+
+    async def record(self, result: CommandResult) -> None:
+        """The record of one write attempt, whatever its outcome; durable on return."""
+        request = result.request
+        confirmation = self.confirmations.take(request)
+        tag = self._tags.get(request.tag)
+        fields: dict[str, Any] = {
+            "target_tag": request.tag,
+            "target_address": str(tag.address) if tag is not None else "",
+            "old_value": result.old_value,
+            "new_value": result.written if result.written is not None else request.value,
+            "read_back": result.read_back,
+            "origin": request.origin,
+            "error": "" if result.ok else result.message,
+        }
+        if confirmation is not None:
+            fields["reason"] = confirmation.reason
+            if confirmation.signature is not None:
+                fields["meaning"] = confirmation.signature.meaning.value
+            if confirmation.verifier is not None:
+                fields["verifier_id"] = confirmation.verifier.user_id
+                fields["verifier_name"] = confirmation.verifier.user_name
+        await self.record_action(AuditAction.WRITE, result=_RESULTS[result.outcome], **fields)
+
+    async def record_action(
+        self,
+        action: AuditAction,
+        *,
+        result: AuditResult = AuditResult.DONE,
+        actor: Actor | None = None,
+        **fields: Any,
+    ) -> AuditRecord:
+        """Any audited action (alarm ack/shelve/comment, config change, ...) by ``actor``
+        (default: whoever is logged in); ``fields`` are ``AuditRecord`` fields."""
+        who = actor if actor is not None else self._actor()
+        record = AuditRecord.create(
+            action,
+            result=result,
+            user_id=fields.pop("user_id", who.user_id),
+            user_name=fields.pop("user_name", who.user_name),
+            role=fields.pop("role", who.role),
+            session_id=fields.pop("session_id", who.session_id),
+            workstation=self.workstation,
+            app_version=self.app_version,
+            **fields,
+        )
+        stored = await self._sink.append(record)
+        self.last = stored
+        return stored
+
+    # -- sessions and users --------------------------------------------------------------------
+
+    async def login(self, actor: Actor, *, origin: str = "login") -> AuditRecord:
+        return await self.record_action(AuditAction.LOGIN, actor=actor, origin=origin)
+
+    async def logout(self, actor: Actor, *, reason: str = "", origin: str = "") -> AuditRecord:
+        return await self.record_action(
+            AuditAction.LOGOUT, actor=actor, reason=reason, origin=origin
+        )
+
+    async def login_failed(
+        self, user_id: str, detail: str, *, origin: str = "login", actor: Actor | None = None
+    ) -> AuditRecord:
+        """A refused attempt; ``user_id`` is what was typed (it may name nobody)."""
+        who = actor or Actor(user_id=user_id)
+        return await self.record_action(
+            AuditAction.LOGIN_FAILED, result=AuditResult.DENIED, actor=who,
+            target_address=f"user:{user_id}", error=detail, origin=origin,
+        )  # fmt: skip
+
+    async def lockout(self, user_id: str, detail: str, *, origin: str = "login") -> AuditRecord:
+        return await self.record_action(
+            AuditAction.LOCKOUT, result=AuditResult.DONE, actor=Actor(user_id=user_id),
+            target_address=f"user:{user_id}", error=detail, origin=origin,
+        )  # fmt: skip
+
+    async def user_change(
+        self,
+        action: AuditAction,
+        target_user: str,
+        *,
+        old: str | None = None,
+        new: str | None = None,
+        result: AuditResult = AuditResult.DONE,
+        error: str = "",
+        reason: str = "",
+        origin: str = "user administration",
+    ) -> AuditRecord:
+        """``user_add``/``user_change``/``user_disable``/``password_change``... by the actor
+        on ``target_user``; ``old``/``new`` describe what changed (never a password)."""
+        return await self.record_action(
+            action, result=result, target_address=f"user:{target_user}", old_value=old,
+            new_value=new, error=error, reason=reason, origin=origin,
+        )  # fmt: skip

@@ -1,0 +1,245 @@
+"""What the ``hmi users ...``, ``hmi audit ...`` and ``hmi db ...`` commands do (the CLI only
+parses arguments and prints). Each function opens the database at ``url`` (default: the
+station's SQLite file), does one thing, records it in the audit trail, and closes.
+
+Command-line changes are recorded as made by the operating-system account that ran them
+(``os:<login>``), with origin ``command line``: whoever can run the command against the
+database could also edit it, so the CLI checks no HMI permission of its own.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hmi import __version__
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit_verify import VerifyResult
+from hmi.model.security import SecurityConfig
+from hmi.storage.audit import AuditQuery, AuditStore, Progress
+from hmi.storage.db import (
+    current_revision,
+    default_database_url,
+    head_revision,
+    make_engine,
+    upgrade,
+)
+from hmi.storage.export import ExportSummary, export_to_path
+from hmi.storage.users import User, UserStore
+
+__all__ = [
+    "add_user",
+    "change_user",
+    "disable_user",
+    "enable_user",
+    "export_audit",
+    "grant_statements",
+    "list_users",
+    "needs_admin",
+    "set_password",
+    "site_key",
+    "unlock_user",
+    "upgrade_database",
+    "verify_audit",
+]
+
+_ORIGIN = "command line"
+
+
+def site_key(security: SecurityConfig | None) -> bytes | None:
+    """The audit HMAC key from the environment variable ``security.audit_key_env`` names."""
+    if security is None or not security.audit_key_env:
+        return None
+    value = os.environ.get(security.audit_key_env)
+    if not value:
+        raise ValueError(f"security.audit_key_env names {security.audit_key_env}, which is not set")
+    return value.encode("utf-8")
+
+
+def _os_user() -> str:
+    try:
+        return f"os:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "os:unknown"
+
+
+def _record(store: AuditStore, action: AuditAction, **fields: Any) -> AuditRecord:
+    return store.append(
+        AuditRecord.create(
+            action,
+            user_id=_os_user(),
+            workstation=os.uname().nodename if hasattr(os, "uname") else "",
+            origin=_ORIGIN,
+            app_version=__version__,
+            **fields,
+        )
+    )
+
+
+@contextmanager
+def _stores(
+    url: str | None, security: SecurityConfig | None = None, key: bytes | None = None
+) -> Iterator[tuple[AuditStore, UserStore]]:
+    engine = make_engine(url or default_database_url())
+    try:
+        yield AuditStore(engine, key=key), UserStore(engine, security=security)
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(url: str | None = None) -> str:
+    """Create or migrate the schema (as the database owner); returns the revision now."""
+    engine = make_engine(url or default_database_url())
+    try:
+        upgrade(engine)
+        return current_revision(engine) or head_revision()
+    finally:
+        engine.dispose()
+
+
+def verify_audit(
+    url: str | None = None,
+    *,
+    key: bytes | None = None,
+    progress: Progress | None = None,
+    record: bool = True,
+    workers: int | None = None,
+) -> VerifyResult:
+    """Verify the whole chain; ``progress(done, total)`` is called every few thousand records;
+    ``workers`` as for ``AuditStore.verify`` (default: parallel for long chains). The
+    verification itself is recorded (``audit_verify``) unless ``record`` is false."""
+    with _stores(url, key=key) as (store, _):
+        result = store.verify(progress=progress, workers=workers)
+        if record:
+            _record(
+                store, AuditAction.AUDIT_VERIFY,
+                result=AuditResult.DONE if result.ok else AuditResult.FAILED,
+                reason=str(result)[:500],
+            )  # fmt: skip
+        return result
+
+
+def export_audit(
+    path: Path,
+    *,
+    url: str | None = None,
+    key: bytes | None = None,
+    query: AuditQuery | None = None,
+    fmt: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportSummary:
+    """Export matching records to ``path`` (CSV or JSON by suffix or ``fmt``) and record the
+    export (``audit_export``, with the file name and filter)."""
+    with _stores(url, key=key) as (store, _):
+        summary = export_to_path(
+            store, path, query, fmt=fmt, progress=progress, exported_by=_os_user()
+        )
+        _record(
+            store, AuditAction.AUDIT_EXPORT, target_address=f"file:{path}",
+            new_value=summary.count, reason=str((query or AuditQuery()).describe()),
+        )  # fmt: skip
+        return summary
+
+
+def list_users(url: str | None = None, security: SecurityConfig | None = None) -> list[User]:
+    with _stores(url, security) as (_, users):
+        return users.list()
+
+
+def needs_admin(url: str | None = None, security: SecurityConfig | None = None) -> bool:
+    """True until a user who may manage users exists (first run: create one)."""
+    with _stores(url, security) as (_, users):
+        return users.needs_admin()
+
+
+def add_user(
+    user_id: str,
+    full_name: str,
+    role: str,
+    password: str,
+    *,
+    url: str | None = None,
+    security: SecurityConfig | None = None,
+    must_change: bool = True,
+) -> User:
+    """Add a user (the password policy applies); ``must_change``: change it at first login."""
+    with _stores(url, security) as (store, users):
+        user = users.add(user_id, full_name, role, password, must_change=must_change)
+        _record(
+            store, AuditAction.USER_ADD, target_address=f"user:{user.user_id}",
+            new_value=f"name={user.full_name}, role={user.role}",
+        )  # fmt: skip
+        return user
+
+
+def change_user(
+    user_id: str,
+    *,
+    full_name: str | None = None,
+    role: str | None = None,
+    url: str | None = None,
+    security: SecurityConfig | None = None,
+) -> User:
+    with _stores(url, security) as (store, users):
+        before = users.get(user_id)
+        user = users.change(user_id, full_name=full_name, role=role)
+        old = f"name={before.full_name}, role={before.role}" if before else None
+        _record(
+            store, AuditAction.USER_CHANGE, target_address=f"user:{user.user_id}",
+            old_value=old, new_value=f"name={user.full_name}, role={user.role}",
+        )  # fmt: skip
+        return user
+
+
+def set_password(
+    user_id: str,
+    password: str,
+    *,
+    url: str | None = None,
+    security: SecurityConfig | None = None,
+    must_change: bool = True,
+) -> User:
+    """An administrator's reset: the user must change it at next login unless told not to."""
+    with _stores(url, security) as (store, users):
+        user = users.passwd(user_id, password, must_change=must_change)
+        _record(store, AuditAction.PASSWORD_CHANGE, target_address=f"user:{user.user_id}")
+        return user
+
+
+def _flag(action: AuditAction, user_id: str, url: str | None, name: str) -> User:
+    with _stores(url) as (store, users):
+        user: User = getattr(users, name)(user_id)
+        _record(store, action, target_address=f"user:{user.user_id}")
+        return user
+
+
+def disable_user(user_id: str, *, url: str | None = None) -> User:
+    return _flag(AuditAction.USER_DISABLE, user_id, url, "disable")
+
+
+def enable_user(user_id: str, *, url: str | None = None) -> User:
+    return _flag(AuditAction.USER_ENABLE, user_id, url, "enable")
+
+
+def unlock_user(user_id: str, *, url: str | None = None) -> User:
+    return _flag(AuditAction.USER_UNLOCK, user_id, url, "unlock")
+
+
+def grant_statements(station_role: str, auditor_role: str, *, database: str) -> list[str]:
+    """The SQL (run as the database owner) that gives the stations an insert-only role and
+    the auditors a read-only one on PostgreSQL; docs/audit.md explains each line. The roles
+    must exist; neither may own the tables (an owner can switch the triggers off)."""
+    s, a = f'"{station_role}"', f'"{auditor_role}"'
+    return [
+        f'GRANT CONNECT ON DATABASE "{database}" TO {s}, {a}',
+        f"GRANT USAGE ON SCHEMA public TO {s}, {a}",
+        f"GRANT SELECT ON alembic_version TO {s}, {a}",
+        f"GRANT SELECT, INSERT ON audit TO {s}",
+        f"GRANT SELECT, UPDATE ON audit_head TO {s}",
+        f"GRANT SELECT, INSERT, UPDATE ON users TO {s}",
+        f"GRANT SELECT ON audit, audit_head, audit_readable TO {a}",
+    ]

@@ -1,0 +1,182 @@
+"""Engines and schema: SQLite files in the user data folder by default, PostgreSQL by URL.
+
+SQLite runs in WAL mode with ``synchronous=FULL``, so a commit is on disk when it returns, and
+write transactions start with ``BEGIN IMMEDIATE`` so two processes on one file queue instead of
+failing. PostgreSQL connections time out quickly (connect and unacknowledged TCP data), so a
+central database that vanishes is noticed in seconds, not minutes. The schema is brought to the
+newest Alembic revision when a store opens (``upgrade``), under an advisory lock on PostgreSQL
+so stations starting together do not race.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from hmi.model.errors import HmiError
+from hmi.model.paths import user_data_dir
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "StorageError",
+    "default_database_url",
+    "default_spool_path",
+    "ensure_schema",
+    "make_engine",
+    "upgrade",
+    "write_transaction",
+]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_PG_MIGRATION_LOCK = 0x686D6901  # "hmi\x01": advisory lock key held while migrating
+_MIGRATING = threading.Lock()  # alembic's op/context proxies are process-wide
+
+
+class StorageError(HmiError):
+    """A database that cannot be used as asked (schema, configuration, integrity)."""
+
+
+def default_database_url() -> str:
+    """The station's own SQLite file: ``<user data folder>/hmi.sqlite``."""
+    return f"sqlite:///{user_data_dir() / 'hmi.sqlite'}"
+
+
+def default_spool_path() -> Path:
+    """Where audit records wait while the central database is unreachable."""
+    return user_data_dir() / "audit-spool.sqlite"
+
+
+def make_engine(url: str, *, connect_timeout_s: float = 5.0, echo: bool = False) -> Engine:
+    """An engine set up for durable audit work on SQLite or PostgreSQL (``postgresql+psycopg``).
+    A SQLite file's folder is created if missing."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if backend == "postgresql":
+        timeout = max(1, round(connect_timeout_s))
+        connect_args: dict[str, Any] = {
+            "connect_timeout": timeout,
+            "application_name": "hmi",
+            "keepalives": 1,
+            "keepalives_idle": timeout,
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+            "tcp_user_timeout": timeout * 1000,
+        }
+        return create_engine(parsed, echo=echo, connect_args=connect_args)
+    raise StorageError(
+        f"database URL {parsed.render_as_string(hide_password=True)}: use sqlite:///path or "
+        f"postgresql+psycopg://user@host/db"
+    )
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we send BEGIN ourselves (see _sqlite_begin)
+    cursor = dbapi_connection.cursor()
+    for attempt in range(50):  # switching a new file to WAL does not wait for other openers
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            time.sleep(0.02)
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    write = connection.get_execution_options().get("hmi_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: on SQLite it takes the write lock at BEGIN, so the read
+    of the chain head and the append that follows it cannot interleave with another writer."""
+    with engine.connect() as connection:
+        connection.execution_options(hmi_write=True)
+        with connection.begin():
+            yield connection
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (``alembic upgrade head``), all of it in one
+    transaction that holds the write lock (SQLite) or an advisory lock (PostgreSQL), so
+    processes starting together migrate once. Needs a role that may create tables; the
+    station's insert-only role cannot, see docs/audit.md."""
+    with _MIGRATING, engine.connect() as connection:
+        connection.execution_options(hmi_write=True)
+        with connection.begin():
+            if is_postgres(engine):
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                )
+            command.upgrade(_alembic_config(connection), "head")
+
+
+def ensure_schema(engine: Engine, *, migrate: bool = True) -> None:
+    """Check the schema is at the newest revision; upgrade it if ``migrate``, else say how."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if not migrate:
+        raise StorageError(
+            f"database {engine.url.render_as_string(hide_password=True)} is at schema revision "
+            f"{current or 'none'}, this version needs {head}: run `hmi db upgrade` as the "
+            f"database owner"
+        )
+    log.info("upgrading %s from schema %s to %s", engine.url, current or "none", head)
+    upgrade(engine)

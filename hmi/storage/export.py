@@ -1,0 +1,138 @@
+"""Export a range of the audit trail as CSV or JSON, streaming (constant memory).
+
+The JSON export carries every field of every record exactly as hashed (tag values as their
+``[type, payload]`` pairs), so an auditor can recompute each hash from the file alone, plus the
+result of verifying the whole chain at the time of export. CSV is for spreadsheets: one row
+per record, values as plain text; its verification result is returned to the caller.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from hmi.model.audit import AuditRecord, encode_value
+from hmi.model.audit_verify import VerifyResult
+from hmi.storage.audit import AuditQuery, AuditStore, Progress
+
+__all__ = ["CSV_COLUMNS", "ExportSummary", "export_csv", "export_json", "export_to_path"]
+
+CSV_COLUMNS = (
+    "sequence", "timestamp", "action", "result", "user_id", "user_name", "role",
+    "workstation", "session_id", "target_tag", "target_address", "old_value", "new_value",
+    "read_back", "reason", "meaning", "verifier_id", "verifier_name", "error", "origin",
+    "app_version", "spooled", "uuid", "prev_hash", "hash",
+)  # fmt: skip
+_VALUES = ("old_value", "new_value", "read_back")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    count: int
+    verification: VerifyResult | None
+    path: Path | None = None
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def export_csv(
+    store: AuditStore,
+    out: TextIO,
+    query: AuditQuery | None = None,
+    *,
+    progress: Progress | None = None,
+    verify: bool = True,
+) -> ExportSummary:
+    """Write matching records as CSV (header row, oldest first). ``out`` is opened by the
+    caller with ``newline=""``."""
+    verification = store.verify() if verify else None
+    total = store.count(query) if progress else 0
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for record in store.iter_records(query):
+        row = record.as_dict()
+        writer.writerow([_plain(row[name]) for name in CSV_COLUMNS])
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            progress(count, total)
+    if progress is not None:
+        progress(count, total)
+    return ExportSummary(count, verification)
+
+
+def _json_record(record: AuditRecord) -> str:
+    row = record.as_dict()
+    row["timestamp_us"] = record.timestamp_us
+    for name in _VALUES:
+        row[name] = json.loads(encode_value(row[name]))
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+def export_json(
+    store: AuditStore,
+    out: TextIO,
+    query: AuditQuery | None = None,
+    *,
+    progress: Progress | None = None,
+    exported_by: str = "",
+) -> ExportSummary:
+    """Write ``{"format", "exported_at", "database", "filter", "verification", "head",
+    "records": [...], "count"}``; the chain is verified first, in full."""
+    query = query or AuditQuery()
+    verification = store.verify()
+    head = store.head()
+    total = store.count(query) if progress else 0
+    meta = {
+        "format": "hmi-audit-export/1",
+        "exported_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "exported_by": exported_by,
+        "database": store.url,
+        "hash_scheme": head.scheme or store.scheme,
+        "filter": query.describe(),
+        "verification": verification.as_dict(),
+        "head": {"sequence": head.sequence, "hash": head.hash},
+    }
+    out.write(json.dumps(meta, ensure_ascii=False, indent=1)[:-2] + ',\n "records": [\n')
+    count = 0
+    for record in store.iter_records(query):
+        out.write(("  " if count == 0 else ",\n  ") + _json_record(record))
+        count += 1
+        if progress is not None and count % 1000 == 0:
+            progress(count, total)
+    out.write(f'\n ],\n "count": {count}\n}}\n')
+    if progress is not None:
+        progress(count, total)
+    return ExportSummary(count, verification)
+
+
+def export_to_path(
+    store: AuditStore,
+    path: Path,
+    query: AuditQuery | None = None,
+    *,
+    fmt: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    exported_by: str = "",
+) -> ExportSummary:
+    """Export to ``path``; the format is ``fmt`` ("csv" or "json") or the file's suffix."""
+    kind = (fmt or path.suffix.lstrip(".")).lower()
+    if kind not in ("csv", "json"):
+        raise ValueError(f"export format {kind!r}: use csv or json")
+    with path.open("w", encoding="utf-8", newline="") as out:
+        if kind == "csv":
+            summary = export_csv(store, out, query, progress=progress)
+        else:
+            summary = export_json(store, out, query, progress=progress, exported_by=exported_by)
+    return ExportSummary(summary.count, summary.verification, path)

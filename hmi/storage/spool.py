@@ -1,0 +1,60 @@
+"""A station's spool: where audit records wait, durably and in order, while the central
+database is unreachable.
+
+The spool is a SQLite file in the user data folder holding a hash chain of its own (table
+``audit_spool``, chain head ``spool``), so a spool tampered with on the station is noticed when
+it is forwarded. Records leave it only after the central database has committed them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+
+from hmi.model.audit import AuditRecord
+from hmi.storage import schema
+from hmi.storage.audit import AuditStore
+from hmi.storage.db import default_spool_path, make_engine, write_transaction
+
+__all__ = ["SpoolStore"]
+
+
+class SpoolStore(AuditStore):
+    def __init__(self, path: Path | None = None, *, key: bytes | None = None) -> None:
+        self.path = path or default_spool_path()
+        super().__init__(
+            make_engine(f"sqlite:///{self.path}"),
+            key=key,
+            table=schema.audit_spool,
+            chain="spool",
+        )
+
+    def put(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+        """Spool records (marked ``spooled``), durably, after those already waiting."""
+        return self.append_many([dataclasses.replace(r, spooled=True) for r in records])
+
+    def pending(self) -> int:
+        self.ready()
+        with self.engine.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.count()).select_from(schema.audit_spool)
+                ).scalar_one()
+            )
+
+    def peek(self, limit: int) -> list[AuditRecord]:
+        """The oldest ``limit`` waiting records, in spool order."""
+        return self.page(limit=limit, newest_first=False).records
+
+    def remove(self, uuids: Sequence[str]) -> None:
+        """Drop records the central database has committed."""
+        if not uuids:
+            return
+        self.ready()
+        with write_transaction(self.engine) as connection:
+            connection.execute(
+                delete(schema.audit_spool).where(schema.audit_spool.c.uuid.in_(list(uuids)))
+            )

@@ -1,0 +1,332 @@
+"""The audit trail as the runtime sees it: async appends, done in order on one worker thread,
+with store-and-forward to a local spool while the central database is away.
+
+* One thread does all database work (audit appends, user checks) in submission order, so the
+  UI loop never blocks and records keep their order. Appends queued together are committed in
+  one transaction (group commit); each caller is answered only after that commit.
+* When an append to the central store fails, the station starts *spooling*: this record and
+  every later one go to the spool (a durable local SQLite chain) until the spool is empty
+  again, so a station's records reach the central chain in the order they were made.
+* Every ``retry`` seconds (capped backoff) the worker forwards the spool oldest first, in
+  batches: insert-if-absent by uuid and commit centrally, then delete from the spool. A crash
+  between the two leaves records that the next forward skips: each arrives exactly once.
+* Forwarded records are chained on arrival: the central chain gives them their sequence,
+  ``prev_hash`` and ``hash``; uuid, time and content are kept, with ``spooled`` true.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from hmi.model.audit import AuditRecord
+from hmi.model.errors import HmiError
+from hmi.storage.audit import AuditStore
+from hmi.storage.db import StorageError
+from hmi.storage.spool import SpoolStore
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AuditTrail", "AuditUnavailable", "TrailStatus"]
+
+T = TypeVar("T")
+_FORWARD_BATCH = 200
+_GROUP_MAX = 256
+
+
+class AuditUnavailable(HmiError):
+    """A record could be made durable nowhere (central database and spool both failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrailStatus:
+    """What the status bar shows: ``spooling`` means records wait on this station."""
+
+    spooling: bool
+    pending: int
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class _Job:
+    future: concurrent.futures.Future[Any]
+    record: AuditRecord | None = None
+    call: Callable[[], Any] | None = None
+
+
+_STOP = object()
+
+
+class AuditTrail:
+    def __init__(
+        self,
+        store: AuditStore,
+        spool: SpoolStore | None = None,
+        *,
+        on_status: Callable[[TrailStatus], None] | None = None,
+        retry_s: float = 2.0,
+        retry_max_s: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.spool = spool
+        self._on_status = on_status
+        self._retry_min = retry_s
+        self._retry_max = retry_max_s
+        self._retry = retry_s
+        self._next_try = 0.0
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._held: Any = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._spooling = False
+        self._pending = 0
+        self._status = TrailStatus(False, 0)
+
+    # -- public --------------------------------------------------------------------------------
+
+    @property
+    def spooling(self) -> bool:
+        return self._spooling
+
+    @property
+    def status(self) -> TrailStatus:
+        return self._status
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._thread = threading.Thread(target=self._run, name="audit-trail", daemon=True)
+        self._thread.start()
+
+    def submit(self, record: AuditRecord) -> concurrent.futures.Future[AuditRecord]:
+        """Queue an append from any thread; the future resolves once it is durable."""
+        self.start()
+        job = _Job(concurrent.futures.Future(), record=record)
+        self._queue.put(job)
+        return job.future
+
+    async def append(self, record: AuditRecord) -> AuditRecord:
+        """Make ``record`` durable (centrally, or in the spool) and return it as chained."""
+        return await asyncio.wrap_future(self.submit(record))
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run other blocking database work (the user store) on the worker, in order."""
+        self.start()
+        job = _Job(concurrent.futures.Future(), call=lambda: fn(*args, **kwargs))
+        self._queue.put(job)
+        return await asyncio.wrap_future(job.future)
+
+    async def forward_now(self) -> TrailStatus:
+        """Try to forward the spool at once (e.g. from a status bar button)."""
+
+        def attempt() -> TrailStatus:
+            self._next_try = 0.0
+            self._forward()
+            return self._status
+
+        return await self.call(attempt)
+
+    async def aclose(self) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+    def close(self) -> None:
+        """Stop the worker (after the jobs already queued) from synchronous code."""
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._thread = None
+
+    # -- worker --------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        if self.spool is not None:
+            try:
+                self._pending = self.spool.pending()
+            except (SQLAlchemyError, HmiError):
+                log.exception("cannot read the audit spool %s", self.spool.path)
+            if self._pending:
+                self._spooling = True
+                self._publish(f"{self._pending} record(s) left from an earlier run")
+                self._forward()
+        while True:
+            job = self._take()
+            if job is None:
+                self._forward_if_due()
+                continue
+            if job is _STOP:
+                return
+            if job.call is not None:
+                self._run_call(job)
+                continue
+            jobs = [job]
+            while len(jobs) < _GROUP_MAX:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP or more.call is not None:
+                    self._held = more
+                    break
+                jobs.append(more)
+            try:
+                self._append(jobs)
+            except BaseException as exc:  # a bug must not stop the worker and hang every caller
+                log.exception("audit trail worker failed on %d record(s)", len(jobs))
+                for waiting in jobs:
+                    _settle(waiting.future, error=exc)
+
+    def _take(self) -> Any:
+        if self._held is not None:
+            job, self._held = self._held, None
+            return job
+        timeout = max(0.05, self._next_try - time.monotonic()) if self._spooling else None
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    @staticmethod
+    def _run_call(job: _Job) -> None:
+        assert job.call is not None
+        if not job.future.set_running_or_notify_cancel():
+            return
+        try:
+            job.future.set_result(job.call())
+        except BaseException as exc:  # handed to the awaiting caller
+            job.future.set_exception(exc)
+
+    def _append(self, jobs: list[_Job]) -> None:
+        records = [j.record for j in jobs if j.record is not None]
+        placed: list[AuditRecord] | None = None
+        error: BaseException | None = None
+        if self._spooling:
+            self._forward_if_due()
+        if not self._spooling:
+            try:
+                placed = self._to_central(records)
+            except (SQLAlchemyError, StorageError) as exc:
+                if self.spool is None:
+                    error = exc
+                else:
+                    self._enter_spooling(exc)
+        if placed is None and error is None and self.spool is not None:
+            try:
+                placed = self.spool.put(records)
+                self._pending += len(placed)
+                self._publish(self._status.detail)
+            except (SQLAlchemyError, StorageError) as exc:
+                log.critical("audit spool %s failed: %s", self.spool.path, exc)
+                error = exc
+        for index, job in enumerate(jobs):
+            if error is not None:
+                _settle(
+                    job.future,
+                    error=AuditUnavailable(f"the audit record could not be stored: {error}"),
+                )
+            else:
+                assert placed is not None
+                _settle(job.future, placed[index])
+
+    def _to_central(self, records: list[AuditRecord]) -> list[AuditRecord]:
+        """Append centrally; a pooled connection found dead (the server restarted since) is
+        retried once on a fresh one before the database counts as unreachable."""
+        try:
+            return self.store.append_many(records)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return self.store.append_many(records, skip_existing=True)
+
+    def _enter_spooling(self, exc: BaseException) -> None:
+        self._spooling = True
+        self._retry = self._retry_min
+        self._next_try = time.monotonic() + self._retry
+        detail = f"central audit database unreachable ({_short(exc)}); recording locally"
+        log.warning("%s: spooling to %s", detail, self.spool.path if self.spool else "-")
+        self._publish(detail)
+
+    def _forward_if_due(self) -> None:
+        if self._spooling and time.monotonic() >= self._next_try:
+            self._forward()
+
+    def _forward(self) -> None:
+        """Move the spool to the central chain, oldest first; stop at the first failure."""
+        if self.spool is None:
+            return
+        forwarded = 0
+        try:
+            while True:
+                batch = self.spool.peek(_FORWARD_BATCH)
+                if not batch:
+                    break
+                self.store.append_many(batch, skip_existing=True)
+                self.spool.remove([r.uuid for r in batch])
+                forwarded += len(batch)
+                self._pending = max(0, self._pending - len(batch))
+        except (SQLAlchemyError, StorageError) as exc:
+            self._retry = min(self._retry * 2, self._retry_max)
+            self._next_try = time.monotonic() + self._retry
+            if forwarded:
+                self._publish(f"forwarded {forwarded}, then: {_short(exc)}")
+            else:
+                self._publish(f"central audit database unreachable ({_short(exc)})")
+            return
+        if not forwarded and not self._spooling:
+            return
+        self._spooling = False
+        self._pending = 0
+        self._retry = self._retry_min
+        if forwarded:
+            log.info("forwarded %d spooled audit record(s) to %s", forwarded, self.store.url)
+        self._publish(f"forwarded {forwarded} record(s)" if forwarded else "")
+
+    def _publish(self, detail: str) -> None:
+        status = TrailStatus(self._spooling, self._pending, detail)
+        if status == self._status:
+            return
+        self._status = status
+        callback, loop = self._on_status, self._loop
+        if callback is None:
+            return
+        if loop is None:
+            callback(status)
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop: the station is stopping
+            loop.call_soon_threadsafe(callback, status)
+
+
+def _settle(
+    future: concurrent.futures.Future[Any], result: Any = None, error: BaseException | None = None
+) -> None:
+    """Answer a caller; one who stopped waiting (cancelled) is skipped: the record is stored
+    all the same, since the action it records happened."""
+    if future.done():
+        return
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
