@@ -68,6 +68,7 @@ class AuditAction(StrEnum):
     USER_UNLOCK = "user_unlock"
     PASSWORD_CHANGE = "password_change"
     ALARM_ACK = "alarm_ack"
+    ALARM_RESET = "alarm_reset"
     ALARM_SHELVE = "alarm_shelve"
     ALARM_UNSHELVE = "alarm_unshelve"
     ALARM_OUT_OF_SERVICE = "alarm_out_of_service"

@@ -2,21 +2,21 @@
 logins, signatures, user changes, alarms and configuration.
 
 Every ``record*`` call returns only once the record is durable (central database or spool).
-What the confirmation dialogs gathered for a write (reason, signature, verifier) travels from
-the guard to the recorder through ``Confirmations``, keyed by the request object itself.
+What the confirmation dialogs gathered for a write (reason, signature meaning, verifier) comes
+on the result itself, in the guard's ``Approval``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hmi.model.alarm_states import AlarmAction
 from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning
 from hmi.model.tags import TagConfig
-from hmi.runtime.commands import CommandResult, Outcome, WriteRequest
+from hmi.runtime.commands import AlarmRequest, CommandResult, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,6 @@ __all__ = [
     "AuditRecorder",
     "AuditSink",
     "ConfirmationResult",
-    "Confirmations",
     "Signature",
 ]
 
@@ -74,25 +73,15 @@ class ConfirmationResult:
     signature: Signature | None = None
 
 
-class Confirmations:
-    """Hands what the guard learnt about a request to the recorder of its result. Bounded: an
-    entry nobody takes (no recorder) is dropped after ``limit`` newer ones."""
-
-    def __init__(self, limit: int = 256) -> None:
-        self._limit = limit
-        self._items: OrderedDict[int, tuple[WriteRequest, ConfirmationResult]] = OrderedDict()
-
-    def note(self, request: WriteRequest, result: ConfirmationResult) -> None:
-        self._items[id(request)] = (request, result)
-        while len(self._items) > self._limit:
-            self._items.popitem(last=False)
-
-    def take(self, request: WriteRequest) -> ConfirmationResult | None:
-        item = self._items.pop(id(request), None)
-        if item is None or item[0] is not request:
-            return None
-        return item[1]
-
+_ALARM_ACTIONS = {
+    AlarmAction.ACKNOWLEDGE: AuditAction.ALARM_ACK,
+    AlarmAction.RESET: AuditAction.ALARM_RESET,
+    AlarmAction.SHELVE: AuditAction.ALARM_SHELVE,
+    AlarmAction.UNSHELVE: AuditAction.ALARM_UNSHELVE,
+    AlarmAction.OUT_OF_SERVICE: AuditAction.ALARM_OUT_OF_SERVICE,
+    AlarmAction.RETURN_TO_SERVICE: AuditAction.ALARM_IN_SERVICE,
+    AlarmAction.COMMENT: AuditAction.ALARM_COMMENT,
+}
 
 _RESULTS = {
     Outcome.DONE: AuditResult.DONE,
@@ -113,14 +102,12 @@ class AuditRecorder:
         workstation: str,
         app_version: str,
         tags: Mapping[str, TagConfig] | None = None,
-        confirmations: Confirmations | None = None,
         actor: Callable[[], Actor] | None = None,
     ) -> None:
         self._sink = sink
         self.workstation = workstation
         self.app_version = app_version
         self._tags = tags or {}
-        self.confirmations = confirmations or Confirmations()
         self._actor = actor or (lambda: NOBODY)
         self.last: AuditRecord | None = None
 
@@ -128,27 +115,34 @@ class AuditRecorder:
         self._actor = actor
 
     async def record(self, result: CommandResult) -> None:
-        """The record of one write attempt, whatever its outcome; durable on return."""
+        """The record of one write or alarm action, whatever its outcome; durable on return."""
         request = result.request
-        confirmation = self.confirmations.take(request)
-        tag = self._tags.get(request.tag)
         fields: dict[str, Any] = {
-            "target_tag": request.tag,
-            "target_address": str(tag.address) if tag is not None else "",
-            "old_value": result.old_value,
-            "new_value": result.written if result.written is not None else request.value,
-            "read_back": result.read_back,
             "origin": request.origin,
             "error": "" if result.ok else result.message,
+            "old_value": result.old_value,
         }
-        if confirmation is not None:
-            fields["reason"] = confirmation.reason
-            if confirmation.signature is not None:
-                fields["meaning"] = confirmation.signature.meaning.value
-            if confirmation.verifier is not None:
-                fields["verifier_id"] = confirmation.verifier.user_id
-                fields["verifier_name"] = confirmation.verifier.user_name
-        await self.record_action(AuditAction.WRITE, result=_RESULTS[result.outcome], **fields)
+        approval = result.approval
+        if approval is not None:
+            fields["reason"] = approval.reason
+            fields["meaning"] = approval.meaning
+            fields["verifier_id"] = approval.verifier_id
+            fields["verifier_name"] = approval.verifier_name
+        if isinstance(request, AlarmRequest):
+            event = result.event
+            fields["target_tag"] = event.tag if event is not None else ""
+            fields["target_address"] = f"alarm:{request.alarm_id}"
+            fields["new_value"] = result.written
+            fields.setdefault("reason", request.reason)
+            action = _ALARM_ACTIONS[request.action]
+        else:
+            tag = self._tags.get(request.tag)
+            fields["target_tag"] = request.tag
+            fields["target_address"] = str(tag.address) if tag is not None else ""
+            fields["new_value"] = result.written if result.written is not None else request.value
+            fields["read_back"] = result.read_back
+            action = AuditAction.WRITE
+        await self.record_action(action, result=_RESULTS[result.outcome], **fields)
 
     async def record_action(
         self,

@@ -1,10 +1,14 @@
-"""The command service: the ONE path by which anything is written to a device.
+"""The command service: the ONE path by which anything changes state, a device value or an
+alarm.
 
-Pipeline (each step can refuse; nothing is sent unless every earlier step passed):
-permission -> validation (type, range, limits) -> confirmation policy -> driver write ->
-read-back -> record -> result. Permission, confirmation and the audit record are added by the
-audit issue through the ``CommandGuard`` and ``CommandRecorder`` hooks; until then every write
-is allowed and recorded to the log.
+Writes: permission -> validation (type, range, limits) -> confirmation policy -> driver write
+-> read-back -> durable record -> result. Alarm actions: permission -> validation (the reason
+a shelve needs; the engine refuses actions that do not apply) -> action -> durable record ->
+result. Each step can refuse; nothing is sent unless every earlier step passed, and every
+attempt (done, denied, cancelled or failed) is recorded before the operator hears the result.
+
+Permission and confirmation come from a ``CommandGuard`` (the session), the record from a
+``CommandRecorder`` (the audit trail); without them every write is allowed and only logged.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from hmi.model.alarm_states import OPERATOR_ACTIONS, AlarmAction, AlarmActionDenied
 from hmi.model.errors import HmiError, WriteDenied, WriteFailed
+from hmi.model.security import Permission
 from hmi.model.tags import TagConfig
+from hmi.runtime.alarms import AlarmCommands
 from hmi.runtime.broker import TagBroker
 
 log = logging.getLogger(__name__)
@@ -36,14 +43,54 @@ class WriteRequest:
     origin: str = ""  # screen/widget the action came from, e.g. "overview/btn_p1_start"
 
 
+ALARM_PERMISSIONS = {
+    AlarmAction.ACKNOWLEDGE: Permission.ACK_ALARM,
+    AlarmAction.RESET: Permission.ACK_ALARM,
+    AlarmAction.SHELVE: Permission.SHELVE_ALARM,
+    AlarmAction.UNSHELVE: Permission.SHELVE_ALARM,
+    AlarmAction.OUT_OF_SERVICE: Permission.SHELVE_ALARM,
+    AlarmAction.RETURN_TO_SERVICE: Permission.SHELVE_ALARM,
+    AlarmAction.COMMENT: Permission.COMMENT_ALARM,
+}
+REASON_REQUIRED = frozenset({AlarmAction.SHELVE, AlarmAction.OUT_OF_SERVICE, AlarmAction.COMMENT})
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRequest:
+    action: AlarmAction  # one of the operator actions (OPERATOR_ACTIONS)
+    alarm_id: str
+    reason: str = ""  # the comment's text for COMMENT
+    duration_s: float | None = None  # SHELVE: seconds, or None for one-shot
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """What the guard's confirmation step decided, and what the record must say about it:
+    the operator's reason, the signature's meaning, the second person who verified.
+    ``refusal`` says why an answer that came back was not enough (denied, not cancelled)."""
+
+    approved: bool
+    reason: str = ""
+    meaning: str = ""
+    verifier_id: str = ""
+    verifier_name: str = ""
+    refusal: str = ""
+
+
+APPROVED = Approval(True)
+
+
 @dataclass(frozen=True, slots=True)
 class CommandResult:
-    request: WriteRequest
+    request: WriteRequest | AlarmRequest
     outcome: Outcome
     old_value: Any = None
     written: Any = None
     read_back: Any = None
     message: str = ""
+    approval: Approval | None = None
+    event: Any = None  # the AlarmEvent an alarm action caused
 
     @property
     def ok(self) -> bool:
@@ -51,11 +98,17 @@ class CommandResult:
 
 
 class CommandGuard(Protocol):
-    """Permission and confirmation: raise ``WriteDenied`` to refuse, return False to cancel."""
+    """Permission and confirmation. Both raise ``WriteDenied`` to refuse."""
+
+    def permit(self, permission: Permission, what: str) -> str:
+        """Check that whoever is logged in holds ``permission``; returns their user id."""
+        ...
 
     async def approve(
         self, tag: TagConfig, request: WriteRequest, value: Any, old: Any
-    ) -> bool: ...
+    ) -> Approval:
+        """Permission to write ``tag``, then its confirmation policy."""
+        ...
 
 
 class CommandRecorder(Protocol):
@@ -77,59 +130,127 @@ class CommandService:
         *,
         guard: CommandGuard | None = None,
         recorder: CommandRecorder | None = None,
+        alarms: AlarmCommands | None = None,
     ) -> None:
         self._broker = broker
-        self._guard = guard
-        self._recorder = recorder
+        self.guard = guard
+        self.recorder = recorder
+        self.alarms = alarms
 
     async def write(self, tag_name: str, value: Any, *, origin: str = "") -> CommandResult:
         """Run one write through the whole pipeline. Never raises for an operator's mistake:
         the result says what happened, and that result is what gets recorded."""
-        request = WriteRequest(tag_name, value, origin)
-        result = await self._run(request)
-        if self._recorder is not None:
-            await self._recorder.record(result)
+        return await self._finish(await self._write(WriteRequest(tag_name, value, origin)))
+
+    async def alarm(self, request: AlarmRequest) -> CommandResult:
+        """Run one alarm action (acknowledge, shelve, ...) through the pipeline."""
+        return await self._finish(await self._alarm(request))
+
+    async def _finish(self, result: CommandResult) -> CommandResult:
+        if self.recorder is not None:
+            await self.recorder.record(result)
+        request = result.request
+        what = (
+            f"write {request.tag}={request.value!r}"
+            if isinstance(request, WriteRequest)
+            else f"{request.action.value} alarm {request.alarm_id}"
+        )
         level = logging.INFO if result.ok else logging.WARNING
         log.log(
             level,
-            "write %s=%r from %s: %s %s",
-            tag_name,
-            value,
-            origin or "-",
+            "%s from %s: %s %s",
+            what,
+            request.origin or "-",
             result.outcome.value,
             result.message,
         )
         return result
 
-    async def _run(self, request: WriteRequest) -> CommandResult:
+    async def _write(self, request: WriteRequest) -> CommandResult:
         old: Any = None
+        approval: Approval | None = None
         try:
             tag = self._broker.tag(request.tag)
-            current = self._broker.latest(request.tag)
-            old = current.value
+            old = self._broker.latest(request.tag).value
             coerced = tag.check_write(request.value)
             driver = self._broker.pool.driver_for(tag.address)
-            if self._guard is not None and not await self._guard.approve(
-                tag, request, coerced, old
-            ):
-                return CommandResult(
-                    request, Outcome.CANCELLED, old, message="cancelled by the operator"
-                )
+            if self.guard is not None:
+                approval = await self.guard.approve(tag, request, coerced, old)
+                if approval.refusal:
+                    return CommandResult(
+                        request, Outcome.DENIED, old, message=approval.refusal, approval=approval
+                    )
+                if not approval.approved:
+                    return CommandResult(
+                        request,
+                        Outcome.CANCELLED,
+                        old,
+                        message="cancelled by the operator",
+                        approval=approval,
+                    )
         except HmiError as exc:
-            return CommandResult(request, Outcome.DENIED, old, message=str(exc))
+            return CommandResult(request, Outcome.DENIED, old, message=str(exc), approval=approval)
         try:
             read_back = await driver.write(tag.address, coerced)
         except (WriteFailed, WriteDenied) as exc:
-            return CommandResult(request, Outcome.FAILED, old, coerced, message=str(exc))
+            return CommandResult(
+                request, Outcome.FAILED, old, coerced, message=str(exc), approval=approval
+            )
         except Exception as exc:  # a driver bug must not lose the record of the attempt
             log.exception("driver %s raised on write to %s", driver.key, tag.address)
             return CommandResult(
-                request, Outcome.FAILED, old, coerced, message=f"driver error: {exc}"
+                request,
+                Outcome.FAILED,
+                old,
+                coerced,
+                message=f"driver error: {exc}",
+                approval=approval,
             )
         back = None if read_back is None else read_back.value
         if read_back is not None and not _same(coerced, back):
             return CommandResult(
                 request, Outcome.FAILED, old, coerced, back,
-                message=f"read back {back!r} after writing {coerced!r}",
+                message=f"read back {back!r} after writing {coerced!r}", approval=approval,
             )  # fmt: skip
-        return CommandResult(request, Outcome.DONE, old, coerced, back, "done")
+        return CommandResult(request, Outcome.DONE, old, coerced, back, "done", approval)
+
+    async def _alarm(self, request: AlarmRequest) -> CommandResult:
+        user = ""
+        try:
+            if self.alarms is None:
+                raise WriteDenied("this station runs no alarms")
+            if request.action not in OPERATOR_ACTIONS:
+                raise WriteDenied(f"{request.action.value} is not an operator's action on an alarm")
+            if self.guard is not None:
+                user = self.guard.permit(
+                    ALARM_PERMISSIONS[request.action], f"alarm {request.alarm_id}"
+                )
+            reason = request.reason.strip()
+            if request.action in REASON_REQUIRED and not reason:
+                raise WriteDenied(
+                    f"alarm {request.alarm_id}: {request.action.value} needs a reason"
+                )
+            event = self._act(self.alarms, request, user, reason)
+        except (HmiError, AlarmActionDenied) as exc:
+            return CommandResult(request, Outcome.DENIED, message=str(exc))
+        return CommandResult(
+            request, Outcome.DONE, event.from_state.value, event.to_state.value,
+            message="done", approval=Approval(True, reason), event=event,
+        )  # fmt: skip
+
+    @staticmethod
+    def _act(alarms: AlarmCommands, request: AlarmRequest, user: str, reason: str) -> Any:
+        action, alarm_id = request.action, request.alarm_id
+        if action is AlarmAction.ACKNOWLEDGE:
+            return alarms.acknowledge(alarm_id, user=user, comment=reason)
+        if action is AlarmAction.RESET:
+            return alarms.reset(alarm_id, user=user, comment=reason)
+        if action is AlarmAction.SHELVE:
+            return alarms.shelve(alarm_id, user=user, reason=reason, duration_s=request.duration_s)
+        if action is AlarmAction.UNSHELVE:
+            return alarms.unshelve(alarm_id, user=user, reason=reason)
+        if action is AlarmAction.OUT_OF_SERVICE:
+            return alarms.set_out_of_service(alarm_id, user=user, reason=reason)
+        if action is AlarmAction.RETURN_TO_SERVICE:
+            return alarms.return_to_service(alarm_id, user=user, reason=reason)
+        return alarms.comment(alarm_id, user=user, text=reason)

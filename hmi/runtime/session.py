@@ -20,15 +20,8 @@ from hmi.model.audit import AuditAction, AuditResult, SignatureMeaning
 from hmi.model.errors import WriteDenied
 from hmi.model.security import Permission, SecurityConfig
 from hmi.model.tags import ConfirmPolicy, TagConfig
-from hmi.runtime.audit import (
-    NOBODY,
-    Actor,
-    AuditRecorder,
-    ConfirmationResult,
-    Confirmations,
-    Signature,
-)
-from hmi.runtime.commands import WriteRequest
+from hmi.runtime.audit import NOBODY, Actor, AuditRecorder, ConfirmationResult, Signature
+from hmi.runtime.commands import APPROVED, Approval, WriteRequest
 from hmi.storage.users import AuthenticationFailed, User, UserStore
 
 log = logging.getLogger(__name__)
@@ -239,32 +232,43 @@ class Confirmer(Protocol):
 
 class PermissionGuard:
     """Implements ``CommandGuard``: refuses (``WriteDenied``) unless someone is logged in, the
-    session is unlocked, the role holds ``write_tag`` and is in the tag's ``write.roles``; then
-    runs the tag's confirmation policy through the ``Confirmer`` and checks what came back.
-    A tag that needs confirmation is refused when no confirmer is plugged in."""
+    session is unlocked and the role holds the permission (for a write also: the role is in
+    the tag's ``write.roles``); then runs the tag's confirmation policy through the
+    ``Confirmer`` and checks what came back. The ``Approval`` it returns carries the reason,
+    signature and verifier into the audit record. A tag that needs confirmation is refused
+    when no confirmer is plugged in."""
 
-    def __init__(
-        self,
-        sessions: SessionService,
-        confirmations: Confirmations,
-        confirmer: Confirmer | None = None,
-    ) -> None:
+    def __init__(self, sessions: SessionService, confirmer: Confirmer | None = None) -> None:
         self._sessions = sessions
-        self._confirmations = confirmations
         self.confirmer = confirmer
 
-    async def approve(self, tag: TagConfig, request: WriteRequest, value: Any, old: Any) -> bool:
+    def _session(self, what: str, verb: str) -> Session:
         session = self._sessions.current
         if session is None:
-            raise WriteDenied(f"{tag.name}: nobody is logged in; log in to write")
+            raise WriteDenied(f"{what}: nobody is logged in; log in to {verb}")
         if session.locked:
-            raise WriteDenied(f"{tag.name}: the station is locked; unlock it to write")
+            raise WriteDenied(f"{what}: the station is locked; unlock it to {verb}")
+        return session
+
+    def permit(self, permission: Permission, what: str) -> str:
+        session = self._session(what, "act")
+        if not self._sessions.security.can(session.user.role, permission):
+            raise WriteDenied(
+                f"{what}: {session.user.user_id} ({session.user.role}) may not "
+                f"{permission.value.replace('_', ' ')}"
+            )
+        return session.user.user_id
+
+    async def approve(
+        self, tag: TagConfig, request: WriteRequest, value: Any, old: Any
+    ) -> Approval:
+        session = self._session(tag.name, "write")
         refusal = self._sessions.security.write_refusal(session.user.role, tag)
         if refusal is not None:
             raise WriteDenied(refusal)
         policy = tag.write.confirm if tag.write is not None else ConfirmPolicy.NONE
         if policy is ConfirmPolicy.NONE:
-            return True
+            return APPROVED
         if self.confirmer is None:
             raise WriteDenied(
                 f"{tag.name} needs confirmation ({policy.value}) and this station has no "
@@ -272,28 +276,25 @@ class PermissionGuard:
             )
         answer = await self.confirmer.confirm(policy, tag, old, value)
         try:
-            checked = self._check(policy, tag, session, answer)
-        except WriteDenied:
-            self._confirmations.note(request, ConfirmationResult(False, answer.reason))
-            raise
-        self._confirmations.note(request, checked)
-        return checked.approved
+            return self._check(policy, tag, session, answer)
+        except WriteDenied as exc:
+            return Approval(False, answer.reason.strip(), refusal=str(exc))
 
     def _check(
         self, policy: ConfirmPolicy, tag: TagConfig, session: Session, answer: ConfirmationResult
-    ) -> ConfirmationResult:
+    ) -> Approval:
         if not answer.approved:
-            return ConfirmationResult(False, answer.reason)
+            return Approval(False, answer.reason.strip())
         if policy in (ConfirmPolicy.REASON, ConfirmPolicy.VERIFY) and not answer.reason.strip():
             raise WriteDenied(f"{tag.name}: a reason is required for this change")
-        signature = None
+        meaning = ""
         if policy is ConfirmPolicy.SIGNATURE:
             signature = self._sessions.redeem(answer.signature)
             if signature is None or signature.user_id != session.user.user_id:
                 raise WriteDenied(
                     f"{tag.name}: needs your electronic signature (re-enter your password)"
                 )
-        verifier = None
+            meaning = signature.meaning.value
         if policy is ConfirmPolicy.VERIFY:
             verifier = self._sessions.redeem(answer.verifier)
             if verifier is None:
@@ -304,7 +305,11 @@ class PermissionGuard:
                 raise WriteDenied(
                     f"{tag.name}: {verifier.user_id} ({verifier.role}) may not verify writes"
                 )
-        return ConfirmationResult(True, answer.reason.strip(), verifier, signature)
+            return Approval(
+                True, answer.reason.strip(), SignatureMeaning.VERIFIED.value,
+                verifier.user_id, verifier.user_name,
+            )  # fmt: skip
+        return Approval(True, answer.reason.strip(), meaning)
 
 
 def _describe(user: User | None) -> str | None:

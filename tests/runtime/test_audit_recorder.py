@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from hmi.drivers.defaults import default_registry
 from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.model.tags import ConfirmPolicy, TagConfig, WritePolicy
-from hmi.runtime.audit import AuditRecorder, ConfirmationResult, Confirmations
+from hmi.runtime.audit import AuditRecorder, ConfirmationResult
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService, Outcome
 from hmi.runtime.session import PermissionGuard, SessionService
@@ -90,13 +90,9 @@ def run(tmp_path: Path, scenario: Callable[[Station], Awaitable[None]]) -> list[
 
     async def main() -> None:
         trail = AuditTrail(AuditStore.open(url))
-        confirmations = Confirmations()
-        recorder = AuditRecorder(
-            trail, workstation="ST-07", app_version="9.9.9", tags=TAGS,
-            confirmations=confirmations,
-        )  # fmt: skip
+        recorder = AuditRecorder(trail, workstation="ST-07", app_version="9.9.9", tags=TAGS)
         sessions = SessionService(users, trail, recorder)
-        guard = PermissionGuard(sessions, confirmations)
+        guard = PermissionGuard(sessions)
         broker = TagBroker(TAGS, default_registry(), {})
         await broker.start()
         for name in TAGS:
@@ -119,7 +115,7 @@ def test_an_operators_write_is_recorded_with_every_field(tmp_path: Path) -> None
         session = await st.sessions.login("op", PASSWORD)
         result = await st.service.write("Free", "12.5", origin="overview/free_entry")
         assert result.outcome is Outcome.DONE, result.message
-        assert st.store.get(st.service._recorder.last.uuid) is not None  # type: ignore[union-attr]
+        assert st.store.get(st.service.recorder.last.uuid) is not None  # type: ignore[union-attr]
         records = list(st.store.iter_records())
         assert records[-1].session_id == session.session_id
 
