@@ -22,9 +22,8 @@ from hmi.model.audit_verify import VerifyResult
 from hmi.model.security import SecurityConfig
 from hmi.storage.audit import AuditQuery, AuditStore, Progress
 from hmi.storage.db import (
-    current_revision,
+    current_revisions,
     default_database_url,
-    head_revision,
     make_engine,
     upgrade,
 )
@@ -96,7 +95,7 @@ def upgrade_database(url: str | None = None) -> str:
     engine = make_engine(url or default_database_url())
     try:
         upgrade(engine)
-        return current_revision(engine) or head_revision()
+        return ", ".join(sorted(current_revisions(engine)))
     finally:
         engine.dispose()
 

@@ -138,21 +138,21 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-def head_revision() -> str:
+def head_revisions() -> frozenset[str]:
+    """The newest revision of every branch (audit and users, alarm journal, historian, ...):
+    each store's tables are a branch off the first revision, so they can grow apart."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None
-    return head
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (``alembic upgrade head``), all of it in one
+    """Bring the schema to the newest revisions (``alembic upgrade heads``), all of it in one
     transaction that holds the write lock (SQLite) or an advisory lock (PostgreSQL), so
     processes starting together migrate once. Needs a role that may create tables; the
     station's insert-only role cannot, see docs/audit.md."""
@@ -163,20 +163,23 @@ def upgrade(engine: Engine) -> None:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
                 )
-            command.upgrade(_alembic_config(connection), "head")
+            command.upgrade(_alembic_config(connection), "heads")
 
 
 def ensure_schema(engine: Engine, *, migrate: bool = True) -> None:
     """Check the schema is at the newest revision; upgrade it if ``migrate``, else say how."""
-    current = current_revision(engine)
-    head = head_revision()
-    if current == head:
+    current = current_revisions(engine)
+    heads = head_revisions()
+    if current == heads:
         return
     if not migrate:
         raise StorageError(
             f"database {engine.url.render_as_string(hide_password=True)} is at schema revision "
-            f"{current or 'none'}, this version needs {head}: run `hmi db upgrade` as the "
-            f"database owner"
+            f"{', '.join(sorted(current)) or 'none'}, this version needs "
+            f"{', '.join(sorted(heads))}: run `hmi db upgrade` as the database owner"
         )
-    log.info("upgrading %s from schema %s to %s", engine.url, current or "none", head)
+    log.info(
+        "upgrading %s from schema %s to %s", engine.url,
+        ", ".join(sorted(current)) or "none", ", ".join(sorted(heads)),
+    )  # fmt: skip
     upgrade(engine)
