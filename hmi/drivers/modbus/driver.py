@@ -204,7 +204,8 @@ class ModbusDriver:
         wrote_bit = point.is_bit or point.bit is not None
         written = payload if not wrote_bit else point.encode_bool(value)
         if not point.check_readback:
-            return read_back  # a momentary command: the device may already have reset it
+            return None  # a momentary command: the device may already have reset it, so no
+            # read-back can confirm it (the command service then does not compare)
         if (read_back.value != written) if wrote_bit else (data != written):
             raise WriteFailed(f"{point.address}: wrote {value!r} but read back {read_back.value!r}")
         return read_back

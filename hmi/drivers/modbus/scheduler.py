@@ -252,7 +252,10 @@ class LineScheduler:
             self._wake.clear()
             try:
                 wait = heap[0][0] - now if heap else None
-                await asyncio.wait_for(self._wake.wait(), wait)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                # that arrives as the event is set, and stopping the line would hang.
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 

@@ -147,10 +147,10 @@ class OpcUaDriver:
                 refused.append((address, TagValue.now(None, _CONFIG_ERROR, detail=why)))
                 continue
             self._wanted[address] = node_id
-            if address in self._to_remove:
-                self._to_remove.discard(address)
-            else:
-                self._to_add.add(address)
+            # Also when a removal is still pending: the sync removes before it adds, so the
+            # item is made anew and the server sends its current value, which the broker
+            # forgot when the last subscriber left (an unchanging value would never come).
+            self._to_add.add(address)
         if refused:
             self._context.publish(refused)
         self._wake.set()
@@ -333,8 +333,9 @@ class OpcUaDriver:
         self._set_health(ConnectionState.CONNECTED, self._connected_detail(live, settings))
         check_every = max(0.05, min(self.connection.keepalive_s / 2, 1.0))
         while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), check_every)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(check_every):  # wait_for may swallow a cancel (3.11)
+                    await self._wake.wait()
             self._wake.clear()
             if live.lost is not None:
                 raise _Lost(live.lost)
