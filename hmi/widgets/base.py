@@ -201,8 +201,8 @@ class QualityBadge(QWidget):
 class TagBinding(QObject):
     """One bound tag of one widget: ``TagBinding(...)``, assign it, then ``.bind()``. Keeps the
     last ``TagValue``, sets the host's ``quality`` property (re-polish only on change), fills
-    the tooltip when it is asked for, shows the quality badge, then hands the value to the
-    widget's own ``on_value``.
+    the tooltip when it is asked for, shows the quality badge (and, given ``ctx.alarms``, the
+    alarm mark in the opposite corner), then hands the value to the widget's own ``on_value``.
 
     A tag the project does not know, or one whose driver cannot be made, shows as
     Bad(ConfigError) with the reason in the tooltip instead of breaking the whole screen.
@@ -229,6 +229,7 @@ class TagBinding(QObject):
         self._on_value = on_value
         self._binding: Binding | None = None
         self.badge = QualityBadge(host)
+        self.alarm_mark = ctx.alarms.attach(host, tag) if ctx.alarms is not None else None
         host.setProperty("quality", "disconnected")
         host.installEventFilter(self)
 
@@ -296,21 +297,30 @@ class TagBinding(QObject):
             lines.append(self.value.detail)
         lines.append(f"Source time: {local_time(self.value.source_time)}")
         lines.append(f"Received: {local_time(self.value.receive_time)}")
+        if self._ctx.alarms is not None:
+            lines.extend(self._ctx.alarms.describe(self.tag))
         return "\n".join(lines)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.host:
             if event.type() == QEvent.Type.Resize:
                 self.badge.place()
+                if self.alarm_mark is not None:
+                    self.alarm_mark.place()
             elif event.type() == QEvent.Type.ToolTip:
                 self.host.setToolTip(self.tooltip_text())
         return False
 
     def apply_scale(self, scale: float) -> None:
         self.badge.set_size(round(BADGE_PX * scale))
+        if self.alarm_mark is not None:
+            self.alarm_mark.set_size(round(BADGE_PX * scale))
 
     def release(self) -> None:
         """End the subscription; idempotent."""
         if self._binding is not None:
             self._binding.release()
             self._binding = None
+        if self.alarm_mark is not None and self._ctx.alarms is not None:
+            self._ctx.alarms.detach(self.alarm_mark, self.tag)
+            self.alarm_mark = None

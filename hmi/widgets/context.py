@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hmi.model.tags import TagConfig
 from hmi.runtime.history import HistorySource
 from hmi.runtime.qt_bridge import QtTagBridge
+
+if TYPE_CHECKING:
+    from hmi.widgets.alarm_mark import AlarmMarks
 
 
 @dataclass(frozen=True)
@@ -20,3 +24,4 @@ class WidgetContext:
     project_root: Path  # images and custom symbols are relative to it
     screen_id: str  # for the origin of commands: "<screen>/<widget id>"
     history: HistorySource | None = None  # where trends backfill what the live buffer lacks
+    alarms: AlarmMarks | None = None  # alarm marks on bound widgets

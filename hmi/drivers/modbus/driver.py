@@ -173,7 +173,7 @@ class ModbusDriver:
 
     async def _write_job(
         self, exchange: Exchange, point: Point, payload: bytes | bool, value: Any
-    ) -> TagValue:
+    ) -> TagValue | None:
         unit, offset = point.unit, point.offset
         force = self._connection.force_multiple_write
         if point.is_bit:

@@ -1,0 +1,402 @@
+"""The alarm journal: every alarm event of every station (table ``alarm_events``), each
+station's alarm snapshot for a restart (``alarm_snapshot``), paged queries for the history view
+and the KPIs counted in SQL for long ranges.
+
+Blocking: call it from a worker thread (``hmi.runtime.alarm_journal.AlarmJournalWriter`` does
+the writing) or from the CLI. Times are microseconds since the epoch, UTC. The tables come
+from migration 0002 (the ``alarms`` branch); ``ready()`` brings the schema to every head.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Engine,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    and_,
+    distinct,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from hmi.model.alarm_kpi import (
+    ACTIVE_STATES,
+    PERIOD_S,
+    STALE_AFTER_S,
+    TOP,
+    AlarmKpis,
+    BadActor,
+    JournalEvent,
+    StaleAlarm,
+    chattering,
+    format_report,
+    load_from_counts,
+)
+from hmi.model.alarm_states import AlarmAction, AlarmSnapshot, AlarmState
+from hmi.model.alarms import Priority
+from hmi.model.audit import us_from_datetime
+from hmi.storage.db import ensure_schema, make_engine, write_transaction
+
+__all__ = ["AlarmJournal", "AlarmQuery", "JournalCursor", "JournalPage", "alarm_report"]
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+alarm_events = Table(
+    "alarm_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("alarm_id", Text, nullable=False),
+    Column("tag", Text, nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("from_state", String(24), nullable=False),
+    Column("to_state", String(24), nullable=False),
+    Column("action", String(24), nullable=False),
+    Column("value", Text, nullable=True),
+    Column("message", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("workstation", Text, nullable=False),
+)
+"""Created by migration 0002; a change here needs a new migration."""
+
+alarm_snapshot = Table(
+    "alarm_snapshot",
+    metadata,
+    Column("workstation", String(255), primary_key=True),
+    Column("taken_us", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+JournalCursor = tuple[int, int]
+"""(time_us, id) of the last row of a page: where the next page goes on."""
+
+_ACTIVATE = AlarmAction.ACTIVATE.value
+_ACTIVE = [s.value for s in ACTIVE_STATES]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmQuery:
+    """What the history view asks for; empty fields do not filter. ``tag`` and ``alarm_id``
+    match exactly unless they contain ``*``; ``text`` searches message, comment and user;
+    ``states`` match the state an event led to."""
+
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    priorities: tuple[Priority, ...] = ()
+    tag: str | None = None
+    alarm_id: str | None = None
+    actions: tuple[AlarmAction, ...] = ()
+    states: tuple[AlarmState, ...] = ()
+    workstation: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPage:
+    events: list[JournalEvent]
+    next_cursor: JournalCursor | None  # pass as ``cursor`` for the next page; None: no more
+
+
+def _like(pattern: str) -> str:
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
+
+
+def _event(row: Row[Any]) -> JournalEvent:
+    return JournalEvent(
+        time_us=int(row.time_us), alarm_id=row.alarm_id, tag=row.tag,
+        priority=Priority(row.priority), from_state=AlarmState(row.from_state),
+        to_state=AlarmState(row.to_state), action=AlarmAction(row.action), value=row.value,
+        message=row.message, user=row.user_id, comment=row.comment,
+        workstation=row.workstation, sequence=int(row.sequence), id=int(row.id),
+    )  # fmt: skip
+
+
+def _row(event: JournalEvent) -> dict[str, Any]:
+    return {
+        "time_us": event.time_us, "sequence": event.sequence, "alarm_id": event.alarm_id,
+        "tag": event.tag, "priority": event.priority.value,
+        "from_state": event.from_state.value, "to_state": event.to_state.value,
+        "action": event.action.value, "value": event.value, "message": event.message,
+        "user_id": event.user, "comment": event.comment, "workstation": event.workstation,
+    }  # fmt: skip
+
+
+class AlarmJournal:
+    """The journal on one database (SQLite or PostgreSQL); nothing connects until first use."""
+
+    def __init__(self, engine: Engine, *, migrate: bool = True) -> None:
+        self.engine = engine
+        self._migrate = migrate
+        self._ready = False
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> AlarmJournal:
+        return cls(make_engine(url), migrate=migrate)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ready(self) -> None:
+        """Connect and bring the schema up to date (once; again after a failure)."""
+        if not self._ready:
+            ensure_schema(self.engine, migrate=self._migrate)
+            self._ready = True
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def append_many(self, events: Sequence[JournalEvent]) -> int:
+        """Store events in one transaction, durable on return; how many."""
+        if not events:
+            return 0
+        self.ready()
+        with write_transaction(self.engine) as connection:
+            connection.execute(insert(alarm_events), [_row(e) for e in events])
+        return len(events)
+
+    def save_snapshot(self, workstation: str, snapshot: AlarmSnapshot) -> None:
+        """Keep ``snapshot`` as this station's latest (replacing the one before)."""
+        self.ready()
+        values = {
+            "taken_us": round(snapshot.taken_at * 1_000_000),
+            "body": snapshot.model_dump_json(),
+        }
+        with write_transaction(self.engine) as connection:
+            changed = connection.execute(
+                update(alarm_snapshot)
+                .where(alarm_snapshot.c.workstation == workstation)
+                .values(**values)
+            ).rowcount
+            if not changed:
+                connection.execute(insert(alarm_snapshot).values(workstation=workstation, **values))
+
+    def last_snapshot(self, workstation: str) -> AlarmSnapshot | None:
+        self.ready()
+        with self.engine.connect() as connection:
+            body = connection.execute(
+                select(alarm_snapshot.c.body).where(alarm_snapshot.c.workstation == workstation)
+            ).scalar()
+        return None if body is None else AlarmSnapshot.model_validate_json(body)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _where(self, query: AlarmQuery) -> list[ColumnElement[bool]]:
+        c = alarm_events.c
+        where: list[ColumnElement[bool]] = []
+        if query.since is not None:
+            where.append(c.time_us >= us_from_datetime(query.since))
+        if query.until is not None:
+            where.append(c.time_us < us_from_datetime(query.until))
+        for column, value in (
+            (c.tag, query.tag),
+            (c.alarm_id, query.alarm_id),
+            (c.workstation, query.workstation),
+        ):
+            if value:
+                where.append(
+                    column.like(_like(value), escape="\\") if "*" in value else column == value
+                )
+        if query.priorities:
+            where.append(c.priority.in_([p.value for p in query.priorities]))
+        if query.actions:
+            where.append(c.action.in_([a.value for a in query.actions]))
+        if query.states:
+            where.append(c.to_state.in_([s.value for s in query.states]))
+        if query.text:
+            pattern = f"%{_like(query.text.lower())}%"
+            where.append(
+                or_(
+                    *(
+                        func.lower(col).like(pattern, escape="\\")
+                        for col in (c.message, c.comment, c.user_id, c.alarm_id)
+                    )
+                )
+            )
+        return where
+
+    def page(
+        self,
+        query: AlarmQuery = AlarmQuery(),
+        *,
+        cursor: JournalCursor | None = None,
+        limit: int = 200,
+        newest_first: bool = True,
+    ) -> JournalPage:
+        """One page of events matching ``query``, newest first (or oldest first)."""
+        self.ready()
+        c = alarm_events.c
+        where = self._where(query)
+        if cursor is not None:
+            t, i = cursor
+            if newest_first:
+                where.append(or_(c.time_us < t, and_(c.time_us == t, c.id < i)))
+            else:
+                where.append(or_(c.time_us > t, and_(c.time_us == t, c.id > i)))
+        order = (c.time_us.desc(), c.id.desc()) if newest_first else (c.time_us, c.id)
+        statement = select(alarm_events).where(*where).order_by(*order).limit(limit + 1)
+        with self.engine.connect() as connection:
+            rows = connection.execute(statement).all()
+        events = [_event(row) for row in rows[:limit]]
+        more = len(rows) > limit and events
+        last = events[-1] if more else None
+        return JournalPage(events, None if last is None else (last.time_us, last.id or 0))
+
+    def count(self, query: AlarmQuery = AlarmQuery()) -> int:
+        self.ready()
+        statement = select(func.count()).select_from(alarm_events).where(*self._where(query))
+        with self.engine.connect() as connection:
+            return int(connection.execute(statement).scalar_one())
+
+    # -- KPIs in SQL (the same definitions as hmi.model.alarm_kpi) -----------------------------
+
+    def _activations(self, start_us: int, end_us: int) -> list[ColumnElement[bool]]:
+        c = alarm_events.c
+        return [c.action == _ACTIVATE, c.time_us >= start_us, c.time_us < end_us]
+
+    def kpis(self, start_us: int, end_us: int) -> AlarmKpis:
+        """Every KPI of [start, end), counted by the database."""
+        self.ready()
+        c = alarm_events.c
+        in_range = self._activations(start_us, end_us)
+        period_us = PERIOD_S * 1_000_000
+        bucket = ((c.time_us - start_us) // period_us).label("bucket")
+        with self.engine.connect() as connection:
+            counts: dict[str, dict[int, int]] = defaultdict(dict)
+            for workstation, index, n in connection.execute(
+                select(c.workstation, bucket, func.count())
+                .where(*in_range)
+                .group_by(c.workstation, bucket)
+            ):
+                counts[workstation][int(index)] = int(n)
+            distinct_times = select(c.alarm_id, c.time_us).where(*in_range).distinct().subquery()
+            total = int(
+                connection.execute(select(func.count()).select_from(distinct_times)).scalar_one()
+            )
+            n = func.count(distinct(c.time_us)).label("n")
+            ranked = connection.execute(
+                select(c.alarm_id, n)
+                .where(*in_range)
+                .group_by(c.alarm_id)
+                .order_by(n.desc(), c.alarm_id)
+                .limit(TOP)
+            ).all()
+            actors = []
+            for alarm_id, activations in ranked:
+                tag, priority = connection.execute(
+                    select(c.tag, c.priority)
+                    .where(*in_range, c.alarm_id == alarm_id)
+                    .order_by(c.time_us.desc(), c.id.desc())
+                    .limit(1)
+                ).one()
+                actors.append(
+                    BadActor(
+                        alarm_id,
+                        tag,
+                        Priority(priority),
+                        int(activations),
+                        int(activations) / total,
+                    )
+                )
+            chatty = (
+                select(c.alarm_id)
+                .where(*in_range)
+                .group_by(c.alarm_id)
+                .having(func.count(distinct(c.time_us)) >= 3)
+            )
+            times: dict[str, list[int]] = defaultdict(list)
+            for alarm_id, t in connection.execute(
+                select(c.alarm_id, c.time_us).where(*in_range, c.alarm_id.in_(chatty)).distinct()
+            ):
+                times[alarm_id].append(int(t))
+            stale = self._stale(connection, end_us)
+        return AlarmKpis(
+            start_us=start_us,
+            end_us=end_us,
+            activations=total,
+            stations=tuple(load_from_counts(counts, start_us, end_us)),
+            bad_actors=tuple(actors),
+            chattering=tuple(chattering(times)),
+            stale=tuple(stale),
+        )
+
+    @staticmethod
+    def _stale(connection: Any, at_us: int, after_s: float = STALE_AFTER_S) -> list[StaleAlarm]:
+        c = alarm_events.c
+        position = func.row_number().over(
+            partition_by=c.alarm_id, order_by=(c.time_us.desc(), c.id.desc())
+        )
+        ranked = (
+            select(
+                c.alarm_id,
+                c.tag,
+                c.priority,
+                c.to_state,
+                c.message,
+                c.time_us,
+                position.label("position"),
+            )
+            .where(c.time_us < at_us)
+            .subquery()
+        )
+        last = connection.execute(
+            select(ranked).where(ranked.c.position == 1, ranked.c.to_state.in_(_ACTIVE))
+        ).all()
+        if not last:
+            return []
+        entries = (
+            select(c.alarm_id, c.action, func.max(c.time_us))
+            .where(c.time_us < at_us, c.to_state.in_(_ACTIVE), c.from_state.not_in(_ACTIVE))
+            .group_by(c.alarm_id, c.action)
+        )
+        since: dict[str, dict[bool, int]] = defaultdict(dict)
+        for alarm_id, action, t in connection.execute(entries):
+            restore = action == AlarmAction.RESTORE.value
+            since[alarm_id][restore] = max(int(t), since[alarm_id].get(restore, int(t)))
+        stale = []
+        for row in last:
+            began = since[row.alarm_id]
+            start = began.get(False, began.get(True, int(row.time_us)))
+            age = (at_us - start) / 1_000_000
+            if age > after_s:
+                stale.append(
+                    StaleAlarm(
+                        row.alarm_id,
+                        row.tag,
+                        Priority(row.priority),
+                        AlarmState(row.to_state),
+                        start,
+                        age,
+                        row.message,
+                    )
+                )
+        stale.sort(key=lambda s: (s.active_since_us, s.alarm_id))
+        return stale
+
+
+def alarm_report(url: str, start: datetime, end: datetime) -> str:
+    """The KPI report of [start, end) for ``hmi alarms report --from --to`` (naive: UTC)."""
+    journal = AlarmJournal.open(url)
+    try:
+        return format_report(journal.kpis(us_from_datetime(start), us_from_datetime(end)))
+    finally:
+        journal.close()

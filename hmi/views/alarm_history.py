@@ -1,0 +1,269 @@
+"""The alarm history: journalled alarm events, filtered by time range, priority, tag (``*``
+wildcards), action, resulting state and text, a page at a time, newest first. Queries run on a
+worker thread, so a slow central database never freezes the station."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDateTime,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hmi.model.alarm_kpi import JournalEvent
+from hmi.model.alarm_states import AlarmAction, AlarmState
+from hmi.model.alarms import Priority
+from hmi.storage.alarm_journal import AlarmQuery, JournalCursor, JournalPage
+from hmi.widgets.alarm_mark import PRIORITY_NUMBER, priority_pixmap
+
+__all__ = ["AlarmHistoryModel", "AlarmHistoryView", "JournalReader", "aware", "qt_time"]
+
+log = logging.getLogger(__name__)
+
+Index = QModelIndex | QPersistentModelIndex
+COLUMNS = ("Time", "Priority", "Alarm", "Tag", "Action", "From", "To", "Value", "Message",
+           "User", "Comment", "Station")  # fmt: skip
+_ANY = "Any"
+
+
+class JournalReader(Protocol):
+    """``hmi.storage.alarm_journal.AlarmJournal`` as the history reads it (blocking)."""
+
+    def page(
+        self,
+        query: AlarmQuery = ...,
+        *,
+        cursor: JournalCursor | None = None,
+        limit: int = 200,
+        newest_first: bool = True,
+    ) -> JournalPage: ...
+
+
+def aware(value: QDateTime) -> datetime:
+    """A date-time edit's value as an aware datetime."""
+    return datetime.fromtimestamp(value.toMSecsSinceEpoch() / 1000, UTC)
+
+
+def qt_time(moment: datetime) -> QDateTime:
+    """An aware (or naive local) datetime for a date-time edit."""
+    return QDateTime.fromMSecsSinceEpoch(round(moment.timestamp() * 1000))
+
+
+def local_stamp(us: int) -> str:
+    return datetime.fromtimestamp(us / 1e6).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+class AlarmHistoryModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.events: list[JournalEvent] = []
+
+    def set_events(self, events: list[JournalEvent]) -> None:
+        self.beginResetModel()
+        self.events = events
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.events)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        e = self.events[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                local_stamp(e.time_us),
+                f"{PRIORITY_NUMBER[e.priority]} {e.priority.value.title()}",
+                e.alarm_id, e.tag, e.action.value, e.from_state.value, e.to_state.value,
+                "----" if e.value is None else e.value, e.message, e.user, e.comment,
+                e.workstation,
+            )[index.column()]  # fmt: skip
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 1:
+            return priority_pixmap(e.priority, 14)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return e.comment or e.message
+        return None
+
+
+def _combo(parent: QWidget, name: str, items: list[str]) -> QComboBox:
+    box = QComboBox(parent)
+    box.setObjectName(name)
+    box.addItems([_ANY, *items])
+    return box
+
+
+class AlarmHistoryView(QWidget):
+    loaded = Signal(int)  # events on the page now shown
+    failed = Signal(str)
+
+    def __init__(
+        self, journal: JournalReader, *, page_size: int = 200, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("AlarmHistory")
+        self.journal = journal
+        self.page_size = page_size
+        self.query = AlarmQuery()
+        self._cursors: list[JournalCursor | None] = [None]  # where each page shown began
+        self._next: JournalCursor | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.model = AlarmHistoryModel(self)
+        self._build()
+
+    def _build(self) -> None:
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 8, 8, 8)
+        bar = QHBoxLayout()
+        now = QDateTime.currentDateTime()
+        self.since = QDateTimeEdit(now.addDays(-1), self)
+        self.until = QDateTimeEdit(now.addSecs(3600), self)
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.priority = _combo(self, "AlarmHistoryPriority", [p.value for p in Priority])
+        self.action = _combo(self, "AlarmHistoryAction", [a.value for a in AlarmAction])
+        self.state = _combo(self, "AlarmHistoryState", [s.value for s in AlarmState])
+        self.tag = QLineEdit(self)
+        self.tag.setPlaceholderText("tag, e.g. Tank*")
+        self.text = QLineEdit(self)
+        self.text.setPlaceholderText("text in message, comment, user")
+        for label, widget in (("From", self.since), ("to", self.until),
+                              ("Priority", self.priority), ("Action", self.action),
+                              ("State", self.state)):  # fmt: skip
+            bar.addWidget(QLabel(label, self))
+            bar.addWidget(widget)
+        bar.addWidget(self.tag, 1)
+        bar.addWidget(self.text, 1)
+        self.search_button = self._button("Search", self.search)
+        bar.addWidget(self.search_button)
+        column.addLayout(bar)
+        self.table = QTableView(self)
+        self.table.setObjectName("AlarmHistoryTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setIconSize(QSize(14, 14))
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(8, QHeaderView.ResizeMode.Stretch)
+        column.addWidget(self.table, 1)
+        pager = QHBoxLayout()
+        self.newer_button = self._button("◀ Newer", self.newer)
+        self.older_button = self._button("Older ▶", self.older)
+        self.page_label = QLabel("", self)
+        self.page_label.setObjectName("AlarmHistoryPage")
+        pager.addWidget(self.newer_button)
+        pager.addWidget(self.older_button)
+        pager.addWidget(self.page_label, 1)
+        column.addLayout(pager)
+        self._pager()
+
+    def _button(self, text: str, slot: Any) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setObjectName("AlarmHistoryButton")
+        button.clicked.connect(slot)
+        return button
+
+    def filters(self) -> AlarmQuery:
+        """The query the filter fields describe (local times from the edits)."""
+
+        def chosen(box: QComboBox) -> str | None:
+            return None if box.currentText() == _ANY else box.currentText()
+
+        priority, action, state = chosen(self.priority), chosen(self.action), chosen(self.state)
+        return AlarmQuery(
+            since=aware(self.since.dateTime()),
+            until=aware(self.until.dateTime()) + timedelta(seconds=59.999999),
+            priorities=(Priority(priority),) if priority else (),
+            actions=(AlarmAction(action),) if action else (),
+            states=(AlarmState(state),) if state else (),
+            tag=self.tag.text().strip() or None,
+            text=self.text.text().strip() or None,
+        )
+
+    def search(self) -> asyncio.Task[None]:
+        """Run the query from the first (newest) page."""
+        self.query = self.filters()
+        self._cursors = [None]
+        return self._load()
+
+    def older(self) -> asyncio.Task[None] | None:
+        if self._next is None:
+            return None
+        self._cursors.append(self._next)
+        return self._load()
+
+    def newer(self) -> asyncio.Task[None] | None:
+        if len(self._cursors) < 2:
+            return None
+        self._cursors.pop()
+        return self._load()
+
+    def _load(self) -> asyncio.Task[None]:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = asyncio.get_event_loop().create_task(self._fetch(self._cursors[-1]))
+        return self._task
+
+    async def _fetch(self, cursor: JournalCursor | None) -> None:
+        self.page_label.setText("Searching…")
+        for button in (self.newer_button, self.older_button):
+            button.setEnabled(False)
+        try:
+            page = await asyncio.to_thread(
+                self.journal.page, self.query, cursor=cursor, limit=self.page_size
+            )
+        except Exception as exc:
+            log.warning("alarm history query failed: %s", exc)
+            self.page_label.setText(f"The alarm journal cannot be read: {exc}")
+            self.failed.emit(str(exc))
+            self._pager()
+            return
+        self._next = page.next_cursor
+        self.model.set_events(page.events)
+        self._pager()
+        self.loaded.emit(len(page.events))
+
+    def _pager(self) -> None:
+        shown = len(self.model.events)
+        number = len(self._cursors)
+        self.page_label.setText(
+            f"Page {number}: {shown} event(s), newest first" if shown else "No events"
+        )
+        self.newer_button.setEnabled(number > 1)
+        self.older_button.setEnabled(self._next is not None)
