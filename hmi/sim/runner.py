@@ -106,7 +106,8 @@ class PlantStack:
             done += due
             await self.opcua.publish()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), TICK)
+                async with asyncio.timeout(TICK):  # wait_for may swallow a cancel on 3.11
+                    await stop.wait()
 
     async def __aenter__(self) -> PlantStack:
         await self.start()
