@@ -1,33 +1,59 @@
 """Composition root: builds the station from a project and runs it under qasync. No logic of
-its own beyond wiring and start-up/shut-down order."""
+its own beyond wiring and start-up/shut-down order.
+
+The one write path is wired here: widgets -> bridge -> command service, whose guard is the
+session's ``PermissionGuard`` (with the Qt confirmation dialogs) and whose recorder writes to
+the audit trail (central database, or the local spool while it is away)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
+import os
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import qasync
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
+from shiboken6 import isValid
 
+from hmi import __version__
 from hmi.drivers.base import DriverRegistry
 from hmi.drivers.defaults import default_registry
+from hmi.model.audit import AuditAction
 from hmi.model.errors import ConfigError, ProjectError
 from hmi.model.loader import load_project
 from hmi.model.project import Project
 from hmi.model.templates import trended_tags
 from hmi.resources import icon_path, theme_path
+from hmi.runtime.alarm_journal import AlarmJournalWriter
+from hmi.runtime.alarms import AlarmEngineService
+from hmi.runtime.audit import NOBODY, AuditRecorder
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
-from hmi.runtime.history import MemoryHistory
+from hmi.runtime.historian import StationHistory
 from hmi.runtime.qt_bridge import QtTagBridge
+from hmi.runtime.session import PermissionGuard, SessionService, UserAdministration
+from hmi.storage.alarm_journal import AlarmJournal
+from hmi.storage.audit import AuditStore
+from hmi.storage.db import default_database_url, make_engine
+from hmi.storage.spool import SpoolStore
+from hmi.storage.trail import AuditTrail, TrailStatus
+from hmi.storage.users import UserStore
+from hmi.views.auditor import AuditorView
+from hmi.views.confirm import QtConfirmer
+from hmi.views.login_session import SessionController
 from hmi.views.main_window import MainWindow
+from hmi.views.users_dialog import UsersDialog
+from hmi.widgets.alarm_mark import AlarmMarks
 
-__all__ = ["Station", "apply_theme", "build_station", "run"]
+__all__ = ["Station", "apply_theme", "build_station", "database_url", "run", "site_key"]
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +69,81 @@ class Station:
     commands: CommandService
     bridge: QtTagBridge
     window: MainWindow
+    trail: AuditTrail
+    users: UserStore
+    recorder: AuditRecorder
+    sessions: SessionService
+    guard: PermissionGuard
+    session_ui: SessionController
+    history: StationHistory
+    alarms: AlarmEngineService
+    alarm_journal: AlarmJournalWriter
+    owns_trail: bool = True  # built here (closed on stop), not handed in
 
     async def start(self) -> None:
-        """Start the drivers, then the UI's refresh timer."""
+        """Start the audit trail's worker, the drivers, the UI's refresh timer and the
+        inactivity lock; record the start."""
+        self.trail.start()  # its status reports arrive on this loop from now on
+        await self.history.start()  # before the drivers: their first values are stored
+        snapshot = await self.alarm_journal.last_snapshot()
+        self.alarm_journal.attach(self.alarms)  # before start: restore events are journalled
         await self.broker.start()
+        await self.alarms.start(snapshot)
         self.bridge.start()
+        self.session_ui.start()
+        await self._record(AuditAction.APP_START)
 
     async def stop(self) -> None:
-        """Unbind the UI, stop the refresh timer, then the drivers."""
+        """Unbind the UI, stop the refresh timer and the drivers, end the session, record the
+        stop, then close the audit trail (after every record queued is durable)."""
+        self.session_ui.stop()
         self.window.release()
         self.bridge.stop()
-        await self.broker.stop()
+        await self.alarms.stop()
+        await self.alarm_journal.aclose()
+        self.alarm_journal.journal.close()
+        await self.broker.stop()  # tags go Bad(NotConnected), which the historian stores
+        await self.history.stop()
+        try:
+            await self.sessions.logout(reason="station stopped")
+        except Exception:
+            log.exception("the logout at stop could not be recorded")
+        await self._record(AuditAction.APP_STOP)
+        if self.owns_trail:
+            await self.trail.call(lambda: None)  # every record queued before is durable now
+            self.trail.close()  # (no executor thread of the loop's: it would outlive the loop)
+            self.trail.store.close()
+            if self.trail.spool is not None:
+                self.trail.spool.close()
+
+    async def _record(self, action: AuditAction) -> None:
+        try:
+            await self.recorder.record_action(
+                action, actor=NOBODY, origin="station", new_value=self.project.file.project.name
+            )
+        except Exception as exc:  # the station runs on; the status bar says what is wrong
+            log.error("could not record %s: %s", action.value, exc)
+            if isValid(self.window):
+                self.window.status.show_message(f"audit trail: {exc}", outcome="failed")
+
+
+def site_key(project: Project) -> bytes | None:
+    """The site's audit HMAC key from the environment variable the project names, if any."""
+    name = project.file.audit_key_env
+    if not name:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(
+            f"project.yaml: database.hmac_key_env names {name}, which is not set in the "
+            "environment; set it to the site's audit key"
+        )
+    return value.encode("utf-8")
+
+
+def database_url(project: Project) -> str:
+    """The project's ``database.url``, else the station's own SQLite file."""
+    return project.file.database.url or default_database_url()
 
 
 def build_station(
@@ -63,26 +153,86 @@ def build_station(
     screen: str | None = None,
     kiosk: bool = False,
     live_reload: bool = True,
+    database: str | None = None,
+    trail: AuditTrail | None = None,
+    users: UserStore | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Station:
-    """Build broker, command service, bridge and main window (not shown, not started). Needs a
-    QApplication; ``await station.start()`` needs a running asyncio loop (qasync)."""
+    """Build audit trail, users, session, broker, command service, bridge and main window
+    (not shown, not started). Needs a QApplication; ``await station.start()`` needs a running
+    asyncio loop (qasync).
+
+    ``database`` overrides the project's database URL; ``trail`` (with ``users``) hands in an
+    audit trail already open (the caller closes it). ``clock`` is the session's
+    clock (the inactivity lock, signature expiry)."""
     settings = project.file.settings
+    security = project.file.security
+    key = site_key(project)
+    owns_trail = trail is None
+    status_sinks: list[Callable[[TrailStatus], None]] = []
+
+    def on_status(status: TrailStatus) -> None:  # to the status bar, once there is one
+        for sink in status_sinks:
+            sink(status)
+
+    if trail is None:
+        url = database or database_url(project)
+        trail = AuditTrail(
+            AuditStore(make_engine(url), key=key),
+            SpoolStore(key=key),
+            on_status=on_status,
+        )
+    if users is None:
+        users = UserStore(trail.store.engine, security=security)
+    recorder = AuditRecorder(
+        trail,
+        workstation=project.file.database.workstation,
+        app_version=__version__,
+        tags=project.tags,
+    )
+    sessions = SessionService(users, trail, recorder, security=security, clock=clock)
+    confirmer = QtConfirmer(sessions)
+    guard = PermissionGuard(sessions, confirmer)
     broker = TagBroker(
         project.tags,
         registry or default_registry(),
         project.file.connections,
     )
-    commands = CommandService(broker)
-    bridge = QtTagBridge(broker, commands, refresh_hz=settings.ui_refresh_hz)
-    # Until the historian stores them, the station keeps the recent past of trended tags in
-    # memory (every change, not the UI's batch), so a trend opens with what came before.
-    trended = trended_tags(project.screens.values(), project.templates)
-    history = MemoryHistory(RECENT_SAMPLES, only=trended)
-    broker.add_listener(history.record)
-    window = MainWindow(
-        project, bridge, screen=screen, kiosk=kiosk, live_reload=live_reload, history=history
+    alarms = AlarmEngineService(broker, project.alarms, settings=settings.alarms)
+    alarm_journal = AlarmJournalWriter(
+        AlarmJournal.open(str(trail.store.engine.url.render_as_string(hide_password=False))),
+        workstation=project.file.database.workstation,
     )
-    return Station(project, broker, commands, bridge, window)
+    commands = CommandService(broker, guard=guard, recorder=recorder, alarms=alarms)
+    bridge = QtTagBridge(broker, commands, refresh_hz=settings.ui_refresh_hz)
+    # The historian records every change (not the UI's batch) of configured and trended tags;
+    # if its database cannot be opened, trends keep the recent past in memory.
+    trended = trended_tags(project.screens.values(), project.templates)
+    history = StationHistory.open(
+        broker, project.file.historian, trended=trended, memory_capacity=RECENT_SAMPLES
+    )
+    window = MainWindow(
+        project, bridge, screen=screen, kiosk=kiosk, live_reload=live_reload,
+        history=history.source, alarms=alarms, alarm_marks=AlarmMarks(alarms),
+    )  # fmt: skip
+    confirmer.parent = window
+    status_sinks.append(window.status.show_trail)
+    store_url = trail.store.engine.url.render_as_string(hide_password=False)
+    site = project.file.project.site or project.file.project.name
+    admin = UserAdministration(sessions, users, trail)
+    session_ui = SessionController(
+        window,
+        sessions,
+        confirmer,
+        auditor=lambda: AuditorView(
+            store_url, key=key, sessions=sessions, recorder=recorder, site=site
+        ),
+        users=lambda: UsersDialog(admin, sessions, parent=window),
+    )
+    return Station(
+        project, broker, commands, bridge, window, trail, users, recorder, sessions, guard,
+        session_ui, history, alarms, alarm_journal, owns_trail,
+    )  # fmt: skip
 
 
 def apply_theme(app: QApplication, name: str = "isa101") -> None:
@@ -106,6 +256,19 @@ async def _serve(station: Station, *, fullscreen: bool) -> int:
 
     station.window.closed.connect(on_closed)
     await station.start()
+    try:
+        admin_ready = await station.session_ui.first_run(station.users, station.trail)
+    except Exception as exc:
+        admin_ready = True  # the users are in the central database, which is away: run on
+        log.error("cannot check for an administrator: %s", exc)
+    if not admin_ready:
+        print(
+            "hmi: no administrator was created; the station needs one (or run "
+            "`hmi users add ID --role admin --name NAME`)",
+            file=sys.stderr,
+        )
+        await station.stop()
+        return 1
     station.window.present(fullscreen=fullscreen)
     # Everything built so far lives as long as the station: take it out of the collector's
     # generations, so full collections do not stall the UI for 100-300 ms with many tags.
@@ -141,6 +304,10 @@ def run(
     app.setApplicationName("HMI")
     app.setApplicationDisplayName(project.file.project.name)
     app.setQuitOnLastWindowClosed(False)  # the loop ends when the station has stopped
+    # The audit trail's worker thread allocates all the time: left to Python, the cyclic
+    # collector would run there and delete Qt objects off the GUI thread (a crash). Collect on
+    # the GUI thread, on a timer, instead.
+    collector = GarbageCollector(interval=1.0)
     apply_theme(app, project.file.settings.theme)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -152,5 +319,7 @@ def run(
             return 1
         return loop.run_until_complete(_serve(station, fullscreen=fullscreen))
     finally:
+        collector.timer.stop()
+        gc.enable()
         loop.close()
         asyncio.set_event_loop(None)

@@ -1,4 +1,5 @@
-"""The ``hmi`` command: run, check, schema, demo."""
+"""The ``hmi`` command: run, check, schema, demo, ...; ``users``, ``audit`` and ``db`` are in
+``hmi.cli_admin``."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from hmi import __version__
+
+if TYPE_CHECKING:
+    from hmi.model.project import Project
 
 
 def demo_project_dir() -> Path:
@@ -60,7 +66,41 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run(project, kiosk=args.kiosk, fullscreen=args.fullscreen, screen=args.screen)
 
 
-DEMO_PORTS = {"OPC UA": 4840, "Modbus TCP": 5020}  # as the demo project's connections say
+def plant_ports(project: Project) -> dict[str, int]:
+    """The ports the demo plant must serve for ``project``: the port of its OPC UA endpoint
+    and of its Modbus TCP connection ({"OPC UA": p, "Modbus TCP": q}). Raises ``ConfigError``
+    if the project has not exactly one of each, or one that is not on this machine."""
+    from hmi.model.errors import ConfigError
+    from hmi.model.project import ModbusConnection, OpcUaConnection
+
+    found: dict[str, list[tuple[str, str, int]]] = {"OPC UA": [], "Modbus TCP": []}
+    for name, connection in project.file.connections.items():
+        if isinstance(connection, OpcUaConnection):
+            endpoint = urlsplit(connection.endpoint)
+            try:
+                port = endpoint.port or 4840
+            except ValueError:
+                raise ConfigError(
+                    f"connection {name!r}: endpoint {connection.endpoint!r} has no valid port"
+                ) from None
+            found["OPC UA"].append((name, endpoint.hostname or "", port))
+        elif isinstance(connection, ModbusConnection) and connection.transport == "tcp":
+            found["Modbus TCP"].append((name, connection.host or "", connection.port or 502))
+    ports: dict[str, int] = {}
+    for protocol, connections in found.items():
+        if len(connections) != 1:
+            names = ", ".join(name for name, _, _ in connections) or "none"
+            raise ConfigError(
+                f"{project.root}: the demo plant needs exactly one {protocol} connection, "
+                f"found {names}"
+            )
+        name, host, port = connections[0]
+        if host not in ("127.0.0.1", "localhost"):
+            raise ConfigError(
+                f"connection {name!r}: the demo plant runs on 127.0.0.1, not on {host!r}"
+            )
+        ports[protocol] = port
+    return ports
 
 
 def _port_open(port: int) -> bool:
@@ -71,9 +111,10 @@ def _port_open(port: int) -> bool:
         return False
 
 
-def start_plant(ports: dict[str, int] = DEMO_PORTS) -> subprocess.Popen[bytes] | None:
-    """The simulated plant in its own process, serving on ``ports`` ({"OPC UA": p,
-    "Modbus TCP": q}); None (after saying why) if it did not come up."""
+def start_plant(ports: dict[str, int]) -> subprocess.Popen[bytes] | None:
+    """The simulated plant (``hmi sim``) in its own process, serving on ``ports``
+    ({"OPC UA": p, "Modbus TCP": q}, see ``plant_ports``); None (after saying why) if a port
+    is taken or the plant did not come up."""
     taken = [f"{name} port {port}" for name, port in ports.items() if _port_open(port)]
     if taken:
         print(
@@ -110,15 +151,27 @@ def stop_plant(plant: subprocess.Popen[bytes]) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    """The plant in its own process, the operator window on the demo project; closing the
-    window stops the plant."""
+    """The plant in its own process, on the ports the demo project's connections name; the
+    operator window on the demo project. Closing the window stops the plant."""
     from hmi.app import run
+    from hmi.model.errors import ConfigError, ProjectError
+    from hmi.model.loader import load_project
 
-    plant = start_plant()
+    folder = demo_project_dir()
+    try:
+        ports = plant_ports(load_project(folder))
+    except ProjectError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except ConfigError as exc:
+        print(f"hmi demo: {exc}", file=sys.stderr)
+        return 1
+    plant = start_plant(ports)
     if plant is None:
         return 1
     try:
-        return run(str(demo_project_dir()), fullscreen=args.fullscreen, screen=args.screen)
+        return run(str(folder), fullscreen=args.fullscreen, screen=args.screen)
     finally:
         stop_plant(plant)
 
@@ -260,6 +313,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--screen", help="screen id to open first")
     demo.add_argument("--fullscreen", action="store_true")
     demo.set_defaults(func=_cmd_demo)
+
+    from hmi.cli_admin import add_admin_commands
+
+    add_admin_commands(sub)  # users, audit, db
     return parser
 
 

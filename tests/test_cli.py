@@ -1,4 +1,5 @@
-"""The hmi command: check, schema, version, and the plant process hmi demo starts."""
+"""The hmi command: check, schema, version, and the plant process hmi demo starts on the ports
+the demo project names."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from hmi import __version__
-from hmi.cli import demo_project_dir, main, start_plant, stop_plant
+from hmi.cli import demo_project_dir, main, plant_ports, start_plant, stop_plant
+from hmi.model.errors import ConfigError
+from hmi.model.loader import load_project
+from hmi.model.project import Project
 
 
 def hmi(*args: str) -> subprocess.CompletedProcess[str]:
@@ -77,3 +81,81 @@ def test_demo_refuses_ports_that_are_taken(capsys: pytest.CaptureFixture[str]) -
         port = busy.getsockname()[1]
         assert start_plant({"OPC UA": port, "Modbus TCP": free_port()}) is None
     assert f"OPC UA port {port} already answer" in capsys.readouterr().err
+
+
+def test_plant_ports_are_the_demo_project_connections() -> None:
+    assert plant_ports(load_project(demo_project_dir())) == {"OPC UA": 4840, "Modbus TCP": 5020}
+
+
+PORTS_PROJECT = """\
+project: {{name: Ports, start_screen: main}}
+connections:
+{connections}
+screens: [main.yaml]
+"""
+
+
+def ports_project(folder: Path, connections: str) -> Project:
+    (folder / "project.yaml").write_text(
+        PORTS_PROJECT.format(connections=connections), encoding="utf-8"
+    )
+    (folder / "main.yaml").write_text("screen: {id: main, title: Main}\n", encoding="utf-8")
+    return load_project(folder)
+
+
+def test_plant_ports_parse_the_endpoint_and_the_modbus_port(tmp_path: Path) -> None:
+    project = ports_project(
+        tmp_path,
+        "  ua: {driver: opcua, endpoint: 'opc.tcp://localhost:48401/hmi/plant'}\n"
+        "  mb: {driver: modbus, host: 127.0.0.1, port: 15020}\n",
+    )
+    assert plant_ports(project) == {"OPC UA": 48401, "Modbus TCP": 15020}
+    defaults = ports_project(
+        tmp_path,
+        "  ua: {driver: opcua, endpoint: 'opc.tcp://127.0.0.1'}\n"
+        "  mb: {driver: modbus, host: 127.0.0.1}\n",
+    )
+    assert plant_ports(defaults) == {"OPC UA": 4840, "Modbus TCP": 502}
+
+
+@pytest.mark.parametrize(
+    ("connections", "message"),
+    [
+        (
+            "  ua: {driver: opcua, endpoint: 'opc.tcp://127.0.0.1:4840'}\n",
+            "needs exactly one Modbus TCP connection, found none",
+        ),
+        (
+            "  ua: {driver: opcua, endpoint: 'opc.tcp://plc-gateway:4840'}\n"
+            "  mb: {driver: modbus, host: 127.0.0.1, port: 5020}\n",
+            "connection 'ua': the demo plant runs on 127.0.0.1, not on 'plc-gateway'",
+        ),
+        (
+            "  ua: {driver: opcua, endpoint: 'opc.tcp://127.0.0.1:4840'}\n"
+            "  mb: {driver: modbus, host: 127.0.0.1, port: 5020}\n"
+            "  mb2: {driver: modbus, host: 127.0.0.1, port: 5021}\n",
+            "needs exactly one Modbus TCP connection, found mb, mb2",
+        ),
+    ],
+)
+def test_plant_ports_refuse_what_the_plant_cannot_serve(
+    tmp_path: Path, connections: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        plant_ports(ports_project(tmp_path, connections))
+
+
+def test_demo_refuses_cleanly_when_the_demo_ports_are_taken(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``hmi demo`` checks the ports its project names before it starts anything."""
+    with socket.socket() as busy:
+        try:
+            busy.bind(("127.0.0.1", 4840))
+            busy.listen()
+        except OSError:
+            pass  # something already answers there: just as taken
+        assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert "OPC UA port 4840 already answer" in err
+    assert "is another 'hmi demo' or 'hmi sim' running?" in err

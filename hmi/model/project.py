@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from hmi.model.alarms import AlarmDefinition, AlarmSettings
+from hmi.model.historian import HistorianConfig
 from hmi.model.screen import ScreenFile, Strict, TemplateFile
+from hmi.model.security import SecurityConfig
 from hmi.model.tags import TagConfig
 
 
@@ -109,6 +112,41 @@ class Settings(Strict):
     alarms: AlarmSettings = AlarmSettings()
 
 
+def _host_name() -> str:
+    return socket.gethostname() or "station"
+
+
+class DatabaseSettings(Strict):
+    """Where the audit trail and the users live (``database:``). The default is the station's
+    own SQLite file in the user data folder; a site's PostgreSQL is shared by all stations."""
+
+    url: str | None = Field(
+        default=None,
+        description="sqlite:///path or postgresql+psycopg://user@host/db; default: hmi.sqlite "
+        "in the user data folder",
+    )
+    hmac_key_env: str | None = Field(
+        default=None,
+        description="environment variable holding the site's audit HMAC key (unset: SHA-256)",
+    )
+    workstation: str = Field(
+        default_factory=_host_name,
+        min_length=1,
+        max_length=128,
+        description="this station's name on audit records; default: the host name",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("sqlite:///", "postgresql")):
+            raise ValueError(
+                f"database url {url!r}: use sqlite:///path/to/file.sqlite or "
+                "postgresql+psycopg://user@host/database"
+            )
+        return url
+
+
 class ProjectFile(Strict):
     """``project.yaml`` as written; screens and templates are file paths relative to it."""
 
@@ -123,6 +161,14 @@ class ProjectFile(Strict):
     alarms: tuple[AlarmDefinition, ...] = Field(
         default=(), description="the master alarm database: one entry per alarm, see docs/alarms.md"
     )
+    security: SecurityConfig = Field(
+        default_factory=SecurityConfig,
+        description="roles, session lock, lockout, password policy; see docs/audit.md",
+    )
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings, description="audit trail and users; see docs/audit.md"
+    )
+    historian: HistorianConfig = HistorianConfig()
 
     @field_validator("tags")
     @classmethod
@@ -132,6 +178,21 @@ class ProjectFile(Strict):
             name: tag if tag.name == name else tag.model_copy(update={"name": name})
             for name, tag in tags.items()
         }
+
+    @model_validator(mode="after")
+    def _one_audit_key(self) -> ProjectFile:
+        named = {self.database.hmac_key_env, self.security.audit_key_env} - {None}
+        if len(named) > 1:
+            raise ValueError(
+                "database.hmac_key_env and security.audit_key_env name different variables; "
+                "set the site's audit key once (database.hmac_key_env)"
+            )
+        return self
+
+    @property
+    def audit_key_env(self) -> str | None:
+        """The environment variable holding the site's audit HMAC key, if any."""
+        return self.database.hmac_key_env or self.security.audit_key_env
 
 
 class Project(Strict):

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -20,13 +21,17 @@ from PySide6.QtWidgets import (
 
 from hmi.model.errors import ConfigError
 from hmi.model.project import Project
+from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.history import HistorySource
 from hmi.runtime.qt_bridge import QtTagBridge
+from hmi.views.alarm_banner import AlarmBanner
+from hmi.views.alarm_summary import AlarmSummaryView
 from hmi.views.faceplate import FaceplateManager
 from hmi.views.live_reload import LiveReload, project_dir
 from hmi.views.navigation import NavBar
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.views.status_bar import StationStatusBar
+from hmi.widgets.alarm_mark import AlarmMarks
 from hmi.widgets.context import WidgetContext
 
 __all__ = ["QUIT_SHORTCUT", "MainWindow"]
@@ -43,6 +48,7 @@ class MainWindow(QMainWindow):
     a level-3 faceplate. ``kiosk``: full screen, no frame, closes only on Ctrl+Alt+Q."""
 
     closed = Signal()
+    auditor_requested = Signal()  # the header's "Audit trail" button
 
     def __init__(
         self,
@@ -53,10 +59,15 @@ class MainWindow(QMainWindow):
         kiosk: bool = False,
         live_reload: bool = True,
         history: HistorySource | None = None,
+        alarms: AlarmEngineService | None = None,
+        alarm_marks: AlarmMarks | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.history_source = history
+        self.alarms = alarms
+        self.alarm_marks = alarm_marks
+        self.alarm_summary: AlarmSummaryView | None = None
         self.setObjectName("MainWindow")
         self.project = project
         self.bridge = bridge
@@ -115,18 +126,30 @@ class MainWindow(QMainWindow):
         self.project_label.setObjectName("ProjectName")
         self.title_label = QLabel("", self.header)
         self.title_label.setObjectName("ScreenTitle")
-        self.alarm_banner = QFrame(self.header)
-        self.alarm_banner.setObjectName("AlarmBanner")
-        banner_row = QHBoxLayout(self.alarm_banner)
-        banner_row.setContentsMargins(8, 2, 8, 2)
-        self.alarm_placeholder = QLabel("No active alarms", self.alarm_banner)
-        self.alarm_placeholder.setObjectName("AlarmBannerText")
-        banner_row.addWidget(self.alarm_placeholder)
+        if self.alarms is not None:
+            banner = AlarmBanner(self.alarms, parent=self.header)
+            banner.open_summary.connect(self.show_alarm_summary)
+            self.alarm_banner: QFrame = banner
+            self.alarm_placeholder = banner.placeholder
+        else:  # a station without alarms keeps the quiet slot
+            self.alarm_banner = QFrame(self.header)
+            self.alarm_banner.setObjectName("AlarmBanner")
+            banner_row = QHBoxLayout(self.alarm_banner)
+            banner_row.setContentsMargins(8, 2, 8, 2)
+            self.alarm_placeholder = QLabel("No active alarms", self.alarm_banner)
+            self.alarm_placeholder.setObjectName("AlarmBannerText")
+            banner_row.addWidget(self.alarm_placeholder)
         row.addWidget(self.project_label)
         row.addSpacing(24)
         row.addWidget(self.title_label)
         row.addSpacing(24)
         row.addWidget(self.alarm_banner, 1)
+        row.addSpacing(12)
+        self.audit_button = QPushButton("Audit trail", self.header)
+        self.audit_button.setObjectName("AuditButton")
+        self.audit_button.setToolTip("the audit trail: who did what, when, why (needs view_audit)")
+        self.audit_button.clicked.connect(self.auditor_requested.emit)
+        row.addWidget(self.audit_button)
         column.addWidget(self.header)
 
         self.nav = NavBar(central)
@@ -187,6 +210,7 @@ class MainWindow(QMainWindow):
             project_root=project_dir(self.project),
             screen_id=screen_id,
             history=self.history_source,
+            alarms=self.alarm_marks,
         )
 
     def _build_canvas(self, screen_id: str) -> ScreenCanvas:
@@ -314,11 +338,31 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         self.closed.emit()
 
+    def show_alarm_summary(self) -> None:
+        """The alarm summary (from the banner): every action in it goes through the command
+        service."""
+        if self.alarms is None:
+            return
+        if self.alarm_summary is None:
+            self.alarm_summary = AlarmSummaryView(
+                self.alarms, self.bridge.commands, tags=self.bridge.broker.tags
+            )
+            self.alarm_summary.setWindowTitle("Alarm summary")
+            self.alarm_summary.resize(1280, 600)
+        self.alarm_summary.show()
+        self.alarm_summary.raise_()
+        self.alarm_summary.activateWindow()
+
     def release(self) -> None:
         """Close faceplates and unbind the screen; idempotent."""
         if self._released:
             return
         self._released = True
+        if isinstance(self.alarm_banner, AlarmBanner):
+            self.alarm_banner.release()
+        if self.alarm_summary is not None:
+            self.alarm_summary.release()
+            self.alarm_summary.close()
         self.faceplates.close_all()
         if self.canvas is not None:
             self.canvas.release()

@@ -1,17 +1,20 @@
-"""The station's status bar: who is logged in, the result of the last command, the health of
-every connection and a clock. Colours come from the style sheet (object names and the
-``state``/``outcome`` properties), not from code."""
+"""The station's status bar: who is logged in (a button: log in, log out, lock, change
+password), the result of the last command, a warning while audit records spool on this
+station, the health of every connection and a clock. Colours come from the style sheet (object
+names and the ``state``/``outcome`` properties), not from code."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QMenu, QStatusBar, QToolButton, QWidget
 
 from hmi.drivers.base import ConnectionHealth, ConnectionState
 from hmi.runtime.commands import CommandResult
+from hmi.storage.trail import TrailStatus
 
 __all__ = ["StationStatusBar"]
 
@@ -43,12 +46,39 @@ def describe(result: CommandResult) -> str:
 
 
 class StationStatusBar(QStatusBar):
+    # the user button's menu; the session controller (hmi.views.login_session) acts on them
+    login_requested = Signal()
+    logout_requested = Signal()
+    lock_requested = Signal()
+    password_requested = Signal()
+    users_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("StatusBar")
         self.setSizeGripEnabled(False)
-        self.user_label = QLabel("not logged in", self)
+        self.user_label = QToolButton(self)
         self.user_label.setObjectName("User")
+        self.user_label.setText("not logged in")
+        self.user_label.setToolTip("log in")
+        self.user_label.clicked.connect(self._on_user_clicked)
+        self._user_menu = QMenu(self.user_label)
+        self._user_menu.setObjectName("UserMenu")
+        self.user_actions: dict[str, QAction] = {}
+        for key, text, signal in (
+            ("login", "Log in as another user…", self.login_requested),
+            ("lock", "Lock the station", self.lock_requested),
+            ("password", "Change my password…", self.password_requested),
+            ("users", "Users…", self.users_requested),
+            ("logout", "Log out", self.logout_requested),
+        ):
+            action = self._user_menu.addAction(text)
+            action.triggered.connect(signal.emit)
+            self.user_actions[key] = action
+        self._logged_in = False
+        self.spool_label = QLabel("", self)
+        self.spool_label.setObjectName("SpoolWarning")
+        self.spool_label.hide()
         self.command_label = QLabel("", self)
         self.command_label.setObjectName("CommandResult")
         self.clock = QLabel("", self)
@@ -56,6 +86,7 @@ class StationStatusBar(QStatusBar):
         self.connections: dict[str, QLabel] = {}
         self.addWidget(self.user_label)
         self.addWidget(self.command_label, 1)
+        self.addPermanentWidget(self.spool_label)
         self.addPermanentWidget(self.clock)
         self._clock_timer = QTimer(self)
         self._clock_timer.setInterval(1000)
@@ -68,6 +99,45 @@ class StationStatusBar(QStatusBar):
 
     def _tick(self) -> None:
         self.clock.setText(time.strftime("%Y-%m-%d  %H:%M:%S"))
+
+    # -- user and audit trail ------------------------------------------------------------------
+
+    def show_user(
+        self, text: str, *, logged_in: bool, locked: bool = False, manages_users: bool = False
+    ) -> None:
+        """Who is logged in ("Olga Operator (operator)"); a click logs in when nobody is,
+        else opens the menu (log in as another user, lock, change password, log out)."""
+        self._logged_in = logged_in
+        self.user_label.setText(text)
+        self.user_label.setProperty("session", "locked" if locked else "open" if logged_in else "")
+        self.user_label.setToolTip("log in" if not logged_in else "log out, lock, password")
+        for key in ("lock", "password", "logout"):
+            self.user_actions[key].setVisible(logged_in)
+        self.user_actions["users"].setVisible(logged_in and manages_users)
+        _restyle(self.user_label)
+
+    def _on_user_clicked(self) -> None:
+        if not self._logged_in:
+            self.login_requested.emit()
+            return
+        self._user_menu.popup(self.user_label.mapToGlobal(self.user_label.rect().topLeft()))
+
+    @property
+    def user_menu(self) -> QMenu:
+        return self._user_menu
+
+    def show_trail(self, status: TrailStatus) -> None:
+        """A clear warning while audit records wait on this station (central database away)."""
+        if status.spooling:
+            self.spool_label.setText(
+                f"AUDIT SPOOLING: central database unreachable, {status.pending} record(s) "
+                "kept on this station"
+            )
+            self.spool_label.setToolTip(
+                (status.detail or "the central audit database does not answer")
+                + "; records are forwarded in order when it returns"
+            )
+        self.spool_label.setVisible(status.spooling)
 
     # -- connections ---------------------------------------------------------------------------
 

@@ -122,10 +122,7 @@ def test_connection_change_asks_for_a_restart(
     project_file = project_copy / "project.yaml"
     text = project_file.read_text(encoding="utf-8")
     project_file.write_text(
-        text.replace(
-            "connections: {}",
-            "connections:\n  plant: {driver: opcua, endpoint: 'opc.tcp://127.0.0.1:4840'}",
-        ),
+        text.replace("opc.tcp://127.0.0.1:4840/", "opc.tcp://127.0.0.1:4841/"),
         encoding="utf-8",
     )
     qtbot.waitUntil(window.reload_error.isVisible, timeout=5000)

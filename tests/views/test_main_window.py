@@ -22,17 +22,18 @@ def test_header(station: Station) -> None:
 def test_connection_health_in_the_status_bar(qtbot: QtBot, station: Station) -> None:
     status = station.window.status
     assert status.objectName() == "StatusBar"
-    assert status.user_label.text() == "not logged in"
-    assert set(status.connections) == {"local", "sim"}
-    sim = status.connections["sim"]
+    assert status.user_label.text() == "Operator Tester (operator)"  # the fixture logs in
+    assert set(status.connections) == {"opcua://plant_ua", "modbus://plant_mb"}
+    key = "opcua://plant_ua"
+    sim = status.connections[key]
     qtbot.waitUntil(lambda: sim.objectName() == "ConnectionOk")
-    assert sim.text() == "sim: connected"
+    assert sim.text() == f"{key}: connected"
 
-    station.broker.report_health(ConnectionHealth("sim", ConnectionState.DISCONNECTED, "test"))
+    station.broker.report_health(ConnectionHealth(key, ConnectionState.DISCONNECTED, "test"))
     assert sim.objectName() == "ConnectionBad"
-    assert sim.text() == "sim: disconnected"
+    assert sim.text() == f"{key}: disconnected"
     assert sim.property("state") == "disconnected"
-    station.broker.report_health(ConnectionHealth("sim", ConnectionState.CONNECTED))
+    station.broker.report_health(ConnectionHealth(key, ConnectionState.CONNECTED))
     assert sim.objectName() == "ConnectionOk"
 
 

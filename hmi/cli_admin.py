@@ -1,0 +1,343 @@
+"""``hmi users ...``, ``hmi audit ...`` and ``hmi db upgrade``: the command line of the audit
+trail and the users, for IT and auditors. Parsing and printing only; the work is done by
+``hmi.storage.admin`` (which records every change as made by ``os:<login>`` from the
+``command line``) and, for PDF reports, ``hmi.views.audit_report``.
+
+The database is ``--db URL``, else the ``database.url`` of ``--project``, else the station's
+own SQLite file. ``--project`` also brings the site's roles, password policy and audit key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import socket
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from hmi.model.audit_verify import VerifyResult
+    from hmi.model.security import SecurityConfig
+    from hmi.storage.audit import AuditQuery
+
+__all__ = ["ProgressBar", "add_admin_commands"]
+
+LONG_RUN = 100_000  # records: from here on, verify and export draw a progress bar
+
+
+class ProgressBar:
+    """``progress(done, total)`` drawn on ``stream`` for long runs: a bar redrawn in place on a
+    terminal, a line per tenth elsewhere (logs)."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, *, always: bool = False) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.always = always
+        self._last = 0.0
+        self._tenth = -1
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total <= 0 or (total < LONG_RUN and not self.always):
+            return
+        share = min(done, total) / total
+        if self.stream.isatty():
+            now = time.monotonic()
+            if now - self._last < 0.2 and done < total:
+                return
+            self._last = now
+            bar = "#" * int(30 * share)
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r{self.label} [{bar:<30}] {done:,}/{total:,} {share:4.0%}{end}")
+        elif int(share * 10) > self._tenth:
+            self._tenth = int(share * 10)
+            self.stream.write(f"{self.label}: {done:,}/{total:,} ({share:.0%})\n")
+        self.stream.flush()
+        self.drawn = True
+
+
+def _fail(command: str, exc: BaseException) -> int:
+    problems = getattr(exc, "problems", None)
+    if problems:
+        print(f"hmi {command}: password not accepted:", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+    else:
+        print(f"hmi {command}: {exc}", file=sys.stderr)
+    return 1
+
+
+def _settings(args: argparse.Namespace) -> tuple[str | None, SecurityConfig | None, bytes | None]:
+    """(database URL, security, audit key) from --db and --project."""
+    if not args.project:
+        return args.db, None, None
+    from hmi.model.errors import ConfigError
+    from hmi.model.loader import load_project
+
+    project = load_project(args.project)
+    name = project.file.audit_key_env
+    key = None
+    if name:
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(f"the project's audit key variable {name} is not set")
+        key = value.encode("utf-8")
+    return args.db or project.file.database.url, project.file.security, key
+
+
+def _password(prompt: str, *, twice: bool) -> str:
+    """From the terminal (hidden, asked twice for a new one), or one line of standard input."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"{prompt}: ")
+    if twice and getpass.getpass("Repeat it: ") != first:
+        raise ValueError("the two entries differ")
+    return first
+
+
+def _state(user: Any) -> str:
+    if user.disabled:
+        return "disabled"
+    if user.locked_until is not None:
+        return f"locked out until {user.locked_until:%Y-%m-%d %H:%M} UTC"
+    if user.must_change_password:
+        return "must change password"
+    return "password expired" if user.password_expired else "active"
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from hmi.storage import admin
+
+    try:
+        url, security, _key = _settings(args)
+        action = args.action
+        if action == "list":
+            users = admin.list_users(url, security)
+            rows = [("USER", "NAME", "ROLE", "STATE", "PASSWORD CHANGED")]
+            rows += [(u.user_id, u.full_name, u.role, _state(u),
+                      f"{u.password_changed_at:%Y-%m-%d %H:%M} UTC") for u in users]  # fmt: skip
+            widths = [max(len(row[i]) for row in rows) for i in range(5)]
+            for row in rows:
+                print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+            return 0
+        if action == "add":
+            password = _password(f"Password for {args.user}", twice=True)
+            user = admin.add_user(
+                args.user, args.name, args.role, password, url=url, security=security,
+                must_change=args.must_change,
+            )  # fmt: skip
+            print(f"added {user.user_id} ({user.full_name}, {user.role})")
+        elif action == "change":
+            user = admin.change_user(
+                args.user, full_name=args.name, role=args.role, url=url, security=security
+            )
+            print(f"{user.user_id}: {user.full_name}, {user.role}")
+        elif action == "passwd":
+            password = _password(f"New password for {args.user}", twice=True)
+            user = admin.set_password(
+                args.user, password, url=url, security=security, must_change=args.must_change
+            )
+            print(f"password of {user.user_id} set" + (
+                "; it must be changed at the next login" if args.must_change else ""))  # fmt: skip
+        else:
+            change = {"disable": admin.disable_user, "enable": admin.enable_user,
+                      "unlock": admin.unlock_user}[action]  # fmt: skip
+            user = change(args.user, url=url)
+            print(f"{user.user_id}: {_state(user)}")
+        return 0
+    except Exception as exc:
+        return _fail(f"users {args.action}", exc)
+
+
+def _describe(result: VerifyResult) -> str:
+    if result.ok:
+        span = f" (#{result.first_sequence}..#{result.last_sequence})" if result.count else ""
+        return f"chain verified: {result.count:,} records{span}; last hash {result.last_hash}"
+    problem = result.first_problem
+    first = f"first broken record: {problem.message}" if problem else "the chain is broken"
+    return f"TAMPERED: {first}\n{result.problems} problem(s) in {result.count:,} records checked"
+
+
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    from hmi.storage import admin
+
+    try:
+        url, _security, key = _settings(args)
+        progress = ProgressBar("verifying", always=args.progress)
+        result = admin.verify_audit(url, key=key, progress=progress, workers=args.workers)
+    except Exception as exc:
+        _fail("audit verify", exc)
+        return 2
+    print(_describe(result), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _when(text: str) -> datetime:
+    """ISO date or date and time; without an offset it is local time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use an ISO date or time, e.g. 2025-03-01 or 2025-03-01T06:00"
+        ) from None
+    return moment.astimezone() if moment.tzinfo is None else moment
+
+
+def _query(args: argparse.Namespace) -> AuditQuery:
+    from hmi.model.audit import AuditAction, AuditResult
+    from hmi.storage.audit import AuditQuery
+
+    return AuditQuery(
+        since=args.since, until=args.until, user_id=args.user,
+        actions=tuple(AuditAction(a) for a in args.action or ()),
+        results=tuple(AuditResult(r) for r in args.result or ()),
+        tag=args.tag, workstation=args.workstation, text=args.text,
+    )  # fmt: skip
+
+
+def _export_pdf(
+    path: Path, url: str | None, key: bytes | None, query: AuditQuery, site: str
+) -> tuple[int, VerifyResult]:
+    from PySide6.QtGui import QGuiApplication
+
+    from hmi import __version__
+    from hmi.model.audit import AuditAction, AuditRecord
+    from hmi.storage.audit import AuditStore
+    from hmi.storage.db import default_database_url, make_engine
+    from hmi.views.audit_report import write_store_report
+
+    app = QGuiApplication.instance() or QGuiApplication(["hmi", "-platform", "offscreen"])
+    store = AuditStore(make_engine(url or default_database_url()), key=key)
+    try:
+        who = f"os:{getpass.getuser()}"
+        count, result = write_store_report(
+            store, path, query, site=site, generated_by=f"{who} (command line)",
+            progress=ProgressBar("writing"),
+        )  # fmt: skip
+        store.append(
+            AuditRecord.create(
+                AuditAction.AUDIT_EXPORT, user_id=who, workstation=socket.gethostname(),
+                origin="command line", app_version=__version__, target_address=f"file:{path}",
+                new_value=count, reason=str(query.describe()),
+            )
+        )  # fmt: skip
+    finally:
+        store.close()
+    del app
+    return count, result
+
+
+def _cmd_audit_export(args: argparse.Namespace) -> int:
+    from hmi.storage import admin
+
+    path = Path(args.output)
+    fmt = args.format or path.suffix.lstrip(".").lower()
+    if fmt not in ("csv", "json", "pdf"):
+        print(f"hmi audit export: format {fmt!r}: use csv, json or pdf", file=sys.stderr)
+        return 2
+    try:
+        url, _security, key = _settings(args)
+        query = _query(args)
+        verification: VerifyResult | None
+        if fmt == "pdf":
+            site = args.site or (Path(args.project).name if args.project else socket.gethostname())
+            count, verification = _export_pdf(path, url, key, query, site)
+        else:
+            summary = admin.export_audit(
+                path, url=url, key=key, query=query, fmt=fmt, progress=ProgressBar("exporting")
+            )
+            count, verification = summary.count, summary.verification
+    except Exception as exc:
+        _fail("audit export", exc)
+        return 2
+    print(f"exported {count:,} record(s) to {path}")
+    if verification is not None and not verification.ok:
+        print(_describe(verification), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from hmi.storage import admin
+
+    try:
+        url, _security, _key = _settings(args)
+        revision = admin.upgrade_database(url)
+    except Exception as exc:
+        _fail("db upgrade", exc)
+        return 1
+    print(f"database schema at revision {revision}")
+    return 0
+
+
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="URL", help="sqlite:///file or postgresql+psycopg://...")
+    parser.add_argument(
+        "--project", help="a project folder: its database, roles, password policy and audit key"
+    )
+
+
+def add_admin_commands(sub: Any) -> None:
+    """Add ``users``, ``audit`` and ``db`` to the ``hmi`` command's sub-parsers."""
+    from hmi.model.audit import AuditAction, AuditResult
+
+    users = sub.add_parser("users", help="list, add, change the station's users")
+    users_sub = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _database_options(users_sub.add_parser("list", help="every user, role and state"))
+    add = users_sub.add_parser("add", help="add a user (the password is asked for)")
+    add.add_argument("user")
+    add.add_argument("--name", required=True, help="the person's full name (on every record)")
+    add.add_argument("--role", required=True, help="viewer, operator, supervisor, ... admin")
+    change = users_sub.add_parser("change", help="change a user's name or role")
+    change.add_argument("user")
+    change.add_argument("--name", help="the person's full name")
+    change.add_argument("--role", help="the new role")
+    _database_options(change)
+    passwd = users_sub.add_parser("passwd", help="set a user's password (asked for)")
+    passwd.add_argument("user")
+    for parser in (add, passwd):
+        parser.add_argument(
+            "--must-change", action=argparse.BooleanOptionalAction, default=True,
+            help="the user must change it at the next login (default: yes)",
+        )  # fmt: skip
+        _database_options(parser)
+    for action, text in (("disable", "disable a user (users are never deleted)"),
+                         ("enable", "enable a disabled user"),
+                         ("unlock", "end a lockout after failed logins")):  # fmt: skip
+        one = users_sub.add_parser(action, help=text)
+        one.add_argument("user")
+        _database_options(one)
+    users.set_defaults(func=_cmd_users)
+
+    audit = sub.add_parser("audit", help="verify or export the audit trail")
+    audit_sub = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verify = audit_sub.add_parser(
+        "verify", help="check every hash and link; exit 1 if the chain was tampered with"
+    )
+    verify.add_argument("--workers", type=int, default=None, help="processes (default: auto)")
+    verify.add_argument("--progress", action="store_true", help="a progress bar even if short")
+    _database_options(verify)
+    verify.set_defaults(func=_cmd_audit_verify)
+    export = audit_sub.add_parser("export", help="export records as CSV, JSON or a PDF report")
+    export.add_argument("-o", "--output", required=True, help="the file to write")
+    export.add_argument("--format", choices=("csv", "json", "pdf"), help="default: by suffix")
+    export.add_argument("--from", dest="since", type=_when, help="from this time (local)")
+    export.add_argument("--to", dest="until", type=_when, help="until this time (excluded)")
+    export.add_argument("--user", help="user id (* wildcard)")
+    export.add_argument("--action", action="append", choices=[a.value for a in AuditAction])
+    export.add_argument("--result", action="append", choices=[r.value for r in AuditResult])
+    export.add_argument("--tag", help="tag (* wildcard)")
+    export.add_argument("--workstation")
+    export.add_argument("--text", help="search reason, error, names, values")
+    export.add_argument("--site", help="the site named on a PDF report")
+    _database_options(export)
+    export.set_defaults(func=_cmd_audit_export)
+
+    db = sub.add_parser("db", help="the database schema")
+    db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _database_options(db_sub.add_parser("upgrade", help="create or migrate it (as its owner)"))
+    db.set_defaults(func=_cmd_db)

@@ -1,0 +1,79 @@
+"""The auditor's detail pane: every field of one record, read-only and selectable (values
+with their types, the signature's meaning, the verifier, the origin and both hashes)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from hmi.model.audit import AuditRecord, iso_from_us
+from hmi.views.audit_model import local_time
+
+__all__ = ["AuditDetail", "detail_rows"]
+
+
+def _typed(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value!r}  ({type(value).__name__})"
+
+
+def detail_rows(record: AuditRecord) -> list[tuple[str, str]]:
+    """(label, text) for every field an auditor may ask about, in reading order."""
+    who = f"{record.user_id or '—'}"
+    if record.user_name:
+        who += f" — {record.user_name}"
+    if record.role:
+        who += f" ({record.role})"
+    verifier = record.verifier_id
+    if record.verifier_name:
+        verifier += f" — {record.verifier_name}"
+    return [
+        ("Record", f"#{record.sequence}   {record.uuid}"),
+        ("Time", f"{iso_from_us(record.timestamp_us)} UTC   ({local_time(record)} local)"),
+        ("Action", f"{record.action.value}: {record.result.value}"),
+        ("User", who),
+        ("Workstation", record.workstation or "—"),
+        ("Session", record.session_id or "—"),
+        ("Tag", record.target_tag or "—"),
+        ("Address", record.target_address or "—"),
+        ("Old value", _typed(record.old_value)),
+        ("New value", _typed(record.new_value)),
+        ("Read back", _typed(record.read_back)),
+        ("Reason", record.reason or "—"),
+        ("Signature", record.meaning or "not signed"),
+        ("Verified by", verifier or "—"),
+        ("Error", record.error or "—"),
+        ("Origin", record.origin or "—"),
+        ("Software", record.app_version or "—"),
+        ("Spooled", "yes: it waited in a station's spool" if record.spooled else "no"),
+        ("Previous hash", record.prev_hash),
+        ("Hash", record.hash),
+    ]
+
+
+class AuditDetail(QTextBrowser):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("AuditDetail")
+        self.setOpenLinks(False)
+        self.record: AuditRecord | None = None
+        self.show_record(None)
+
+    def show_record(self, record: AuditRecord | None) -> None:
+        self.record = record
+        if record is None:
+            self.setHtml("<p>Select a record to see all of it.</p>")
+            return
+        rows = "".join(
+            f"<tr><th align='right' valign='top'>{html.escape(label)}</th>"
+            f"<td{' class=mono' if label.endswith('hash') else ''}>{html.escape(text)}</td></tr>"
+            for label, text in detail_rows(record)
+        )
+        self.setHtml(
+            "<style>th{padding:2px 10px 2px 0;font-weight:normal;color:#4a4a4a}"
+            "td{padding:2px 0} .mono{font-family:monospace}</style>"
+            f"<table cellspacing='0'>{rows}</table>"
+        )

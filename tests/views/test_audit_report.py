@@ -1,0 +1,121 @@
+"""The auditor's PDF report, read back with PDFium (pypdfium2; PySide6-Essentials has no
+QtPdf): a real PDF whose first page holds the site, period, filter, who made it and the
+chain's verification, whose table header repeats on every page, and whose pages are numbered
+"page n of m"; page 1 is rendered to a PNG for a person to look at."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QImage
+from sqlalchemy import text
+
+from hmi.model.audit import AuditResult
+from hmi.storage.audit import AuditQuery, AuditStore
+from hmi.storage.db import make_engine
+from hmi.views.audit_report import write_store_report
+from tests.views.audit_station import BASE, artifact, fill
+
+pdfium = pytest.importorskip("pypdfium2", reason="reading the reports needs pypdfium2 (dev)")
+
+
+class Pdf:
+    """A written report, read back: its pages' text, and page 1 as an image."""
+
+    def __init__(self, path: Path) -> None:
+        assert path.read_bytes().startswith(b"%PDF-")
+        self.document = pdfium.PdfDocument(str(path))
+
+    def pageCount(self) -> int:
+        return len(self.document)
+
+    def text(self, page: int) -> str:
+        return str(self.document[page].get_textpage().get_text_bounded())
+
+    def render(self, page: int, dpi: int = 150) -> QImage:
+        array = self.document[page].render(scale=dpi / 72, rev_byteorder=True).to_numpy()
+        height, width = array.shape[:2]
+        image = QImage(array.tobytes(), width, height, width * array.shape[2],
+                       QImage.Format.Format_RGBX8888 if array.shape[2] == 4
+                       else QImage.Format.Format_RGB888)  # fmt: skip
+        return image.copy()
+
+
+def read(path: Path) -> Pdf:
+    return Pdf(path)
+
+
+def test_report_of_a_filtered_range(qapp: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+    fill(url, 1200)
+    store = AuditStore(make_engine(url))
+    path = tmp_path / "report.pdf"
+    query = AuditQuery(
+        since=BASE, until=BASE + timedelta(hours=2), user_id="sam",
+        results=(AuditResult.DONE,),
+    )  # fmt: skip
+    count, verification = write_store_report(
+        store, path, query, site="Riverside Water Works",
+        generated_by="ada — Ada Auditor (auditor)",
+    )  # fmt: skip
+    store.close()
+    expected = sum(1 for i in range(720) if i % 4 == 1 and i % 7 != 0)
+    assert count == expected and verification.ok
+
+    document = read(path)
+    pages = document.pageCount()
+    assert pages >= 3
+    first = document.text(0)
+    for part in (
+        "Audit trail report", "Riverside Water Works",
+        "from 2025-03-01 06:00 UTC to 2025-03-01 08:00 UTC", "user = sam", "result = done",
+        "ada — Ada Auditor (auditor)", "chain verified: 1,200 records", "Time (UTC)",
+        f"page 1 of {pages}", "batch step 1", "2025-03-01 06:00:10",
+    ):  # fmt: skip
+        assert part in first, part
+    last = document.text(pages - 1)
+    assert "Time (UTC)" in last and f"page {pages} of {pages}" in last  # the header repeats
+    assert "Audit trail report" not in last
+    every = "".join(document.text(page) for page in range(pages))
+    writes = sum(1 for i in range(720) if i % 4 == 1 and i % 7 != 0 and i % 5 != 0)
+    assert every.count("batch step") == writes  # every record is in, once
+    assert f"{expected} match the filter" in first
+
+    image = document.render(0)
+    assert not image.isNull()
+    assert image.save(artifact("audit_report_page1.png"))
+
+
+def test_report_of_a_tampered_chain_says_so(qapp: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+    fill(url, 30)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_no_delete"))
+        conn.execute(text("DELETE FROM audit WHERE sequence = 12"))
+    engine.dispose()
+    store = AuditStore(make_engine(url))
+    path = tmp_path / "report.pdf"
+    count, verification = write_store_report(store, path, site="Riverside", generated_by="x")
+    store.close()
+    assert count == 29 and not verification.ok
+    first = read(path).text(0)
+    assert "chain broken at record #13" in first
+    assert "record(s) 12 before it are missing: deleted" in first
+
+
+def test_an_empty_report_says_nothing_matched(qapp: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+    fill(url, 5)
+    store = AuditStore(make_engine(url))
+    path = tmp_path / "report.pdf"
+    count, _ = write_store_report(
+        store, path, AuditQuery(user_id="nobody"), site="Riverside", generated_by="x"
+    )
+    store.close()
+    document = read(path)
+    assert count == 0 and document.pageCount() == 1
+    assert "No records match this filter." in document.text(0)
