@@ -214,6 +214,7 @@ def build_station(
     window = MainWindow(
         project, bridge, screen=screen, kiosk=kiosk, live_reload=live_reload,
         history=history.source, alarms=alarms, alarm_marks=AlarmMarks(alarms),
+        alarm_journal=alarm_journal.journal,
     )  # fmt: skip
     confirmer.parent = window
     status_sinks.append(window.status.show_trail)

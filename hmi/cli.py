@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -234,6 +235,26 @@ def _cmd_certs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _moment(text: str) -> datetime:
+    """An ISO date or date-time; without a zone it is local time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD[THH:MM])") from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _cmd_alarms_report(args: argparse.Namespace) -> int:
+    from hmi.storage.alarm_journal import alarm_report
+    from hmi.storage.db import default_database_url
+
+    if args.to <= args.from_:
+        print("hmi alarms report: --to must be after --from", file=sys.stderr)
+        return 2
+    print(alarm_report(args.db or default_database_url(), args.from_, args.to), end="")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hmi", description="HMI/SCADA operator station")
     parser.add_argument("--version", action="version", version=f"hmi {__version__}")
@@ -313,6 +334,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--screen", help="screen id to open first")
     demo.add_argument("--fullscreen", action="store_true")
     demo.set_defaults(func=_cmd_demo)
+
+    alarms = sub.add_parser("alarms", help="the alarm journal's KPIs")
+    alarms_sub = alarms.add_subparsers(dest="action", required=True, metavar="ACTION")
+    report = alarms_sub.add_parser("report", help="alarm KPIs of a period (ISA-18.2 / EEMUA 191)")
+    report.add_argument(
+        "--from", dest="from_", type=_moment, required=True, help="start, e.g. 2026-11-01"
+    )
+    report.add_argument("--to", type=_moment, required=True, help="end (exclusive)")
+    report.add_argument("--db", help="database URL (default: this station's SQLite file)")
+    report.set_defaults(func=_cmd_alarms_report)
 
     from hmi.cli_admin import add_admin_commands
 

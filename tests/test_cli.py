@@ -159,3 +159,12 @@ def test_demo_refuses_cleanly_when_the_demo_ports_are_taken(
     err = capsys.readouterr().err
     assert "OPC UA port 4840 already answer" in err
     assert "is another 'hmi demo' or 'hmi sim' running?" in err
+
+
+def test_alarms_report_of_a_period(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'station.sqlite'}"
+    result = hmi("alarms", "report", "--from", "2026-11-01", "--to", "2026-11-02", "--db", url)
+    assert result.returncode == 0, result.stderr
+    assert "Alarm KPIs" in result.stdout and "Activations: 0" in result.stdout
+    backwards = hmi("alarms", "report", "--from", "2026-11-02", "--to", "2026-11-01", "--db", url)
+    assert backwards.returncode == 2 and "--to must be after --from" in backwards.stderr

@@ -24,7 +24,10 @@ from hmi.model.project import Project
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.history import HistorySource
 from hmi.runtime.qt_bridge import QtTagBridge
+from hmi.storage.alarm_journal import AlarmJournal
 from hmi.views.alarm_banner import AlarmBanner
+from hmi.views.alarm_history import AlarmHistoryView
+from hmi.views.alarm_kpis import AlarmKpiView
 from hmi.views.alarm_summary import AlarmSummaryView
 from hmi.views.faceplate import FaceplateManager
 from hmi.views.live_reload import LiveReload, project_dir
@@ -33,6 +36,7 @@ from hmi.views.screen_canvas import ScreenCanvas
 from hmi.views.status_bar import StationStatusBar
 from hmi.widgets.alarm_mark import AlarmMarks
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.trend_adhoc import AdhocTrendDialog
 
 __all__ = ["QUIT_SHORTCUT", "MainWindow"]
 
@@ -61,6 +65,7 @@ class MainWindow(QMainWindow):
         history: HistorySource | None = None,
         alarms: AlarmEngineService | None = None,
         alarm_marks: AlarmMarks | None = None,
+        alarm_journal: AlarmJournal | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -68,6 +73,8 @@ class MainWindow(QMainWindow):
         self.alarms = alarms
         self.alarm_marks = alarm_marks
         self.alarm_summary: AlarmSummaryView | None = None
+        self.alarm_journal = alarm_journal
+        self.tools: list[QWidget] = []  # history, KPI and ad-hoc trend windows opened
         self.setObjectName("MainWindow")
         self.project = project
         self.bridge = bridge
@@ -145,6 +152,19 @@ class MainWindow(QMainWindow):
         row.addSpacing(24)
         row.addWidget(self.alarm_banner, 1)
         row.addSpacing(12)
+        self.trend_button = QPushButton("Trend…", self.header)
+        self.trend_button.setObjectName("AdhocTrendButton")
+        self.trend_button.setToolTip("an ad-hoc trend of any tags")
+        self.trend_button.clicked.connect(self.open_adhoc_trend)
+        row.addWidget(self.trend_button)
+        if self.alarm_journal is not None:
+            for text, opener in (
+                ("Alarm history", self.open_alarm_history),
+                ("Alarm KPIs", self.open_alarm_kpis),
+            ):
+                button = QPushButton(text, self.header)
+                button.clicked.connect(opener)
+                row.addWidget(button)
         self.audit_button = QPushButton("Audit trail", self.header)
         self.audit_button.setObjectName("AuditButton")
         self.audit_button.setToolTip("the audit trail: who did what, when, why (needs view_audit)")
@@ -353,11 +373,41 @@ class MainWindow(QMainWindow):
         self.alarm_summary.raise_()
         self.alarm_summary.activateWindow()
 
+    def _show_tool(self, window: QWidget, title: str) -> QWidget:
+        window.setWindowTitle(title)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(
+            lambda *_: self.tools.remove(window) if window in self.tools else None
+        )
+        self.tools.append(window)
+        window.resize(1100, 600)
+        window.show()
+        return window
+
+    def open_adhoc_trend(self) -> QWidget:
+        """A trend of any tags the operator picks (released when closed)."""
+        return self._show_tool(
+            AdhocTrendDialog(self._context("adhoc_trend"), history=self.history_source),
+            "Ad-hoc trend",
+        )
+
+    def open_alarm_history(self) -> QWidget | None:
+        if self.alarm_journal is None:
+            return None
+        return self._show_tool(AlarmHistoryView(self.alarm_journal), "Alarm history")
+
+    def open_alarm_kpis(self) -> QWidget | None:
+        if self.alarm_journal is None:
+            return None
+        return self._show_tool(AlarmKpiView(self.alarm_journal), "Alarm KPIs")
+
     def release(self) -> None:
         """Close faceplates and unbind the screen; idempotent."""
         if self._released:
             return
         self._released = True
+        for tool in list(self.tools):
+            tool.close()
         if isinstance(self.alarm_banner, AlarmBanner):
             self.alarm_banner.release()
         if self.alarm_summary is not None:

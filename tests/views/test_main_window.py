@@ -42,3 +42,16 @@ def test_clock_ticks(qtbot: QtBot, station: Station) -> None:
     assert clock.objectName() == "Clock"
     first = clock.text()
     qtbot.waitUntil(lambda: clock.text() != first, timeout=3000)
+
+
+def test_the_header_opens_an_adhoc_trend_and_the_alarm_journal_views(
+    qtbot: QtBot, station: Station
+) -> None:
+    window = station.window
+    trend = window.open_adhoc_trend()
+    history = window.open_alarm_history()
+    kpis = window.open_alarm_kpis()
+    assert trend.isVisible() and history is not None and kpis is not None
+    assert len(window.tools) == 3
+    trend.close()
+    qtbot.waitUntil(lambda: len(window.tools) == 2)
