@@ -10,7 +10,7 @@ move to an I/O thread, ``publish`` is the one place that has to hand over.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hmi.drivers.base import (
@@ -180,11 +180,6 @@ class TagBroker:
 
     def add_health_listener(self, listener: HealthListener) -> None:
         self._health_listeners.append(listener)
-
-    def names_for(self, addresses: Iterable[TagAddress]) -> list[str]:
-        return [
-            name for address in addresses for name in self._names_by_address.get(address.raw, ())
-        ]
 
     async def start(self) -> None:
         await self.pool.start()

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from hmi.drivers.base import ConnectionHealth, Driver, DriverContext, DriverRegistry
+from hmi.drivers.base import Driver, DriverContext, DriverRegistry
 from hmi.model.address import TagAddress
 from hmi.model.errors import ConfigError
 
@@ -31,9 +31,6 @@ class DriverPool:
     @property
     def drivers(self) -> Mapping[str, Driver]:
         return self._drivers
-
-    def health(self) -> dict[str, ConnectionHealth]:
-        return {key: driver.health for key, driver in self._drivers.items()}
 
     def driver_for(self, address: TagAddress) -> Driver:
         driver = self._drivers.get(address.driver_key)
