@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -76,23 +76,43 @@ DriverFactory = Callable[[str, Any, DriverContext], Driver]
 
 
 class DriverRegistry:
-    """Driver factories keyed by URI scheme; passed in at start-up, not a global."""
+    """Driver factories keyed by URI scheme; passed in at start-up, not a global.
 
-    def __init__(self, factories: Mapping[str, DriverFactory] | None = None) -> None:
+    A scheme registered with ``io_thread=True`` (network protocols whose decoding is heavy)
+    runs its drivers on the station's I/O thread rather than on the UI loop; the runtime does
+    the hand-over, the driver is written as for any asyncio loop."""
+
+    def __init__(
+        self,
+        factories: Mapping[str, DriverFactory] | None = None,
+        *,
+        io_thread: Iterable[str] = (),
+    ) -> None:
         self._factories: dict[str, DriverFactory] = dict(factories or {})
+        self._io_thread: set[str] = set(io_thread)
 
-    def register(self, scheme: str, factory: DriverFactory) -> None:
+    def register(self, scheme: str, factory: DriverFactory, *, io_thread: bool = False) -> None:
         self._factories[scheme] = factory
+        if io_thread:
+            self._io_thread.add(scheme)
+        else:
+            self._io_thread.discard(scheme)
+
+    def on_io_thread(self, scheme: str) -> bool:
+        return scheme in self._io_thread
 
     @property
     def schemes(self) -> tuple[str, ...]:
         return tuple(self._factories)
 
     def create(self, address: TagAddress, connection: Any, context: DriverContext) -> Driver:
+        return self.factory(address)(address.driver_key, connection, context)
+
+    def factory(self, address: TagAddress) -> DriverFactory:
         factory = self._factories.get(address.scheme)
         if factory is None:
             raise ConfigError(
                 f"no driver for scheme {address.scheme!r} (address {address}); "
                 f"this build has: {', '.join(self._factories) or 'none'}"
             )
-        return factory(address.driver_key, connection, context)
+        return factory

@@ -16,6 +16,6 @@ def default_registry() -> DriverRegistry:
     registry = DriverRegistry()
     registry.register("sim", SimDriver)
     registry.register("local", LocalDriver)
-    registry.register("opcua", opcua_driver)
-    registry.register("modbus", modbus_driver)
+    registry.register("opcua", opcua_driver, io_thread=True)
+    registry.register("modbus", modbus_driver, io_thread=True)
     return registry

@@ -57,6 +57,12 @@ class OpcUaConnection(Strict):
         ge=1,
         description="monitored items per CreateMonitoredItems call (capped by the server's limit)",
     )
+    max_notifications_per_publish: int = Field(
+        default=0,
+        ge=0,
+        description="notifications per Publish response, 0 for the server's limit; a smaller "
+        "figure spreads a burst of changes over more, smaller responses",
+    )
 
 
 class ModbusConnection(Strict):

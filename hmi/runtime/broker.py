@@ -3,8 +3,9 @@ batch of changes the UI takes on its own timer.
 
 Drivers push every change into ``publish``; consumers that must see every change (alarm engine,
 historian) register with ``add_listener``; the UI takes only the latest value per tag with
-``take_changes`` at its bounded repaint rate. Everything runs on the one asyncio loop; if drivers
-move to an I/O thread, ``publish`` is the one place that has to hand over.
+``take_changes`` at its bounded repaint rate. The broker lives on the station's (UI) loop; the
+OPC UA and Modbus drivers run on the I/O thread and reach ``publish`` and ``report_health``
+through ``hmi.runtime.io_thread.ThreadedDriver``, which hands their reports over in order.
 """
 
 from __future__ import annotations

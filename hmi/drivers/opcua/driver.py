@@ -310,6 +310,7 @@ class OpcUaDriver:
             lambda why: self._lose(live_ref[0] if live_ref else None, why),
             max_per_call=per_call,
             keepalive_s=self.connection.keepalive_s,
+            max_notifications=self.connection.max_notifications_per_publish,
         )
         live = _Live(client, subs)
         live_ref.append(live)

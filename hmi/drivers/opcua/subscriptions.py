@@ -152,12 +152,14 @@ class SubscriptionSet:
         *,
         max_per_call: int,
         keepalive_s: float,
+        max_notifications: int = 0,
     ) -> None:
         self._session = session
         self._publish = publish
         self._on_lost = on_lost
         self.per_call = max(1, max_per_call)
         self._keepalive_s = keepalive_s
+        self._max_notifications = max_notifications
         self._subs: list[_Subscription] = []
         self._by_handle: dict[int, MonitoredItem] = {}
         self.items: dict[TagAddress, MonitoredItem] = {}
@@ -241,7 +243,7 @@ class SubscriptionSet:
             RequestedPublishingInterval=interval_ms,
             RequestedLifetimeCount=keepalive * 4,
             RequestedMaxKeepAliveCount=keepalive,
-            MaxNotificationsPerPublish=0,
+            MaxNotificationsPerPublish=self._max_notifications,
             PublishingEnabled=True,
             Priority=0,
         )

@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 import pytest
+from asyncua import ua
 
 from hmi.drivers.base import ConnectionState, DriverRegistry
 from hmi.drivers.opcua import OpcUaDriver, opcua_driver
@@ -311,3 +312,33 @@ def test_a_silent_server_is_detected_by_the_keep_alive(plant, addr, until):
             await driver.stop()
 
     run(main())
+
+
+def test_max_notifications_per_publish_is_asked_of_the_server(plant, addr, until):
+    """The connection's figure travels in CreateSubscription (0 when left out): servers that
+    honour it split a burst of changes over smaller Publish responses."""
+    service = plant.server.iserver.subscription_service
+    original = service.create_subscription
+    asked: list[int] = []
+
+    async def create(params: ua.CreateSubscriptionParameters, *args: Any, **kw: Any) -> Any:
+        asked.append(params.MaxNotificationsPerPublish)
+        return await original(params, *args, **kw)
+
+    async def main(conn: OpcUaConnection) -> None:
+        sink = Sink()
+        driver = OpcUaDriver("opcua://plant", conn, sink.context)
+        driver.subscribe([addr("Level")])
+        await driver.start()
+        try:
+            await until(lambda: sink.value(addr("Level")) == 1.5, timeout=10, what="a value")
+        finally:
+            await driver.stop()
+
+    service.create_subscription = create  # type: ignore[method-assign]
+    try:
+        run(main(connection(plant.endpoint, max_notifications_per_publish=250)))
+        run(main(connection(plant.endpoint)))
+    finally:
+        service.create_subscription = original  # type: ignore[method-assign]
+    assert asked == [250, 0]
