@@ -4,7 +4,9 @@ trail and the users, for IT and auditors. Parsing and printing only; the work is
 ``command line``) and, for PDF reports, ``hmi.views.audit_report``.
 
 The database is ``--db URL``, else the ``database.url`` of ``--project``, else the station's
-own SQLite file. ``--project`` also brings the site's roles, password policy and audit key.
+own SQLite file. ``--project`` also brings the site's roles, password policy and audit key;
+commands that record need that key when the project names one (users list and db upgrade
+do not), and a key that cannot extend the chain is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import socket
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -60,33 +63,85 @@ class ProgressBar:
         self.drawn = True
 
 
-def _fail(command: str, exc: BaseException) -> int:
-    problems = getattr(exc, "problems", None)
-    if problems:
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """What --db and --project give: the database, the site's roles and password policy, its
+    audit key, and where that key comes from (for telling the user what to set)."""
+
+    url: str | None
+    security: SecurityConfig | None = None
+    key: bytes | None = None
+    project: str | None = None
+    key_env: str | None = None  # the variable the project names for its audit key
+    key_setting: str = "database.hmac_key_env"  # the setting in project.yaml that names it
+
+
+def _key_hint(site: _Site | None, keyed: bool, given: bool) -> str:
+    """What to do when the key cannot extend the chain (``AuditKeyError``), in the site's terms."""
+    if site is None or site.project is None:
+        if keyed and not given:
+            return (
+                "give --project FOLDER (the site's project) and set the variable its "
+                "database.hmac_key_env names to the site's audit key"
+            )
+        return "give --project FOLDER of the project this database belongs to"
+    if keyed and given:
+        return f"check that {site.key_env} holds the site's audit key"
+    if keyed:
+        return (
+            f"{site.project}: project.yaml names no audit key variable; set "
+            "database.hmac_key_env to the variable that holds the site's audit key, and set it"
+        )
+    return (
+        f"{site.project}: this chain has no site key; remove {site.key_setting} from "
+        "project.yaml, or give the database this project belongs to"
+    )
+
+
+def _fail(command: str, exc: BaseException, site: _Site | None = None) -> int:
+    from hmi.model.security import PasswordRejected
+    from hmi.storage.admin import AuditKeyError
+
+    if isinstance(exc, PasswordRejected):  # (a ProjectError has problems too: not passwords)
         print(f"hmi {command}: password not accepted:", file=sys.stderr)
-        for problem in problems:
+        for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
+    elif isinstance(exc, AuditKeyError):
+        print(f"hmi {command}: {exc}; {_key_hint(site, exc.keyed, exc.given)}", file=sys.stderr)
     else:
         print(f"hmi {command}: {exc}", file=sys.stderr)
     return 1
 
 
-def _settings(args: argparse.Namespace) -> tuple[str | None, SecurityConfig | None, bytes | None]:
-    """(database URL, security, audit key) from --db and --project."""
+def _settings(args: argparse.Namespace, *, need_key: bool = True) -> _Site:
+    """The site from --db and --project. The audit key is read only if ``need_key`` (commands
+    that record): then the variable the project names must be set."""
     if not args.project:
-        return args.db, None, None
+        return _Site(args.db)
     from hmi.model.errors import ConfigError
     from hmi.model.loader import load_project
 
     project = load_project(args.project)
     name = project.file.audit_key_env
+    setting = (
+        "security.audit_key_env"
+        if name and not project.file.database.hmac_key_env
+        else "database.hmac_key_env"
+    )
     key = None
-    if name:
+    if name and need_key:
         value = os.environ.get(name)
         if not value:
-            raise ConfigError(f"the project's audit key variable {name} is not set")
+            raise ConfigError(
+                f"{args.project}: project.yaml's {setting} names {name} as the variable "
+                f"holding the site's audit key, and {name} is not set; set it to the site's "
+                "audit key (nothing was written)"
+            )
         key = value.encode("utf-8")
-    return args.db or project.file.database.url, project.file.security, key
+    return _Site(
+        args.db or project.file.database.url, project.file.security, key, args.project, name,
+        setting,
+    )  # fmt: skip
 
 
 def _password(prompt: str, *, twice: bool) -> str:
@@ -112,9 +167,11 @@ def _state(user: Any) -> str:
 def _cmd_users(args: argparse.Namespace) -> int:
     from hmi.storage import admin
 
+    site: _Site | None = None
     try:
-        url, security, _key = _settings(args)
         action = args.action
+        site = _settings(args, need_key=action != "list")
+        url, security, key = site.url, site.security, site.key
         if action == "list":
             users = admin.list_users(url, security)
             rows = [("USER", "NAME", "ROLE", "STATE", "PASSWORD CHANGED")]
@@ -128,29 +185,31 @@ def _cmd_users(args: argparse.Namespace) -> int:
             password = _password(f"Password for {args.user}", twice=True)
             user = admin.add_user(
                 args.user, args.name, args.role, password, url=url, security=security,
-                must_change=args.must_change,
+                key=key, must_change=args.must_change,
             )  # fmt: skip
             print(f"added {user.user_id} ({user.full_name}, {user.role})")
         elif action == "change":
             user = admin.change_user(
-                args.user, full_name=args.name, role=args.role, url=url, security=security
-            )
+                args.user, full_name=args.name, role=args.role, url=url, security=security,
+                key=key,
+            )  # fmt: skip
             print(f"{user.user_id}: {user.full_name}, {user.role}")
         elif action == "passwd":
             password = _password(f"New password for {args.user}", twice=True)
             user = admin.set_password(
-                args.user, password, url=url, security=security, must_change=args.must_change
-            )
+                args.user, password, url=url, security=security, key=key,
+                must_change=args.must_change,
+            )  # fmt: skip
             print(f"password of {user.user_id} set" + (
                 "; it must be changed at the next login" if args.must_change else ""))  # fmt: skip
         else:
             change = {"disable": admin.disable_user, "enable": admin.enable_user,
                       "unlock": admin.unlock_user}[action]  # fmt: skip
-            user = change(args.user, url=url)
+            user = change(args.user, url=url, security=security, key=key)
             print(f"{user.user_id}: {_state(user)}")
         return 0
     except Exception as exc:
-        return _fail(f"users {args.action}", exc)
+        return _fail(f"users {args.action}", exc, site)
 
 
 def _describe(result: VerifyResult) -> str:
@@ -165,12 +224,14 @@ def _describe(result: VerifyResult) -> str:
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     from hmi.storage import admin
 
+    site: _Site | None = None
     try:
-        url, _security, key = _settings(args)
+        site = _settings(args)
         progress = ProgressBar("verifying", always=args.progress)
-        result = admin.verify_audit(url, key=key, progress=progress, workers=args.workers)
+        result = admin.verify_audit(site.url, key=site.key, progress=progress,
+                                    workers=args.workers)  # fmt: skip
     except Exception as exc:
-        _fail("audit verify", exc)
+        _fail("audit verify", exc, site)
         return 2
     print(_describe(result), file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
@@ -206,6 +267,7 @@ def _export_pdf(
 
     from hmi import __version__
     from hmi.model.audit import AuditAction, AuditRecord
+    from hmi.storage.admin import check_audit_key
     from hmi.storage.audit import AuditStore
     from hmi.storage.db import default_database_url, make_engine
     from hmi.views.audit_report import write_store_report
@@ -213,6 +275,7 @@ def _export_pdf(
     app = QGuiApplication.instance() or QGuiApplication(["hmi", "-platform", "offscreen"])
     store = AuditStore(make_engine(url or default_database_url()), key=key)
     try:
+        check_audit_key(store, key)  # before the report: its export is recorded
         who = f"os:{getpass.getuser()}"
         count, result = write_store_report(
             store, path, query, site=site, generated_by=f"{who} (command line)",
@@ -239,20 +302,24 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     if fmt not in ("csv", "json", "pdf"):
         print(f"hmi audit export: format {fmt!r}: use csv, json or pdf", file=sys.stderr)
         return 2
+    site: _Site | None = None
     try:
-        url, _security, key = _settings(args)
+        site = _settings(args)
+        url, key = site.url, site.key
         query = _query(args)
         verification: VerifyResult | None
         if fmt == "pdf":
-            site = args.site or (Path(args.project).name if args.project else socket.gethostname())
-            count, verification = _export_pdf(path, url, key, query, site)
+            site_name = args.site or (
+                Path(args.project).name if args.project else socket.gethostname()
+            )
+            count, verification = _export_pdf(path, url, key, query, site_name)
         else:
             summary = admin.export_audit(
                 path, url=url, key=key, query=query, fmt=fmt, progress=ProgressBar("exporting")
             )
             count, verification = summary.count, summary.verification
     except Exception as exc:
-        _fail("audit export", exc)
+        _fail("audit export", exc, site)
         return 2
     print(f"exported {count:,} record(s) to {path}")
     if verification is not None and not verification.ok:
@@ -265,8 +332,7 @@ def _cmd_db(args: argparse.Namespace) -> int:
     from hmi.storage import admin
 
     try:
-        url, _security, _key = _settings(args)
-        revision = admin.upgrade_database(url)
+        revision = admin.upgrade_database(_settings(args, need_key=False).url)
     except Exception as exc:
         _fail("db upgrade", exc)
         return 1

@@ -1,7 +1,9 @@
 """``hmi users``, ``hmi audit`` and ``hmi db`` in subprocesses on a SQLite file: users added
 and changed (passwords from standard input), verification that fails on a tampered file and
 names the record, exports as CSV, JSON and PDF; every change recorded as made from the
-command line."""
+command line. Then, through ``main`` on SQLite and PostgreSQL, a site whose chain is keyed:
+user commands with the site's key keep it verifiable; without the key, or with a wrong one,
+they are refused, say which variable to set, and write nothing."""
 
 from __future__ import annotations
 
@@ -12,26 +14,32 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from hmi.cli import main
 from hmi.cli_admin import ProgressBar
 from hmi.model.audit import AuditAction
 from hmi.storage.audit import AuditStore
-from hmi.storage.db import make_engine
+from hmi.storage.db import StorageError, make_engine
+from tests.storage.conftest import PgAdmin, written
 
 GOOD = "Harbour-Lights-9"
 
 
-def hmi(*args: str, stdin: str = "", data: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+def hmi(
+    *args: str, stdin: str = "", data: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})}
     if data is not None:
-        env["HMI_DATA_DIR"] = str(data)
+        environment["HMI_DATA_DIR"] = str(data)
     return subprocess.run(
         [sys.executable, "-m", "hmi.cli", *args],
-        input=stdin, capture_output=True, text=True, timeout=120, env=env, check=False,
+        input=stdin, capture_output=True, text=True, timeout=120, env=environment, check=False,
     )  # fmt: skip
 
 
@@ -157,3 +165,185 @@ def test_progress_bar_for_long_runs() -> None:
     lines = stream.getvalue().splitlines()
     assert lines[0] == "verifying: 0/300,000 (0%)"
     assert lines[-1] == "verifying: 300,000/300,000 (100%)" and len(lines) == 11
+
+
+# -- a site whose chain is keyed (HMAC-SHA256) ----------------------------------------------------
+
+KEY_ENV = "HMI_TEST_AUDIT_KEY"
+SITE_KEY = "Riverside audit key 2f9c"
+CHANGES = [
+    ("users", "add", "bob", "--name", "Bob Builder", "--role", "operator"),
+    ("users", "change", "root", "--role", "engineer"),
+    ("users", "passwd", "root"),
+    ("users", "disable", "root"),
+    ("users", "enable", "root"),
+    ("users", "unlock", "root"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+class Cli:
+    """``hmi ...`` run in this process through ``hmi.cli.main``, with the site key variable
+    set to ``key`` (or unset) and ``stdin`` as standard input (passwords)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+        self._capsys = capsys
+        self._monkeypatch = monkeypatch
+
+    def __call__(self, *args: str, key: str | None = None, stdin: str = "") -> Ran:
+        if key is None:
+            self._monkeypatch.delenv(KEY_ENV, raising=False)
+        else:
+            self._monkeypatch.setenv(KEY_ENV, key)
+        self._monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        captured = self._capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(capsys, monkeypatch)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def site_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The site's database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/site.sqlite"
+        return
+    admin = PgAdmin(str(request.getfixturevalue("pg_url")))
+    name = admin.create()
+    try:
+        yield admin.url_of(name)
+    finally:
+        admin.drop(name)
+
+
+def keyed_project(folder: Path, url: str) -> str:
+    folder.mkdir()
+    (folder / "project.yaml").write_text(
+        "project: {name: Riverside, start_screen: main}\nscreens: [main.yaml]\n"
+        f"database: {{url: '{url}', hmac_key_env: {KEY_ENV}}}\n",
+        encoding="utf-8",
+    )
+    (folder / "main.yaml").write_text("screen: {id: main, title: Main}\n", encoding="utf-8")
+    return str(folder)
+
+
+def test_user_commands_keep_a_keyed_chain_verifiable(
+    cli: Cli, site_db: str, tmp_path: Path
+) -> None:
+    project = keyed_project(tmp_path / "site", site_db)
+    assert cli("db", "upgrade", "--project", project).code == 0  # needs no key
+    done = [
+        cli("users", "add", "root", "--name", "Rita Root", "--role", "admin", "--no-must-change",
+            "--project", project, key=SITE_KEY, stdin=GOOD + "\n"),
+        cli("users", "add", "bob", "--name", "Bob Builder", "--role", "operator",
+            "--project", project, key=SITE_KEY, stdin="Tide-Gate-Valve-7\n"),
+        cli("users", "passwd", "bob", "--project", project, key=SITE_KEY,
+            stdin="Tide-Gate-Valve-8\n"),
+        cli("users", "change", "bob", "--role", "supervisor", "--project", project, key=SITE_KEY),
+        cli("users", "disable", "bob", "--project", project, key=SITE_KEY),
+        cli("users", "enable", "bob", "--project", project, key=SITE_KEY),
+        cli("users", "unlock", "bob", "--project", project, key=SITE_KEY),
+    ]  # fmt: skip
+    assert [r.code for r in done] == [0] * 7, [r.err for r in done]
+    listed = cli("users", "list", "--project", project)  # reading needs no key
+    assert listed.code == 0 and "supervisor" in listed.out
+
+    verified = cli("audit", "verify", "--project", project, key=SITE_KEY)
+    assert verified.code == 0, verified.err
+    assert verified.out.startswith("chain verified: 7 records (#1..#7)")
+    store = AuditStore(make_engine(site_db), key=SITE_KEY.encode())
+    try:
+        assert store.head().scheme == "hmac-sha256"
+        result = store.verify()
+        assert result.ok and result.count == 8  # + the verification's own record
+        assert [r.action.value for r in store.iter_records()][:7] == [
+            "user_add", "user_add", "password_change", "user_change", "user_disable",
+            "user_enable", "user_unlock",
+        ]  # fmt: skip
+    finally:
+        store.close()
+    unkeyed = AuditStore(make_engine(site_db))
+    try:
+        with pytest.raises(StorageError, match="needs the site's audit key"):
+            unkeyed.verify()
+    finally:
+        unkeyed.close()
+
+
+def test_user_commands_without_the_site_key_are_refused_and_write_nothing(
+    cli: Cli, site_db: str, tmp_path: Path
+) -> None:
+    project = keyed_project(tmp_path / "site", site_db)
+    root = cli("users", "add", "root", "--name", "Rita Root", "--role", "admin",
+               "--project", project, key=SITE_KEY, stdin=GOOD + "\n")  # fmt: skip
+    assert root.code == 0, root.err
+    before = written(site_db)
+    for command in CHANGES:
+        unset = cli(*command, "--project", project, stdin="Tide-Gate-Valve-7\n")
+        assert unset.code == 1 and unset.out == ""
+        assert f"database.hmac_key_env names {KEY_ENV}" in unset.err
+        assert f"{KEY_ENV} is not set; set it to the site's audit key" in unset.err
+
+        no_project = cli(*command, "--db", site_db, stdin="Tide-Gate-Valve-7\n")
+        assert no_project.code == 1 and no_project.out == ""
+        assert "is keyed (HMAC-SHA256) and no audit key was given; nothing was written" in (
+            no_project.err
+        )
+        assert "give --project FOLDER" in no_project.err
+
+        wrong = cli(*command, "--project", project, key="not the site key",
+                    stdin="Tide-Gate-Valve-7\n")  # fmt: skip
+        assert wrong.code == 1 and wrong.out == ""
+        assert "the audit key given is not the one the audit chain in" in wrong.err
+        assert f"nothing was written; check that {KEY_ENV} holds the site's audit key" in (
+            wrong.err
+        )
+    assert written(site_db) == before
+
+    wrong = cli("audit", "verify", "--project", project, key="not the site key")
+    assert wrong.code == 2 and "is not the one" in wrong.err  # not "TAMPERED", and no record
+    out = tmp_path / "all.csv"
+    wrong = cli("audit", "export", "-o", str(out), "--project", project, key="not the site key")
+    assert wrong.code == 2 and "is not the one" in wrong.err and not out.exists()
+    out = tmp_path / "report.pdf"  # in a process of its own: it starts Qt
+    env = {KEY_ENV: "not the site key"}
+    wrong_pdf = hmi("audit", "export", "-o", str(out), "--project", project, env=env)
+    assert wrong_pdf.returncode == 2 and "is not the one" in wrong_pdf.stderr
+    assert not out.exists()
+    assert written(site_db) == before
+    verified = cli("audit", "verify", "--project", project, key=SITE_KEY)
+    assert verified.code == 0, verified.err
+    assert verified.out.startswith("chain verified: 1 records (#1..#1)")
+
+
+def test_a_site_key_for_an_unkeyed_chain_is_refused(cli: Cli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/plain.sqlite"
+    plain = cli("users", "add", "root", "--name", "Rita Root", "--role", "admin", "--db", url,
+                stdin=GOOD + "\n")  # fmt: skip
+    assert plain.code == 0, plain.err
+    before = written(url)
+    project = keyed_project(tmp_path / "site", url)
+    keyed = cli("users", "disable", "root", "--project", project, key=SITE_KEY)
+    assert keyed.code == 1
+    assert "was started without a site key (SHA-256) and an audit key was given" in keyed.err
+    assert f"{project}: this chain has no site key; remove database.hmac_key_env" in keyed.err
+    assert written(url) == before
+    assert cli("users", "disable", "root", "--db", url).code == 0  # unkeyed: as before
+    assert cli("audit", "verify", "--db", url).out.startswith("chain verified: 2 records")
+
+
+def test_a_broken_project_is_reported_as_such(cli: Cli, tmp_path: Path) -> None:
+    ran = cli("users", "add", "bob", "--name", "Bob Builder", "--role", "operator",
+              "--project", str(tmp_path / "nowhere"), stdin=GOOD + "\n")  # fmt: skip
+    assert ran.code == 1 and "no project.yaml here" in ran.err
+    assert "password not accepted" not in ran.err

@@ -2,6 +2,11 @@
 parses arguments and prints). Each function opens the database at ``url`` (default: the
 station's SQLite file), does one thing, records it in the audit trail, and closes.
 
+A function that records takes the site's audit ``key`` (None: an unkeyed SHA-256 chain) and
+checks first that the key can extend the chain (``check_audit_key``): no key for a keyed
+chain, a key that is not the chain's, or a key for a chain started without one is refused
+with ``AuditKeyError`` before anything is written, users included.
+
 Command-line changes are recorded as made by the operating-system account that ran them
 (``os:<login>``), with origin ``command line``: whoever can run the command against the
 database could also edit it, so the CLI checks no HMI permission of its own.
@@ -16,12 +21,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import or_, select
+
 from hmi import __version__
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult, canonical, chain_hash
 from hmi.model.audit_verify import VerifyResult
 from hmi.model.security import SecurityConfig
+from hmi.storage import schema
 from hmi.storage.audit import AuditQuery, AuditStore, Progress
 from hmi.storage.db import (
+    StorageError,
     current_revisions,
     default_database_url,
     make_engine,
@@ -31,8 +40,10 @@ from hmi.storage.export import ExportSummary, export_to_path
 from hmi.storage.users import User, UserStore
 
 __all__ = [
+    "AuditKeyError",
     "add_user",
     "change_user",
+    "check_audit_key",
     "disable_user",
     "enable_user",
     "export_audit",
@@ -47,6 +58,58 @@ __all__ = [
 ]
 
 _ORIGIN = "command line"
+_KEY_PROBES = 16  # the chain's newest records (and its first) a key is tried on
+
+
+class AuditKeyError(StorageError):
+    """The audit key given cannot extend the chain, so nothing was written. ``keyed``: the
+    chain is keyed (HMAC-SHA256); ``given``: a key was given (both: it is not the chain's)."""
+
+    def __init__(self, message: str, *, keyed: bool, given: bool) -> None:
+        super().__init__(message)
+        self.keyed = keyed
+        self.given = given
+
+
+def check_audit_key(store: AuditStore, key: bytes | None) -> None:
+    """Refuse (``AuditKeyError``) unless ``key`` extends ``store``'s chain verifiably: the
+    store itself only compares hash schemes, so a wrong key would append records no one can
+    verify. A key is the chain's when the first record or one of the newest hashes right
+    with it (one altered record does not lock the administrators out). An empty chain takes
+    any key: its first record sets the scheme."""
+    head = store.head()
+    if not head.sequence:
+        return
+    where = f"the audit chain in {store.url}"
+    if head.scheme == "hmac-sha256" and not key:
+        raise AuditKeyError(
+            f"{where} is keyed (HMAC-SHA256) and no audit key was given; nothing was written",
+            keyed=True, given=False,
+        )  # fmt: skip
+    if head.scheme == "sha256" and key:
+        raise AuditKeyError(
+            f"{where} was started without a site key (SHA-256) and an audit key was given; "
+            "nothing was written",
+            keyed=False, given=True,
+        )  # fmt: skip
+    if key and not _hashes_right(store, key, head.sequence):
+        raise AuditKeyError(
+            f"the audit key given is not the one {where} was made with: neither its first "
+            f"record nor any of its last {_KEY_PROBES} hashes right with it (if it is the "
+            "right key, all of those records were altered); nothing was written",
+            keyed=True, given=True,
+        )  # fmt: skip
+
+
+def _hashes_right(store: AuditStore, key: bytes, last: int) -> bool:
+    table = schema.audit
+    seq = table.c.sequence
+    probe = select(*(table.c[name] for name in schema.AUDIT_COLUMNS)).where(
+        or_(seq == 1, seq > last - _KEY_PROBES), seq <= last
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(probe).all()
+    return any(chain_hash(canonical(*row[:24]), key) == row[24] for row in rows)
 
 
 def site_key(security: SecurityConfig | None) -> bytes | None:
@@ -83,9 +146,22 @@ def _record(store: AuditStore, action: AuditAction, **fields: Any) -> AuditRecor
 def _stores(
     url: str | None, security: SecurityConfig | None = None, key: bytes | None = None
 ) -> Iterator[tuple[AuditStore, UserStore]]:
+    """The chain (``key`` checked before anything is done) and the users on ``url``."""
     engine = make_engine(url or default_database_url())
     try:
-        yield AuditStore(engine, key=key), UserStore(engine, security=security)
+        store = AuditStore(engine, key=key)
+        check_audit_key(store, key)
+        yield store, UserStore(engine, security=security)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _users(url: str | None, security: SecurityConfig | None) -> Iterator[UserStore]:
+    """The users alone, for reading: the chain and its key are not involved."""
+    engine = make_engine(url or default_database_url())
+    try:
+        yield UserStore(engine, security=security)
     finally:
         engine.dispose()
 
@@ -110,7 +186,8 @@ def verify_audit(
 ) -> VerifyResult:
     """Verify the whole chain; ``progress(done, total)`` is called every few thousand records;
     ``workers`` as for ``AuditStore.verify`` (default: parallel for long chains). The
-    verification itself is recorded (``audit_verify``) unless ``record`` is false."""
+    verification itself is recorded (``audit_verify``) unless ``record`` is false. A key
+    that is not the chain's is refused (``AuditKeyError``) rather than reported as tampering."""
     with _stores(url, key=key) as (store, _):
         result = store.verify(progress=progress, workers=workers)
         if record:
@@ -145,13 +222,13 @@ def export_audit(
 
 
 def list_users(url: str | None = None, security: SecurityConfig | None = None) -> list[User]:
-    with _stores(url, security) as (_, users):
+    with _users(url, security) as users:
         return users.list()
 
 
 def needs_admin(url: str | None = None, security: SecurityConfig | None = None) -> bool:
     """True until a user who may manage users exists (first run: create one)."""
-    with _stores(url, security) as (_, users):
+    with _users(url, security) as users:
         return users.needs_admin()
 
 
@@ -163,10 +240,11 @@ def add_user(
     *,
     url: str | None = None,
     security: SecurityConfig | None = None,
+    key: bytes | None = None,
     must_change: bool = True,
 ) -> User:
     """Add a user (the password policy applies); ``must_change``: change it at first login."""
-    with _stores(url, security) as (store, users):
+    with _stores(url, security, key) as (store, users):
         user = users.add(user_id, full_name, role, password, must_change=must_change)
         _record(
             store, AuditAction.USER_ADD, target_address=f"user:{user.user_id}",
@@ -182,8 +260,9 @@ def change_user(
     role: str | None = None,
     url: str | None = None,
     security: SecurityConfig | None = None,
+    key: bytes | None = None,
 ) -> User:
-    with _stores(url, security) as (store, users):
+    with _stores(url, security, key) as (store, users):
         before = users.get(user_id)
         user = users.change(user_id, full_name=full_name, role=role)
         old = f"name={before.full_name}, role={before.role}" if before else None
@@ -200,32 +279,45 @@ def set_password(
     *,
     url: str | None = None,
     security: SecurityConfig | None = None,
+    key: bytes | None = None,
     must_change: bool = True,
 ) -> User:
     """An administrator's reset: the user must change it at next login unless told not to."""
-    with _stores(url, security) as (store, users):
+    with _stores(url, security, key) as (store, users):
         user = users.passwd(user_id, password, must_change=must_change)
         _record(store, AuditAction.PASSWORD_CHANGE, target_address=f"user:{user.user_id}")
         return user
 
 
-def _flag(action: AuditAction, user_id: str, url: str | None, name: str) -> User:
-    with _stores(url) as (store, users):
+def _flag(
+    action: AuditAction, user_id: str, name: str, url: str | None,
+    security: SecurityConfig | None, key: bytes | None,
+) -> User:  # fmt: skip
+    with _stores(url, security, key) as (store, users):
         user: User = getattr(users, name)(user_id)
         _record(store, action, target_address=f"user:{user.user_id}")
         return user
 
 
-def disable_user(user_id: str, *, url: str | None = None) -> User:
-    return _flag(AuditAction.USER_DISABLE, user_id, url, "disable")
+def disable_user(
+    user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
+    key: bytes | None = None,
+) -> User:  # fmt: skip
+    return _flag(AuditAction.USER_DISABLE, user_id, "disable", url, security, key)
 
 
-def enable_user(user_id: str, *, url: str | None = None) -> User:
-    return _flag(AuditAction.USER_ENABLE, user_id, url, "enable")
+def enable_user(
+    user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
+    key: bytes | None = None,
+) -> User:  # fmt: skip
+    return _flag(AuditAction.USER_ENABLE, user_id, "enable", url, security, key)
 
 
-def unlock_user(user_id: str, *, url: str | None = None) -> User:
-    return _flag(AuditAction.USER_UNLOCK, user_id, url, "unlock")
+def unlock_user(
+    user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
+    key: bytes | None = None,
+) -> User:  # fmt: skip
+    return _flag(AuditAction.USER_UNLOCK, user_id, "unlock", url, security, key)
 
 
 def grant_statements(station_role: str, auditor_role: str, *, database: str) -> list[str]:

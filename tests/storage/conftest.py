@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from hmi.storage.audit import AuditStore
@@ -59,6 +60,24 @@ class PgAdmin:
 
     def url_of(self, name: str) -> str:
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+
+def written(url: str) -> tuple[object, ...]:
+    """Everything an admin command could write, for "nothing was written" checks: every user
+    row as stored, the audit chain's head and its number of records."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            users = connection.execute(text("SELECT * FROM users ORDER BY user_id")).all()
+            head = connection.execute(
+                text(
+                    "SELECT last_sequence, last_hash, scheme FROM audit_head WHERE chain = 'audit'"
+                )
+            ).one()
+            count = connection.execute(text("SELECT count(*) FROM audit")).scalar_one()
+        return [tuple(row) for row in users], tuple(head), count
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

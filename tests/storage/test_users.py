@@ -1,13 +1,14 @@
 """UserStore: argon2id hashes, lockout, disabled users, password policy; and the admin
-functions the CLI calls, which record every change in the audit trail."""
+functions the CLI calls, which record every change in the audit trail, keyed or not, and
+refuse a key that cannot extend the chain before writing anything."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hmi.model.audit import AuditAction
 from hmi.model.security import LockoutPolicy, PasswordRejected, SecurityConfig
@@ -15,6 +16,7 @@ from hmi.storage import admin, schema
 from hmi.storage.audit import AuditQuery, AuditStore
 from hmi.storage.db import StorageError, make_engine
 from hmi.storage.users import AuthenticationFailed, AuthFailure, UserStore
+from tests.storage.conftest import written
 
 GOOD = "Correct-Horse-42"
 
@@ -174,3 +176,86 @@ def test_admin_functions_record_every_change(db_url: str) -> None:
     assert result.ok and result.count == 6
     assert store.page(limit=1).records[0].action is AuditAction.AUDIT_VERIFY
     store.close()
+
+
+KEY = b"Riverside site key 2f9c"
+
+
+def test_admin_functions_extend_a_keyed_chain(db_url: str) -> None:
+    admin.add_user("root", "Rita Root", "admin", "Admin-Pass-2024", url=db_url, key=KEY)
+    admin.change_user("root", full_name="Rita Rootes", url=db_url, key=KEY)
+    admin.set_password("root", "Admin-Pass-2025", url=db_url, key=KEY)
+    admin.disable_user("root", url=db_url, key=KEY)
+    admin.enable_user("root", url=db_url, key=KEY)
+    admin.unlock_user("root", url=db_url, key=KEY)
+    store = AuditStore(make_engine(db_url), key=KEY)
+    try:
+        assert store.head().scheme == "hmac-sha256"
+        assert store.verify().ok and store.verify().count == 6
+    finally:
+        store.close()
+    result = admin.verify_audit(db_url, key=KEY)
+    assert result.ok and result.count == 6
+
+
+def _user_changes(key: bytes | None, url: str) -> list[Callable[[], object]]:
+    return [
+        lambda: admin.add_user("bob", "Bob Builder", "operator", GOOD, url=url, key=key),
+        lambda: admin.change_user("root", role="engineer", url=url, key=key),
+        lambda: admin.set_password("root", "Admin-Pass-2025", url=url, key=key),
+        lambda: admin.disable_user("root", url=url, key=key),
+        lambda: admin.enable_user("root", url=url, key=key),
+        lambda: admin.unlock_user("root", url=url, key=key),
+    ]
+
+
+def test_a_keyed_chain_refuses_a_missing_or_wrong_key_and_nothing_is_written(
+    db_url: str,
+) -> None:
+    admin.add_user("root", "Rita Root", "admin", "Admin-Pass-2024", url=db_url, key=KEY)
+    before = written(db_url)
+    for key in (None, b"not the site key"):
+        for change in _user_changes(key, db_url):
+            with pytest.raises(admin.AuditKeyError) as refused:
+                change()
+            assert (refused.value.keyed, refused.value.given) == (True, key is not None)
+            assert str(refused.value).endswith("nothing was written")
+            assert ("is keyed (HMAC-SHA256) and no audit key was given" in str(refused.value)) == (
+                key is None
+            )
+        with pytest.raises(admin.AuditKeyError, match=r"keyed|not the one"):
+            admin.verify_audit(db_url, key=key)  # a wrong key would add an unverifiable record
+    assert written(db_url) == before
+    assert admin.verify_audit(db_url, key=KEY).ok
+
+
+def test_an_unkeyed_chain_refuses_a_key_and_is_unchanged_without_one(db_url: str) -> None:
+    admin.add_user("root", "Rita Root", "admin", "Admin-Pass-2024", url=db_url)
+    before = written(db_url)
+    for change in _user_changes(KEY, db_url):
+        with pytest.raises(admin.AuditKeyError, match="started without a site key") as refused:
+            change()
+        assert (refused.value.keyed, refused.value.given) == (False, True)
+    assert written(db_url) == before
+    for change in _user_changes(None, db_url):
+        change()
+    result = admin.verify_audit(db_url)
+    assert result.ok and result.count == 7
+
+
+def test_one_altered_record_does_not_lock_out_the_right_key(sqlite_url: str) -> None:
+    """The key is tried on the first record and the newest ones: an altered head record
+    still lets the administrators work (and verify names it), a wrong key still cannot."""
+    admin.add_user("root", "Rita Root", "admin", "Admin-Pass-2024", url=sqlite_url, key=KEY)
+    admin.disable_user("root", url=sqlite_url, key=KEY)
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:  # as someone with the file would
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_no_update"))
+        conn.execute(text("UPDATE audit SET target_address = 'user:x' WHERE sequence = 2"))
+    engine.dispose()
+    with pytest.raises(admin.AuditKeyError, match="not the one"):
+        admin.enable_user("root", url=sqlite_url, key=b"not the site key")
+    assert not admin.enable_user("root", url=sqlite_url, key=KEY).disabled
+    result = admin.verify_audit(sqlite_url, key=KEY)
+    assert not result.ok and result.first_problem is not None
+    assert result.first_problem.sequence == 2
