@@ -217,7 +217,8 @@ class HistorianRecorder:
                 flushes, self._flushes = self._flushes, []
             ok = self._drain()
             for future in flushes:
-                future.set_result(None)
+                if future.set_running_or_notify_cancel():  # its waiter may have given up
+                    future.set_result(None)
             backoff = interval if ok else min(BACKOFF_MAX_S, backoff * 2)
             now = time.monotonic()
             if self.dropped > logged_drops and (now >= next_drop_log or stopping):

@@ -217,3 +217,27 @@ def test_a_clean_stop_ends_in_bad_and_a_crash_is_marked_at_the_next_start(
         store.close()
 
     asyncio.run(main())
+
+
+def test_a_flush_given_up_by_its_waiter_does_not_stop_the_writer(tmp_path: Path, until) -> None:
+    """A caller that stops waiting (a timeout) cancels its flush future; the writer thread
+    must shrug that off and keep storing, not die on an InvalidStateError."""
+
+    async def main() -> None:
+        broker = make_broker()
+        store = HistorianStore.open(f"sqlite:///{tmp_path}/historian.sqlite")
+        recorder = HistorianRecorder(broker, store, CONFIG)
+        await recorder.start()
+        await broker.start()
+        await until(lambda: recorder.status().written >= 2, what="first values stored")
+        abandoned = recorder.flush()
+        assert abandoned.cancel()
+        await write(broker, "Tank.Level", 5.0)
+        await asyncio.wrap_future(recorder.flush())
+        assert recorder.running
+        assert (5.0, int(QualityLevel.GOOD)) in stored(store, "Tank.Level")
+        await recorder.stop()
+        await broker.stop()
+        store.close()
+
+    asyncio.run(main())

@@ -24,7 +24,8 @@ RUN_SCRIPT = textwrap.dedent(
 
     def check():
         windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)]
-        if windows and windows[0].canvas is not None:
+        # Live values may come before the window is shown: wait for both.
+        if windows and windows[0].canvas is not None and windows[0].isVisible():
             window = windows[0]
             shown = [w for w in window.canvas.widgets() if isinstance(w, ValueWidget)]
             if shown and all(w.text() != "----" for w in shown):
