@@ -351,6 +351,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_READER_GONE = 141
+"""The exit status when standard output's reader went away (``hmi browse ... | head``): 128 +
+SIGPIPE, what the shell reports for a Unix tool that SIGPIPE stopped."""
+
+_LONG_RUNNING = frozenset({"run", "demo", "sim"})
+"""Commands that run until stopped and print next to nothing: a BrokenPipeError there comes
+from a connection, not from standard output, and must not pass for a reader that went away."""
+
+
+def _reader_gone() -> int:
+    """Stop quietly: whatever is still to be written, down to the interpreter's last flush of
+    standard output, goes to the null device instead of failing again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+    return EXIT_READER_GONE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
@@ -358,7 +378,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose < 2:
         # asyncua logs a traceback for every lost connection; the station reports those itself.
         logging.getLogger("asyncua").setLevel(logging.CRITICAL)
-    result: int = args.func(args)
+    if args.command in _LONG_RUNNING:
+        result: int = args.func(args)
+        return result
+    try:
+        result = args.func(args)
+        sys.stdout.flush()  # output still buffered meets a closed pipe here, not at exit
+    except BrokenPipeError:
+        return _reader_gone()
     return result
 
 

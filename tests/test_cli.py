@@ -1,5 +1,5 @@
-"""The hmi command: check, schema, version, and the plant process hmi demo starts on the ports
-the demo project names."""
+"""The hmi command: check, schema, version, the plant process hmi demo starts on the ports
+the demo project names, and long output cut short by its reader (``hmi browse ... | head``)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,25 @@ import json
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from asyncua import ua
 
 from hmi import __version__
-from hmi.cli import demo_project_dir, main, plant_ports, start_plant, stop_plant
+from hmi.cli import (
+    EXIT_READER_GONE,
+    demo_project_dir,
+    main,
+    plant_ports,
+    start_plant,
+    stop_plant,
+)
 from hmi.model.errors import ConfigError
 from hmi.model.loader import load_project
 from hmi.model.project import Project
+from tests.drivers.opcua.opcua_plant import PlantServer
 
 
 def hmi(*args: str) -> subprocess.CompletedProcess[str]:
@@ -168,3 +178,64 @@ def test_alarms_report_of_a_period(tmp_path: Path) -> None:
     assert "Alarm KPIs" in result.stdout and "Activations: 0" in result.stdout
     backwards = hmi("alarms", "report", "--from", "2026-11-02", "--to", "2026-11-01", "--db", url)
     assert backwards.returncode == 2 and "--to must be after --from" in backwards.stderr
+
+
+BIG_FOLDER = 1500  # variables: a tree of about 150 kB, more than a pipe holds (64 kB)
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlantServer]:
+    """A real asyncua server whose address space prints far more than a pipe holds."""
+    server = PlantServer(free_port(), None)
+
+    async def fill() -> None:
+        folder = await server.server.nodes.objects.add_folder(
+            ua.NodeId("Plant.Big", server.ns), "Big"
+        )
+        for i in range(BIG_FOLDER):
+            name = f"FlowTransmitter{i:04d}_Totaliser"
+            await folder.add_variable(ua.NodeId(f"Plant.Big.{name}", server.ns), name, float(i))
+
+    try:
+        server.call(fill(), timeout=120)
+        yield server
+    finally:
+        server.close()
+
+
+def cut_short(args: list[str], *, read_first_line: bool) -> tuple[int, str, str]:
+    """Run ``hmi <args>`` with stdout into a pipe its reader closes early, after the first line
+    or before reading anything (as ``| head -1`` does, whatever the timing); its exit status,
+    the line read and stderr."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "hmi.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline() if read_first_line else ""
+        process.stdout.close()
+        err = process.stderr.read()
+        return process.wait(timeout=60), first, err
+
+
+@pytest.mark.parametrize("read_first_line", [True, False], ids=["head -1", "closed at once"])
+def test_browse_into_a_reader_that_stops_early_exits_quietly(
+    big_server: PlantServer, read_first_line: bool
+) -> None:
+    whole = hmi("browse", big_server.endpoint)
+    assert whole.returncode == 0, whole.stderr
+    assert len(whole.stdout) > 100_000 and whole.stdout.count("s=Plant.Big.") == BIG_FOLDER
+
+    status, first, err = cut_short(["browse", big_server.endpoint], read_first_line=read_first_line)
+    assert (status, err) == (EXIT_READER_GONE, ""), err
+    if read_first_line:
+        assert first == "Objects  i=85  Object\n"
+
+
+@pytest.mark.parametrize("args", [["schema"], ["browse", "{endpoint}", "--yaml", "plant"]])
+def test_other_long_printers_stop_quietly_too(big_server: PlantServer, args: list[str]) -> None:
+    args = [arg.format(endpoint=big_server.endpoint) for arg in args]
+    status, _, err = cut_short(args, read_first_line=False)
+    assert (status, err) == (EXIT_READER_GONE, ""), err

@@ -9,16 +9,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QDateTime,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSize,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QDateTime, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,13 +28,13 @@ from hmi.model.alarm_kpi import JournalEvent
 from hmi.model.alarm_states import AlarmAction, AlarmState
 from hmi.model.alarms import Priority
 from hmi.storage.alarm_journal import AlarmQuery, JournalCursor, JournalPage
+from hmi.views.table_model import RowTableModel
 from hmi.widgets.alarm_mark import PRIORITY_NUMBER, priority_pixmap
 
 __all__ = ["AlarmHistoryModel", "AlarmHistoryView", "JournalReader", "aware", "qt_time"]
 
 log = logging.getLogger(__name__)
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Time", "Priority", "Alarm", "Tag", "Action", "From", "To", "Value", "Message",
            "User", "Comment", "Station")  # fmt: skip
 _ANY = "Any"
@@ -76,33 +67,17 @@ def local_stamp(us: int) -> str:
     return datetime.fromtimestamp(us / 1e6).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-class AlarmHistoryModel(QAbstractTableModel):
+class AlarmHistoryModel(RowTableModel[JournalEvent]):
+    """One page of journalled events, newest first."""
+
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.events: list[JournalEvent] = []
+        super().__init__(COLUMNS, parent)
 
-    def set_events(self, events: list[JournalEvent]) -> None:
-        self.beginResetModel()
-        self.events = events
-        self.endResetModel()
+    @property
+    def events(self) -> list[JournalEvent]:
+        return self.rows
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.events)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        e = self.events[index.row()]
+    def cell(self, e: JournalEvent, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 local_stamp(e.time_us),
@@ -110,8 +85,8 @@ class AlarmHistoryModel(QAbstractTableModel):
                 e.alarm_id, e.tag, e.action.value, e.from_state.value, e.to_state.value,
                 "----" if e.value is None else e.value, e.message, e.user, e.comment,
                 e.workstation,
-            )[index.column()]  # fmt: skip
-        if role == Qt.ItemDataRole.DecorationRole and index.column() == 1:
+            )[column]  # fmt: skip
+        if role == Qt.ItemDataRole.DecorationRole and column == 1:
             return priority_pixmap(e.priority, 14)
         if role == Qt.ItemDataRole.ToolTipRole:
             return e.comment or e.message
@@ -255,7 +230,7 @@ class AlarmHistoryView(QWidget):
             self._pager()
             return
         self._next = page.next_cursor
-        self.model.set_events(page.events)
+        self.model.replace_rows(page.events)
         self._pager()
         self.loaded.emit(len(page.events))
 

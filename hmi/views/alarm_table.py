@@ -11,14 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QFont
 
 from hmi.model.alarm_states import (
@@ -30,6 +23,7 @@ from hmi.model.alarm_states import (
 from hmi.model.alarms import Priority
 from hmi.model.tags import TagConfig
 from hmi.views.alarm_banner import clock
+from hmi.views.table_model import Index, RowTableModel
 from hmi.widgets.alarm_mark import PRIORITY_COLORS, PRIORITY_NUMBER, priority_pixmap
 
 __all__ = [
@@ -48,7 +42,6 @@ STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's AlarmStatus
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 BLINK_ROLE = Qt.ItemDataRole.UserRole + 3  # True while an unacknowledged row is lit
 ICON_PX = 16
-Index = QModelIndex | QPersistentModelIndex
 
 S = AlarmState
 LISTS: dict[str, frozenset[AlarmState]] = {
@@ -108,35 +101,17 @@ def _when(status: AlarmStatus) -> float:
     return status.activated_at if status.activated_at is not None else status.since
 
 
-class AlarmTableModel(QAbstractTableModel):
+class AlarmTableModel(RowTableModel[AlarmStatus]):
     def __init__(
         self, tags: Mapping[str, TagConfig] | None = None, parent: QObject | None = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__(COLUMNS, parent)
         self.tags = tags or {}
-        self.rows: list[AlarmStatus] = []
         self.lit = True
         self._bold = QFont()
         self._bold.setBold(True)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        status = self.rows[index.row()]
-        column = index.column()
+    def cell(self, status: AlarmStatus, column: int, role: int) -> Any:
         unack = status.state in UNACKNOWLEDGED
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(status, column)
@@ -185,36 +160,19 @@ class AlarmTableModel(QAbstractTableModel):
         return self.rows[row]
 
     def set_statuses(self, statuses: Iterable[AlarmStatus]) -> None:
-        """Bring the rows in line with ``statuses``: changed rows update in place, gone ones
-        are removed, new ones appended (the proxy sorts)."""
-        fresh = {s.alarm_id: s for s in statuses}
-        for row in range(len(self.rows) - 1, -1, -1):
-            if self.rows[row].alarm_id not in fresh:
-                self.beginRemoveRows(QModelIndex(), row, row)
-                del self.rows[row]
-                self.endRemoveRows()
-        last = len(COLUMNS) - 1
-        for row, old in enumerate(self.rows):
-            new = fresh.pop(old.alarm_id)
-            if new != old:
-                self.rows[row] = new
-                self.dataChanged.emit(self.index(row, 0), self.index(row, last))
-        if fresh:
-            first = len(self.rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            self.rows.extend(fresh.values())
-            self.endInsertRows()
+        """Bring the rows in line with ``statuses`` by alarm id: changed rows update in place,
+        gone ones are removed, new ones appended (the proxy sorts)."""
+        self.merge_rows(statuses, key=lambda status: status.alarm_id)
 
     def toggle_blink(self) -> bool:
         """Flip the blink phase; True if any row blinks."""
         self.lit = not self.lit
         roles = [BLINK_ROLE, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.DecorationRole]
         blinking = False
-        last = len(COLUMNS) - 1
         for row, status in enumerate(self.rows):
             if status.state in UNACKNOWLEDGED:
                 blinking = True
-                self.dataChanged.emit(self.index(row, 0), self.index(row, last), roles)
+                self.row_changed(row, roles)
         return blinking
 
 

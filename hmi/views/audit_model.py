@@ -13,18 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
 from hmi.model.audit import AuditRecord, AuditResult
 from hmi.storage.audit import AuditPage, AuditQuery, AuditStore
+from hmi.views.table_model import Index, RowTableModel
 
 __all__ = ["COLUMNS", "PAGE_SIZE", "AuditTableModel", "change_text", "local_time"]
 
@@ -35,8 +29,6 @@ COLUMNS = ("#", "Time (local)", "User", "Role", "Action", "Tag / target", "Chang
            "Reason / error")  # fmt: skip
 _ABNORMAL = {AuditResult.DENIED, AuditResult.FAILED}
 _AMBER = QColor("#ffbf00")
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 def local_time(record: AuditRecord) -> str:
@@ -86,7 +78,7 @@ def _cell(record: AuditRecord, column: int) -> str:
     return " | ".join(t for t in texts if t)
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(RowTableModel[AuditRecord]):
     """Rows are records, newest first. ``set_query`` starts over with the first page."""
 
     loading_changed = Signal(bool)
@@ -99,11 +91,10 @@ class AuditTableModel(QAbstractTableModel):
     def __init__(
         self, store: AuditStore, *, page_size: int = PAGE_SIZE, parent: QObject | None = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__(COLUMNS, parent)
         self.store = store
         self.page_size = page_size
         self.query = AuditQuery()
-        self.records: list[AuditRecord] = []
         self.pages_fetched = 0
         self.total: int | None = None
         self._cursor: int | None = None
@@ -118,24 +109,12 @@ class AuditTableModel(QAbstractTableModel):
 
     # -- Qt model ------------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.records)
+    @property
+    def records(self) -> list[AuditRecord]:
+        """The records loaded so far, newest first."""
+        return self.rows
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.records):
-            return None
-        record = self.records[index.row()]
-        column = index.column()
+    def cell(self, record: AuditRecord, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return _cell(record, column)
         if column == 7 and record.result in _ABNORMAL:
@@ -163,18 +142,16 @@ class AuditTableModel(QAbstractTableModel):
         return self._loading
 
     def record(self, row: int) -> AuditRecord | None:
-        return self.records[row] if 0 <= row < len(self.records) else None
+        return self.row_at(row)
 
     def set_query(self, query: AuditQuery) -> None:
         """Show the records ``query`` selects: the first page now, more as the view scrolls;
         the count arrives separately."""
         self._generation += 1
-        self.beginResetModel()
         self.query = query
-        self.records = []
         self._cursor = None
         self.pages_fetched = 0
-        self.endResetModel()
+        self.replace_rows([])
         self._has_more = True
         self.total = None
         self.count_changed.emit(None)
@@ -213,11 +190,7 @@ class AuditTableModel(QAbstractTableModel):
     def _on_page(self, generation: int, page: AuditPage) -> None:
         if generation != self._generation:
             return
-        if page.records:
-            first = len(self.records)
-            self.beginInsertRows(QModelIndex(), first, first + len(page.records) - 1)
-            self.records.extend(page.records)
-            self.endInsertRows()
+        self.append_rows(page.records)
         self.pages_fetched += 1
         self._cursor = page.next_cursor
         self._has_more = page.next_cursor is not None

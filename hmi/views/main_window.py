@@ -4,7 +4,7 @@ the current screen, and a status bar with user, command results, connections and
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -152,24 +152,33 @@ class MainWindow(QMainWindow):
         row.addSpacing(24)
         row.addWidget(self.alarm_banner, 1)
         row.addSpacing(12)
-        self.trend_button = QPushButton("Trend…", self.header)
-        self.trend_button.setObjectName("AdhocTrendButton")
-        self.trend_button.setToolTip("an ad-hoc trend of any tags")
-        self.trend_button.clicked.connect(self.open_adhoc_trend)
-        row.addWidget(self.trend_button)
+        self.trend_button = self._header_button(
+            row, "Trend…", "AdhocTrendButton", "an ad-hoc trend of any tags", self.open_adhoc_trend
+        )
+        self.alarm_history_button: QPushButton | None = None
+        self.alarm_kpis_button: QPushButton | None = None
         if self.alarm_journal is not None:
-            for text, opener in (
-                ("Alarm history", self.open_alarm_history),
-                ("Alarm KPIs", self.open_alarm_kpis),
-            ):
-                button = QPushButton(text, self.header)
-                button.clicked.connect(opener)
-                row.addWidget(button)
-        self.audit_button = QPushButton("Audit trail", self.header)
-        self.audit_button.setObjectName("AuditButton")
-        self.audit_button.setToolTip("the audit trail: who did what, when, why (needs view_audit)")
-        self.audit_button.clicked.connect(self.auditor_requested.emit)
-        row.addWidget(self.audit_button)
+            self.alarm_history_button = self._header_button(
+                row,
+                "Alarm history",
+                "AlarmHistoryOpenButton",
+                "journalled alarm events: search by time, tag, priority, action",
+                self.open_alarm_history,
+            )
+            self.alarm_kpis_button = self._header_button(
+                row,
+                "Alarm KPIs",
+                "AlarmKpisOpenButton",
+                "alarm load, floods, bad actors, chattering and stale alarms",
+                self.open_alarm_kpis,
+            )
+        self.audit_button = self._header_button(
+            row,
+            "Audit trail",
+            "AuditButton",
+            "the audit trail: who did what, when, why (needs view_audit)",
+            self.auditor_requested.emit,
+        )
         column.addWidget(self.header)
 
         self.nav = NavBar(central)
@@ -193,9 +202,26 @@ class MainWindow(QMainWindow):
         for chrome in (self.header, self.nav, self.reload_error):
             chrome.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setCentralWidget(central)
+        # The window opens with nothing looking focused (else the first header button would
+        # show the focus frame); Tab still walks the header and the screen from here.
+        central.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        central.setFocus()
 
         self.status = StationStatusBar(self)
         self.setStatusBar(self.status)
+
+    def _header_button(
+        self, row: QHBoxLayout, text: str, name: str, tip: str, slot: Callable[[], object]
+    ) -> QPushButton:
+        button = QPushButton(text, self.header)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        # Tab reaches it, a click does not keep it focused: the focus frame (theme) would stay
+        # on the button after its window opened and read as a latched state.
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        return button
 
     def _shortcuts(self) -> None:
         context = Qt.ShortcutContext.ApplicationShortcut

@@ -3,6 +3,10 @@ health (object names the theme colours) and a running clock."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
@@ -17,6 +21,34 @@ def test_header(station: Station) -> None:
     assert window.project_label.text() == "Riverside Water Works"
     assert window.title_label.text() == "Plant overview"
     assert window.windowTitle() == "Riverside Water Works — Plant overview"
+
+
+def fill(button: QPushButton) -> str:
+    """The colour of a button's face (left of its text, inside the border)."""
+    return button.grab().toImage().pixelColor(4, button.height() // 2).name()
+
+
+def test_header_buttons_are_the_chrome_grey(
+    qtbot: QtBot, station: Station, artifacts: Path
+) -> None:
+    """ISA-101: the header's buttons are grey like the rest of the chrome, not the platform's
+    white, and show pressed and disabled; a click leaves no focus frame on them."""
+    window = station.window
+    window.resize(1920, 1080)
+    window.show()
+    qtbot.waitExposed(window)
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    buttons = window.header.findChildren(QPushButton, options=direct)
+    assert [b.text() for b in buttons] == ["Trend…", "Alarm history", "Alarm KPIs", "Audit trail"]
+    assert not window.audit_button.isEnabled()  # an operator may not view the trail
+    for button in buttons:
+        assert fill(button) == ("#c9c9c9" if button.isEnabled() else "#cecece"), button.text()
+        assert button.focusPolicy() == Qt.FocusPolicy.TabFocus
+        assert not button.hasFocus()
+    window.trend_button.setDown(True)
+    assert fill(window.trend_button) == "#a8a8a8"
+    window.trend_button.setDown(False)
+    assert window.header.grab().save(str(artifacts / "header.png"))
 
 
 def test_connection_health_in_the_status_bar(qtbot: QtBot, station: Station) -> None:
