@@ -315,7 +315,8 @@ class SqlHistory:
         recorder = self.recorder
         if recorder is not None and recorder.running and tag in recorder.filter:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.wrap_future(recorder.flush()), self.flush_timeout_s)
+                async with asyncio.timeout(self.flush_timeout_s):
+                    await asyncio.wrap_future(recorder.flush())
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, self.store.query, tag, start, end, buckets

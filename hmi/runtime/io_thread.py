@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHUNK = 1000  # values handed to the station's loop per callback
+STOP_TIMEOUT_S = 10.0
 
 
 class IoLoop:
@@ -193,7 +194,11 @@ class ThreadedDriver:
     async def stop(self) -> None:
         try:
             if self._io.running:
-                await self._io.run(self.inner.stop())
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    await self._io.run(self.inner.stop())
+        except TimeoutError:
+            # Closing the I/O loop cancels whatever it left running.
+            log.warning("%s did not stop within %.0f s", self.key, STOP_TIMEOUT_S)
         finally:
             self._hand_over_all()
 

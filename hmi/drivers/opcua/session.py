@@ -191,7 +191,8 @@ async def close_client(client: Client, timeout_s: float = 2.0) -> None:
     """Close the session (deleting its subscriptions) if the server still answers, then drop
     the socket. Raises nothing but cancellation."""
     try:
-        await asyncio.wait_for(client.disconnect(), timeout_s)
+        async with asyncio.timeout(timeout_s):  # wait_for may lose a cancel on 3.11
+            await client.disconnect()
     except Exception as exc:  # the connection may already be gone
         log.debug("closing %s: %r", client, exc)
     finally:
