@@ -53,7 +53,15 @@ from hmi.views.main_window import MainWindow
 from hmi.views.users_dialog import UsersDialog
 from hmi.widgets.alarm_mark import AlarmMarks
 
-__all__ = ["Station", "apply_theme", "build_station", "database_url", "run", "site_key"]
+__all__ = [
+    "Station",
+    "apply_theme",
+    "build_station",
+    "database_url",
+    "key_hint",
+    "run",
+    "site_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +143,24 @@ def site_key(project: Project) -> bytes | None:
     value = os.environ.get(name)
     if not value:
         raise ConfigError(
-            f"project.yaml: database.hmac_key_env names {name}, which is not set in the "
+            f"project.yaml: {project.file.audit_key_setting} names {name}, which is not set in the "
             "environment; set it to the site's audit key"
         )
     return value.encode("utf-8")
+
+
+def key_hint(project: Project) -> str:
+    """What to check, in this project's terms, when the audit chain refuses the key."""
+    name, setting = project.file.audit_key_env, project.file.audit_key_setting
+    if not name:
+        return (
+            f"set {setting} in project.yaml to the variable that holds the site's audit key, "
+            "set that variable, and restart the station"
+        )
+    return (
+        f"check that {name} (named by project.yaml's {setting}) holds the site's audit key, "
+        f"or remove {setting} if this database's chain has no key, and restart the station"
+    )
 
 
 def database_url(project: Project) -> str:
@@ -178,7 +200,7 @@ def build_station(
     if trail is None:
         url = database or database_url(project)
         trail = AuditTrail(
-            AuditStore(make_engine(url), key=key),
+            AuditStore(make_engine(url), key=key, key_hint=key_hint(project)),
             SpoolStore(key=key),
             on_status=on_status,
         )
@@ -218,6 +240,7 @@ def build_station(
     )  # fmt: skip
     confirmer.parent = window
     status_sinks.append(window.status.show_trail)
+    status_sinks.append(_key_refusal_notice(window))
     store_url = trail.store.engine.url.render_as_string(hide_password=False)
     site = project.file.project.site or project.file.project.name
     admin = UserAdministration(sessions, users, trail)
@@ -234,6 +257,20 @@ def build_station(
         project, broker, commands, bridge, window, trail, users, recorder, sessions, guard,
         session_ui, history, alarms, alarm_journal, owns_trail,
     )  # fmt: skip
+
+
+def _key_refusal_notice(window: MainWindow) -> Callable[[TrailStatus], None]:
+    """A refused audit key, said once in the status bar's message line too: the spool
+    warning alone reads like a network fault, and only a restart with the right key ends it."""
+    refused = False
+
+    def on_status(status: TrailStatus) -> None:
+        nonlocal refused
+        if status.key_refused and not refused and isValid(window):
+            window.status.show_message(f"audit trail: {status.detail}", outcome="failed")
+        refused = status.key_refused
+
+    return on_status
 
 
 def apply_theme(app: QApplication, name: str = "isa101") -> None:

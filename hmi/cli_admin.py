@@ -123,11 +123,7 @@ def _settings(args: argparse.Namespace, *, need_key: bool = True) -> _Site:
 
     project = load_project(args.project)
     name = project.file.audit_key_env
-    setting = (
-        "security.audit_key_env"
-        if name and not project.file.database.hmac_key_env
-        else "database.hmac_key_env"
-    )
+    setting = project.file.audit_key_setting
     key = None
     if name and need_key:
         value = os.environ.get(name)

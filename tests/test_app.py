@@ -1,5 +1,5 @@
 """The composition root: ``run`` on a bad project, a full run in a subprocess, kiosk mode and
-the F11 toggle on a built station."""
+the F11 toggle on a built station, and a station whose audit key is not the chain's."""
 
 from __future__ import annotations
 
@@ -16,8 +16,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from hmi.app import Station, build_station, run
+from hmi.app import Station, build_station, key_hint, run, site_key
+from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.errors import ConfigError
 from hmi.model.loader import load_project
+from hmi.storage.audit import AuditStore
+from hmi.storage.db import make_engine
+from hmi.storage.spool import SpoolStore
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "screens"
@@ -125,3 +130,86 @@ def test_f11_toggles_full_screen(qtbot: QtBot, qapp: Any) -> None:
     finally:
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
+
+
+# -- the site's audit key ----------------------------------------------------------------------
+
+KEY_ENV = "HMI_TEST_AUDIT_KEY"
+SITE_KEY = b"Riverside site key 2f9c"
+
+
+def keyed_project(folder: Path, url: str, setting: str) -> Path:
+    """A one-tag project on ``url`` whose audit key is named by ``setting``."""
+    folder.mkdir()
+    section, name = setting.split(".")
+    (folder / "project.yaml").write_text(
+        "project: {name: Keyed plant, start_screen: main}\n"
+        "tags:\n  SP: {address: 'local://sp?type=float&initial=1'}\n"
+        "screens: [main.yaml]\n"
+        + (f"database: {{url: '{url}', {name}: {KEY_ENV}}}\n" if section == "database" else
+           f"database: {{url: '{url}'}}\n{section}: {{{name}: {KEY_ENV}}}\n"),
+        encoding="utf-8",
+    )  # fmt: skip
+    (folder / "main.yaml").write_text(
+        "screen: {id: main, title: Main, level: 1}\n"
+        "widgets:\n  - {type: value, id: sp, rect: [40, 40, 220, 48], tag: SP}\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.mark.parametrize("setting", ["database.hmac_key_env", "security.audit_key_env"])
+def test_an_unset_key_variable_is_named_with_the_setting_that_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    project = load_project(keyed_project(tmp_path / "p", "sqlite:///x.sqlite", setting))
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(ConfigError) as unset:
+        site_key(project)
+    assert str(unset.value).startswith(f"project.yaml: {setting} names {KEY_ENV}, which is not")
+    assert key_hint(project).startswith(f"check that {KEY_ENV} (named by project.yaml's {setting})")
+    monkeypatch.setenv(KEY_ENV, "k")
+    assert site_key(project) == b"k"
+
+
+def test_a_station_with_the_wrong_key_spools_and_says_so(
+    qtbot: QtBot, qapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, station_data: Path
+) -> None:
+    """Its records are kept in its spool, none is appended centrally with the wrong key, and
+    the status bar says the key is refused and what to check."""
+    url = f"sqlite:///{tmp_path}/central.sqlite"
+    central = AuditStore(make_engine(url), key=SITE_KEY)
+    central.append_many([AuditRecord.create(AuditAction.LOGIN, new_value=n) for n in range(3)])
+    monkeypatch.setenv(KEY_ENV, "not the site key")
+    project = load_project(keyed_project(tmp_path / "p", url, "database.hmac_key_env"))
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.events._set_running_loop(loop)
+    asyncio.set_event_loop(loop)
+    try:
+        station = build_station(project, live_reload=False)
+        qtbot.addWidget(station.window)
+        started = loop.create_task(station.start())
+        qtbot.waitUntil(started.done, timeout=10000)
+        started.result()
+        assert station.trail.status.key_refused and station.trail.status.pending == 1
+        message = station.window.status.command_label
+        qtbot.waitUntil(lambda: message.text().startswith("audit trail: audit key refused"))
+        assert f"check that {KEY_ENV} (named by project.yaml's database.hmac_key_env)" in (
+            message.text()
+        )
+        warning = station.window.status.spool_label
+        qtbot.waitUntil(lambda: warning.text().startswith("AUDIT SPOOLING: audit key refused"))
+        stopped = loop.create_task(station.stop())
+        qtbot.waitUntil(stopped.done, timeout=10000)
+        stopped.result()
+    finally:
+        executor = getattr(loop, "_QEventLoop__default_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True)
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
+    assert central.count() == 3 and central.verify().ok
+    central.close()
+    spool = SpoolStore(station_data / "audit-spool.sqlite")
+    assert [r.action for r in spool.peek(10)] == [AuditAction.APP_START, AuditAction.APP_STOP]
+    spool.close()

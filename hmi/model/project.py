@@ -200,6 +200,14 @@ class ProjectFile(Strict):
         """The environment variable holding the site's audit HMAC key, if any."""
         return self.database.hmac_key_env or self.security.audit_key_env
 
+    @property
+    def audit_key_setting(self) -> str:
+        """The setting in project.yaml that names the key's variable: the one this project
+        uses, or where a project without a key would set it."""
+        if self.security.audit_key_env and not self.database.hmac_key_env:
+            return "security.audit_key_env"
+        return "database.hmac_key_env"
+
 
 class Project(Strict):
     """A loaded, cross-checked project: what the runtime builds from."""

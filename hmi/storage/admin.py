@@ -3,9 +3,10 @@ parses arguments and prints). Each function opens the database at ``url`` (defau
 station's SQLite file), does one thing, records it in the audit trail, and closes.
 
 A function that records takes the site's audit ``key`` (None: an unkeyed SHA-256 chain) and
-checks first that the key can extend the chain (``check_audit_key``): no key for a keyed
-chain, a key that is not the chain's, or a key for a chain started without one is refused
-with ``AuditKeyError`` before anything is written, users included.
+checks first that the key can extend the chain (``check_audit_key``, from
+``hmi.storage.audit``, where the store makes the same check before its first append): no key
+for a keyed chain, a key that is not the chain's, or a key for a chain started without one is
+refused with ``AuditKeyError`` before anything is written, users included.
 
 Command-line changes are recorded as made by the operating-system account that ran them
 (``os:<login>``), with origin ``command line``: whoever can run the command against the
@@ -21,16 +22,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from hmi import __version__
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult, canonical, chain_hash
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.model.audit_verify import VerifyResult
 from hmi.model.security import SecurityConfig
-from hmi.storage import schema
-from hmi.storage.audit import AuditQuery, AuditStore, Progress
+from hmi.storage.audit import AuditKeyError, AuditQuery, AuditStore, Progress, check_audit_key
 from hmi.storage.db import (
-    StorageError,
     current_revisions,
     default_database_url,
     make_engine,
@@ -40,7 +37,7 @@ from hmi.storage.export import ExportSummary, export_to_path
 from hmi.storage.users import User, UserStore
 
 __all__ = [
-    "AuditKeyError",
+    "AuditKeyError",  # re-exported from hmi.storage.audit, as is check_audit_key
     "add_user",
     "change_user",
     "check_audit_key",
@@ -58,58 +55,6 @@ __all__ = [
 ]
 
 _ORIGIN = "command line"
-_KEY_PROBES = 16  # the chain's newest records (and its first) a key is tried on
-
-
-class AuditKeyError(StorageError):
-    """The audit key given cannot extend the chain, so nothing was written. ``keyed``: the
-    chain is keyed (HMAC-SHA256); ``given``: a key was given (both: it is not the chain's)."""
-
-    def __init__(self, message: str, *, keyed: bool, given: bool) -> None:
-        super().__init__(message)
-        self.keyed = keyed
-        self.given = given
-
-
-def check_audit_key(store: AuditStore, key: bytes | None) -> None:
-    """Refuse (``AuditKeyError``) unless ``key`` extends ``store``'s chain verifiably: the
-    store itself only compares hash schemes, so a wrong key would append records no one can
-    verify. A key is the chain's when the first record or one of the newest hashes right
-    with it (one altered record does not lock the administrators out). An empty chain takes
-    any key: its first record sets the scheme."""
-    head = store.head()
-    if not head.sequence:
-        return
-    where = f"the audit chain in {store.url}"
-    if head.scheme == "hmac-sha256" and not key:
-        raise AuditKeyError(
-            f"{where} is keyed (HMAC-SHA256) and no audit key was given; nothing was written",
-            keyed=True, given=False,
-        )  # fmt: skip
-    if head.scheme == "sha256" and key:
-        raise AuditKeyError(
-            f"{where} was started without a site key (SHA-256) and an audit key was given; "
-            "nothing was written",
-            keyed=False, given=True,
-        )  # fmt: skip
-    if key and not _hashes_right(store, key, head.sequence):
-        raise AuditKeyError(
-            f"the audit key given is not the one {where} was made with: neither its first "
-            f"record nor any of its last {_KEY_PROBES} hashes right with it (if it is the "
-            "right key, all of those records were altered); nothing was written",
-            keyed=True, given=True,
-        )  # fmt: skip
-
-
-def _hashes_right(store: AuditStore, key: bytes, last: int) -> bool:
-    table = schema.audit
-    seq = table.c.sequence
-    probe = select(*(table.c[name] for name in schema.AUDIT_COLUMNS)).where(
-        or_(seq == 1, seq > last - _KEY_PROBES), seq <= last
-    )
-    with store.engine.connect() as connection:
-        rows = connection.execute(probe).all()
-    return any(chain_hash(canonical(*row[:24]), key) == row[24] for row in rows)
 
 
 def site_key(security: SecurityConfig | None) -> bytes | None:
@@ -150,7 +95,7 @@ def _stores(
     engine = make_engine(url or default_database_url())
     try:
         store = AuditStore(engine, key=key)
-        check_audit_key(store, key)
+        store.check_key()
         yield store, UserStore(engine, security=security)
     finally:
         engine.dispose()

@@ -4,6 +4,10 @@ Blocking: call it from one worker thread (``hmi.storage.trail.AuditTrail`` does)
 CLI. Every append runs in one write transaction that locks the chain head (``SELECT ... FOR
 UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so any number of stations sharing one
 database extend one chain and never fork it; the commit is durable before ``append`` returns.
+
+Before its first append to a chain that has records, a store checks that its key is the
+chain's (``AuditKeyError`` if not, and nothing is written): records hashed with another key
+would fail every later verify.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     Table,
     and_,
@@ -37,6 +42,8 @@ from hmi.model.audit import (
     AuditAction,
     AuditRecord,
     AuditResult,
+    canonical,
+    chain_hash,
     us_from_datetime,
 )
 from hmi.model.audit_verify import ChainVerifier, VerifyResult
@@ -45,10 +52,29 @@ from hmi.storage.db import StorageError, ensure_schema, make_engine, write_trans
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AuditPage", "AuditQuery", "AuditStore", "ChainHead"]
+__all__ = [
+    "AuditKeyError",
+    "AuditPage",
+    "AuditQuery",
+    "AuditStore",
+    "ChainHead",
+    "check_audit_key",
+]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` during long walks (verify, export)."""
+
+_KEY_PROBES = 16  # the chain's newest records (and its first) a key is tried on
+
+
+class AuditKeyError(StorageError):
+    """The audit key cannot extend the chain, so nothing was written. ``keyed``: the chain is
+    keyed (HMAC-SHA256); ``given``: a key was given (both: it is not the chain's)."""
+
+    def __init__(self, message: str, *, keyed: bool, given: bool) -> None:
+        super().__init__(message)
+        self.keyed = keyed
+        self.given = given
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +127,26 @@ def _like(pattern: str) -> str:
 
 class AuditStore:
     """One hash chain in one table: ``audit`` (the chain of record) or, for a station's spool,
-    ``audit_spool``. ``key`` is the site's HMAC key, if the site uses one."""
+    ``audit_spool``. ``key`` is the site's HMAC key, if the site uses one; ``key_hint`` says,
+    in the site's terms, what to check when the key is refused (added to ``AuditKeyError``).
+    ``key_check``: refuse a key that is not the chain's (off for the spool, see there)."""
 
     def __init__(
         self,
         engine: Engine,
         *,
         key: bytes | None = None,
+        key_hint: str = "",
+        key_check: bool = True,
         migrate: bool = True,
         table: Table = schema.audit,
         chain: str = "audit",
     ) -> None:
         self.engine = engine
         self._key = key or None
+        self._key_hint = key_hint
+        self._key_check = key_check
+        self._key_checked = False  # the key hashed right on this chain once: not tried again
         self._migrate = migrate
         self._table = table
         self._chain = chain
@@ -134,10 +167,12 @@ class AuditStore:
         )  # fmt: skip
 
     @classmethod
-    def open(cls, url: str, *, key: bytes | None = None, migrate: bool = True) -> AuditStore:
+    def open(
+        cls, url: str, *, key: bytes | None = None, key_hint: str = "", migrate: bool = True
+    ) -> AuditStore:
         """A store on ``url``; nothing is connected until first use, so opening never fails
         because the database is away."""
-        return cls(make_engine(url), key=key, migrate=migrate)
+        return cls(make_engine(url), key=key, key_hint=key_hint, migrate=migrate)
 
     @property
     def url(self) -> str:
@@ -174,7 +209,7 @@ class AuditStore:
         with write_transaction(self.engine) as connection:
             row = connection.execute(self._lock_head, {"which": self._chain}).one()
             sequence, prev_hash, scheme = int(row[0]), str(row[1]), str(row[2])
-            self._check_scheme(scheme, sequence)
+            self._check_key(connection, sequence, scheme)
             if skip_existing:
                 uuids = [r.uuid for r in records]
                 present = set(
@@ -201,17 +236,51 @@ class AuditStore:
             )
         return placed
 
-    def _check_scheme(self, scheme: str, sequence: int) -> None:
-        if scheme and scheme != self.scheme and sequence:
-            raise StorageError(
-                f"the audit chain in {self.url} is hashed with {scheme}, this station with "
-                f"{self.scheme}: "
-                + (
-                    "configure the site's audit key (security.audit_key_env)"
-                    if scheme == "hmac-sha256"
-                    else "this chain was started without a site key; remove the key setting"
-                )
-            )
+    def check_key(self) -> None:
+        """Refuse now (``AuditKeyError``), not at the first append, a key that cannot extend
+        the chain; the CLI asks before it changes anything. Needs the database."""
+        self.ready()
+        head = self.head()
+        with self.engine.connect() as connection:
+            self._check_key(connection, head.sequence, head.scheme)
+
+    def _check_key(self, connection: Connection, sequence: int, scheme: str) -> None:
+        """The scheme on every append (it is in the head row already read); whether the key
+        hashes right, once. A key is the chain's when the first record or one of the newest
+        ``_KEY_PROBES`` hash right with it, so one altered record does not lock a site out
+        (verify names it). An empty chain takes any key: its first record sets the scheme."""
+        if not self._key_check or not sequence or not scheme:
+            return
+        where = f"the audit chain in {self.url}"
+        if scheme == "hmac-sha256" and not self._key:
+            raise self._refusal(
+                f"{where} is keyed (HMAC-SHA256) and no audit key was given; nothing was "
+                "written", keyed=True, given=False,
+            )  # fmt: skip
+        if scheme != "hmac-sha256" and self._key:
+            raise self._refusal(
+                f"{where} was started without a site key (SHA-256) and an audit key was given; "
+                "nothing was written", keyed=False, given=True,
+            )  # fmt: skip
+        if self._key_checked or not self._key:
+            return
+        c, seq = self._table.c, self._table.c.sequence
+        probe = select(*(c[name] for name in schema.AUDIT_COLUMNS)).where(
+            or_(seq == 1, seq > sequence - _KEY_PROBES), seq <= sequence
+        )
+        rows = connection.execute(probe).all()
+        if not any(chain_hash(canonical(*row[:24]), self._key) == row[24] for row in rows):
+            raise self._refusal(
+                f"the audit key given is not the one {where} was made with: neither its first "
+                f"record nor any of its last {_KEY_PROBES} hashes right with it (if it is the "
+                "right key, all of those records were altered); nothing was written",
+                keyed=True, given=True,
+            )  # fmt: skip
+        self._key_checked = True
+
+    def _refusal(self, message: str, *, keyed: bool, given: bool) -> AuditKeyError:
+        hint = f"; {self._key_hint}" if self._key_hint else ""
+        return AuditKeyError(message + hint, keyed=keyed, given=given)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -434,6 +503,18 @@ class AuditStore:
                 select(head_table.c.last_sequence, newest).where(head_table.c.chain == self._chain)
             ).one()
         return int(row[1]) if int(row[1]) > int(row[0]) else 0
+
+
+def check_audit_key(store: AuditStore, key: bytes | None) -> None:
+    """Refuse (``AuditKeyError``) unless ``key`` can extend ``store``'s chain: what the store
+    checks before its first append, asked for ahead of time with a key of the caller's."""
+    if (key or None) == store._key:
+        store.check_key()
+        return
+    AuditStore(
+        store.engine, key=key, key_hint=store._key_hint, migrate=store._migrate,
+        table=store._table, chain=store._chain,
+    ).check_key()  # fmt: skip
 
 
 def _walk_range(

@@ -4,6 +4,13 @@ database is unreachable.
 The spool is a SQLite file in the user data folder holding a hash chain of its own (table
 ``audit_spool``, chain head ``spool``), so a spool tampered with on the station is noticed when
 it is forwarded. Records leave it only after the central database has committed them.
+
+The spool takes records whatever key its earlier records were hashed with: it is where
+records go when nothing else will take them, so refusing would lose them. A key that is not
+the site's is caught where it matters, by the central chain, which re-chains every forwarded
+record with the key of the station that forwards it and refuses a wrong one
+(``AuditKeyError``); the records then wait here until the station runs with the right key.
+A key changed while records wait shows as a break in ``verify()`` where it changed.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ class SpoolStore(AuditStore):
         super().__init__(
             make_engine(f"sqlite:///{self.path}"),
             key=key,
+            key_check=False,
             table=schema.audit_spool,
             chain="spool",
         )

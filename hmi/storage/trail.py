@@ -12,6 +12,11 @@ with store-and-forward to a local spool while the central database is away.
   between the two leaves records that the next forward skips: each arrives exactly once.
 * Forwarded records are chained on arrival: the central chain gives them their sequence,
   ``prev_hash`` and ``hash``; uuid, time and content are kept, with ``spooled`` true.
+* A station whose audit key is not the central chain's (``AuditKeyError``, on its first
+  append or first forward) spools like a station cut off, loudly: the status says the key is
+  refused, the log says it at error level, and forwarding is retried at the longest interval.
+  The action happened, so its record is kept; it reaches the central chain, hashed with the
+  right key, once the station runs with it. Nothing is appended centrally with a wrong key.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from hmi.model.audit import AuditRecord
 from hmi.model.errors import HmiError
-from hmi.storage.audit import AuditStore
+from hmi.storage.audit import AuditKeyError, AuditStore
 from hmi.storage.db import StorageError
 from hmi.storage.spool import SpoolStore
 
@@ -50,11 +55,14 @@ class AuditUnavailable(HmiError):
 
 @dataclass(frozen=True, slots=True)
 class TrailStatus:
-    """What the status bar shows: ``spooling`` means records wait on this station."""
+    """What the status bar shows: ``spooling`` means records wait on this station;
+    ``key_refused`` that they wait because the central chain refuses this station's audit
+    key (``detail`` says what to check): they stay until the station runs with the right one."""
 
     spooling: bool
     pending: int
     detail: str = ""
+    key_refused: bool = False
 
 
 @dataclass(slots=True)
@@ -89,6 +97,7 @@ class AuditTrail:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spooling = False
+        self._key_refused = False
         self._pending = 0
         self._status = TrailStatus(False, 0)
 
@@ -258,10 +267,26 @@ class AuditTrail:
     def _enter_spooling(self, exc: BaseException) -> None:
         self._spooling = True
         self._retry = self._retry_min
-        self._next_try = time.monotonic() + self._retry
-        detail = f"central audit database unreachable ({_short(exc)}); recording locally"
-        log.warning("%s: spooling to %s", detail, self.spool.path if self.spool else "-")
+        self._note_failure(exc)
+        if self._key_refused:
+            detail = _problem(exc)
+        else:
+            detail = f"central audit database unreachable ({_short(exc)}); recording locally"
+            log.warning("%s: spooling to %s", detail, self.spool.path if self.spool else "-")
         self._publish(detail)
+
+    def _note_failure(self, exc: BaseException) -> None:
+        """When to try the central database next: a refused key cannot change while the
+        station runs, so it is tried again only at the longest interval (and logged once)."""
+        refused = isinstance(exc, AuditKeyError)
+        if refused and not self._key_refused:
+            log.error(
+                "%s; audit records are kept in the spool %s until the station runs with the "
+                "right key", exc, self.spool.path if self.spool else "-",
+            )  # fmt: skip
+        self._key_refused = refused
+        self._retry = self._retry_max if refused else self._retry
+        self._next_try = time.monotonic() + self._retry
 
     def _forward_if_due(self) -> None:
         if self._spooling and time.monotonic() >= self._next_try:
@@ -283,15 +308,16 @@ class AuditTrail:
                 self._pending = max(0, self._pending - len(batch))
         except (SQLAlchemyError, StorageError) as exc:
             self._retry = min(self._retry * 2, self._retry_max)
-            self._next_try = time.monotonic() + self._retry
+            self._note_failure(exc)
             if forwarded:
                 self._publish(f"forwarded {forwarded}, then: {_short(exc)}")
             else:
-                self._publish(f"central audit database unreachable ({_short(exc)})")
+                self._publish(_problem(exc))
             return
         if not forwarded and not self._spooling:
             return
         self._spooling = False
+        self._key_refused = False
         self._pending = 0
         self._retry = self._retry_min
         if forwarded:
@@ -299,7 +325,7 @@ class AuditTrail:
         self._publish(f"forwarded {forwarded} record(s)" if forwarded else "")
 
     def _publish(self, detail: str) -> None:
-        status = TrailStatus(self._spooling, self._pending, detail)
+        status = TrailStatus(self._spooling, self._pending, detail, self._key_refused)
         if status == self._status:
             return
         self._status = status
@@ -325,6 +351,13 @@ def _settle(
             future.set_exception(error)
         else:
             future.set_result(result)
+
+
+def _problem(exc: BaseException) -> str:
+    """Why the spool cannot be forwarded, for the status bar."""
+    if isinstance(exc, AuditKeyError):
+        return f"audit key refused; records are kept on this station: {exc}"
+    return f"central audit database unreachable ({_short(exc)})"
 
 
 def _short(exc: BaseException) -> str:

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from hmi.model.audit_verify import VerifyResult
-from hmi.storage.audit import AuditStore
+from hmi.storage.audit import AuditKeyError, AuditStore
 
 __all__ = ["IntegrityBadge", "describe_verification"]
 
@@ -105,8 +105,14 @@ class IntegrityBadge(QFrame):
             self._progress.emit(done, total)
 
         try:
+            # A wrong key would make every record look tampered: say that it is the key.
+            store.check_key()
             result = store.verify(progress=progress, workers=1)
         except _Stopped:
+            return
+        except AuditKeyError as exc:
+            if not self._stop.is_set():
+                self._error.emit(str(exc))
             return
         except Exception as exc:
             if not self._stop.is_set():

@@ -129,9 +129,9 @@ class StationStatusBar(QStatusBar):
     def show_trail(self, status: TrailStatus) -> None:
         """A clear warning while audit records wait on this station (central database away)."""
         if status.spooling:
+            why = "audit key refused" if status.key_refused else "central database unreachable"
             self.spool_label.setText(
-                f"AUDIT SPOOLING: central database unreachable, {status.pending} record(s) "
-                "kept on this station"
+                f"AUDIT SPOOLING: {why}, {status.pending} record(s) kept on this station"
             )
             self.spool_label.setToolTip(
                 (status.detail or "the central audit database does not answer")

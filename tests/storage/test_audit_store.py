@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.model.audit_verify import ProblemKind
-from hmi.storage.audit import AuditQuery, AuditStore
+from hmi.storage.audit import AuditKeyError, AuditQuery, AuditStore
 from hmi.storage.db import StorageError
 
 OpenStore = Callable[..., AuditStore]
@@ -214,7 +214,7 @@ def test_a_keyed_chain_needs_its_key(open_store: OpenStore) -> None:
     keyed.append(full_record(AuditAction.LOGIN, 1))
     assert keyed.verify().ok
     plain = open_store()
-    with pytest.raises(StorageError, match="configure the site's audit key"):
+    with pytest.raises(AuditKeyError, match=r"is keyed \(HMAC-SHA256\) and no audit key"):
         plain.append(full_record(AuditAction.LOGIN, 2))
     with pytest.raises(StorageError, match="needs the site's audit key"):
         plain.verify()

@@ -148,6 +148,23 @@ def test_the_badge_turns_red_on_a_tampered_file(qtbot: QtBot, themed: None, tmp_
     store.close()
 
 
+def test_a_wrong_key_is_named_as_such_not_as_tampering(
+    qtbot: QtBot, themed: None, tmp_path: Path
+) -> None:
+    """Opened with a key the chain was not made with, every record would fail its hash: the
+    badge says the key is wrong instead of calling the whole trail tampered."""
+    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+    fill(url, 5)  # an unkeyed chain
+    store = AuditStore(make_engine(url), key=b"not this site's key")
+    view = open_view(qtbot, store)
+    qtbot.waitUntil(lambda: view.badge.state == "error", timeout=10000)
+    text = view.badge.label.text()
+    assert text.startswith("could not verify the chain: ") and "without a site key" in text
+    assert view.badge.result is None
+    view.close()
+    store.close()
+
+
 @pytest.fixture
 def station(qtbot: QtBot, qloop: Any, themed: None, tmp_path: Path) -> Iterator[Station]:
     station = start_station(qtbot, tmp_path / "project", Clock())
