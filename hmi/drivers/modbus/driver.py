@@ -5,15 +5,18 @@ it, hands the blocks to the line's ``LineScheduler``, and turns what comes back 
 ``TagValue`` batches, one batch per block read. Only changes are published (a new value or a
 new quality), as OPC UA subscriptions do; staleness is the driver's job, since only it knows
 each tag's poll period: a value not refreshed for ``stale_periods`` periods turns
-Uncertain(Stale).
+Uncertain(Stale). A float that decodes to NaN or infinity is what a failed transmitter sends:
+Bad(SensorFailure), the last good value kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hmi.drivers.base import ConnectionHealth, ConnectionState, DriverContext
@@ -24,7 +27,7 @@ from hmi.model.quality import GOOD, Quality, QualityReason
 from hmi.model.value import TagValue
 
 from . import pdu as fc
-from .codec import Point
+from .codec import FLOATS, BlockDecoder, Point
 from .plan import Block, Knowledge, Limits, PollPlan, cut_for
 from .scheduler import Exchange, LineScheduler
 from .transport import Transport, check_connection, describe, open_transport
@@ -34,8 +37,37 @@ __all__ = ["ModbusDriver", "modbus_driver"]
 log = logging.getLogger(__name__)
 
 _CONFIG_ERROR = Quality.bad(QualityReason.CONFIG_ERROR)
+_SENSOR_FAILURE = Quality.bad(QualityReason.SENSOR_FAILURE)
 _STALE = Quality.uncertain(QualityReason.STALE)
-_GONE = TagValue(None, _CONFIG_ERROR, None, 0.0)  # "not subscribed", apart from None
+_NOT_GOOD = object()
+"""In ``_Reading.last`` where the point's last published value is not Good (or none yet):
+unequal to every value, so the next value read is published."""
+
+
+@dataclass(slots=True, eq=False)
+class _Reading:
+    """One block of the plan with its decoder, and per decoded point (in the decoder's order)
+    the value it was last published Good with, else ``_NOT_GOOD``. ``last`` is only trusted
+    while ``generation`` equals the driver's, which moves whenever ``_live`` changes other
+    than by ``on_data`` publishing a Good value."""
+
+    block: Block
+    decoder: BlockDecoder
+    keys: tuple[str, ...]
+    addresses: tuple[TagAddress, ...]
+    last: list[Any]
+    generation: int = -1
+
+    @staticmethod
+    def of(block: Block, points: Sequence[Point]) -> _Reading:
+        decoder = BlockDecoder(block.start, points)
+        addresses = tuple(p.address for p in decoder.points)
+        return _Reading(block, decoder, tuple(a.raw for a in addresses), addresses, [])
+
+
+def _sent(value: float) -> str:
+    """The ``detail`` of a float that is not a number: ``device sent NaN`` (or inf, -inf)."""
+    return "device sent NaN" if math.isnan(value) else f"device sent {value}"
 
 
 class ModbusDriver:
@@ -64,6 +96,8 @@ class ModbusDriver:
         # Last published value per subscribed address, keyed by the URI text: the hot path
         # looks up one str (its hash is cached) per tag per read.
         self._live: dict[str, TagValue | None] = {}
+        self._readings: dict[int, _Reading] = {}  # by id() of each block of the plan
+        self._generation = 0
         self._problems: dict[TagAddress, str] = {}
         self._knowledge = Knowledge()
         self._plan = PollPlan()
@@ -139,6 +173,7 @@ class ModbusDriver:
             self._points.pop(address, None)
             self._live.pop(address.raw, None)
             self._problems.pop(address, None)
+        self._readings = {}  # until the new plan: read what is still subscribed, block by block
         self._replan_soon()
 
     async def write(self, address: TagAddress, value: Any) -> TagValue | None:
@@ -198,8 +233,12 @@ class ModbusDriver:
             log.warning("%s: the write answer echoes another value; reading back", point.address)
         data = await self._read(exchange, point)
         read_back = TagValue.now(point.decode(data, offset))
-        if point.address.raw in self._live:
+        if point.kind in FLOATS and not math.isfinite(read_back.value):
+            read_back = read_back._replace(quality=_SENSOR_FAILURE, detail=_sent(read_back.value))
+            self._mark([point.address], _SENSOR_FAILURE, read_back.detail)
+        elif point.address.raw in self._live:
             self._live[point.address.raw] = read_back
+            self._generation += 1
             self._context.publish([(point.address, read_back)])
         wrote_bit = point.is_bit or point.bit is not None
         written = payload if not wrote_bit else point.encode_bool(value)
@@ -240,6 +279,7 @@ class ModbusDriver:
     def _replan(self) -> None:
         self._replan_pending = False
         self._plan = PollPlan.build(self._points.values(), self._limits, self._knowledge)
+        self._readings = {id(b): _Reading.of(b, b.points) for b in self._plan.blocks}
         left_out = self._plan.left_out
         for address in list(self._problems):
             if address in self._points and address not in left_out:
@@ -270,31 +310,53 @@ class ModbusDriver:
         )
 
     def on_data(self, block: Block, data: bytes) -> None:
-        """Publish what changed in one block, as one batch. The hot path of the driver."""
+        """Publish what changed in one block, as one batch. The hot path of the driver: the
+        whole block decoded in a few C calls, one list comparison when nothing changed, and
+        per changed value one TagValue, stored and published."""
+        reading = self._readings.get(id(block))
+        if reading is None or reading.block is not block:
+            # From a plan replaced while the read was on the line: its points may be read by
+            # another block now, or no longer subscribed.
+            live = self._live
+            reading = _Reading.of(block, [p for p in block.points if p.address.raw in live])
+            self._generation += 1  # the readings of the current plan must look at _live again
+        values = reading.decoder.decode(data)
+        if reading.generation != self._generation:
+            self._resync(reading)
+        last = reading.last
+        if values == last:
+            return
+        faulty = reading.decoder.not_finite(values)
+        if faulty:
+            self._sensor_failed(reading, values, faulty)
         now = time.time()
-        start = block.start
         live = self._live
+        keys = reading.keys
+        addresses = reading.addresses
+        make = tuple.__new__  # builds the same TagValue as its Python-level __new__, in C
         batch = []
-        for point in block.points:
-            key = point.address.raw
-            old = live.get(key, _GONE)
-            if old is _GONE:
-                continue  # unsubscribed while the read was on the line
-            plain = point.plain
-            value = (
-                plain.unpack_from(data, 2 * (point.offset - start))[0]
-                if plain is not None
-                else point.decode(data, start)
-            )
-            if old is not None and old.quality is GOOD:
-                previous = old.value
-                if previous == value or (previous != previous and value != value):  # NaN
-                    continue
-            new = TagValue(value, GOOD, None, now)
-            live[key] = new
-            batch.append((point.address, new))
+        for key, address, value, previous in zip(keys, addresses, values, last, strict=True):
+            if value != previous:
+                new = make(TagValue, (value, GOOD, None, now, ""))
+                live[key] = new
+                batch.append((address, new))
+        reading.last = values
         if batch:
             self._context.publish(batch)
+
+    def _resync(self, reading: _Reading) -> None:
+        reading.last = [
+            _NOT_GOOD if old is None or old.quality is not GOOD else old.value
+            for old in map(self._live.get, reading.keys)
+        ]
+        reading.generation = self._generation
+
+    def _sensor_failed(self, reading: _Reading, values: list[Any], slots: list[int]) -> None:
+        """Mark the points at ``slots`` Bad(SensorFailure), keeping their last good value, and
+        put their previous entry back in ``values`` so the caller leaves them alone."""
+        for slot in slots:
+            self._mark([reading.addresses[slot]], _SENSOR_FAILURE, _sent(values[slot]))
+            values[slot] = reading.last[slot]
 
     def on_refused(self, block: Block, exc: fc.ModbusExceptionResponse) -> None:
         position = cut_for(block)
@@ -367,6 +429,7 @@ class ModbusDriver:
             live[key] = new
             batch.append((address, new))
         if batch:
+            self._generation += 1
             self._context.publish(batch)
 
     def _set_health(self, state: ConnectionState, detail: str = "") -> None:

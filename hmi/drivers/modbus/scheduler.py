@@ -2,7 +2,9 @@
 
 One scheduler per line (TCP connection, gateway or serial port); every unit on the line shares
 its queue. Writes go first; then the poll block that has been due longest, each block at its
-own period. Up to ``max_in_flight`` requests are outstanding (always 1 on RTU).
+own period. Up to ``max_in_flight`` requests are outstanding (always 1 on RTU). An answer is
+handed to the driver once the next request is on the line, so the driver decodes and
+publishes while the device works on that one instead of leaving the line idle.
 
 A unit that stays silent through its retries goes offline: its tags go Bad(CommFailure) and it
 is probed with one block, one attempt, at growing intervals (capped at ``backoff_max``), so it
@@ -49,7 +51,10 @@ FIRST_BACKOFF_S = 0.5
 
 
 class PollHandler(Protocol):
-    """What the scheduler tells the driver. Called on the loop; must not block."""
+    """What the scheduler tells the driver. Called on the loop; must not block. ``on_data``
+    comes one loop turn after its answer (the next request has gone out by then); the other
+    reports about the line (``on_line``, ``on_unit``, ``on_refused``, ``on_failed``) come only
+    after the line was awaited again, so they keep the order of what happened on it."""
 
     def on_line(self, state: ConnectionState, detail: str) -> None: ...
 
@@ -348,7 +353,7 @@ class LineScheduler:
             timer.last_ok = time.monotonic()
             timer.stale = False
             self.registers += block.count
-            self._call(self._handler.on_data, block, data)
+            asyncio.get_running_loop().call_soon(self._call, self._handler.on_data, block, data)
         finally:
             if probe:
                 unit.probing = False

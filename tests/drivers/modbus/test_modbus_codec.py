@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hmi.drivers.modbus import Point
-from hmi.drivers.modbus.codec import pack_bits, reorder
+from hmi.drivers.modbus.codec import BlockDecoder, pack_bits, reorder
 from hmi.model import WriteDenied, parse_address
 from hmi.model.address import MODBUS_ORDERS
 
@@ -131,6 +131,7 @@ def test_each_order_is_its_own_inverse(registers: list[int]) -> None:
 
 
 def test_nan_from_the_device_is_passed_on() -> None:
+    """Decoded as it is; the driver makes it Bad(SensorFailure)."""
     assert math.isnan(holding("float32").decode(bytes.fromhex("7fc00000"), 0))
 
 
@@ -227,3 +228,90 @@ def test_points_know_their_tables() -> None:
     assert point("modbus://plc/1/coil/0").writable is True
     assert point("modbus://plc/7/holding/3?poll=250").poll_ms == 250
     assert point("modbus://plc/7/holding/3").poll_ms == 500
+
+
+# -- whole blocks --------------------------------------------------------------------------------
+
+REGISTER_KINDS = ["int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64",
+                  "string&length=3", "bool"]  # fmt: skip
+
+
+def same(a: object, b: object) -> bool:
+    """Equal and of the same type, NaN equal to NaN."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+@st.composite
+def register_points(draw: st.DrawFn) -> list[Point]:
+    """Up to 12 points within 40 registers from 100: every type, order, bits, scaling, and
+    points sharing registers."""
+    raw = []
+    for _ in range(draw(st.integers(1, 12))):
+        offset = draw(st.integers(100, 136))
+        order = draw(st.sampled_from(ORDERS))
+        if draw(st.booleans()) and draw(st.booleans()):
+            extra = f"bit={draw(st.integers(0, 15))}"
+        else:
+            extra = "type=" + draw(st.sampled_from(REGISTER_KINDS))
+            if draw(st.booleans()) and "string" not in extra and extra != "type=bool":
+                extra += "&scale=0.5&bias=-3"
+        raw.append(f"modbus://plc/1/holding/{offset}?{extra}&order={order}")
+    return [point(r) for r in dict.fromkeys(raw)]
+
+
+@given(points=register_points(), data=st.binary(min_size=80, max_size=80))
+def test_a_block_decodes_as_each_point_alone(points: list[Point], data: bytes) -> None:
+    decoder = BlockDecoder(100, points)
+    assert sorted(p.address.raw for p in decoder.points) == sorted(p.address.raw for p in points)
+    values = decoder.decode(data)
+    alone = [p.decode(data, 100) for p in decoder.points]
+    assert all(same(a, b) for a, b in zip(values, alone, strict=True)), (values, alone)
+
+
+@given(offsets=st.sets(st.integers(30, 300), min_size=1, max_size=40), data=st.data())
+def test_a_block_of_coils_decodes_as_each_coil_alone(
+    offsets: set[int], data: st.DataObject
+) -> None:
+    points = [point(f"modbus://plc/1/coil/{o}") for o in offsets]
+    block = data.draw(st.binary(min_size=(300 - 30) // 8 + 1, max_size=(300 - 30) // 8 + 1))
+    decoder = BlockDecoder(30, points)
+    assert decoder.decode(block) == [p.decode(block, 30) for p in decoder.points]
+
+
+def test_every_order_of_every_width_in_one_block() -> None:
+    """Orders needing the bytes swapped (BADC, CDAB) and not, side by side in one block."""
+    points, wire, expected = [], "", []
+    for (kind, value), orders in KNOWN.items():
+        for order, hex_text in orders.items():
+            points.append(
+                point(f"modbus://plc/1/holding/{len(wire) // 4}?type={kind}&order={order}")
+            )
+            wire += hex_text
+            expected.append(value)
+    decoder = BlockDecoder(0, points)
+    values = decoder.decode(bytes.fromhex(wire))
+    by_address = dict(zip((p.address for p in decoder.points), values, strict=True))
+    assert [by_address[p.address] for p in points] == expected
+
+
+def test_a_block_finds_its_floats_that_are_not_numbers() -> None:
+    points = [holding("uint16"), point("modbus://plc/1/holding/1?type=float32"),
+              point("modbus://plc/1/holding/3?type=float64&order=CDAB"),
+              point("modbus://plc/1/holding/7?type=float32&scale=2")]  # fmt: skip
+    decoder = BlockDecoder(0, points)
+    slot = {p.address.raw: i for i, p in enumerate(decoder.points)}
+
+    def data(f32: str, f64: str, scaled: str) -> bytes:
+        return bytes.fromhex("ffff" + f32 + f64 + scaled)
+
+    fine = decoder.decode(data("3f800000", "0000000000003ff0", "40000000"))
+    assert decoder.not_finite(fine) == []
+    assert fine[slot[points[2].address.raw]] == 1.0 and fine[slot[points[3].address.raw]] == 4.0
+    nan, inf, minus_inf = "7fc00000", "0000000000007ff0", "ff800000"
+    faulty = decoder.decode(data(nan, inf, minus_inf))
+    assert sorted(decoder.not_finite(faulty)) == sorted(slot[p.address.raw] for p in points[1:])
+    assert decoder.not_finite(decoder.decode(data("3f800000", inf, "40000000"))) == [
+        slot[points[2].address.raw]
+    ]

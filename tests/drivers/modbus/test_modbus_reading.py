@@ -5,6 +5,8 @@ on exception answers."""
 from __future__ import annotations
 
 import asyncio
+import math
+import struct
 from typing import Any
 
 import pytest
@@ -173,5 +175,133 @@ def test_a_refused_block_is_split_and_the_neighbours_stay_good(
                 (b.start, b.count) for b in driver.plan.blocks
             }
             assert len(driver.plan.blocks) == 2
+
+    asyncio.run(main())
+
+
+def words(fmt: str, value: float, order: str = "ABCD") -> list[int]:
+    """The registers of ``value`` packed as ``fmt`` (``f`` or ``d``) in wire ``order``."""
+    data = struct.pack(">" + fmt, value)
+    regs = [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+    return regs[::-1] if order == "CDAB" else regs
+
+
+def test_a_float_that_is_not_a_number_is_a_sensor_failure(kit: Any) -> None:
+    """NaN or infinity is what a failed transmitter sends: Bad(SensorFailure), the last good
+    value kept, published once; Good again with the next number. The neighbours in the same
+    block carry on."""
+    server = kit.TestServer((1,))
+    sink = kit.Sink()
+    level, flow, temp, count, never = kit.addresses(
+        "modbus://plc/1/holding/0?type=float32",
+        "modbus://plc/1/holding/2?type=float64&order=CDAB",
+        "modbus://plc/1/holding/6?type=float32&scale=0.5",
+        "modbus://plc/1/holding/8",
+        "modbus://plc/1/holding/9?type=float32",
+    )
+
+    def reason(address: Any) -> QualityReason | None:
+        value = sink.value(address)
+        return None if value is None else value.quality.reason
+
+    async def main() -> None:
+        async with kit.running(server, sink) as driver:
+            server.set_registers(
+                1, "holding", 0,
+                words("f", 1.5) + words("d", 2.5, "CDAB") + words("f", 4.0) + [7]
+                + words("f", math.nan),
+            )  # fmt: skip
+            driver.subscribe([level, flow, temp, count, never])
+            await kit.until(lambda: sink.good(level, flow, temp, count))
+            await kit.until(lambda: reason(never) is QualityReason.SENSOR_FAILURE)
+            assert len(driver.plan.blocks) == 1
+            assert sink.value(never).value is None  # no good value yet
+            assert sink.value(never).detail == "device sent NaN"
+
+            server.set_registers(1, "holding", 0, words("f", math.nan))
+            server.set_registers(1, "holding", 2, words("d", math.inf, "CDAB"))
+            server.set_registers(1, "holding", 6, [*words("f", -math.inf), 8])
+            bad = (level, flow, temp)
+            await kit.until(lambda: all(reason(a) is QualityReason.SENSOR_FAILURE for a in bad))
+            assert [sink.value(a).value for a in bad] == [1.5, 2.5, 2.0]  # last good values
+            assert [sink.value(a).detail for a in bad] == [
+                "device sent NaN", "device sent inf", "device sent -inf",
+            ]  # fmt: skip
+            assert all(sink.value(a).quality.is_bad for a in bad)
+            await kit.until(lambda: sink.value(count).value == 8, what="the neighbour's change")
+            assert sink.value(count).quality.is_good
+
+            published = [len(sink.values(a)) for a in (*bad, never)]
+            since = len(server.requests)
+            await kit.until(lambda: len(server.requests) > since + 5, what="five more polls")
+            assert [len(sink.values(a)) for a in (*bad, never)] == published, "published once"
+
+            server.set_registers(1, "holding", 0, words("f", 3.0))
+            await kit.until(lambda: sink.good(level), what="Good again")
+            assert sink.value(level).value == 3.0
+            assert sink.value(level).detail == ""
+            assert reason(flow) is QualityReason.SENSOR_FAILURE
+
+    asyncio.run(main())
+
+
+def test_a_read_from_a_replaced_plan_publishes_only_what_is_still_subscribed(kit: Any) -> None:
+    """An answer for a block of the previous plan (the plan changed while it was on the line):
+    the address unsubscribed meanwhile is not published, the others are, and the blocks of
+    the new plan do not take those values for what they published last."""
+    server = kit.TestServer((1,))
+    sink = kit.Sink()
+    first, gone, third, later = kit.addresses(
+        "modbus://plc/1/holding/0", "modbus://plc/1/holding/1", "modbus://plc/1/holding/2",
+        "modbus://plc/1/holding/40",
+    )  # fmt: skip
+
+    async def main() -> None:
+        async with kit.running(server, sink) as driver:
+            server.set_registers(1, "holding", 0, [10, 11, 12])
+            driver.subscribe([first, gone, third])
+            await kit.until(lambda: sink.good(first, gone, third))
+            old_plan = driver.plan
+            (old_block,) = old_plan.blocks
+            driver.unsubscribe([gone])
+            driver.subscribe([later])
+            await kit.until(lambda: driver.plan is not old_plan, what="the new plan")
+            # One request at a time: the second read of 0..2 goes out once the first was
+            # handled, so the new plan's block has published (and remembers) 10 and 12.
+            since = len(server.requests)
+            await kit.until(lambda: server.requests[since:].count((1, 3, 0, 3)) >= 2)
+            count_gone = len(sink.values(gone))
+            driver.on_data(old_block, bytes.fromhex("0065 0066 0067"))  # 101, 102, 103
+            assert (sink.value(first).value, sink.value(third).value) == (101, 103)
+            assert len(sink.values(gone)) == count_gone
+            # The device still holds 10 and 12: the new plan's next reads publish them again.
+            await kit.until(lambda: (sink.value(first).value, sink.value(third).value) == (10, 12))
+
+    asyncio.run(main())
+
+
+def test_the_next_request_is_on_the_line_while_an_answer_is_handled(kit: Any) -> None:
+    """One request in flight, yet the line is not left idle while the driver decodes: the
+    next due request goes out before the answer is handed to the driver."""
+    server = kit.TestServer((1,))
+    sink = kit.Sink()
+    tags = kit.addresses(
+        "modbus://plc/1/holding/0?poll=60000", "modbus://plc/1/holding/50?poll=60000"
+    )
+
+    async def main() -> None:
+        async with kit.running(server, sink, max_gap=0) as driver:
+            sent_before_handling: list[int] = []
+            handle = driver.on_data
+
+            def on_data(block: Any, data: bytes) -> None:
+                sent_before_handling.append(driver.requests_sent)
+                handle(block, data)
+
+            driver.on_data = on_data  # the scheduler looks it up on each answer
+            driver.subscribe(tags)
+            await kit.until(lambda: sink.good(*tags))
+            assert len(driver.plan.blocks) == 2
+            assert sent_before_handling == [2, 2]
 
     asyncio.run(main())

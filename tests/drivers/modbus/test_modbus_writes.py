@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hmi.model import WriteDenied, WriteFailed
+from hmi.model import QualityReason, WriteDenied, WriteFailed
 
 FC5, FC6, FC15, FC16, FC3, FC1 = 5, 6, 15, 16, 3, 1
 
@@ -204,5 +204,28 @@ def test_writes_go_ahead_of_due_polls(kit: Any) -> None:
                 position = functions(server).index(FC6, queued_at)
                 assert position - queued_at <= 1
                 server.requests.clear()
+
+    asyncio.run(main())
+
+
+def test_a_read_back_that_is_not_a_number_is_a_sensor_failure(kit: Any) -> None:
+    """A device that stores NaN instead of the value written: the write fails and the tag
+    goes Bad(SensorFailure) keeping its last good value, as a polled NaN does."""
+    server = kit.TestServer((1,))
+    sink = kit.Sink()
+    (tag,) = kit.addresses("modbus://plc/1/holding/0?type=float32")
+
+    async def main() -> None:
+        async with kit.running(server, sink, poll_ms=60000) as driver:
+            server.set_registers(1, "holding", 0, [0x3FC0, 0])  # 1.5
+            driver.subscribe([tag])
+            await kit.until(lambda: sink.good(tag))
+            server.clamp(1, 0x7FC0)  # -3e38 is stored as 7FC0 7FC0: NaN
+            with pytest.raises(WriteFailed, match=r"wrote -3e\+38 but read back nan"):
+                await driver.write(tag, -3e38)
+            assert server.registers(1, "holding", 0, 2) == [0x7FC0, 0x7FC0]
+            value = sink.value(tag)
+            assert value.quality.reason is QualityReason.SENSOR_FAILURE
+            assert (value.value, value.detail) == (1.5, "device sent NaN")
 
     asyncio.run(main())
