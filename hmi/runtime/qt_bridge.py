@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,8 @@ from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandResult, CommandService
 
 log = logging.getLogger(__name__)
+
+SLICE_S = 0.004  # the longest one flush holds the UI loop before Qt may paint what changed
 
 ValueCallback = Callable[[TagValue], None]
 
@@ -60,7 +63,17 @@ class QtTagBridge(QObject):
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, round(1000 / refresh_hz)))
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._tick)
+        # Changes taken but not yet shown, and how far delivery got: a tick delivers for at
+        # most ``slice_s``, then lets Qt paint what changed before the next slice.
+        self.slice_s = SLICE_S
+        self._queue: list[tuple[str, TagValue]] = []
+        self._pos = 0
+        self._delivered = 0
+        self._more = QTimer(self)
+        self._more.setSingleShot(True)
+        self._more.setInterval(0)
+        self._more.timeout.connect(self._next_slice)
         self._pending: set[asyncio.Task[CommandResult]] = set()
         self.last_flush_time = 0.0
         broker.add_health_listener(self.health_changed.emit)
@@ -95,22 +108,64 @@ class QtTagBridge(QObject):
         return list(self._callbacks)
 
     def flush(self) -> None:
+        """Take the broker's changes and show every one of them now."""
+        self._take()
+        self._deliver(math.inf)
+
+    def _tick(self) -> None:
+        self._take()
+        if not self._more.isActive():
+            self._deliver(self.slice_s)
+
+    def _next_slice(self) -> None:
+        self._deliver(self.slice_s)
+
+    def _take(self) -> None:
         changes = self.broker.take_changes()
         self.last_flush_time = time.monotonic()
         if not changes:
             return
         callbacks = self._callbacks
-        delivered = 0
-        for tag, value in changes.items():
+        fresh = [(tag, value) for tag, value in changes.items() if tag in callbacks]
+        if self._pos < len(self._queue):  # still showing the last tick's: the newest wins
+            merged = dict(self._queue[self._pos :])
+            merged.update(fresh)
+            fresh = list(merged.items())
+        elif not fresh:
+            self.flushed.emit(0)  # changes, none of them on a bound tag
+            return
+        self._queue, self._pos = fresh, 0
+
+    def _deliver(self, budget_s: float) -> None:
+        """Call the bound callbacks of the queued changes in order for up to ``budget_s``;
+        what is left goes on after Qt has painted (a zero-time timer: posted events first)."""
+        queue, callbacks = self._queue, self._callbacks
+        if not queue:
+            return
+        clock = time.perf_counter
+        deadline = clock() + budget_s
+        pos, end, delivered = self._pos, len(queue), 0
+        while pos < end:
+            tag, value = queue[pos]
+            pos += 1
             bindings = callbacks.get(tag)
-            if not bindings:
-                continue
-            for binding in tuple(bindings):
-                try:
-                    binding.callback(value)
-                except Exception:
-                    log.exception("widget bound to %s failed to show %s", tag, value)
-            delivered += 1
+            if bindings:
+                for binding in tuple(bindings):
+                    try:
+                        binding.callback(value)
+                    except Exception:
+                        log.exception("widget bound to %s failed to show %s", tag, value)
+                delivered += 1
+            if clock() >= deadline:
+                break
+        self._delivered += delivered
+        if pos < end:
+            self._pos = pos
+            self._more.start()
+            return
+        delivered, self._delivered = self._delivered, 0
+        self._queue, self._pos = [], 0
+        self._more.stop()
         self.flushed.emit(delivered)
 
     def health(self) -> dict[str, ConnectionHealth]:
