@@ -1,20 +1,35 @@
-"""A level bar over the tag's (or the spec's) range, with the tag's limits marked."""
+"""A level bar over the tag's (or the spec's) range, with the tag's limits marked.
+
+Drawn by Qt alone: the trough, the fill and the limit marks are child frames the style sheet
+paints, placed from Python only when the value or the size changes. A Python ``paintEvent``
+would need the interpreter for every bar of every frame, and with the network drivers decoding
+on the I/O thread each of those calls waits for the GIL: 250 bars took 20 ms to paint alone and
+350-500 ms beside a busy thread."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QWidget
 
 from hmi.model.screen import BarSpec
 from hmi.model.value import TagValue
-from hmi.widgets.base import TagBinding, color_property, draw_styled_background
+from hmi.widgets.base import TagBinding
 from hmi.widgets.context import WidgetContext
 
 DEFAULT_RANGE = (0.0, 100.0)
 LIMIT_NAMES = ("lolo", "lo", "hi", "hihi")
+INSET = 3  # px between the widget's edge (its quality outline) and the bar
+FRAME_PX = 1  # the trough's frame line, as the theme draws it (QFrame#BarTrough's border)
+
+
+def _part(parent: QWidget, name: str) -> QFrame:
+    part = QFrame(parent)
+    part.setObjectName(name)
+    part.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # tooltips: the bar's
+    return part
 
 
 class BarWidget(QWidget):
@@ -22,19 +37,20 @@ class BarWidget(QWidget):
     turns a lighter grey while the value is not Good (the theme outlines the widget too).
     lo/hi are thin marks across the bar, lolo/hihi thick ones."""
 
-    troughColor = color_property("troughColor", "#ececec")
-    frameColor = color_property("frameColor", "#6a6a6a")
-    fillColor = color_property("fillColor", "#565656")
-    untrustedFillColor = color_property("untrustedFillColor", "#a4a4a4")
-    limitColor = color_property("limitColor", "#1e1e1e")
-
     def __init__(self, spec: BarSpec, ctx: WidgetContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
-        self._colors: dict[str, QColor] = {}
         self._scale = 1.0
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.trough = _part(self, "BarTrough")
+        self.fill = _part(self.trough, "BarFill")
+        self.fill.hide()
+        self.marks: dict[str, QFrame] = {}
         self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
+        for name in self.limit_marks():
+            self.marks[name] = _part(
+                self, "BarLimitMajor" if name in ("lolo", "hihi") else "BarLimit"
+            )
         self.binding.bind()
         self.apply_scale(1.0)
 
@@ -80,58 +96,69 @@ class BarWidget(QWidget):
         return marks
 
     def _on_value(self, value: TagValue) -> None:
-        self.update()
+        self._place_fill()
 
     def apply_scale(self, scale: float) -> None:
         self._scale = scale
         self.binding.apply_scale(scale)
-        self.update()
+        self._place()
 
     def release(self) -> None:
         self.binding.release()
 
-    def _along(self, trough: QRectF, fraction: float) -> float:
-        if self.vertical:
-            return trough.bottom() - fraction * trough.height()
-        return trough.left() + fraction * trough.width()
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place()
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        draw_styled_background(self, painter)
-        scale = self._scale
-        mark = max(3.0, 5.0 * scale)
-        inner = QRectF(self.rect()).adjusted(3, 3, -3, -3)
+    # -- geometry (Python runs here, on value and size changes; never while painting) ----------
+
+    def _trough_rect(self) -> QRect:
+        mark = max(3, round(5 * self._scale))
+        inner = self.rect().adjusted(INSET, INSET, -INSET, -INSET)
         if self.vertical:
-            trough = inner.adjusted(mark, 0, -mark, 0)
-        else:
-            trough = inner.adjusted(0, mark, 0, -mark)
-        if trough.width() <= 0 or trough.height() <= 0:
-            painter.end()
-            return
-        frame_width = max(1.0, scale)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self.troughColor)
-        painter.drawRect(trough)
+            return inner.adjusted(mark, 0, -mark, 0)
+        return inner.adjusted(0, mark, 0, -mark)
+
+    def _place(self) -> None:
+        trough = self._trough_rect()
+        self.trough.setGeometry(trough)
+        self.trough.setVisible(trough.width() > 0 and trough.height() > 0)
+        inner = self.rect().adjusted(INSET, INSET, -INSET, -INSET)
+        marks = self.limit_marks()
+        for name, part in self.marks.items():
+            where = marks.get(name)
+            if where is None:
+                part.hide()
+                continue
+            width = max(1, round((3.0 if name in ("lolo", "hihi") else 1.5) * self._scale))
+            if self.vertical:
+                at = trough.bottom() + 1 - round(where * trough.height())
+                part.setGeometry(inner.left(), at - width // 2, inner.width(), width)
+            else:
+                at = trough.left() + round(where * trough.width())
+                part.setGeometry(at - width // 2, inner.top(), width, inner.height())
+            part.show()
+            part.raise_()
+        self._place_fill()
+
+    def _place_fill(self) -> None:
         fraction = self.fill_fraction()
-        if fraction is not None and fraction > 0:
-            fill = QRectF(trough)
-            if self.vertical:
-                fill.setTop(self._along(trough, fraction))
-            else:
-                fill.setRight(self._along(trough, fraction))
-            good = self.binding.quality.is_good
-            painter.setBrush(self.fillColor if good else self.untrustedFillColor)
-            painter.drawRect(fill)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(self.frameColor, frame_width))
-        half = frame_width / 2
-        painter.drawRect(trough.adjusted(half, half, -half, -half))
-        for name, where in self.limit_marks().items():
-            width = (3.0 if name in ("lolo", "hihi") else 1.5) * scale
-            painter.setPen(QPen(self.limitColor, max(1.0, width)))
-            at = self._along(trough, where)
-            if self.vertical:
-                painter.drawLine(QPointF(inner.left(), at), QPointF(inner.right(), at))
-            else:
-                painter.drawLine(QPointF(at, inner.top()), QPointF(at, inner.bottom()))
-        painter.end()
+        size = self.trough.size()
+        inside = QRect(
+            FRAME_PX, FRAME_PX, size.width() - 2 * FRAME_PX, size.height() - 2 * FRAME_PX
+        )
+        if fraction is None or fraction <= 0 or inside.width() <= 0 or inside.height() <= 0:
+            self.fill.hide()
+            return
+        if self.vertical:
+            height = round(fraction * inside.height())
+            rect = QRect(inside.left(), inside.bottom() + 1 - height, inside.width(), height)
+        else:
+            rect = QRect(
+                inside.left(), inside.top(), round(fraction * inside.width()), inside.height()
+            )
+        if rect.width() <= 0 or rect.height() <= 0:
+            self.fill.hide()
+            return
+        self.fill.setGeometry(rect)
+        self.fill.show()

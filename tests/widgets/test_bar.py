@@ -56,3 +56,23 @@ def test_bad_keeps_the_fill_and_marks_the_widget(station: Station, qtbot) -> Non
     assert widget.binding.badge.state == "bad"
     widget.release()
     assert station.broker.subscribers("Tank1.Level") == 0
+
+
+def test_the_theme_paints_the_parts_and_greys_an_untrusted_fill(
+    station: Station, qtbot, themed: None
+) -> None:
+    """Trough, fill and marks are frames the style sheet paints (no Python paintEvent): the
+    fill is dark while Good and light grey once the value is no longer trusted."""
+    widget = bar(station, qtbot)
+    assert "paintEvent" not in vars(BarWidget)
+    station.feed("Tank1.Level", 5.0)
+    qtbot.wait(10)
+    fill = widget.fill.geometry().translated(widget.trough.pos())
+    assert fill.height() == pytest.approx(0.5 * (widget.trough.height() - 2), abs=1)
+    probe = fill.center()
+    assert widget.grab().toImage().pixelColor(probe).name() == "#565656"
+    station.feed("Tank1.Level", 5.0, Quality.bad(QualityReason.COMM_FAILURE))
+    qtbot.wait(10)
+    assert widget.grab().toImage().pixelColor(probe).name() == "#a4a4a4"
+    hihi = widget.marks["hihi"].geometry()
+    assert widget.grab().toImage().pixelColor(hihi.center()).name() == "#1e1e1e"
