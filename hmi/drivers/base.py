@@ -40,7 +40,9 @@ class ConnectionHealth:
 @dataclass(frozen=True, slots=True)
 class DriverContext:
     """What a driver is given: where to push values and where to report its health.
-    Both callbacks run on the driver's event loop and must not block."""
+    Both callbacks run on the driver's event loop and must not block. A batch given to
+    ``publish`` belongs to the receiver from then on (it may keep it without copying): build
+    a new one for every call."""
 
     publish: Callable[[ValueBatch], None]
     report_health: Callable[[ConnectionHealth], None]

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-CHUNK = 1000  # values handed to the station's loop per callback
+CHUNK = 500  # values handed to the station's loop per callback
 STOP_TIMEOUT_S = 10.0
 
 
@@ -163,11 +163,11 @@ class ThreadedDriver:
         # Reported by the driver, not yet handed over: value lists and health changes in the
         # order they came. Only ever touched under the lock.
         self._lock = threading.Lock()
-        self._queue: deque[list[tuple[TagAddress, TagValue]] | ConnectionHealth] = deque()
+        self._queue: deque[ValueBatch | ConnectionHealth] = deque()
         self._station: asyncio.AbstractEventLoop | None = None  # bound by start()
         self._scheduled = False
         # On the station's loop only: the value list being handed over, and how far.
-        self._work: list[tuple[TagAddress, TagValue]] = []
+        self._work: ValueBatch = ()
         self._pos = 0
         # Made here, on the caller's thread: a driver's constructor only stores its settings.
         self.inner = create(DriverContext(self._reported_values, self._reported_health))
@@ -214,29 +214,30 @@ class ThreadedDriver:
     # -- reported by the driver, on the I/O thread ----------------------------------------------
 
     def _reported_values(self, batch: ValueBatch) -> None:
-        if not batch:
-            return
-        with self._lock:
-            queue = self._queue
-            if queue and isinstance(queue[-1], list):
-                queue[-1].extend(batch)
-            else:
-                queue.append(list(batch))
-        self._wake_station()
+        if batch:
+            self._report(batch)  # not copied: a published batch is the receiver's
 
     def _reported_health(self, health: ConnectionHealth) -> None:
+        self._report(health)
+
+    def _report(self, item: ValueBatch | ConnectionHealth) -> None:
         with self._lock:
-            self._queue.append(health)
-        self._wake_station()
+            self._queue.append(item)
+            station = self._station
+            if station is None or self._scheduled:
+                return  # start() wakes the station; or it is awake already
+            self._scheduled = True
+        self._call_station(station)
 
     def _wake_station(self) -> None:
-        station = self._station
-        if station is None:
-            return  # start() binds the station's loop and wakes it
         with self._lock:
-            if self._scheduled or not self._queue:
+            station = self._station
+            if station is None or self._scheduled or not self._queue:
                 return
             self._scheduled = True
+        self._call_station(station)
+
+    def _call_station(self, station: asyncio.AbstractEventLoop) -> None:
         try:
             station.call_soon_threadsafe(self._hand_over)
         except RuntimeError:  # the station's loop is closed: nobody is listening any more
@@ -246,24 +247,32 @@ class ThreadedDriver:
     # -- handed over, on the station's loop -----------------------------------------------------
 
     def _hand_over(self) -> None:
-        """One chunk of values, or one health change, then yield to the loop."""
+        """Up to ``chunk`` values (whole batches where they fit, slices of a bigger one) and
+        the health changes between them, in order; then yield to the loop."""
+        budget = self._chunk
         try:
-            if self._pos >= len(self._work):
-                with self._lock:
-                    if not self._queue:
-                        self._scheduled = False
-                        self._work, self._pos = [], 0
-                        return
-                    head = self._queue.popleft()
-                if isinstance(head, ConnectionHealth):
-                    self._health = head
-                    self._context.report_health(head)
-                    self._reschedule()
-                    return
-                self._work, self._pos = head, 0
-            start = self._pos
-            self._pos = start + self._chunk  # first: a listener that raises loses its chunk only
-            self._context.publish(self._work[start : self._pos])
+            while budget > 0:
+                if self._pos >= len(self._work):
+                    with self._lock:
+                        if not self._queue:
+                            self._scheduled = False
+                            self._work, self._pos = (), 0
+                            return
+                        head = self._queue.popleft()
+                    if isinstance(head, ConnectionHealth):
+                        self._health = head
+                        self._context.report_health(head)
+                        continue
+                    self._work, self._pos = head, 0
+                work, start = self._work, self._pos
+                if start == 0 and len(work) <= budget:
+                    self._pos = len(work)  # first: a listener that raises loses this batch only
+                    budget -= len(work)
+                    self._context.publish(work)
+                else:
+                    self._pos = min(start + budget, len(work))
+                    budget -= self._pos - start
+                    self._context.publish(work[start : self._pos])
         except BaseException:
             self._reschedule()
             raise
@@ -280,7 +289,7 @@ class ThreadedDriver:
     def _hand_over_all(self) -> None:
         """Everything still queued, at once (the driver has stopped)."""
         work, pos = self._work, self._pos
-        self._work, self._pos = [], 0
+        self._work, self._pos = (), 0
         if pos < len(work):
             self._context.publish(work[pos:])
         while True:
