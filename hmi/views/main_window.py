@@ -4,16 +4,13 @@ the current screen, and a status bar with user, command results, connections and
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
-    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -30,6 +27,7 @@ from hmi.views.alarm_history import AlarmHistoryView
 from hmi.views.alarm_kpis import AlarmKpiView
 from hmi.views.alarm_summary import AlarmSummaryView
 from hmi.views.faceplate import FaceplateManager
+from hmi.views.header import StationHeader
 from hmi.views.live_reload import LiveReload, project_dir
 from hmi.views.navigation import NavBar
 from hmi.views.screen_canvas import ScreenCanvas
@@ -125,60 +123,26 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
 
-        self.header = QFrame(central)
-        self.header.setObjectName("Header")
-        row = QHBoxLayout(self.header)
-        row.setContentsMargins(12, 4, 12, 4)
-        self.project_label = QLabel(self.project.file.project.name, self.header)
-        self.project_label.setObjectName("ProjectName")
-        self.title_label = QLabel("", self.header)
-        self.title_label.setObjectName("ScreenTitle")
-        if self.alarms is not None:
-            banner = AlarmBanner(self.alarms, parent=self.header)
-            banner.open_summary.connect(self.show_alarm_summary)
-            self.alarm_banner: QFrame = banner
-            self.alarm_placeholder = banner.placeholder
-        else:  # a station without alarms keeps the quiet slot
-            self.alarm_banner = QFrame(self.header)
-            self.alarm_banner.setObjectName("AlarmBanner")
-            banner_row = QHBoxLayout(self.alarm_banner)
-            banner_row.setContentsMargins(8, 2, 8, 2)
-            self.alarm_placeholder = QLabel("No active alarms", self.alarm_banner)
-            self.alarm_placeholder.setObjectName("AlarmBannerText")
-            banner_row.addWidget(self.alarm_placeholder)
-        row.addWidget(self.project_label)
-        row.addSpacing(24)
-        row.addWidget(self.title_label)
-        row.addSpacing(24)
-        row.addWidget(self.alarm_banner, 1)
-        row.addSpacing(12)
-        self.trend_button = self._header_button(
-            row, "Trend…", "AdhocTrendButton", "an ad-hoc trend of any tags", self.open_adhoc_trend
+        self.header = StationHeader(
+            self.project.file.project.name,
+            alarms=self.alarms,
+            with_journal=self.alarm_journal is not None,
+            parent=central,
         )
-        self.alarm_history_button: QPushButton | None = None
-        self.alarm_kpis_button: QPushButton | None = None
-        if self.alarm_journal is not None:
-            self.alarm_history_button = self._header_button(
-                row,
-                "Alarm history",
-                "AlarmHistoryOpenButton",
-                "journalled alarm events: search by time, tag, priority, action",
-                self.open_alarm_history,
-            )
-            self.alarm_kpis_button = self._header_button(
-                row,
-                "Alarm KPIs",
-                "AlarmKpisOpenButton",
-                "alarm load, floods, bad actors, chattering and stale alarms",
-                self.open_alarm_kpis,
-            )
-        self.audit_button = self._header_button(
-            row,
-            "Audit trail",
-            "AuditButton",
-            "the audit trail: who did what, when, why (needs view_audit)",
-            self.auditor_requested.emit,
-        )
+        header = self.header
+        header.summary_requested.connect(self.show_alarm_summary)
+        header.trend_requested.connect(self.open_adhoc_trend)
+        header.history_requested.connect(self.open_alarm_history)
+        header.kpis_requested.connect(self.open_alarm_kpis)
+        header.auditor_requested.connect(self.auditor_requested.emit)
+        self.project_label = header.project_label
+        self.title_label = header.title_label
+        self.alarm_banner = header.alarm_banner
+        self.alarm_placeholder = header.alarm_placeholder
+        self.trend_button = header.trend_button
+        self.alarm_history_button = header.alarm_history_button
+        self.alarm_kpis_button = header.alarm_kpis_button
+        self.audit_button = header.audit_button
         column.addWidget(self.header)
 
         self.nav = NavBar(central)
@@ -209,19 +173,6 @@ class MainWindow(QMainWindow):
 
         self.status = StationStatusBar(self)
         self.setStatusBar(self.status)
-
-    def _header_button(
-        self, row: QHBoxLayout, text: str, name: str, tip: str, slot: Callable[[], object]
-    ) -> QPushButton:
-        button = QPushButton(text, self.header)
-        button.setObjectName(name)
-        button.setToolTip(tip)
-        # Tab reaches it, a click does not keep it focused: the focus frame (theme) would stay
-        # on the button after its window opened and read as a latched state.
-        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        button.clicked.connect(slot)
-        row.addWidget(button)
-        return button
 
     def _shortcuts(self) -> None:
         context = Qt.ShortcutContext.ApplicationShortcut

@@ -1,0 +1,105 @@
+"""The header of the main window: project name, screen title, the alarm banner and the tool
+buttons (ad-hoc trend, alarm history, alarm KPIs, audit trail)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from hmi.runtime.alarms import AlarmEngineService
+from hmi.views.alarm_banner import AlarmBanner
+
+__all__ = ["StationHeader"]
+
+
+class StationHeader(QFrame):
+    """``alarms`` None keeps a quiet "No active alarms" slot; ``with_journal`` False leaves out
+    the alarm history and KPI buttons. The buttons only emit; the window opens the tools."""
+
+    trend_requested = Signal()
+    history_requested = Signal()
+    kpis_requested = Signal()
+    auditor_requested = Signal()
+    summary_requested = Signal()
+
+    def __init__(
+        self,
+        project_name: str,
+        *,
+        alarms: AlarmEngineService | None,
+        with_journal: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("Header")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 4, 12, 4)
+        self.project_label = QLabel(project_name, self)
+        self.project_label.setObjectName("ProjectName")
+        self.title_label = QLabel("", self)
+        self.title_label.setObjectName("ScreenTitle")
+        if alarms is not None:
+            banner = AlarmBanner(alarms, parent=self)
+            banner.open_summary.connect(self.summary_requested.emit)
+            self.alarm_banner: QFrame = banner
+            self.alarm_placeholder = banner.placeholder
+        else:
+            self.alarm_banner = QFrame(self)
+            self.alarm_banner.setObjectName("AlarmBanner")
+            banner_row = QHBoxLayout(self.alarm_banner)
+            banner_row.setContentsMargins(8, 2, 8, 2)
+            self.alarm_placeholder = QLabel("No active alarms", self.alarm_banner)
+            self.alarm_placeholder.setObjectName("AlarmBannerText")
+            banner_row.addWidget(self.alarm_placeholder)
+        row.addWidget(self.project_label)
+        row.addSpacing(24)
+        row.addWidget(self.title_label)
+        row.addSpacing(24)
+        row.addWidget(self.alarm_banner, 1)
+        row.addSpacing(12)
+        self.trend_button = self._button(
+            row,
+            "Trend…",
+            "AdhocTrendButton",
+            "an ad-hoc trend of any tags",
+            self.trend_requested.emit,
+        )
+        self.alarm_history_button: QPushButton | None = None
+        self.alarm_kpis_button: QPushButton | None = None
+        if with_journal:
+            self.alarm_history_button = self._button(
+                row,
+                "Alarm history",
+                "AlarmHistoryOpenButton",
+                "journalled alarm events: search by time, tag, priority, action",
+                self.history_requested.emit,
+            )
+            self.alarm_kpis_button = self._button(
+                row,
+                "Alarm KPIs",
+                "AlarmKpisOpenButton",
+                "alarm load, floods, bad actors, chattering and stale alarms",
+                self.kpis_requested.emit,
+            )
+        self.audit_button = self._button(
+            row,
+            "Audit trail",
+            "AuditButton",
+            "the audit trail: who did what, when, why (needs view_audit)",
+            self.auditor_requested.emit,
+        )
+
+    def _button(
+        self, row: QHBoxLayout, text: str, name: str, tip: str, emit: Callable[[], object]
+    ) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        # Tab reaches it, a click does not keep it focused: the focus frame (theme) would stay
+        # on the button after its window opened and read as a latched state.
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        button.clicked.connect(lambda: emit())  # not clicked's "checked" argument
+        row.addWidget(button)
+        return button
