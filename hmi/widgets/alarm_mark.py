@@ -8,18 +8,21 @@ widgets): a shape AND a colour AND a number, never colour alone (ISA-101, IEC 62
 bound widget whose tag has an annunciated alarm shows a small mark of its most urgent alarm in
 the top-left corner (the quality badge owns the top-right); unacknowledged marks blink, from
 one timer for all of them. The colours are Qt properties the theme may set.
+
+A mark shows a cached picture of its priority as an icon (``CornerMark``): a blink swaps the
+two cached phases, and Qt paints the mark without Python (see ``hmi.widgets.picture``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Protocol
 
 import shiboken6
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF
+from PySide6.QtCore import Property, QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from hmi.model.alarm_states import (
@@ -31,6 +34,7 @@ from hmi.model.alarm_states import (
 )
 from hmi.model.alarms import Priority
 from hmi.widgets.base import color_property
+from hmi.widgets.picture import CornerMark, PixmapCache
 
 __all__ = [
     "PRIORITY_COLORS",
@@ -137,21 +141,27 @@ def paint_priority(
     painter.restore()
 
 
-_PIXMAPS: dict[tuple[Priority, int, bool, str], QPixmap] = {}
+_PIXMAPS = PixmapCache(limit=256)
 
 
 def priority_pixmap(priority: Priority, size: int, *, lit: bool = True, color: str = "") -> QPixmap:
     """A cached pixmap of the priority's shape (for tables and buttons)."""
-    key = (priority, size, lit, color)
-    pixmap = _PIXMAPS.get(key)
-    if pixmap is None:
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        paint_priority(painter, QRectF(0, 0, size, size), priority, QColor(color or PRIORITY_COLORS[priority]), lit=lit)  # fmt: skip
-        painter.end()
-        _PIXMAPS[key] = pixmap
-    return pixmap
+    fill = QColor(color or PRIORITY_COLORS[priority])
+    return _PIXMAPS.get(*_priority_picture(priority, size, lit, fill, 1.0))
+
+
+def _priority_picture(
+    priority: Priority, size: int, lit: bool, color: QColor, dpr: float
+) -> tuple[Hashable, int, int, float, Callable[[QPainter], None]]:
+    """What ``PixmapCache`` takes for the priority's shape: key, size, pixel ratio, painter."""
+    box = QRectF(0, 0, size, size)
+    return (
+        (priority, lit, color.rgba()),
+        size,
+        size,
+        dpr,
+        lambda painter: paint_priority(painter, box, priority, color, lit=lit),
+    )
 
 
 def most_urgent(statuses: Iterable[AlarmStatus]) -> AlarmStatus | None:
@@ -159,20 +169,23 @@ def most_urgent(statuses: Iterable[AlarmStatus]) -> AlarmStatus | None:
     return min(statuses, key=lambda s: s.priority.rank, default=None)
 
 
-class AlarmMark(QWidget):
+def _mark_color(priority: Priority) -> Property:
+    return color_property(priority.value, PRIORITY_COLORS[priority], changed="_show_picture")
+
+
+class AlarmMark(CornerMark):
     """The small priority mark on one bound widget, for every tag of it that has alarms."""
 
-    criticalColor = color_property("critical", PRIORITY_COLORS[Priority.CRITICAL])
-    highColor = color_property("high", PRIORITY_COLORS[Priority.HIGH])
-    mediumColor = color_property("medium", PRIORITY_COLORS[Priority.MEDIUM])
-    lowColor = color_property("low", PRIORITY_COLORS[Priority.LOW])
+    criticalColor = _mark_color(Priority.CRITICAL)
+    highColor = _mark_color(Priority.HIGH)
+    mediumColor = _mark_color(Priority.MEDIUM)
+    lowColor = _mark_color(Priority.LOW)
 
     def __init__(self, host: QWidget) -> None:
         super().__init__(host)
         self.setObjectName("AlarmMark")
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self._colors: dict[str, QColor] = {}
+        self._shown: tuple[object, ...] | None = None
         self.tags: set[str] = set()
         self.priority: Priority | None = None
         self.unacknowledged = False
@@ -186,8 +199,8 @@ class AlarmMark(QWidget):
         if (priority, unacknowledged, lit) == (self.priority, self.unacknowledged, self.lit):
             return
         self.priority, self.unacknowledged, self.lit = priority, unacknowledged, lit
+        self._show_picture()
         self.setVisible(priority is not None)
-        self.update()
 
     def set_size(self, size: int) -> None:
         self._size = max(8, size)
@@ -200,14 +213,18 @@ class AlarmMark(QWidget):
         size = min(self._size, max(8, host.height() - 2))
         self.setGeometry(1, 1, size, size)
         self.raise_()
+        self._show_picture()
 
-    def paintEvent(self, event: QPaintEvent) -> None:
+    def _show_picture(self) -> None:
         if self.priority is None:
             return
-        painter = QPainter(self)
         color = self._colors.get(self.priority.value, QColor(PRIORITY_COLORS[self.priority]))
-        paint_priority(painter, QRectF(self.rect()), self.priority, color, lit=self.lit)
-        painter.end()
+        size, dpr = self.width(), self.devicePixelRatioF()
+        shown = (self.priority, self.lit, color.rgba(), size, dpr)
+        if shown == self._shown:
+            return  # a blink swaps two cached icons: nothing is drawn again
+        self._shown = shown
+        self.show_icon(_PIXMAPS.icon(*_priority_picture(self.priority, size, self.lit, color, dpr)))
 
 
 class AlarmMarks(QObject):

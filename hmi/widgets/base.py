@@ -4,6 +4,8 @@ bound tag (last value, ``quality`` property, tooltip, quality badge) and a few s
 The quality convention lives in the theme (``resources/theme/isa101.qss``); this module only
 sets the ``quality`` property and draws the badge, whose shape (not only colour) tells
 uncertain ("?", hollow) from bad or disconnected (cross, solid).
+
+The badge, like every screen widget, is painted by Qt alone (``hmi.widgets.picture``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Property, QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QStyle, QStyleOption, QWidget
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QWidget
 
 from hmi.model.errors import HmiError
 from hmi.model.quality import Quality, QualityLevel, QualityReason
@@ -26,6 +28,7 @@ from hmi.model.tags import TagConfig
 from hmi.model.value import TagValue
 from hmi.runtime.qt_bridge import Binding
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.picture import CornerMark, PixmapCache
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +69,20 @@ def scale_font(widget: QWidget, design_px: float, scale: float, *, bold: bool = 
     widget.setFont(font)
 
 
-def draw_styled_background(widget: QWidget, painter: QPainter) -> None:
-    """Let the style sheet paint background and border (the quality outline) first."""
-    option = QStyleOption()
-    option.initFrom(widget)
-    widget.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, option, painter, widget)
-
-
-def color_property(name: str, default: str) -> Property:
-    """A QColor Qt property the theme sets with ``qproperty-<name>``; kept in ``self._colors``."""
+def color_property(name: str, default: str, *, changed: str = "update") -> Property:
+    """A QColor Qt property the theme sets with ``qproperty-<name>``; kept in ``self._colors``.
+    The method named ``changed`` runs when the colour really changes (each re-polish sets it
+    again, mostly to the same colour)."""
+    fallback = QColor(default)
 
     def getter(self: Any) -> QColor:
-        return self._colors.get(name, QColor(default))
+        return QColor(self._colors.get(name, fallback))
 
     def setter(self: Any, color: QColor) -> None:
+        if color == self._colors.get(name, fallback):
+            return
         self._colors[name] = QColor(color)
-        self.update()
+        getattr(self, changed)()
 
     return Property(QColor, getter, setter)
 
@@ -120,33 +121,68 @@ def quality_text(quality: Quality) -> str:
     return f"{quality.level.name.title()} — {quality.reason.value}"
 
 
-class QualityBadge(QWidget):
+def paint_badge(
+    painter: QPainter, box: QRectF, state: str, mark: QColor, glyph: QColor, font: QFont
+) -> None:
+    """The badge of a quality state ("uncertain", else bad) in ``box``."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    box = box.adjusted(0.5, 0.5, -0.5, -0.5)
+    pen_width = max(1.0, box.width() / 8)
+    if state == "uncertain":
+        painter.setPen(QPen(mark, pen_width))
+        painter.setBrush(glyph)
+        painter.drawRect(box.adjusted(pen_width / 2, pen_width / 2, -pen_width / 2, -pen_width / 2))
+        font = QFont(font)
+        font.setPixelSize(max(6, round(box.height() * 0.85)))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "?")
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(mark)
+        painter.drawRect(box)
+        inset = box.width() * 0.27
+        inner = box.adjusted(inset, inset, -inset, -inset)
+        pen = QPen(glyph, pen_width * 1.3)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        painter.drawLine(inner.topLeft(), inner.bottomRight())
+        painter.drawLine(QPointF(inner.right(), inner.top()), inner.bottomLeft())
+
+
+_BADGES = PixmapCache(limit=64)
+
+
+class QualityBadge(CornerMark):
     """A small marker in the top-right corner of a bound widget: hollow square with "?" for
-    uncertain, solid square with a cross for bad/disconnected, nothing for good."""
+    uncertain, solid square with a cross for bad/disconnected, nothing for good. Its cached
+    picture is chosen when the state, size or colours change."""
 
     def __init__(self, host: QWidget) -> None:
         super().__init__(host)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self._mark = QColor("#c000c0")
         self._glyph = QColor("#ffffff")
+        self._shown: tuple[object, ...] | None = None
         self.state = "disconnected"
         self._size = round(BADGE_PX)
         self.resize(self._size, self._size)
+        self._show_picture()
 
     def _get_mark(self) -> QColor:
         return self._mark
 
     def _set_mark(self, color: QColor) -> None:
-        self._mark = QColor(color)
-        self.update()
+        if QColor(color) != self._mark:
+            self._mark = QColor(color)
+            self._show_picture()
 
     def _get_glyph(self) -> QColor:
         return self._glyph
 
     def _set_glyph(self, color: QColor) -> None:
-        self._glyph = QColor(color)
-        self.update()
+        if QColor(color) != self._glyph:
+            self._glyph = QColor(color)
+            self._show_picture()
 
     markColor = Property(QColor, _get_mark, _set_mark)
     glyphColor = Property(QColor, _get_glyph, _set_glyph)
@@ -154,7 +190,7 @@ class QualityBadge(QWidget):
     def set_state(self, css_name: str) -> None:
         self.state = css_name
         self.setVisible(css_name != "good")
-        self.update()
+        self._show_picture()
 
     def set_size(self, size: int) -> None:
         self._size = max(8, size)
@@ -167,35 +203,33 @@ class QualityBadge(QWidget):
         size = min(self._size, max(8, host.height() - 2))
         self.setGeometry(host.width() - size - 1, 1, size, size)
         self.raise_()
+        self._show_picture()
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        box = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        pen_width = max(1.0, box.width() / 8)
-        if self.state == "uncertain":
-            painter.setPen(QPen(self._mark, pen_width))
-            painter.setBrush(self._glyph)
-            painter.drawRect(
-                box.adjusted(pen_width / 2, pen_width / 2, -pen_width / 2, -pen_width / 2)
+    def _show_picture(self) -> None:
+        if self.state == "good":
+            return
+        look = "uncertain" if self.state == "uncertain" else "bad"
+        font = self.font()
+        width, height, dpr = self.width(), self.height(), self.devicePixelRatioF()
+        key = (
+            look,
+            self._mark.rgba(),
+            self._glyph.rgba(),
+            font.family() if look == "uncertain" else "",
+        )
+        if (key, width, height, dpr) == self._shown:
+            return
+        self._shown = (key, width, height, dpr)
+        mark, glyph, box = QColor(self._mark), QColor(self._glyph), QRectF(0, 0, width, height)
+        self.show_icon(
+            _BADGES.icon(
+                key,
+                width,
+                height,
+                dpr,
+                lambda painter: paint_badge(painter, box, look, mark, glyph, font),
             )
-            font = QFont(self.font())
-            font.setPixelSize(max(6, round(box.height() * 0.85)))
-            font.setBold(True)
-            painter.setFont(font)
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "?")
-        else:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(self._mark)
-            painter.drawRect(box)
-            inset = box.width() * 0.27
-            inner = box.adjusted(inset, inset, -inset, -inset)
-            pen = QPen(self._glyph, pen_width * 1.3)
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            painter.setPen(pen)
-            painter.drawLine(inner.topLeft(), inner.bottomRight())
-            painter.drawLine(QPointF(inner.right(), inner.top()), inner.bottomLeft())
-        painter.end()
+        )
 
 
 class TagBinding(QObject):

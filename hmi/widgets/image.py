@@ -1,22 +1,25 @@
-"""A picture from the project folder (PNG, JPEG or SVG), scaled keeping its aspect."""
+"""A picture from the project folder (PNG, JPEG or SVG), scaled keeping its aspect.
+
+The picture is drawn at the widget's size when the size changes and shown as the label's
+pixmap, so Qt paints it without Python (see ``hmi.widgets.picture``)."""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import QRectF, QSizeF, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QPainter, QPixmap, QResizeEvent
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.screen import ImageSpec
-from hmi.widgets.base import draw_styled_background
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.picture import draw_pixmap
 
 log = logging.getLogger(__name__)
 
 
-class ImageWidget(QWidget):
+class ImageWidget(QLabel):
     """A file that is missing or unreadable shows a marked placeholder naming it (``broken``
     property ``true``, reason in ``problem`` and the tooltip) rather than an empty space."""
 
@@ -27,7 +30,7 @@ class ImageWidget(QWidget):
         self.problem = ""
         self._svg: QSvgRenderer | None = None
         self._pixmap: QPixmap | None = None
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self._shown: tuple[int, int, float] | None = None
         if not self.path.is_file():
             self.problem = f"image not found: {self.path}"
         elif self.path.suffix.lower() == ".svg":
@@ -44,6 +47,13 @@ class ImageWidget(QWidget):
             log.warning("%s", self.problem)
             self.setProperty("broken", "true")
         self.setToolTip(self.problem or spec.tooltip)
+        if self.problem or self.natural_size.isEmpty():
+            # the placeholder: text in the theme's colour, inside its dashed outline
+            self.setTextFormat(Qt.TextFormat.PlainText)
+            self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.setWordWrap(True)
+            self.setMargin(2)
+            self.setText(f"image?\n{spec.source}")
 
     @property
     def natural_size(self) -> QSizeF:
@@ -54,31 +64,38 @@ class ImageWidget(QWidget):
         return QSizeF()
 
     def apply_scale(self, scale: float) -> None:
-        self.update()
+        """The picture follows the size (``resizeEvent``)."""
 
     def release(self) -> None:
         """Nothing bound."""
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        draw_styled_background(self, painter)
-        box = QRectF(self.rect())
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show_picture()
+
+    def _show_picture(self) -> None:
         natural = self.natural_size
         if self.problem or natural.isEmpty():
-            painter.drawText(
-                box.adjusted(4, 4, -4, -4),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                f"image?\n{self.spec.source}",
-            )
-            painter.end()
             return
+        area = self.contentsRect()
+        dpr = self.devicePixelRatioF()
+        if (area.width(), area.height(), dpr) == self._shown:
+            return
+        self._shown = (area.width(), area.height(), dpr)
+        if area.isEmpty():
+            self.clear()
+            return
+        box = QRectF(0, 0, area.width(), area.height())
         size = natural.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRectF(0, 0, size.width(), size.height())
         target.moveCenter(box.center())
-        if self._svg is not None:
-            self._svg.render(painter, target)
-        elif self._pixmap is not None:
-            painter.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
-        painter.end()
+
+        def paint(painter: QPainter) -> None:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            if self._svg is not None:
+                self._svg.render(painter, target)
+            elif self._pixmap is not None:
+                painter.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
+
+        self.setPixmap(draw_pixmap(area.width(), area.height(), dpr, paint))

@@ -1,34 +1,38 @@
-"""A P&ID symbol (built-in or an SVG in the project) coloured by the state of a tag."""
+"""A P&ID symbol (built-in or an SVG in the project) coloured by the state of a tag.
+
+The SVG is drawn once per (file, colours, size, rotation) into a shared cached picture, when
+the look, the colours or the size change, and shown as the label's pixmap inside the outline the
+style sheet paints: Qt paints the symbol without Python (see ``hmi.widgets.picture``)."""
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import Property, QByteArray, QRect, QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QResizeEvent
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.errors import HmiError
 from hmi.model.screen import Look, SymbolSpec
 from hmi.model.value import TagValue
 from hmi.resources import BUILTIN_SYMBOLS, symbol_path
-from hmi.widgets.base import (
-    TagBinding,
-    color_property,
-    draw_styled_background,
-    match_state,
-    set_style_property,
-)
+from hmi.widgets.base import TagBinding, color_property, match_state, set_style_property
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.picture import PixmapCache
 
 log = logging.getLogger(__name__)
 
 FILL_TOKEN = "#FILL"
 STROKE_TOKEN = "#STROKE"
 MARK_TOKEN = "#MARK"
+INSET = 3  # px between the widget's edge (its quality outline) and the symbol
+BROKEN = "#c000c0"
+
+_PICTURES = PixmapCache(limit=256)
 
 
 @functools.lru_cache(maxsize=64)
@@ -50,7 +54,36 @@ def _renderer(path: str, mtime_ns: int, fill: str, stroke: str, mark: str) -> QS
     return renderer
 
 
-class SymbolWidget(QWidget):
+def paint_symbol(
+    painter: QPainter, box: QRectF, renderer: QSvgRenderer, rotation: int, mirror: bool
+) -> None:
+    """The SVG inside ``box``, turned and mirrored about its centre."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    turned = rotation in (90, 270)
+    size = QSizeF(box.height(), box.width()) if turned else box.size()
+    if renderer.aspectRatioMode() == Qt.AspectRatioMode.KeepAspectRatio:
+        size = renderer.viewBoxF().size().scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
+    painter.translate(box.center())
+    painter.rotate(rotation)
+    if mirror:
+        painter.scale(-1, 1)
+    renderer.render(painter, QRectF(-size.width() / 2, -size.height() / 2, *size.toTuple()))
+
+
+def paint_broken(painter: QPainter, box: QRectF, font: QFont) -> None:
+    """A dashed magenta box with "?": the symbol file is missing or unreadable."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor(BROKEN), 2, Qt.PenStyle.DashLine))
+    painter.setFont(font)
+    painter.drawRect(box)
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "?")
+
+
+def _look_color(name: str, default: str) -> Property:
+    return color_property(name, default, changed="_show_picture")
+
+
+class SymbolWidget(QLabel):
     """The SVG's ``#FILL`` and ``#STROKE`` placeholders take the colours of the current look,
     which the theme sets as ``qproperty-<look>Fill``, ``qproperty-strokeColor`` and
     ``qproperty-disabledStroke``; ``#MARK`` (a letter, an impeller) takes the stroke colour on a
@@ -59,22 +92,24 @@ class SymbolWidget(QWidget):
     Without a tag the look is ``normal``; with a tag and no states a non-zero value is
     ``active``, zero ``normal``; a value in no state row is ``abnormal``."""
 
-    normalFill = color_property("normalFill", "#e6e6e6")
-    activeFill = color_property("activeFill", "#4a4a4a")
-    transitionFill = color_property("transitionFill", "#a0a0a0")
-    abnormalFill = color_property("abnormalFill", "#7fa3d9")
-    alarmFill = color_property("alarmFill", "#e00000")
-    disabledFill = color_property("disabledFill", "#d4d4d4")
-    strokeColor = color_property("strokeColor", "#2e2e2e")
-    disabledStroke = color_property("disabledStroke", "#9a9a9a")
-    contrastMark = color_property("contrastMark", "#f2f2f2")
+    normalFill = _look_color("normalFill", "#e6e6e6")
+    activeFill = _look_color("activeFill", "#4a4a4a")
+    transitionFill = _look_color("transitionFill", "#a0a0a0")
+    abnormalFill = _look_color("abnormalFill", "#7fa3d9")
+    alarmFill = _look_color("alarmFill", "#e00000")
+    disabledFill = _look_color("disabledFill", "#d4d4d4")
+    strokeColor = _look_color("strokeColor", "#2e2e2e")
+    disabledStroke = _look_color("disabledStroke", "#9a9a9a")
+    contrastMark = _look_color("contrastMark", "#f2f2f2")
 
     def __init__(self, spec: SymbolSpec, ctx: WidgetContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
         self._colors: dict[str, QColor] = {}
+        self._sized = False  # no picture before the first resize event: the size is not known
+        self._shown: tuple[object, ...] | None = None
+        self._area = QRect()
         self.problem = ""
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.setProperty("look", Look.NORMAL.value)
         self.path = self._locate(spec.symbol, ctx.project_root)
         if spec.tooltip:
@@ -114,8 +149,9 @@ class SymbolWidget(QWidget):
         return Look.ABNORMAL
 
     def _on_value(self, value: TagValue) -> None:
-        if set_style_property(self, "look", self.look_for(value.value).value):
-            self.update()
+        changed = set_style_property(self, "look", self.look_for(value.value).value)
+        if changed or self.contentsRect() != self._area:  # a theme may outline qualities wider
+            self._show_picture()
 
     def colors(self, look: Look | None = None) -> tuple[str, str, str]:
         """(fill, stroke, mark) of a look as the theme sets them."""
@@ -127,11 +163,23 @@ class SymbolWidget(QWidget):
         return fill.name(hex_rgb), stroke.name(hex_rgb), mark.name(hex_rgb)
 
     def renderer(self) -> QSvgRenderer | None:
+        return self._renderer_for(self._source())
+
+    def _source(self) -> tuple[str, int, str, str, str] | None:
+        """What the picture is made of: (file, its version, fill, stroke, mark)."""
         if self.path is None:
             return None
         try:
-            mtime = self.path.stat().st_mtime_ns
-            return _renderer(str(self.path), mtime, *self.colors())
+            return (str(self.path), self.path.stat().st_mtime_ns, *self.colors())
+        except OSError as exc:
+            self.problem = str(exc)
+            return None
+
+    def _renderer_for(self, source: tuple[str, int, str, str, str] | None) -> QSvgRenderer | None:
+        if source is None:
+            return None
+        try:
+            return _renderer(*source)
         except (OSError, UnicodeDecodeError) as exc:
             self.problem = str(exc)
             return None
@@ -139,31 +187,46 @@ class SymbolWidget(QWidget):
     def apply_scale(self, scale: float) -> None:
         if self.binding is not None:
             self.binding.apply_scale(scale)
-        self.update()
 
     def release(self) -> None:
         if self.binding is not None:
             self.binding.release()
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        draw_styled_background(self, painter)
-        box = QRectF(self.rect()).adjusted(3, 3, -3, -3)
-        renderer = self.renderer()
-        if renderer is None or not renderer.isValid():
-            painter.setPen(QPen(QColor("#c000c0"), 2, Qt.PenStyle.DashLine))
-            painter.drawRect(box)
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "?")
-            painter.end()
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._sized = True
+        self._show_picture()
+
+    # -- the picture (Python runs here, on look, colour and size changes; never while painting)
+
+    def _show_picture(self) -> None:
+        """The pixmap fills the contents rect (inside the theme's outline); the symbol sits
+        ``INSET`` px inside the widget's edge."""
+        if not self._sized:
             return
-        turned = self.spec.rotation in (90, 270)
-        size = QSizeF(box.height(), box.width()) if turned else box.size()
-        if renderer.aspectRatioMode() == Qt.AspectRatioMode.KeepAspectRatio:
-            size = renderer.viewBoxF().size().scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
-        painter.translate(box.center())
-        painter.rotate(self.spec.rotation)
-        if self.spec.mirror:
-            painter.scale(-1, 1)
-        renderer.render(painter, QRectF(-size.width() / 2, -size.height() / 2, *size.toTuple()))
-        painter.end()
+        area = self.contentsRect()
+        self._area = area
+        if area.isEmpty():
+            self._shown = None
+            self.clear()
+            return
+        box = QRectF(self.rect()).adjusted(INSET, INSET, -INSET, -INSET)
+        box.translate(-area.x(), -area.y())
+        source = self._source()
+        renderer = self._renderer_for(source)
+        paint: Callable[[QPainter], None]
+        if renderer is not None and renderer.isValid():
+            rotation, mirror = self.spec.rotation, self.spec.mirror
+            key: tuple[object, ...] = (source, rotation, mirror, box.getRect())
+            paint = functools.partial(
+                paint_symbol, box=box, renderer=renderer, rotation=rotation, mirror=mirror
+            )
+        else:
+            font = QFont(self.font())
+            key = ("broken", font.key(), box.getRect())
+            paint = functools.partial(paint_broken, box=box, font=font)
+        shown = (key, area.width(), area.height(), self.devicePixelRatioF())
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self.setPixmap(_PICTURES.get(*shown, paint))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor
 
+from hmi.model.quality import Quality, QualityReason
 from hmi.model.screen import Look, StateLook, SymbolSpec
 from hmi.resources import BUILTIN_SYMBOLS
 from hmi.widgets.symbol import SymbolWidget
@@ -96,3 +97,66 @@ def test_project_svg_and_missing_file(station: Station, qtbot, tmp_path: Path) -
     assert missing.property("broken") == "true"
     assert "not found" in missing.problem
     assert not missing.grab().isNull()
+
+
+BODY = (19, 29)  # inside the pump's casing in a 60 x 60 widget, clear of its outline and mark
+
+
+def test_the_picture_is_cached_and_painted_by_qt_in_the_look_s_colours(
+    station: Station, qtbot, themed: None
+) -> None:
+    """No Python paintEvent: the SVG is drawn into a shared pixmap when the look changes."""
+    assert "paintEvent" not in vars(SymbolWidget)
+    first = symbol(station, qtbot, tag="Pump1.Running")
+    second = symbol(station, qtbot, tag="Pump1.Running")
+    station.feed("Pump1.Running", True)
+    assert first.grab().toImage().pixelColor(*BODY).name() == "#4a4a4a"
+    assert second.grab().toImage().pixelColor(*BODY).name() == "#4a4a4a"
+    assert first.pixmap().cacheKey() == second.pixmap().cacheKey(), "one picture for both"
+    station.feed("Pump1.Running", False)
+    image = first.grab().toImage()
+    assert image.pixelColor(*BODY).name() == "#e6e6e6"
+    assert image.pixelColor(40, 11).name() == "#2e2e2e", "the stroke: top of the nozzle"
+    station.feed("Pump1.Running", False, Quality.bad(QualityReason.COMM_FAILURE))
+    image = first.grab().toImage()
+    assert image.pixelColor(0, 30).name() == "#c000c0", "the theme's outline around it"
+    assert image.pixelColor(*BODY).name() == "#e6e6e6"
+
+
+def test_a_theme_colour_change_draws_the_symbol_again(station: Station, qtbot, qapp) -> None:
+    widget = symbol(station, qtbot, tag="Pump1.Running")
+    station.feed("Pump1.Running", True)
+    assert widget.grab().toImage().pixelColor(*BODY).name() == "#4a4a4a"
+    qapp.setStyleSheet("SymbolWidget { qproperty-activeFill: #2060c0; }")
+    try:
+        assert widget.activeFill == QColor("#2060c0")
+        assert widget.grab().toImage().pixelColor(*BODY).name() == "#2060c0"
+    finally:
+        qapp.setStyleSheet("")
+
+
+def test_the_picture_follows_size_rotation_and_mirror(station: Station, qtbot) -> None:
+    widget = symbol(station, qtbot, symbol="arrow", rotation=90)
+    widget.resize(40, 80)
+    image = widget.grab().toImage()
+    assert widget.pixmap().deviceIndependentSize().toTuple() == (40, 80)
+    column = [image.pixelColor(20, y).name() for y in range(80)]
+    assert column.count("#2e2e2e") > 2, "the turned arrow's outline crosses the middle column"
+    mirrored = symbol(station, qtbot, symbol="pump", mirror=True)
+    plain = symbol(station, qtbot, symbol="pump")
+    left, right = mirrored.grab().toImage(), plain.grab().toImage()
+    assert right.pixelColor(50, 16).name() == "#e6e6e6", "the nozzle, on the right"
+    assert left.pixelColor(9, 16).name() == "#e6e6e6", "mirrored: on the left"
+    assert left.pixelColor(50, 16).name() != "#e6e6e6"
+
+
+def test_a_missing_file_shows_a_dashed_magenta_box_with_a_question_mark(
+    station: Station, qtbot
+) -> None:
+    widget = symbol(station, qtbot, symbol="nope.svg")
+    image = widget.grab().toImage()
+    edge = [image.pixelColor(3, y).name() for y in range(3, 57)]
+    assert "#c000c0" in edge and edge.count("#c000c0") < len(edge), "dashed"
+    inside = [image.pixelColor(x, y) for x in range(20, 40) for y in range(20, 40)]
+    ink = [c for c in inside if c.red() > 0x90 and c.green() < 0x80 and c.blue() > 0x90]
+    assert len(ink) > 3, "the question mark, magenta too"
