@@ -14,10 +14,13 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QToolButton, QWidget
+
+T = TypeVar("T")
 
 __all__ = ["CornerMark", "PixmapCache", "draw_pixmap"]
 
@@ -58,14 +61,7 @@ class PixmapCache:
         paint: Callable[[QPainter], None],
     ) -> QPixmap:
         full = (key, width, height, dpr)
-        pixmap = self._pixmaps.get(full)
-        if pixmap is not None:
-            self._pixmaps.move_to_end(full)
-            return pixmap
-        pixmap = self._pixmaps[full] = draw_pixmap(width, height, dpr, paint)
-        if len(self._pixmaps) > self.limit:
-            self._pixmaps.popitem(last=False)
-        return pixmap
+        return self._lru(self._pixmaps, full, lambda: draw_pixmap(width, height, dpr, paint))
 
     def icon(
         self,
@@ -76,18 +72,26 @@ class PixmapCache:
         paint: Callable[[QPainter], None],
     ) -> QIcon:
         """The same picture as an icon that looks the same when disabled (``CornerMark``)."""
-        full = (key, width, height, dpr)
-        icon = self._icons.get(full)
-        if icon is not None:
-            self._icons.move_to_end(full)
-            return icon
         pixmap = self.get(key, width, height, dpr, paint)
-        icon = self._icons[full] = QIcon()
-        icon.addPixmap(pixmap, QIcon.Mode.Normal)
-        icon.addPixmap(pixmap, QIcon.Mode.Disabled)
-        if len(self._icons) > self.limit:
-            self._icons.popitem(last=False)
-        return icon
+
+        def make() -> QIcon:
+            icon = QIcon()
+            icon.addPixmap(pixmap, QIcon.Mode.Normal)
+            icon.addPixmap(pixmap, QIcon.Mode.Disabled)
+            return icon
+
+        return self._lru(self._icons, (key, width, height, dpr), make)
+
+    def _lru(self, store: OrderedDict[Hashable, T], key: Hashable, make: Callable[[], T]) -> T:
+        """``store[key]``, made on a miss; the least recently used goes past ``limit``."""
+        found = store.get(key)
+        if found is not None:
+            store.move_to_end(key)
+            return found
+        made = store[key] = make()
+        if len(store) > self.limit:
+            store.popitem(last=False)
+        return made
 
 
 class CornerMark(QToolButton):
