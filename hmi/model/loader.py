@@ -29,6 +29,7 @@ from hmi.model.tags import TagConfig
 __all__ = [
     "check_project",
     "json_schema",
+    "listed_files",
     "load_project",
     "load_screen_file",
     "load_template_file",
@@ -268,6 +269,22 @@ def check_project(path: str | Path) -> list[ProjectProblem]:
     loader = _ProjectLoader(path)
     loader.run()
     return loader.problems
+
+
+def listed_files(path: str | Path) -> dict[Path, str] | None:
+    """The screen and template files a project.yaml lists, each mapped to its kind ("screen"
+    or "template"), even when the project is invalid (live reload watches them to re-check it);
+    None when project.yaml itself cannot be read as YAML."""
+    doc = read_yaml(_project_yaml(path).resolve())
+    if not isinstance(doc.data, Mapping):
+        return None
+    listed: dict[Path, str] = {}
+    for key, kind in (("screens", "screen"), ("templates", "template")):
+        names = child(doc.data, key)
+        for name in names if isinstance(names, list) else []:
+            if isinstance(name, str):
+                listed.setdefault((doc.path.parent / name).resolve(), kind)
+    return listed
 
 
 def _shown(path: str | Path, root: str) -> str:

@@ -148,6 +148,7 @@ class SessionController(QObject):
             manages_users=self.sessions.can(Permission.MANAGE_USERS),
         )
         self.window.audit_button.setEnabled(self.sessions.can(Permission.VIEW_AUDIT))
+        self.window.set_engineer(self.sessions.can(Permission.EDIT_CONFIG))
         if session is None or session.locked:
             self.confirmer.cancel_all()
         if self.auditor is not None and (

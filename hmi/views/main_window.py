@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QLabel,
     QMainWindow,
     QSizePolicy,
     QVBoxLayout,
@@ -28,8 +27,8 @@ from hmi.views.alarm_kpis import AlarmKpiView
 from hmi.views.alarm_summary import AlarmSummaryView
 from hmi.views.faceplate import FaceplateManager
 from hmi.views.header import StationHeader
-from hmi.views.live_reload import LiveReload, project_dir
 from hmi.views.navigation import NavBar
+from hmi.views.reload import LiveReload, ReloadProblemsView, project_dir
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.views.status_bar import StationStatusBar
 from hmi.widgets.alarm_mark import AlarmMarks
@@ -84,7 +83,6 @@ class MainWindow(QMainWindow):
         self._released = False
         self._problems: list[str] = []
         self._build_problem = ""
-        self._notice = ""
         self._build_chrome()
         self.faceplates = FaceplateManager(project.templates, self._context, self)
         self.live_reload: LiveReload | None = None
@@ -151,19 +149,12 @@ class MainWindow(QMainWindow):
         self.nav.back.connect(self.back)
         column.addWidget(self.nav)
 
-        self.reload_error = QLabel("", central)
-        self.reload_error.setObjectName("ReloadError")
-        self.reload_error.setWordWrap(True)
-        self.reload_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.reload_error.hide()
-        column.addWidget(self.reload_error)
-
         self.screen_area = QWidget(central)
         self.screen_area.setObjectName("ScreenArea")
         self._screen_layout = QVBoxLayout(self.screen_area)
         self._screen_layout.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.screen_area, 1)
-        for chrome in (self.header, self.nav, self.reload_error):
+        for chrome in (self.header, self.nav):
             chrome.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setCentralWidget(central)
         # The window opens with nothing looking focused (else the first header button would
@@ -173,6 +164,9 @@ class MainWindow(QMainWindow):
 
         self.status = StationStatusBar(self)
         self.setStatusBar(self.status)
+        # live reload's problems: a mark in the status bar, a panel over the window for engineers
+        self.reload_problems = ReloadProblemsView(self, central)
+        self.status.add_mark(self.reload_problems.mark)
 
     def _shortcuts(self) -> None:
         context = Qt.ShortcutContext.ApplicationShortcut
@@ -307,17 +301,16 @@ class MainWindow(QMainWindow):
         self._show_strip()
 
     def _on_restart_needed(self, text: str) -> None:
-        self._notice = text
-        self._show_strip()
+        self.reload_problems.show_notice(text)
 
     def _show_strip(self) -> None:
-        errors = [*self._problems, *([self._build_problem] if self._build_problem else [])]
-        lines = [*errors, *([self._notice] if self._notice else [])]
-        self.reload_error.setText("\n".join(lines))
-        self.reload_error.setProperty("kind", "error" if errors else "notice")
-        self.reload_error.style().unpolish(self.reload_error)
-        self.reload_error.style().polish(self.reload_error)
-        self.reload_error.setVisible(bool(lines))
+        build = [self._build_problem] if self._build_problem else []
+        self.reload_problems.show_problems([*self._problems, *build])
+
+    def set_engineer(self, engineer: bool) -> None:
+        """Whether the logged-in user may edit the configuration (``edit_config``): they see
+        live reload's problems; operators keep the last good screen and a quiet mark."""
+        self.reload_problems.set_engineer(engineer)
 
     # -- closing -------------------------------------------------------------------------------
 

@@ -97,6 +97,11 @@ class StationStatusBar(QStatusBar):
         self._message_timer.timeout.connect(self.clear_command)
         self._tick()
 
+    def add_mark(self, widget: QWidget) -> None:
+        """A mark of the station's own (live reload's problems): after the connections, before
+        the spool warning and the clock."""
+        self.insertPermanentWidget(2, widget)  # index 2: right after the user and the command
+
     def _tick(self) -> None:
         self.clock.setText(time.strftime("%Y-%m-%d  %H:%M:%S"))
 

@@ -10,6 +10,7 @@ from hmi.model.errors import ProjectError
 from hmi.model.loader import (
     check_project,
     json_schema,
+    listed_files,
     load_project,
     load_screen_file,
     load_template_file,
@@ -212,3 +213,19 @@ def test_reload_names_the_template_file_relative_to_the_project(make_project, ba
     assert caught.value.problems[0].message.startswith(
         "template 'pump' (pump.yaml) with unit='Pump9': unknown tag 'Pump9.Running'"
     )
+
+
+def test_listed_files_even_when_the_project_does_not_load(make_project, base_files) -> None:
+    """Live reload watches what project.yaml lists, valid or not: a newly listed screen with
+    errors, or one that does not exist yet."""
+    project_yaml = base_files["project.yaml"].replace("screens:\n", "screens:\n  - new.yaml\n")
+    folder = make_project({"project.yaml": project_yaml, "new.yaml": "screen: {id: 3}\n"})
+    with pytest.raises(ProjectError):
+        load_project(folder)
+    listed = listed_files(folder)
+    assert listed is not None
+    assert listed[(folder / "new.yaml").resolve()] == "screen"
+    assert listed[(folder / "main.yaml").resolve()] == "screen"
+    assert listed[(folder / "pump.yaml").resolve()] == "template"
+    (folder / "project.yaml").write_text("screens: [unclosed\n", encoding="utf-8")
+    assert listed_files(folder) is None

@@ -36,7 +36,7 @@ def test_theme_defines_every_quality_look_and_priority() -> None:
     for priority in ("critical", "high", "medium", "low"):
         assert f'[priority="{priority}"]' in qss
     for chrome in ("#Header", "#AlarmBanner", "#NavBar", "#Breadcrumb", "#StatusBar",
-                   "#ConnectionOk", "#ConnectionBad", "#Clock", "#ReloadError"):  # fmt: skip
+                   "#ConnectionOk", "#ConnectionBad", "#Clock", "#ReloadMark", "#ReloadPanel"):  # fmt: skip
         assert chrome in qss
     rules = re.sub(r"/\*.*?\*/", "", qss, flags=re.DOTALL)
     assert "font-size" not in rules, "the canvas scales fonts; the theme must not fix their size"

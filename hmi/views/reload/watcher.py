@@ -3,6 +3,10 @@
 Editors often save by writing a temporary file and renaming it over the old one; the watcher
 then loses the file, so the folders are watched too and files are added again when they
 reappear. Changes are debounced (an editor's save is several events).
+
+The watched files are the ones project.yaml lists, even while the project does not load (a
+newly listed screen with errors): then any change to one of them checks the whole project
+again, since the fix may be in any file. Files no longer listed are no longer watched.
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from hmi.model.errors import ProjectError
-from hmi.model.loader import load_project, load_screen_file, load_template_file
+from hmi.model.loader import (
+    listed_files,
+    load_project,
+    load_screen_file,
+    load_template_file,
+)
 from hmi.model.project import Project
 from hmi.model.screen import ScreenFile, TemplateFile
 
@@ -87,14 +96,28 @@ class LiveReload(QObject):
         return files
 
     def _watch(self, project: Project) -> None:
-        self._kinds = self._files(project)
+        self._watch_files(self._files(project))
+
+    def _watch_listed(self) -> None:
+        """Watch what project.yaml lists now, though the project did not load; if it cannot
+        be read at all, keep the files watched so far."""
+        listed = listed_files(project_yaml(self.project))
+        if listed is None:
+            return
+        files = {_key(project_yaml(self.project)): "project"}
+        files.update({_key(path): kind for path, kind in listed.items()})
+        self._watch_files(files)
+
+    def _watch_files(self, files: dict[str, str]) -> None:
+        self._kinds = files
         folders = {os.path.dirname(path) for path in self._kinds}
         stale = [p for p in self._watcher.files() if p not in self._kinds]
         stale += [d for d in self._watcher.directories() if d not in folders]
         if stale:
             self._watcher.removePaths(stale)
         self._add(list(self._kinds) + sorted(folders))
-        self._signatures = {path: _signature(path) for path in self._kinds}
+        known = self._signatures
+        self._signatures = {path: known.get(path, _signature(path)) for path in self._kinds}
 
     def _add(self, paths: Iterable[str]) -> None:
         watched = set(self._watcher.files()) | set(self._watcher.directories())
@@ -143,7 +166,7 @@ class LiveReload(QObject):
         for path in present:
             self._signatures[path] = _signature(path)
         project_file = _key(project_yaml(self.project))
-        if project_file in present:
+        if project_file in present or project_file in self._problems:
             changed = self._reload_project(project_file)
         else:
             changed = False
@@ -156,11 +179,13 @@ class LiveReload(QObject):
     def _reload_project(self, path: str) -> bool:
         try:
             project = load_project(self.project.root)
-        except ProjectError as exc:
-            self._problems[path] = [str(problem) for problem in exc.problems]
+        except ProjectError as exc:  # every file was checked: these are all the problems
+            self._problems = {path: [str(problem) for problem in exc.problems]}
+            self._watch_listed()
             return False
         except Exception as exc:  # unreadable file, encoding: show it, keep running
             self._problems[path] = [f"{path}: {exc}"]
+            self._watch_listed()
             return False
         self._problems.clear()  # the whole project, every file, validated
         restart = []
