@@ -63,15 +63,23 @@ class ReloadPanel(QFrame):
         column.addWidget(self.text, 1)
         self.hide()
 
+    def _content_height(self, width: int) -> int:
+        """As tall as the wrapped list needs (the list scrolls past PANEL_HEIGHT)."""
+        inner = width - 2 * 8 - 2 * 6  # the panel's and the list's margins
+        metrics = self.text.fontMetrics()
+        flags = int(Qt.TextFlag.TextWordWrap) | int(Qt.TextFlag.TextWrapAnywhere)
+        text = metrics.boundingRect(0, 0, inner, 100_000, flags, self.text.toPlainText())
+        chrome = self.title.sizeHint().height() + 6 + 8 + 4 + 2 * 6
+        return text.height() + metrics.lineSpacing() + chrome
+
     def place(self) -> None:
         """Bottom right of the parent, above the status bar; never in a layout."""
         parent = self.parentWidget()
         if parent is None:
             return
         area = parent.rect()
-        width = max(360, int(area.width() * PANEL_WIDTH))
-        height = max(140, int(area.height() * PANEL_HEIGHT))
-        width, height = min(width, area.width()), min(height, area.height())
+        width = min(max(360, int(area.width() * PANEL_WIDTH)), area.width())
+        height = min(max(96, self._content_height(width)), int(area.height() * PANEL_HEIGHT))
         self.setGeometry(
             area.right() - width - MARGIN + 1, area.bottom() - height - MARGIN + 1, width, height
         )
