@@ -5,6 +5,7 @@
 #   make lint    ruff check, ruff format --check, import contracts, mypy
 #   make format  ruff format and the safe ruff fixes
 #   make bench   every bench/bench_*.py
+#   make docs    docs/screens.md and its pictures, from the screen schema (python -m hmi.guide)
 #   make clean   caches and build output (keeps .venv; remove it by hand to start over)
 
 SHELL := /bin/bash
@@ -21,7 +22,7 @@ PYTHON = $(shell for p in python3.11 python3.12 python3.13 python3; do \
 	   $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then \
 		echo $$p; break; fi; done)
 
-.PHONY: venv demo test lint format bench clean
+.PHONY: venv demo test lint format bench docs clean
 
 venv: $(STAMP)
 
@@ -63,6 +64,9 @@ bench: venv
 		echo "== $$script"; \
 		QT_QPA_PLATFORM=offscreen $(BIN)/python "$$script"; \
 	done
+
+docs: venv
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m hmi.guide
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache .mypy_cache .import_linter_cache *.egg-info

@@ -35,9 +35,9 @@ class Look(StrEnum):
 class StateLook(Strict):
     """One row of a multi-state table: the value that selects it, and its text and look."""
 
-    value: float | str | bool
-    text: str = ""
-    look: Look = Look.NORMAL
+    value: float | str | bool = Field(description="the tag value that selects this row")
+    text: str = Field(default="", description="what the widget shows in this state")
+    look: Look = Field(default=Look.NORMAL, description="how it looks (colours from the theme)")
 
 
 class WidgetSpecBase(Strict):
@@ -45,7 +45,7 @@ class WidgetSpecBase(Strict):
         default=None, description="unique within the screen; used by tests and navigation"
     )
     rect: Rect = Field(description="[x, y, width, height] in design pixels")
-    tooltip: str = ""
+    tooltip: str = Field(default="", description="shown on hover, before the tag's details")
     visible: str | None = Field(
         default=None,
         description="expression over tags, e.g. 'Pump1.Running == 1 and Tank1.Level > 5'",
@@ -66,14 +66,16 @@ class WidgetSpecBase(Strict):
 
 class LabelSpec(WidgetSpecBase):
     type: Literal["label"]
-    text: str
-    style: Literal["normal", "heading", "title", "caption"] = "normal"
+    text: str = Field(description="the text shown")
+    style: Literal["normal", "heading", "title", "caption"] = Field(
+        default="normal", description="text size and weight from the theme"
+    )
     align: Literal["left", "center", "right"] = "left"
 
 
 class ValueSpec(WidgetSpecBase):
     type: Literal["value"]
-    tag: str
+    tag: str = Field(description="the tag shown, by its name in project.yaml")
     format: str | None = Field(default=None, description="overrides the tag's format spec")
     units: bool = Field(default=True, description="show the tag's units after the value")
     align: Literal["left", "center", "right"] = "right"
@@ -81,7 +83,7 @@ class ValueSpec(WidgetSpecBase):
 
 class BarSpec(WidgetSpecBase):
     type: Literal["bar"]
-    tag: str
+    tag: str = Field(description="the tag shown, by its name in project.yaml")
     orientation: Literal["vertical", "horizontal"] = "vertical"
     range: tuple[float, float] | None = Field(default=None, description="overrides the tag's range")
     show_limits: bool = Field(default=True, description="mark the tag's lo/hi limits on the bar")
@@ -96,8 +98,10 @@ class BarSpec(WidgetSpecBase):
 
 class IndicatorSpec(WidgetSpecBase):
     type: Literal["indicator"]
-    tag: str
-    states: tuple[StateLook, ...] = Field(min_length=1)
+    tag: str = Field(description="the tag whose value selects the row")
+    states: tuple[StateLook, ...] = Field(
+        min_length=1, description="value -> text and look; the first matching row is shown"
+    )
     default: StateLook | None = Field(default=None, description="shown for a value in no row")
 
 
@@ -106,39 +110,49 @@ class SymbolSpec(WidgetSpecBase):
     symbol: str = Field(
         description="tank, pump, valve, motor, fan, pipe, arrow or a file in the project"
     )
-    tag: str | None = None
-    states: tuple[StateLook, ...] = ()
-    rotation: Literal[0, 90, 180, 270] = 0
-    mirror: bool = False
+    tag: str | None = Field(default=None, description="the tag whose value selects the look")
+    states: tuple[StateLook, ...] = Field(default=(), description="value -> look (text unused)")
+    rotation: Literal[0, 90, 180, 270] = Field(default=0, description="degrees, clockwise")
+    mirror: bool = Field(default=False, description="flip left to right")
 
 
 class SetAction(Strict):
+    """Write one value to a tag (through the command service)."""
+
     kind: Literal["set"]
-    tag: str
-    value: float | str | bool
+    tag: str = Field(description="a writable tag")
+    value: float | str | bool = Field(description="the value written")
 
 
 class MomentaryAction(Strict):
+    """Write ``value`` while the button is held down, ``release`` when it is let go."""
+
     kind: Literal["momentary"]
-    tag: str
-    value: float | bool = 1
-    release: float | bool = 0
+    tag: str = Field(description="a writable tag")
+    value: float | bool = Field(default=1, description="written on press")
+    release: float | bool = Field(default=0, description="written on release")
 
 
 class ToggleAction(Strict):
+    """Write the opposite of a boolean tag's current value."""
+
     kind: Literal["toggle"]
-    tag: str
+    tag: str = Field(description="a writable bool tag")
 
 
 class NavigateAction(Strict):
+    """Go to another screen of the project."""
+
     kind: Literal["navigate"]
-    screen: str
+    screen: str = Field(description="the screen's id")
 
 
 class FaceplateAction(Strict):
+    """Open a template as a popup faceplate."""
+
     kind: Literal["faceplate"]
-    template: str
-    params: dict[str, str] = {}
+    template: str = Field(description="the template's id")
+    params: dict[str, str] = Field(default={}, description="value of each ${param}")
 
 
 ButtonAction = Annotated[
@@ -149,14 +163,14 @@ ButtonAction = Annotated[
 
 class ButtonSpec(WidgetSpecBase):
     type: Literal["button"]
-    text: str
-    action: ButtonAction
+    text: str = Field(description="the button's caption")
+    action: ButtonAction = Field(description="what a click does; chosen by its 'kind'")
 
 
 class SetpointSpec(WidgetSpecBase):
     type: Literal["setpoint"]
-    tag: str
-    format: str | None = None
+    tag: str = Field(description="a writable tag; its write limits are checked on entry")
+    format: str | None = Field(default=None, description="overrides the tag's format spec")
 
 
 class ImageSpec(WidgetSpecBase):
@@ -192,7 +206,7 @@ TREND_PRESETS_S = (300.0, 900.0, 3600.0, 28_800.0, 86_400.0, 604_800.0, 2_592_00
 
 class TrendSpec(WidgetSpecBase):
     type: Literal["trend"]
-    tags: tuple[str, ...] = Field(min_length=1)
+    tags: tuple[str, ...] = Field(min_length=1, description="the tags drawn, one pen each")
     span_s: float = Field(default=600, gt=0, description="live window in seconds")
     pens: tuple[TrendPenSpec, ...] = Field(
         default=(), description="styles of some or all of the tags, matched by tag"
@@ -225,16 +239,16 @@ class InstanceSpec(WidgetSpecBase):
     """A template placed on a screen; its widgets are scaled into ``rect``."""
 
     type: Literal["instance"]
-    template: str
-    params: dict[str, str] = {}
+    template: str = Field(description="the template's id")
+    params: dict[str, str] = Field(default={}, description="value of each ${param}")
 
 
 class GroupSpec(WidgetSpecBase):
     """A frame holding widgets whose rects are relative to the group."""
 
     type: Literal["group"]
-    title: str = ""
-    widgets: tuple[WidgetSpec, ...] = ()
+    title: str = Field(default="", description="shown on the frame; empty: no title")
+    widgets: tuple[WidgetSpec, ...] = Field(default=(), description="rects relative to the group")
 
 
 WidgetSpec = Annotated[
@@ -269,8 +283,10 @@ WIDGET_TYPES = (
 
 
 class ScreenHeader(Strict):
-    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
-    title: str
+    id: str = Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="how navigation and buttons name it"
+    )
+    title: str = Field(description="shown in the header and the navigation")
     level: Literal[1, 2, 3, 4] = Field(
         default=2, description="ISA-101 hierarchy: 1 overview, 2 area, 3 detail, 4 diagnostics"
     )
@@ -295,9 +311,11 @@ class ScreenFile(Strict):
 
 
 class TemplateHeader(Strict):
-    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$")
+    id: str = Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="how instances and faceplates name it"
+    )
     title: str = Field(default="", description="popup title; may use ${params}")
-    params: tuple[str, ...] = ()
+    params: tuple[str, ...] = Field(default=(), description="names used as ${name} in its widgets")
     size: tuple[int, int] = Field(description="design size [width, height]")
 
 
