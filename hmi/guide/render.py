@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import qasync
 from PySide6.QtCore import Qt
@@ -71,16 +73,19 @@ def _feed_history(broker: TagBroker) -> None:
         )
 
 
-def _feed_values(broker: TagBroker, bridge: QtTagBridge) -> None:
+def _feed_values(broker: TagBroker, bridge: QtTagBridge, values: Mapping[str, Any]) -> None:
     """The sample values, now, to the widgets just bound."""
-    for tag, value in SAMPLE_VALUES.items():
+    for tag, value in values.items():
         broker.publish([(broker.tag(tag).address, TagValue.now(value))])
     bridge.flush()
 
 
-def render_pictures(folder: Path, out: Path) -> dict[str, Path]:
-    """Render every example into ``out/<type>.png``; the example project is written to
-    ``folder``. Needs a QApplication (offscreen is fine); returns the pictures by type."""
+def render_pictures(
+    folder: Path, out: Path, *, values: Mapping[str, Any] = SAMPLE_VALUES
+) -> dict[str, Path]:
+    """Render every example into ``out/<type>.png`` showing ``values``; the example project
+    is written to ``folder``. Needs a QApplication (offscreen is fine); returns the pictures
+    by type."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         raise RuntimeError("render_pictures needs a QApplication")
@@ -109,7 +114,7 @@ def render_pictures(folder: Path, out: Path) -> dict[str, Path]:
         canvas.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         canvas.resize(*example.size)
         canvas.show()
-        _feed_values(broker, bridge)
+        _feed_values(broker, bridge, values)
         loop.run_until_complete(asyncio.sleep(SETTLE_S))
         image = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
         path = out / f"{example.type}.png"

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 from hmi.guide.__main__ import check
 from hmi.guide.examples import EXAMPLES
 from hmi.guide.page import guide_markdown, picture_name
@@ -76,7 +78,18 @@ def test_every_field_of_every_widget_is_in_its_table() -> None:
         assert fields - common == own, kind
 
 
-@pytest.mark.skipif(os.environ.get("QT_QPA_PLATFORM") != "offscreen", reason="renders offscreen")
+def colours_of(path: Path) -> set[int]:
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(path))
+    return {image.pixel(x, y) for x in range(image.width()) for y in range(image.height())}
+
+
+def not_connected(colours: set[int]) -> int:
+    """How many colours are the theme's magenta of a value that is not connected."""
+    return sum(1 for c in colours if c >> 16 & 255 > 150 and c & 255 > 150 and c >> 8 & 255 < 80)
+
+
 def test_the_examples_are_valid_and_render_with_good_values(qapp: Any, tmp_path: Path) -> None:
     from PySide6.QtGui import QImage
 
@@ -90,14 +103,15 @@ def test_the_examples_are_valid_and_render_with_good_values(qapp: Any, tmp_path:
     for example in EXAMPLES:
         image = QImage(str(pictures[example.type]))
         assert (image.width(), image.height()) == example.size, example.type
-        colours = {
-            image.pixel(x, y)
-            for x in range(0, image.width(), 7)
-            for y in range(0, image.height(), 7)
-        }
+        colours = colours_of(pictures[example.type])
         assert len(colours) > 3, f"{example.type}: the picture is blank"
-        # no picture shows a widget waiting for data (dashed magenta "not connected" frame)
-        magenta = sum(
-            1 for c in colours if (c >> 16 & 255) > 150 and (c & 255) > 150 and (c >> 8 & 255) < 80
-        )
-        assert magenta == 0, f"{example.type}: a widget shows no value"
+        # no widget waits for data (the dashed magenta frame of a value not connected)
+        assert not_connected(colours) == 0, f"{example.type}: a widget shows no value"
+
+
+def test_a_picture_without_values_is_caught(qapp: Any, tmp_path: Path) -> None:
+    """The check above sees a widget that has no value."""
+    from hmi.guide.render import render_pictures
+
+    pictures = render_pictures(tmp_path / "project", tmp_path / "out", values={})
+    assert not_connected(colours_of(pictures["value"])) > 0
