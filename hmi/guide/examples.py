@@ -209,8 +209,8 @@ EXAMPLES: tuple[Example, ...] = (
     ),
     Example(
         "setpoint",
-        "An entry for a writable tag: the value is checked against the tag's limits before "
-        "anything is sent, and Enter writes this tag only.",
+        "An entry for a writable tag: the value typed is checked against the tag's write "
+        "limits before anything is sent, then goes through the command service.",
         """\
   - {type: label, rect: [20, 20, 200, 40], text: T2 level setpoint}
   - {type: setpoint, rect: [220, 20, 240, 40], tag: LIC101.SP}
