@@ -115,7 +115,9 @@ def _port_open(port: int) -> bool:
 def start_plant(ports: dict[str, int]) -> subprocess.Popen[bytes] | None:
     """The simulated plant (``hmi sim``) in its own process, serving on ``ports``
     ({"OPC UA": p, "Modbus TCP": q}, see ``plant_ports``); None (after saying why) if a port
-    is taken or the plant did not come up."""
+    is taken or the plant did not come up. The plant ends when this process ends, SIGKILL
+    included; call this from the main thread (on Linux the parent-death signal follows the
+    thread that started the plant)."""
     taken = [f"{name} port {port}" for name, port in ports.items() if _port_open(port)]
     if taken:
         print(
@@ -124,9 +126,11 @@ def start_plant(ports: dict[str, int]) -> subprocess.Popen[bytes] | None:
             file=sys.stderr,
         )
         return None
-    command = [sys.executable, "-m", "hmi.cli", "sim"]
+    command = [sys.executable, "-m", "hmi.cli", "sim", "--lifeline"]
     command += ["--opcua-port", str(ports["OPC UA"]), "--modbus-port", str(ports["Modbus TCP"])]
-    plant = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    # Its standard input is the lifeline (hmi.sim.lifeline): this process holds the only write
+    # end and never writes; when it ends, however it ends, the plant reads end-of-file and stops.
+    plant = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while not all(_port_open(port) for port in ports.values()):
         if plant.poll() is not None:
@@ -149,6 +153,8 @@ def stop_plant(plant: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         plant.kill()
         plant.wait()
+    if plant.stdin is not None:
+        plant.stdin.close()
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from hmi.model.errors import HmiError
+from hmi.sim.lifeline import set_parent_death_signal, watch_lifeline
 from hmi.sim.modbus_server import PlantModbusServer
 from hmi.sim.opcua_server import NAMESPACE_URI, PlantOpcUaServer
 from hmi.sim.process import DT, Plant
@@ -176,6 +177,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cert", type=Path, help="server certificate (DER or PEM) to also offer Basic256Sha256"
     )
     parser.add_argument("--key", type=Path, help="private key (PEM) of --cert")
+    parser.add_argument(
+        "--lifeline",
+        action="store_true",
+        help="stop when standard input closes, i.e. when the process that started the plant "
+        "ends (hmi demo uses it)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -202,6 +209,9 @@ async def _run(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    if getattr(args, "lifeline", False):
+        set_parent_death_signal(signal.SIGTERM)
+        watch_lifeline(lambda: _set_soon(loop, stop))
     stack = PlantStack(
         host=args.host,
         opcua_port=args.opcua_port,
@@ -219,6 +229,11 @@ async def _run(args: argparse.Namespace) -> None:
         print(f"  Modbus TCP {host}:{port}  (units {', '.join(map(str, stack.modbus.unit_ids))})")
         sys.stdout.flush()
         await stack.run(stop)
+
+
+def _set_soon(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop has closed: the plant stopped already
+        loop.call_soon_threadsafe(stop.set)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
