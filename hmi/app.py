@@ -31,6 +31,7 @@ from hmi.model.errors import ConfigError, ProjectError
 from hmi.model.loader import load_project
 from hmi.model.project import Project
 from hmi.model.templates import trended_tags
+from hmi.qt_platform import xcb_problem
 from hmi.resources import icon_path, theme_path
 from hmi.runtime.alarm_journal import AlarmJournalWriter
 from hmi.runtime.alarms import AlarmEngineService
@@ -337,6 +338,9 @@ def run(
             file=sys.stderr,
         )
         return 2
+    if QApplication.instance() is None and (problem := xcb_problem()) is not None:
+        print(f"hmi: {problem}", file=sys.stderr)  # else Qt aborts, blaming xcb-cursor0
+        return 1
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("HMI")

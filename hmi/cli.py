@@ -164,6 +164,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from hmi.model.errors import ConfigError, ProjectError
     from hmi.model.loader import load_project
 
+    from hmi.qt_platform import xcb_problem
+
+    if (problem := xcb_problem()) is not None:
+        print(f"hmi demo: {problem}", file=sys.stderr)  # before the plant is started
+        return 1
     folder = demo_project_dir()
     try:
         ports = plant_ports(load_project(folder))
