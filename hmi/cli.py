@@ -163,7 +163,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from hmi.app import run
     from hmi.model.errors import ConfigError, ProjectError
     from hmi.model.loader import load_project
-
     from hmi.qt_platform import xcb_problem
 
     if (problem := xcb_problem()) is not None:

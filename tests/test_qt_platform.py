@@ -54,9 +54,7 @@ def test_libraries_map_to_debian_packages(library: str, package: str) -> None:
 
 
 def test_the_message_is_the_exact_apt_get_line() -> None:
-    missing = MissingLibraries(
-        Path("/q/libqxcb.so"), ("libxcb-icccm.so.4", "libxcb-keysyms.so.1")
-    )
+    missing = MissingLibraries(Path("/q/libqxcb.so"), ("libxcb-icccm.so.4", "libxcb-keysyms.so.1"))
     text = missing.message()
     assert "libxcb-icccm.so.4, libxcb-keysyms.so.1 not found (needed by libqxcb.so)" in text
     assert "\n    sudo apt-get install libxcb-icccm4 libxcb-keysyms1\n" in text

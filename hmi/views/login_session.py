@@ -224,8 +224,7 @@ class SessionController(QObject):
             return
         if self.users_dialog is None:
             self.users_dialog = self._make_users()
-        self.users_dialog.show()
-        self.users_dialog.raise_()
+        self.window.secondary.present(self.users_dialog)
 
     def open_auditor(self) -> QWidget | None:
         if not self.sessions.can(Permission.VIEW_AUDIT):
@@ -241,10 +240,7 @@ class SessionController(QObject):
             self.auditor.destroyed.connect(self._auditor_gone)
             current = self.sessions.current
             self._auditor_session = current.session_id if current else ""
-        self.auditor.show()
-        self.auditor.raise_()
-        self.auditor.activateWindow()
-        return self.auditor
+        return self.window.secondary.present(self.auditor)
 
     def _auditor_gone(self) -> None:
         self.auditor = None

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QMainWindow,
     QSizePolicy,
@@ -30,6 +30,7 @@ from hmi.views.header import StationHeader
 from hmi.views.navigation import NavBar
 from hmi.views.reload import LiveReload, ReloadProblemsView, project_dir
 from hmi.views.screen_canvas import ScreenCanvas
+from hmi.views.secondary_windows import SecondaryWindows
 from hmi.views.status_bar import StationStatusBar
 from hmi.widgets.alarm_mark import AlarmMarks
 from hmi.widgets.context import WidgetContext
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self._problems: list[str] = []
         self._build_problem = ""
         self._build_chrome()
+        self.secondary = SecondaryWindows(self, self.header)
         self.faceplates = FaceplateManager(project.templates, self._context, self)
         self.live_reload: LiveReload | None = None
         if live_reload:
@@ -176,10 +178,15 @@ class MainWindow(QMainWindow):
         full.activated.connect(self.toggle_fullscreen)
 
     def present(self, *, fullscreen: bool = False) -> None:
-        """Show the window: full screen in kiosk mode or when asked, else maximised."""
+        """Show the window: full screen in kiosk mode or when asked, else maximised. The size
+        is set first, from the screen: without a window manager (a bare X kiosk box) nobody
+        else makes the window full screen or maximised, and it would open at its size hint."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
         if fullscreen or self.kiosk:
+            self.setGeometry(screen.geometry())
             self.showFullScreen()
         else:
+            self.setGeometry(screen.availableGeometry())
             self.showMaximized()
 
     def toggle_fullscreen(self) -> None:
@@ -339,9 +346,7 @@ class MainWindow(QMainWindow):
             )
             self.alarm_summary.setWindowTitle("Alarm summary")
             self.alarm_summary.resize(1280, 600)
-        self.alarm_summary.show()
-        self.alarm_summary.raise_()
-        self.alarm_summary.activateWindow()
+        self.secondary.present(self.alarm_summary)
 
     def _show_tool(self, window: QWidget, title: str) -> QWidget:
         window.setWindowTitle(title)
@@ -351,8 +356,7 @@ class MainWindow(QMainWindow):
         )
         self.tools.append(window)
         window.resize(1100, 600)
-        window.show()
-        return window
+        return self.secondary.present(window)
 
     def open_adhoc_trend(self) -> QWidget:
         """A trend of any tags the operator picks (released when closed)."""
