@@ -32,7 +32,7 @@ _FLAGS = (
     | Qt.WindowType.WindowSystemMenuHint
     | Qt.WindowType.WindowMaximizeButtonHint
     | Qt.WindowType.WindowCloseButtonHint
-)  # no minimise button: a minimised alarm summary is a hidden one
+)  # no minimise button asked for: a minimised alarm summary is a hidden one
 
 
 class SecondaryWindows:
