@@ -178,15 +178,14 @@ class MainWindow(QMainWindow):
         full.activated.connect(self.toggle_fullscreen)
 
     def present(self, *, fullscreen: bool = False) -> None:
-        """Show the window: full screen in kiosk mode or when asked, else maximised. The size
-        is set first, from the screen: without a window manager (a bare X kiosk box) nobody
-        else makes the window full screen or maximised, and it would open at its size hint."""
+        """Full screen in kiosk mode or when asked, else maximised; sized from the screen
+        first, as without a window manager (a bare X kiosk box) nothing else sizes it."""
         screen = self.screen() or QGuiApplication.primaryScreen()
-        if fullscreen or self.kiosk:
-            self.setGeometry(screen.geometry())
+        full = fullscreen or self.kiosk
+        self.setGeometry(screen.geometry() if full else screen.availableGeometry())
+        if full:
             self.showFullScreen()
         else:
-            self.setGeometry(screen.availableGeometry())
             self.showMaximized()
 
     def toggle_fullscreen(self) -> None:
