@@ -174,10 +174,15 @@ class MainWindow(QMainWindow):
 
     def present(self, *, fullscreen: bool = False) -> None:
         """Full screen in kiosk mode or when asked, else maximised; sized from the screen
-        first, as without a window manager (a bare X kiosk box) nothing else sizes it."""
+        first, as without a window manager (a bare X kiosk box) nothing else sizes it. (Not
+        on a screen smaller than the layout's minimum: Qt would grow the window back and drop
+        its full-screen state.)"""
         screen = self.screen() or QGuiApplication.primaryScreen()
         full = fullscreen or self.kiosk
-        self.setGeometry(screen.geometry() if full else screen.availableGeometry())
+        target = screen.geometry() if full else screen.availableGeometry()
+        least = self.minimumSizeHint()
+        if least.width() <= target.width() and least.height() <= target.height():
+            self.setGeometry(target)
         if full:
             self.showFullScreen()
         else:
