@@ -145,8 +145,14 @@ def uses_xcb(env: Mapping[str, str] | None = None) -> bool:
 def xcb_problem(env: Mapping[str, str] | None = None) -> str | None:
     """Why the window cannot start on xcb here, as a message for the operator; None when
     it can, or when Qt will not use xcb."""
+    env = os.environ if env is None else env
     if not uses_xcb(env):
         return None
+    if not env.get("DISPLAY"):
+        return (
+            "no X display to open the window on (DISPLAY is not set): start it from a "
+            "desktop session, or without a display: QT_QPA_PLATFORM=offscreen"
+        )
     plugin = xcb_plugin()
     if plugin is None:
         return None

@@ -16,6 +16,7 @@ from hmi.qt_platform import (
     not_found,
     uses_xcb,
     xcb_plugin,
+    xcb_problem,
 )
 
 # ldd's own words on this machine's libqxcb.so before libxcb-icccm4 and libxcb-keysyms1 were in.
@@ -104,3 +105,9 @@ def test_this_machine_has_what_the_xcb_plugin_needs() -> None:
     assert plugin is not None and plugin.name == "libqxcb.so"
     missing = missing_libraries(plugin)
     assert missing is None, missing.message()
+
+
+def test_no_display_is_said_before_qt_aborts() -> None:
+    problem = xcb_problem({"QT_QPA_PLATFORM": "xcb"})
+    assert problem is not None and "DISPLAY is not set" in problem
+    assert xcb_problem({"QT_QPA_PLATFORM": "offscreen"}) is None

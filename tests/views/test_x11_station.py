@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QImage
 
-from hmi.qt_platform import xcb_problem
+from hmi.qt_platform import missing_libraries, xcb_plugin
 from hmi.storage.admin import add_user
 from tests.views.conftest import DEMO, pointed_at
 
@@ -44,7 +44,11 @@ def _missing() -> str | None:
             f"needs {', '.join(absent)} (apt-get install xvfb openbox x11-utils xdotool; "
             ".ci/run installs them)"
         )
-    return xcb_problem(XCB)
+    plugin = xcb_plugin()
+    if plugin is None:
+        return "this Qt has no xcb platform plugin"
+    missing = missing_libraries(plugin)
+    return missing.message() if missing is not None else None
 
 
 pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
