@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self._problems: list[str] = []
         self._build_problem = ""
         self._build_chrome()
-        self.secondary = SecondaryWindows(self, self.header)
+        self.secondary = SecondaryWindows(self, self.header, self.status)
         self.faceplates = FaceplateManager(project.templates, self._context, self)
         self.live_reload: LiveReload | None = None
         if live_reload:

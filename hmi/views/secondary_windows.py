@@ -5,9 +5,9 @@ are windows of their own (an operator keeps the summary open beside the process 
 trend to a second monitor, sizes each as the task needs), but never lost: each is a dialog-type
 window transient for the main window, which window managers keep stacked above it, in kiosk and
 full screen too (the main window's "stays on top" layer is its transients' layer). Each opens
-below the header, so the alarm banner stays in sight, and fits the screen it opens on. Esc
-closes a view that is not a dialog already: on a kiosk box without a window manager there is no
-title bar to close it with.
+below the header, so the alarm banner stays in sight, and above the status bar (connections,
+user, clock) as far as its minimum size allows. Esc closes a view that is not a dialog already:
+on a kiosk box without a window manager there is no title bar to close it with.
 """
 
 from __future__ import annotations
@@ -36,11 +36,13 @@ _FLAGS = (
 
 
 class SecondaryWindows:
-    """Presents secondary views for ``window`` (the main window), below ``header``."""
+    """Presents secondary views for ``window`` (the main window), below ``header`` and, when
+    there is room, above ``footer`` (the status bar: connections, user, clock)."""
 
-    def __init__(self, window: QWidget, header: QWidget) -> None:
+    def __init__(self, window: QWidget, header: QWidget, footer: QWidget | None = None) -> None:
         self.window = window
         self.header = header
+        self.footer = footer
 
     def present(self, view: QWidget) -> QWidget:
         """Make ``view`` the main window's transient, place it the first time, show it in
@@ -62,13 +64,16 @@ class SecondaryWindows:
         return view
 
     def area(self) -> QRect:
-        """The part of the main window's screen below the header, in global coordinates."""
-        screen = self.window.screen()
-        available = screen.availableGeometry()
-        bottom = self.header.mapToGlobal(QPoint(0, self.header.height())).y()
-        top = max(available.top(), bottom + MARGIN)
+        """The part of the main window's screen between the header and the status bar (the
+        screen's bottom if the window is not shown), in global coordinates."""
+        available = self.window.screen().availableGeometry()
+        header_bottom = self.header.mapToGlobal(QPoint(0, self.header.height())).y()
+        top = max(available.top(), header_bottom + MARGIN)
         left = max(available.left(), self.window.geometry().left()) + MARGIN
-        return QRect(QPoint(left, top), available.bottomRight())
+        bottom = available.bottom()
+        if self.footer is not None and self.footer.isVisible():
+            bottom = min(bottom, self.footer.mapToGlobal(QPoint(0, 0)).y() - 1)
+        return QRect(QPoint(left, top), QPoint(available.right(), bottom))
 
     def place(self, view: QWidget) -> None:
         """Below the header, cascaded after the views already open, as large as asked but

@@ -255,9 +255,12 @@ def test_every_view_opens_in_front_below_the_banner(
             assert stack.index(window) > below, f"{title} went behind the main window: {stack}"
             left, top, w, h = x_server.frame(window)
             assert top >= main["header_bottom"], f"{title} covers the alarm banner at {top}"
+            assert top + h <= main["status_top"], f"{title} covers the status bar"
             assert left >= 0 and left + w <= width and top + h <= height, (
                 f"{title} does not fit the {width}x{height} screen: {(left, top, w, h)}"
             )
+        tops = {x_server.frame(window)[1] for window in opened.values()}
+        assert len(tops) > 1, "views open at once cascade instead of covering each other"
         x_server.screenshot(artifacts / f"x11-{mode.strip('-')}-{width}x{height}.png")
     finally:
         station.stop()

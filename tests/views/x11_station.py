@@ -57,6 +57,7 @@ def main() -> int:
                 main=int(main_window.winId()),
                 geometry=rect(main_window),
                 header_bottom=bottom,
+                status_top=main_window.status.mapToGlobal(QPoint(0, 0)).y(),
                 banner=centre(main_window.alarm_banner),
                 trend=centre(main_window.trend_button),
                 history=centre(main_window.alarm_history_button),
