@@ -203,6 +203,11 @@ def build_station(
             AuditStore(make_engine(url), key=key, key_hint=key_hint(project)),
             SpoolStore(key=key),
             on_status=on_status,
+            spool_failure=project.file.database.spool_failure,
+            identity={
+                "workstation": project.file.database.workstation,
+                "app_version": __version__,
+            },
         )
     if users is None:
         users = UserStore(trail.store.engine, security=security)
@@ -214,7 +219,7 @@ def build_station(
     )
     sessions = SessionService(users, trail, recorder, security=security, clock=clock)
     confirmer = QtConfirmer(sessions)
-    guard = PermissionGuard(sessions, confirmer)
+    guard = PermissionGuard(sessions, confirmer, hold=lambda: trail.refuses_actions)
     broker = TagBroker(
         project.tags,
         registry or default_registry(),

@@ -113,6 +113,11 @@ def _fail(command: str, exc: BaseException, site: _Site | None = None) -> int:
     return 1
 
 
+def settings_from_args(args: argparse.Namespace, *, need_key: bool = True) -> _Site:
+    """The site (database, security, audit key) that ``--db`` and ``--project`` name."""
+    return _settings(args, need_key=need_key)
+
+
 def _settings(args: argparse.Namespace, *, need_key: bool = True) -> _Site:
     """The site from --db and --project. The audit key is read only if ``need_key`` (commands
     that record): then the variable the project names must be set."""
@@ -398,6 +403,9 @@ def add_admin_commands(sub: Any) -> None:
     export.add_argument("--site", help="the site named on a PDF report")
     _database_options(export)
     export.set_defaults(func=_cmd_audit_export)
+    from hmi.cli_trust import add_trust_commands
+
+    add_trust_commands(audit_sub, _database_options)
 
     db = sub.add_parser("db", help="the database schema")
     db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -347,3 +347,31 @@ def test_a_broken_project_is_reported_as_such(cli: Cli, tmp_path: Path) -> None:
               "--project", str(tmp_path / "nowhere"), stdin=GOOD + "\n")  # fmt: skip
     assert ran.code == 1 and "no project.yaml here" in ran.err
     assert "password not accepted" not in ran.err
+
+
+def test_spool_show_and_release_from_the_command_line(db: str, tmp_path: Path) -> None:
+    from tests.storage.test_spool_tamper import delete_a_record, spool_some
+
+    data = tmp_path / "data"
+    data.mkdir()
+    spool = spool_some(data, count=4)
+    delete_a_record(spool)
+    quiet = hmi("audit", "spool", "show", data=data)
+    assert quiet.returncode == 0 and "no hold" in quiet.stdout  # not checked until a forward
+
+    from hmi.storage.spool import SpoolStore
+    from hmi.storage.spool_check import check_spool, quarantine
+
+    store = SpoolStore(spool)
+    problem = check_spool(store)
+    assert problem is not None and "missing" in problem
+    hold = quarantine(store, problem)
+    shown = hmi("audit", "spool", "show", data=data)
+    assert shown.returncode == 1 and hold.evidence in shown.stdout and "missing" in shown.stdout
+    refused = hmi("audit", "spool", "release", "--reason", " ", "--db", db, data=data)
+    assert refused.returncode == 2 and "reason" in refused.stderr
+    done = hmi("audit", "spool", "release", "--reason", "IT looked", "--db", db, data=data)
+    assert done.returncode == 0 and "recorded" in done.stdout, done.stderr
+    assert hmi("audit", "spool", "show", data=data).returncode == 0
+    (last,) = list(AuditStore(make_engine(db)).iter_records())[-1:]
+    assert last.action is AuditAction.AUDIT_SPOOL_RELEASED and last.reason == "IT looked"

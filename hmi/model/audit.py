@@ -89,6 +89,8 @@ class AuditAction(StrEnum):
     CONFIG_CHANGE = "config_change"
     AUDIT_EXPORT = "audit_export"
     AUDIT_VERIFY = "audit_verify"
+    AUDIT_SPOOL_REJECTED = "audit_spool_rejected"  # a spool failed its check: kept, not sent
+    AUDIT_SPOOL_RELEASED = "audit_spool_released"  # an administrator decided on it
     APP_START = "app_start"
     APP_STOP = "app_stop"
 

@@ -30,10 +30,12 @@ from hmi.storage.audit import AuditKeyError, AuditQuery, AuditStore, Progress, c
 from hmi.storage.db import (
     current_revisions,
     default_database_url,
+    default_spool_path,
     make_engine,
     upgrade,
 )
 from hmi.storage.export import ExportSummary, export_to_path
+from hmi.storage.spool_check import SpoolHold, read_hold, release_hold
 from hmi.storage.users import User, UserStore
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "grant_statements",
     "list_users",
     "needs_admin",
+    "release_spool_hold",
     "set_password",
     "site_key",
     "unlock_user",
@@ -164,6 +167,27 @@ def export_audit(
             new_value=summary.count, reason=str((query or AuditQuery()).describe()),
         )  # fmt: skip
         return summary
+
+
+def release_spool_hold(
+    reason: str, *, url: str | None = None, key: bytes | None = None, spool: Path | None = None
+) -> SpoolHold | None:
+    """An administrator's decision on a spool that failed its check: record it
+    (``audit_spool_released``, with the reason and the evidence kept) and lift the hold, so the
+    station accepts audited actions again. None when no hold stood (nothing is recorded)."""
+    if not reason.strip():
+        raise ValueError("give the reason for releasing the hold (--reason)")
+    path = spool or default_spool_path()
+    hold = read_hold(path)
+    if hold is None:
+        return None
+    with _stores(url, key=key) as (store, _):
+        _record(
+            store, AuditAction.AUDIT_SPOOL_RELEASED, target_address=f"file:{hold.evidence}",
+            reason=reason.strip(), old_value=hold.problem,
+        )  # fmt: skip
+    release_hold(path)
+    return hold
 
 
 def list_users(url: str | None = None, security: SecurityConfig | None = None) -> list[User]:
