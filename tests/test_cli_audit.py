@@ -375,3 +375,29 @@ def test_spool_show_and_release_from_the_command_line(db: str, tmp_path: Path) -
     assert hmi("audit", "spool", "show", data=data).returncode == 0
     (last,) = list(AuditStore(make_engine(db)).iter_records())[-1:]
     assert last.action is AuditAction.AUDIT_SPOOL_RELEASED and last.reason == "IT looked"
+
+
+def test_a_row_forged_past_the_head_never_stops_verify_or_export(db: str, tmp_path: Path) -> None:
+    """Someone with the file inserts a well-hashed record after the head: verify says TAMPERED
+    and names it (exit 1, never the exit 2 of a crash), its own record goes after it, and so
+    do every later verify, export and user change."""
+    from tests.storage.test_pg_roles import forge_past_the_head
+
+    hmi("users", "add", "rita", "--name", "Rita Root", "--role", "admin", "--db", db,
+        stdin=GOOD + "\n")  # fmt: skip
+    store = AuditStore(make_engine(db))
+    forged = forge_past_the_head(store, db)
+    store.close()
+    for _ in range(2):
+        tampered = hmi("audit", "verify", "--db", db, "--workers", "1")
+        assert tampered.returncode == 1, tampered.stderr
+        assert "TAMPERED" in tampered.stderr and "record 2" in tampered.stderr
+    assert f"record 2 ({forged.uuid}) is not part of the chain" in tampered.stderr
+    exported = hmi("audit", "export", "-o", str(tmp_path / "a.json"), "--db", db)
+    assert exported.returncode == 1 and "TAMPERED" in exported.stderr  # written, and said
+    written = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert written["verification"]["first_problem"]["uuid"] == forged.uuid
+    assert hmi("users", "disable", "rita", "--db", db).returncode == 0
+    actions = [r.action.value for r in stored(db)]  # type: ignore[attr-defined]
+    assert actions == ["user_add", "write", "audit_verify", "audit_verify", "audit_export",
+                       "user_disable"]  # fmt: skip
