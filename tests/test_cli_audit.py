@@ -401,3 +401,36 @@ def test_a_row_forged_past_the_head_never_stops_verify_or_export(db: str, tmp_pa
     actions = [r.action.value for r in stored(db)]  # type: ignore[attr-defined]
     assert actions == ["user_add", "write", "audit_verify", "audit_verify", "audit_export",
                        "user_disable"]  # fmt: skip
+
+
+def test_a_checkpoint_an_auditor_keeps_catches_a_cut_tail(db: str, tmp_path: Path) -> None:
+    from tests.storage.test_witness import cut_the_tail, fill
+
+    data = tmp_path / "data"
+    fill(db, 10)
+    checkpoint = tmp_path / "cp.json"
+    made = hmi("audit", "checkpoint", "-o", str(checkpoint), "--db", db, data=data)
+    assert made.returncode == 0, made.stderr
+    assert "checkpoint of record 10 " in made.stdout and "chain verified" in made.stdout
+    assert stored(db)[-1].action is AuditAction.AUDIT_CHECKPOINT  # type: ignore[attr-defined]
+    shown = hmi("certs", "show-own", data=data)
+    written = json.loads(checkpoint.read_text(encoding="utf-8"))
+    assert written["signature"]["algorithm"] == "rsa-pss-sha256"
+    assert written["signature"]["thumbprint"] in shown.stdout.replace(":", "")
+    good = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
+    assert good.returncode == 0 and "extends every checkpoint given (1)" in good.stdout
+
+    cut_the_tail(db, keep=8)
+    alone = hmi("audit", "verify", "--db", db, data=data)
+    assert alone.returncode == 0  # what the chain alone cannot show
+    caught = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
+    assert caught.returncode == 1
+    assert f"CHECKPOINT FAILED: checkpoint {checkpoint} (record 10 " in caught.stderr
+    assert "cut off" in caught.stderr
+
+    checkpoint.write_text(checkpoint.read_text().replace('"count": 10', '"count": 11'))
+    altered = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
+    assert altered.returncode == 1 and "the file was altered" in altered.stderr
+    actions = [r.action for r in stored(db)]  # type: ignore[attr-defined]
+    assert actions[8:] == [AuditAction.AUDIT_VERIFY] * 3  # the cut took the checkpoint's own
+    assert [r.result.value for r in stored(db)][-2:] == ["failed", "failed"]  # type: ignore[attr-defined]

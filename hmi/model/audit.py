@@ -91,6 +91,8 @@ class AuditAction(StrEnum):
     AUDIT_VERIFY = "audit_verify"
     AUDIT_SPOOL_REJECTED = "audit_spool_rejected"  # a spool failed its check: kept, not sent
     AUDIT_SPOOL_RELEASED = "audit_spool_released"  # an administrator decided on it
+    AUDIT_CHAIN_BEHIND = "audit_chain_behind"  # the chain no longer extends a witnessed head
+    AUDIT_CHECKPOINT = "audit_checkpoint"  # a checkpoint of the head was written
     APP_START = "app_start"
     APP_STOP = "app_stop"
 

@@ -22,6 +22,10 @@ with store-and-forward to a local spool while the central database is away.
   never counted as empty; a fresh spool takes its place, an ``audit_spool_rejected`` record goes
   to the central chain, and a hold stands (``hold``) until an administrator releases it: under
   the ``refuse`` policy the session guard refuses audited operator actions meanwhile.
+* With a ``HeadWitness`` the trail checks that the central chain still extends the highest
+  head this station saw: at start, after each of its appends (from the head the append started
+  on, at no extra cost) and every ``HeadWitness.check_s``. A chain that went backwards is recorded
+  (``audit_chain_behind``), logged and published (``TrailStatus.trust``); the station goes on.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from hmi.storage.audit import AuditKeyError, AuditStore
 from hmi.storage.db import StorageError
 from hmi.storage.spool import SpoolStore
 from hmi.storage.spool_check import SpoolHold, check_spool, quarantine, read_hold
+from hmi.storage.witness import HeadWitness
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,7 @@ class TrailStatus:
     key_refused: bool = False
     hold: str = ""  # a spool failed its check: what, and where it is kept (SpoolHold.describe)
     refusing: bool = False  # and audited actions are refused meanwhile (policy ``refuse``)
+    trust: str = ""  # the central chain no longer extends a head this station witnessed
 
 
 @dataclass(slots=True)
@@ -95,6 +101,7 @@ class AuditTrail:
         retry_max_s: float = 30.0,
         spool_failure: str = "refuse",
         identity: Mapping[str, str] | None = None,
+        witness: HeadWitness | None = None,
     ) -> None:
         """``spool_failure``: ``refuse`` or ``warn`` (``database.spool_failure``);
         ``identity``: workstation and app_version for the records the trail makes itself."""
@@ -102,6 +109,7 @@ class AuditTrail:
         self.spool = spool
         self.spool_failure = spool_failure
         self._identity = dict(identity or {})
+        self.witness = witness
         self._on_status = on_status
         self._retry_min = retry_s
         self._retry_max = retry_max_s
@@ -202,12 +210,16 @@ class AuditTrail:
                 self._spooling = True
                 self._publish(f"{self._pending} record(s) left from an earlier run")
                 self._forward()
+        self._observe_witness_if_due()
         while True:
             job = self._take()
             if job is None:
                 self._forward_if_due()
+                self._observe_witness_if_due()
                 continue
             if job is _STOP:
+                if self.witness is not None:
+                    self.witness.save()
                 return
             if job.call is not None:
                 self._run_call(job)
@@ -236,6 +248,9 @@ class AuditTrail:
         timeout = max(0.05, self._next_try - time.monotonic()) if self._spooling else None
         if self._status.hold:  # look for an administrator's release now and then
             timeout = min(timeout or _HOLD_POLL_S, _HOLD_POLL_S)
+        if self.witness is not None:
+            due = self.witness.wait_s()
+            timeout = due if timeout is None else min(timeout, due)
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
@@ -290,11 +305,49 @@ class AuditTrail:
         """Append centrally; a pooled connection found dead (the server restarted since) is
         retried once on a fresh one before the database counts as unreachable."""
         try:
-            return self.store.append_many(records)
+            placed = self.store.append_many(records)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
-            return self.store.append_many(records, skip_existing=True)
+            placed = self.store.append_many(records, skip_existing=True)
+        self._witnessed(placed)
+        return placed
+
+    # -- the station's witness of the head -----------------------------------------------------
+
+    def _witnessed(self, placed: list[AuditRecord]) -> None:
+        if self.witness is not None:
+            problem = self.witness.after_append(placed)
+            if problem is not None:
+                self._chain_behind(problem)
+
+    def _observe_witness_if_due(self) -> None:
+        if self.witness is not None and not self._spooling:
+            problem = self.witness.check_if_due(self.store)
+            if problem is not None:
+                self._chain_behind(problem)
+
+    def _chain_behind(self, problem: str) -> None:
+        """Record that the chain no longer extends the witnessed head; the witness is then
+        kept as evidence and starts again from the chain as it is, while the status bar goes
+        on saying what happened until the station restarts."""
+        log.error("audit chain: %s", problem)
+        record = AuditRecord.create(
+            AuditAction.AUDIT_CHAIN_BEHIND, result=AuditResult.FAILED, error=problem,
+            origin="audit trail", target_address=f"file:{self.witness.path if self.witness else ''}",
+            workstation=self._identity.get("workstation", ""),
+            app_version=self._identity.get("app_version", ""),
+        )  # fmt: skip
+        self._publish(self._status.detail, trust=problem)
+        try:
+            self.store.append_many([record])
+            if self.witness is not None:
+                self.witness.rebase(self.store)  # one incident, one record; the status stays
+        except (SQLAlchemyError, StorageError) as exc:
+            if self.spool is not None:
+                self._enter_spooling(exc)
+                self.spool.put([record])
+                self._pending += 1
 
     def _enter_spooling(self, exc: BaseException) -> None:
         self._spooling = True
@@ -385,11 +438,12 @@ class AuditTrail:
             log.info("forwarded %d spooled audit record(s) to %s", forwarded, self.store.url)
         self._publish(f"forwarded {forwarded} record(s)" if forwarded else "")
 
-    def _publish(self, detail: str, *, hold: str | None = None) -> None:
+    def _publish(self, detail: str, *, hold: str | None = None, trust: str | None = None) -> None:
         hold = self._status.hold if hold is None else hold
+        trust = self._status.trust if trust is None else trust
         status = TrailStatus(
             self._spooling, self._pending, detail, self._key_refused, hold,
-            bool(hold) and self.spool_failure == "refuse",
+            bool(hold) and self.spool_failure == "refuse", trust,
         )  # fmt: skip
         if status == self._status:
             return

@@ -141,6 +141,14 @@ class StationStatusBar(QStatusBar):
             )
             self.spool_label.setVisible(True)
             return
+        if status.trust:
+            self.spool_label.setText("AUDIT CHAIN BEHIND THIS STATION'S WITNESS: records missing")
+            self.spool_label.setToolTip(
+                status.trust + "; recorded as audit_chain_behind; tell the site's IT and "
+                "auditors (docs/audit.md, 'Witnesses')"
+            )
+            self.spool_label.setVisible(True)
+            return
         if status.spooling:
             why = "audit key refused" if status.key_refused else "central database unreachable"
             self.spool_label.setText(
