@@ -47,6 +47,7 @@ from hmi.storage.db import default_database_url, make_engine
 from hmi.storage.spool import SpoolStore
 from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
+from hmi.storage.witness import HeadWitness
 from hmi.views.auditor import AuditorView
 from hmi.views.confirm import QtConfirmer
 from hmi.views.login_session import SessionController
@@ -200,10 +201,17 @@ def build_station(
 
     if trail is None:
         url = database or database_url(project)
+        store = AuditStore(make_engine(url), key=key, key_hint=key_hint(project))
         trail = AuditTrail(
-            AuditStore(make_engine(url), key=key, key_hint=key_hint(project)),
+            store,
             SpoolStore(key=key),
             on_status=on_status,
+            spool_failure=project.file.database.spool_failure,
+            identity={
+                "workstation": project.file.database.workstation,
+                "app_version": __version__,
+            },
+            witness=HeadWitness(store.url, station=project.file.database.workstation),
         )
     if users is None:
         users = UserStore(trail.store.engine, security=security)
@@ -215,7 +223,7 @@ def build_station(
     )
     sessions = SessionService(users, trail, recorder, security=security, clock=clock)
     confirmer = QtConfirmer(sessions)
-    guard = PermissionGuard(sessions, confirmer)
+    guard = PermissionGuard(sessions, confirmer, hold=lambda: trail.refuses_actions)
     broker = TagBroker(
         project.tags,
         registry or default_registry(),

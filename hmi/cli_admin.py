@@ -113,6 +113,11 @@ def _fail(command: str, exc: BaseException, site: _Site | None = None) -> int:
     return 1
 
 
+def settings_from_args(args: argparse.Namespace, *, need_key: bool = True) -> _Site:
+    """The site (database, security, audit key) that ``--db`` and ``--project`` name."""
+    return _settings(args, need_key=need_key)
+
+
 def _settings(args: argparse.Namespace, *, need_key: bool = True) -> _Site:
     """The site from --db and --project. The audit key is read only if ``need_key`` (commands
     that record): then the variable the project names must be set."""
@@ -224,13 +229,20 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     try:
         site = _settings(args)
         progress = ProgressBar("verifying", always=args.progress)
+        problems = admin.check_checkpoints(  # before verify's own record moves the head
+            [Path(p) for p in args.checkpoint or ()], url=site.url, key=site.key
+        )
         result = admin.verify_audit(site.url, key=site.key, progress=progress,
-                                    workers=args.workers)  # fmt: skip
+                                    workers=args.workers, checkpoint_problems=problems)  # fmt: skip
     except Exception as exc:
         _fail("audit verify", exc, site)
         return 2
     print(_describe(result), file=sys.stdout if result.ok else sys.stderr)
-    return 0 if result.ok else 1
+    for problem in problems:
+        print(f"CHECKPOINT FAILED: {problem}", file=sys.stderr)
+    if args.checkpoint and not problems:
+        print(f"the chain extends every checkpoint given ({len(args.checkpoint)})")
+    return 0 if result.ok and not problems else 1
 
 
 def _when(text: str) -> datetime:
@@ -382,6 +394,10 @@ def add_admin_commands(sub: Any) -> None:
     )
     verify.add_argument("--workers", type=int, default=None, help="processes (default: auto)")
     verify.add_argument("--progress", action="store_true", help="a progress bar even if short")
+    verify.add_argument(
+        "--checkpoint", action="append", metavar="FILE",
+        help="a checkpoint (hmi audit checkpoint) the chain must still extend; repeatable",
+    )  # fmt: skip
     _database_options(verify)
     verify.set_defaults(func=_cmd_audit_verify)
     export = audit_sub.add_parser("export", help="export records as CSV, JSON or a PDF report")
@@ -398,6 +414,9 @@ def add_admin_commands(sub: Any) -> None:
     export.add_argument("--site", help="the site named on a PDF report")
     _database_options(export)
     export.set_defaults(func=_cmd_audit_export)
+    from hmi.cli_trust import add_trust_commands
+
+    add_trust_commands(audit_sub, _database_options)
 
     db = sub.add_parser("db", help="the database schema")
     db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -347,3 +347,90 @@ def test_a_broken_project_is_reported_as_such(cli: Cli, tmp_path: Path) -> None:
               "--project", str(tmp_path / "nowhere"), stdin=GOOD + "\n")  # fmt: skip
     assert ran.code == 1 and "no project.yaml here" in ran.err
     assert "password not accepted" not in ran.err
+
+
+def test_spool_show_and_release_from_the_command_line(db: str, tmp_path: Path) -> None:
+    from tests.storage.test_spool_tamper import delete_a_record, spool_some
+
+    data = tmp_path / "data"
+    data.mkdir()
+    spool = spool_some(data, count=4)
+    delete_a_record(spool)
+    quiet = hmi("audit", "spool", "show", data=data)
+    assert quiet.returncode == 0 and "no hold" in quiet.stdout  # not checked until a forward
+
+    from hmi.storage.spool import SpoolStore
+    from hmi.storage.spool_check import check_spool, quarantine
+
+    store = SpoolStore(spool)
+    problem = check_spool(store)
+    assert problem is not None and "missing" in problem
+    hold = quarantine(store, problem)
+    shown = hmi("audit", "spool", "show", data=data)
+    assert shown.returncode == 1 and hold.evidence in shown.stdout and "missing" in shown.stdout
+    refused = hmi("audit", "spool", "release", "--reason", " ", "--db", db, data=data)
+    assert refused.returncode == 2 and "reason" in refused.stderr
+    done = hmi("audit", "spool", "release", "--reason", "IT looked", "--db", db, data=data)
+    assert done.returncode == 0 and "recorded" in done.stdout, done.stderr
+    assert hmi("audit", "spool", "show", data=data).returncode == 0
+    (last,) = list(AuditStore(make_engine(db)).iter_records())[-1:]
+    assert last.action is AuditAction.AUDIT_SPOOL_RELEASED and last.reason == "IT looked"
+
+
+def test_a_row_forged_past_the_head_never_stops_verify_or_export(db: str, tmp_path: Path) -> None:
+    """Someone with the file inserts a well-hashed record after the head: verify says TAMPERED
+    and names it (exit 1, never the exit 2 of a crash), its own record goes after it, and so
+    do every later verify, export and user change."""
+    from tests.storage.test_pg_roles import forge_past_the_head
+
+    hmi("users", "add", "rita", "--name", "Rita Root", "--role", "admin", "--db", db,
+        stdin=GOOD + "\n")  # fmt: skip
+    store = AuditStore(make_engine(db))
+    forged = forge_past_the_head(store, db)
+    store.close()
+    for _ in range(2):
+        tampered = hmi("audit", "verify", "--db", db, "--workers", "1")
+        assert tampered.returncode == 1, tampered.stderr
+        assert "TAMPERED" in tampered.stderr and "record 2" in tampered.stderr
+    assert f"record 2 ({forged.uuid}) is not part of the chain" in tampered.stderr
+    exported = hmi("audit", "export", "-o", str(tmp_path / "a.json"), "--db", db)
+    assert exported.returncode == 1 and "TAMPERED" in exported.stderr  # written, and said
+    written = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert written["verification"]["first_problem"]["uuid"] == forged.uuid
+    assert hmi("users", "disable", "rita", "--db", db).returncode == 0
+    actions = [r.action.value for r in stored(db)]  # type: ignore[attr-defined]
+    assert actions == ["user_add", "write", "audit_verify", "audit_verify", "audit_export",
+                       "user_disable"]  # fmt: skip
+
+
+def test_a_checkpoint_an_auditor_keeps_catches_a_cut_tail(db: str, tmp_path: Path) -> None:
+    from tests.storage.test_witness import cut_the_tail, fill
+
+    data = tmp_path / "data"
+    fill(db, 10)
+    checkpoint = tmp_path / "cp.json"
+    made = hmi("audit", "checkpoint", "-o", str(checkpoint), "--db", db, data=data)
+    assert made.returncode == 0, made.stderr
+    assert "checkpoint of record 10 " in made.stdout and "chain verified" in made.stdout
+    assert stored(db)[-1].action is AuditAction.AUDIT_CHECKPOINT  # type: ignore[attr-defined]
+    shown = hmi("certs", "show-own", data=data)
+    written = json.loads(checkpoint.read_text(encoding="utf-8"))
+    assert written["signature"]["algorithm"] == "rsa-pss-sha256"
+    assert written["signature"]["thumbprint"] in shown.stdout.replace(":", "")
+    good = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
+    assert good.returncode == 0 and "extends every checkpoint given (1)" in good.stdout
+
+    cut_the_tail(db, keep=8)
+    alone = hmi("audit", "verify", "--db", db, data=data)
+    assert alone.returncode == 0  # what the chain alone cannot show
+    caught = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
+    assert caught.returncode == 1
+    assert f"CHECKPOINT FAILED: checkpoint {checkpoint} (record 10 " in caught.stderr
+    assert "cut off" in caught.stderr
+
+    checkpoint.write_text(checkpoint.read_text().replace('"count": 10', '"count": 11'))
+    altered = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
+    assert altered.returncode == 1 and "the file was altered" in altered.stderr
+    actions = [r.action for r in stored(db)]  # type: ignore[attr-defined]
+    assert actions[8:] == [AuditAction.AUDIT_VERIFY] * 3  # the cut took the checkpoint's own
+    assert [r.result.value for r in stored(db)][-2:] == ["failed", "failed"]  # type: ignore[attr-defined]

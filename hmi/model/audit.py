@@ -30,6 +30,18 @@ from json.encoder import encode_basestring as _encode_str  # type: ignore[attr-d
 from numbers import Integral, Real
 from typing import Any
 
+from hmi.model.audit_storable import (
+    MAX_INT_BITS,
+    MAX_VALUE_BYTES,
+    MAX_VALUE_DEPTH,
+    MAX_VALUE_ITEMS,
+    cut_bytes,
+    cut_items,
+    huge_int,
+    safe_repr,
+    storable_text,
+)
+
 __all__ = [
     "CANONICAL_FIELDS",
     "GENESIS_HASH",
@@ -77,6 +89,10 @@ class AuditAction(StrEnum):
     CONFIG_CHANGE = "config_change"
     AUDIT_EXPORT = "audit_export"
     AUDIT_VERIFY = "audit_verify"
+    AUDIT_SPOOL_REJECTED = "audit_spool_rejected"  # a spool failed its check: kept, not sent
+    AUDIT_SPOOL_RELEASED = "audit_spool_released"  # an administrator decided on it
+    AUDIT_CHAIN_BEHIND = "audit_chain_behind"  # the chain no longer extends a witnessed head
+    AUDIT_CHECKPOINT = "audit_checkpoint"  # a checkpoint of the head was written
     APP_START = "app_start"
     APP_STOP = "app_stop"
 
@@ -100,31 +116,40 @@ class SignatureMeaning(StrEnum):
 # -- tag values --------------------------------------------------------------------------------
 
 
-def _tagged(value: Any) -> list[Any]:
+def _tagged(value: Any, depth: int = 0) -> list[Any]:
     if value is None:
         return ["null", None]
     if isinstance(value, bool):
         return ["bool", value]
     if isinstance(value, str):
-        return ["str", value]
+        return ["str", storable_text(value)]
     if isinstance(value, Integral):  # int and numpy integers
-        return ["int", str(int(value))]
+        number = int(value)
+        if number.bit_length() > MAX_INT_BITS:
+            return ["str", huge_int(number)]
+        return ["int", str(number)]
     if isinstance(value, Real):  # float and numpy floats
-        number = float(value)
-        return ["float", repr(number) if math.isfinite(number) else str(number)]
+        real = float(value)
+        return ["float", repr(real) if math.isfinite(real) else str(real)]
     if isinstance(value, (bytes, bytearray)):
+        if len(value) > MAX_VALUE_BYTES:
+            return ["str", cut_bytes(bytes(value))]
         return ["bytes", bytes(value).hex()]
     if isinstance(value, datetime):
         return ["time", iso_from_us(us_from_datetime(value))]
-    if isinstance(value, (list, tuple)):
-        return ["list", [_tagged(item) for item in value]]
-    return ["repr", repr(value)]
+    if isinstance(value, (list, tuple)) and depth < MAX_VALUE_DEPTH:
+        items = [_tagged(item, depth + 1) for item in value[:MAX_VALUE_ITEMS]]
+        if len(value) > MAX_VALUE_ITEMS:
+            items.append(["str", cut_items(len(value))])
+        return ["list", items]
+    return ["repr", safe_repr(value)]
 
 
 def encode_value(value: Any) -> str:
     """A tag value as canonical tagged JSON text: ``["float","1.0"]``, ``["int","1"]``,
     ``["bool",true]``, ``["str","1"]``, ``["null",null]``, ``["list",[...]]``; anything else is
-    kept as ``["repr","..."]`` so that an odd value never loses the record."""
+    kept as ``["repr","..."]`` so that an odd value never loses the record. Text, bytes, lists
+    and integers are made storable first (``hmi.model.audit_storable``)."""
     return json.dumps(_tagged(value), separators=(",", ":"), ensure_ascii=False)
 
 
@@ -274,16 +299,16 @@ def _now_us() -> int:
 
 
 def _clean(text: object) -> str:
-    """Text fields as every database stores them: ``str``, no NUL (PostgreSQL refuses it), no
-    lone surrogates (not UTF-8)."""
-    value = "" if text is None else str(text)
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
+    """Text fields as every database stores them (``storable_text``): ``str``, no NUL, no lone
+    surrogates, at most ``MAX_TEXT_CHARS``."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        try:
+            text = str(text)
+        except Exception:  # a hostile object must not lose the record
+            text = safe_repr(text)
+    return storable_text(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ class ProblemKind(StrEnum):
     GAP = "gap"  # sequence numbers missing: records deleted
     DUPLICATE = "duplicate"  # a sequence number twice: a record inserted
     OUT_OF_ORDER = "out_of_order"
+    FOREIGN = "foreign"  # a record the chain goes around: added outside the audit store
     HEAD_MISMATCH = "head_mismatch"  # the chain does not end where the store says it does
 
 
@@ -76,8 +77,9 @@ class ChainVerifier:
     """Checks records fed in sequence order, in constant memory. After a break it carries on
     from the stored hash, so later breaks are counted too; the first one is kept in full."""
 
-    __slots__ = ("_count", "_first_link", "_first_seq", "_key", "_last_hash", "_last_seq",
-                 "_problem", "_problems", "_start_hash", "_start_seq")  # fmt: skip
+    __slots__ = ("_count", "_first_link", "_first_seq", "_good_hash", "_good_seq", "_key",
+                 "_last_hash", "_last_prev", "_last_seq", "_last_uuid", "_problem", "_problems",
+                 "_start_hash", "_start_seq")  # fmt: skip
 
     def __init__(
         self,
@@ -95,6 +97,10 @@ class ChainVerifier:
         self._first_seq: int | None = None
         self._last_seq: int | None = None
         self._last_hash = start_hash or ""
+        self._last_prev: str | None = None  # prev_hash of the last record fed
+        self._last_uuid = ""
+        self._good_hash = start_hash or ""  # the last record that passed every check
+        self._good_seq: int | None = None
         self._first_link: tuple[str, str] | None = None
 
     @property
@@ -147,6 +153,7 @@ class ChainVerifier:
     ) -> None:
         self._count += 1
         last = self._last_seq
+        problems = self._problems
         if last is None:
             self._first_seq = sequence
             self._first_link = (prev_hash, uuid)
@@ -162,14 +169,40 @@ class ChainVerifier:
                 f"changed after it was written, or the record was moved or renumbered",
             )  # fmt: skip
         elif expected_prev is not None and prev_hash != expected_prev:
-            before = f"record {last}" if last is not None else "the start of the chain"
-            self._report(
-                ProblemKind.LINK_BROKEN, sequence, uuid,
-                f"record {sequence} ({uuid}) does not follow {before}: a record was inserted, "
-                f"deleted or reordered before {sequence}, or {before} was changed and re-hashed",
-            )  # fmt: skip
+            sound = self._check_link(sequence, uuid, prev_hash, last)
+            problems = self._problems if sound else problems
+        if self._problems == problems:
+            self._good_hash, self._good_seq = stored_hash, sequence
         self._last_seq = sequence
         self._last_hash = stored_hash
+        self._last_prev = prev_hash
+        self._last_uuid = uuid
+
+    def _check_link(self, sequence: int, uuid: str, prev_hash: str, last: int | None) -> bool:
+        """``prev_hash`` is not the hash of the record before: say which record is wrong.
+        True when it is not this one."""
+        if last is not None and prev_hash == self._last_prev:
+            # the record before has the same predecessor: the chain goes around it (the
+            # store appends after any row it finds past its head), so that one does not belong
+            self._report(
+                ProblemKind.FOREIGN, last, self._last_uuid,
+                f"record {last} ({self._last_uuid}) is not part of the chain: record "
+                f"{sequence} follows the record before it; record {last} was added outside "
+                f"the audit store",
+            )  # fmt: skip
+            return True
+        if last is not None and prev_hash == self._good_hash and (self._good_seq or 0) < last:
+            return True  # it follows the last sound record, around records already reported
+        self._link_problem(sequence, uuid, last)
+        return False
+
+    def _link_problem(self, sequence: int, uuid: str, last: int | None) -> None:
+        before = f"record {last}" if last is not None else "the start of the chain"
+        self._report(
+            ProblemKind.LINK_BROKEN, sequence, uuid,
+            f"record {sequence} ({uuid}) does not follow {before}: a record was inserted, "
+            f"deleted or reordered before {sequence}, or {before} was changed and re-hashed",
+        )  # fmt: skip
 
     def feed_joined(
         self,
@@ -185,6 +218,7 @@ class ChainVerifier:
         digest = hmac.digest
         last_seq = self._last_seq
         last_hash = self._last_hash
+        last_prev = self._last_prev
         count = 0
         for texts, values, sequence, spooled, timestamp_us, prev_hash, stored_hash in rows:
             content = canonical_joined(texts, values, sequence, spooled, timestamp_us)
@@ -199,15 +233,22 @@ class ChainVerifier:
                 count += 1
                 last_seq = sequence
                 last_hash = stored_hash
+                last_prev = prev_hash
                 continue
             self._count += count
+            if count:  # every row since the last slow one passed: the last of them is sound
+                self._good_hash, self._good_seq = last_hash, last_seq
             count = 0
-            self._last_seq, self._last_hash = last_seq, last_hash
+            self._last_seq, self._last_hash, self._last_prev = last_seq, last_hash, last_prev
+            if last_seq is not None and last_prev == prev_hash:
+                self._last_uuid = full_row(last_seq)[20]  # the uuid to name, if it is foreign
             row = full_row(sequence)
             self.feed(row[12], row[20], row[7], row[24], canonical(*row[:24]))
-            last_seq, last_hash = self._last_seq, self._last_hash
+            last_seq, last_hash, last_prev = self._last_seq, self._last_hash, self._last_prev
         self._count += count
-        self._last_seq, self._last_hash = last_seq, last_hash
+        if count:
+            self._good_hash, self._good_seq = last_hash, last_seq
+        self._last_seq, self._last_hash, self._last_prev = last_seq, last_hash, last_prev
 
     def check_head(self, sequence: int, head_hash: str, *, beyond: int = 0) -> None:
         """Compare where the walk ended with the store's chain head (records cut off the end

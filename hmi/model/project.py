@@ -141,6 +141,12 @@ class DatabaseSettings(Strict):
         max_length=128,
         description="this station's name on audit records; default: the host name",
     )
+    spool_failure: Literal["refuse", "warn"] = Field(
+        default="refuse",
+        description="when the station's audit spool fails its check before forwarding: "
+        "refuse further audited operator actions until an administrator releases them "
+        "(`hmi audit spool release`), or only warn; see docs/audit.md",
+    )
 
     @field_validator("url")
     @classmethod

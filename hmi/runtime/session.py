@@ -52,6 +52,12 @@ class Session:
 SessionListener = Callable[["Session | None"], None]
 
 
+class AuditHold(Protocol):
+    """A standing hold of the audit trail (``hmi.storage.spool_check.SpoolHold``)."""
+
+    def describe(self) -> str: ...
+
+
 class SessionService:
     def __init__(
         self,
@@ -238,11 +244,27 @@ class PermissionGuard:
     signature and verifier into the audit record. A tag that needs confirmation is refused
     when no confirmer is plugged in."""
 
-    def __init__(self, sessions: SessionService, confirmer: Confirmer | None = None) -> None:
+    def __init__(
+        self,
+        sessions: SessionService,
+        confirmer: Confirmer | None = None,
+        *,
+        hold: Callable[[], AuditHold | None] | None = None,
+    ) -> None:
+        """``hold``: the audit trail's standing hold under the ``refuse`` policy
+        (``AuditTrail.refuses_actions``): while there is one, every action is refused."""
         self._sessions = sessions
         self.confirmer = confirmer
+        self._hold = hold
 
     def _session(self, what: str, verb: str) -> Session:
+        hold = self._hold() if self._hold is not None else None
+        if hold is not None:
+            log.warning("%s refused: %s", what, hold.describe())
+            raise WriteDenied(
+                f"{what}: refused until an administrator decides on the audit spool that "
+                "failed its check (hmi audit spool show)"
+            )
         session = self._sessions.current
         if session is None:
             raise WriteDenied(f"{what}: nobody is logged in; log in to {verb}")

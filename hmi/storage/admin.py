@@ -17,36 +17,43 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from hmi import __version__
 from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit_checkpoint import Checkpoint, CheckpointError, SignedCheckpoint
 from hmi.model.audit_verify import VerifyResult
 from hmi.model.security import SecurityConfig
 from hmi.storage.audit import AuditKeyError, AuditQuery, AuditStore, Progress, check_audit_key
 from hmi.storage.db import (
     current_revisions,
     default_database_url,
+    default_spool_path,
     make_engine,
     upgrade,
 )
 from hmi.storage.export import ExportSummary, export_to_path
+from hmi.storage.spool_check import SpoolHold, read_hold, release_hold
 from hmi.storage.users import User, UserStore
+from hmi.storage.witness import chain_problem
 
 __all__ = [
     "AuditKeyError",  # re-exported from hmi.storage.audit, as is check_audit_key
     "add_user",
     "change_user",
     "check_audit_key",
+    "check_checkpoints",
     "disable_user",
     "enable_user",
     "export_audit",
     "grant_statements",
     "list_users",
     "needs_admin",
+    "record_checkpoint",
+    "release_spool_hold",
     "set_password",
     "site_key",
     "unlock_user",
@@ -128,18 +135,21 @@ def verify_audit(
     progress: Progress | None = None,
     record: bool = True,
     workers: int | None = None,
+    checkpoint_problems: Sequence[str] = (),
 ) -> VerifyResult:
     """Verify the whole chain; ``progress(done, total)`` is called every few thousand records;
     ``workers`` as for ``AuditStore.verify`` (default: parallel for long chains). The
-    verification itself is recorded (``audit_verify``) unless ``record`` is false. A key
+    verification itself is recorded (``audit_verify``, failed when the chain or one of the
+    ``checkpoint_problems`` found before it failed) unless ``record`` is false. A key
     that is not the chain's is refused (``AuditKeyError``) rather than reported as tampering."""
     with _stores(url, key=key) as (store, _):
         result = store.verify(progress=progress, workers=workers)
         if record:
+            failed = not result.ok or bool(checkpoint_problems)
             _record(
                 store, AuditAction.AUDIT_VERIFY,
-                result=AuditResult.DONE if result.ok else AuditResult.FAILED,
-                reason=str(result)[:500],
+                result=AuditResult.FAILED if failed else AuditResult.DONE,
+                reason="; ".join([str(result), *checkpoint_problems])[:2000],
             )  # fmt: skip
         return result
 
@@ -164,6 +174,61 @@ def export_audit(
             new_value=summary.count, reason=str((query or AuditQuery()).describe()),
         )  # fmt: skip
         return summary
+
+
+def release_spool_hold(
+    reason: str, *, url: str | None = None, key: bytes | None = None, spool: Path | None = None
+) -> SpoolHold | None:
+    """An administrator's decision on a spool that failed its check: record it
+    (``audit_spool_released``, with the reason and the evidence kept) and lift the hold, so the
+    station accepts audited actions again. None when no hold stood (nothing is recorded)."""
+    if not reason.strip():
+        raise ValueError("give the reason for releasing the hold (--reason)")
+    path = spool or default_spool_path()
+    hold = read_hold(path)
+    if hold is None:
+        return None
+    with _stores(url, key=key) as (store, _):
+        _record(
+            store, AuditAction.AUDIT_SPOOL_RELEASED, target_address=f"file:{hold.evidence}",
+            reason=reason.strip(), old_value=hold.problem,
+        )  # fmt: skip
+    release_hold(path)
+    return hold
+
+
+def record_checkpoint(
+    path: Path, checkpoint: Checkpoint, *, url: str | None = None, key: bytes | None = None
+) -> None:
+    """Record that a checkpoint of the head was written (``audit_checkpoint``)."""
+    with _stores(url, key=key) as (store, _):
+        _record(
+            store, AuditAction.AUDIT_CHECKPOINT, target_address=f"file:{path}",
+            new_value=checkpoint.sequence, reason=f"head {checkpoint.hash}",
+            result=AuditResult.DONE if checkpoint.verified else AuditResult.FAILED,
+        )  # fmt: skip
+
+
+def check_checkpoints(
+    files: Sequence[Path], *, url: str | None = None, key: bytes | None = None
+) -> list[str]:
+    """What is wrong, per checkpoint file: unreadable, altered, unsigned, or the chain no
+    longer extends it. [] when every one holds."""
+    problems: list[str] = []
+    with _stores(url, key=key) as (store, _):
+        for path in files:
+            try:
+                signed = SignedCheckpoint.from_json(
+                    path.read_text(encoding="utf-8"), source=str(path)
+                )
+            except (OSError, CheckpointError) as exc:
+                problems.append(f"{path}: {exc}" if isinstance(exc, OSError) else str(exc))
+                continue
+            problems.extend(signed.check(key=key, source=str(path)))
+            problem = chain_problem(store, signed.checkpoint, name=f"checkpoint {path}")
+            if problem is not None:
+                problems.append(problem)
+    return problems
 
 
 def list_users(url: str | None = None, security: SecurityConfig | None = None) -> list[User]:

@@ -159,6 +159,7 @@ class AuditStore:
             .with_for_update()
         )  # built once: appends are the hot path
         self._insert = insert(table)
+        self._last_stored = select(func.max(table.c.sequence))
         self._move_head = (
             update(head)
             .where(head.c.chain == bindparam("which"))
@@ -210,6 +211,16 @@ class AuditStore:
             row = connection.execute(self._lock_head, {"which": self._chain}).one()
             sequence, prev_hash, scheme = int(row[0]), str(row[1]), str(row[2])
             self._check_key(connection, sequence, scheme)
+            # a row slipped in past the head (by someone with INSERT on the table) must not
+            # stop the trail: chain after it, from the head; verify names it as foreign
+            last_stored = connection.execute(self._last_stored).scalar()
+            if last_stored is not None and int(last_stored) > sequence:
+                log.error(
+                    "audit chain %s: record(s) %d..%d stored past the chain head %d, added "
+                    "outside the audit store; appending after them", self._chain,
+                    sequence + 1, int(last_stored), sequence,
+                )  # fmt: skip
+                sequence = int(last_stored)
             if skip_existing:
                 uuids = [r.uuid for r in records]
                 present = set(

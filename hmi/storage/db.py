@@ -11,6 +11,7 @@ so stations starting together do not race.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -37,6 +38,7 @@ __all__ = [
     "default_spool_path",
     "ensure_schema",
     "make_engine",
+    "private_file",
     "upgrade",
     "write_transaction",
 ]
@@ -62,13 +64,14 @@ def default_spool_path() -> Path:
 
 def make_engine(url: str, *, connect_timeout_s: float = 5.0, echo: bool = False) -> Engine:
     """An engine set up for durable audit work on SQLite or PostgreSQL (``postgresql+psycopg``).
-    A SQLite file's folder is created if missing."""
+    A SQLite file and its folder are created if missing, readable by their owner only
+    (``private_file``)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(database))
         engine = create_engine(
             parsed,
             echo=echo,
@@ -93,6 +96,32 @@ def make_engine(url: str, *, connect_timeout_s: float = 5.0, echo: bool = False)
         f"database URL {parsed.render_as_string(hide_password=True)}: use sqlite:///path or "
         f"postgresql+psycopg://user@host/db"
     )
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` (and a missing folder) the owner's alone: folder 0700 when created here,
+    file 0600, tightened when an existing one of ours is wider. The station's SQLite files hold
+    password hashes and the audit trail; SQLite gives its -wal and -shm files the database
+    file's mode. Not on Windows, where the user data folder is private already."""
+    if os.name != "posix":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        info = os.fstat(fd)
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.fchmod(fd, info.st_mode & 0o700)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm", "-journal"):  # left by an earlier version, maybe wider
+        side = path.with_name(path.name + suffix)
+        try:
+            if side.stat().st_uid == os.getuid() and side.stat().st_mode & 0o077:
+                side.chmod(side.stat().st_mode & 0o700)
+        except FileNotFoundError:
+            pass
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

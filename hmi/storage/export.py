@@ -4,12 +4,18 @@ The JSON export carries every field of every record exactly as hashed (tag value
 ``[type, payload]`` pairs), so an auditor can recompute each hash from the file alone, plus the
 result of verifying the whole chain at the time of export. CSV is for spreadsheets: one row
 per record, values as plain text; its verification result is returned to the caller.
+
+A CSV cell is data, never a formula: text that a spreadsheet would evaluate (it starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return; OWASP's "CSV injection") is written with
+a leading apostrophe, so ``=cmd|' /C calc'!A0`` typed as a user name at the login prompt opens as
+text. A plain number such as ``-5.5`` is left as it is. The JSON export keeps the exact text.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +26,14 @@ from hmi.model.audit import AuditRecord, encode_value
 from hmi.model.audit_verify import VerifyResult
 from hmi.storage.audit import AuditQuery, AuditStore, Progress
 
-__all__ = ["CSV_COLUMNS", "ExportSummary", "export_csv", "export_json", "export_to_path"]
+__all__ = [
+    "CSV_COLUMNS",
+    "ExportSummary",
+    "csv_cell",
+    "export_csv",
+    "export_json",
+    "export_to_path",
+]
 
 CSV_COLUMNS = (
     "sequence", "timestamp", "action", "result", "user_id", "user_name", "role",
@@ -38,12 +51,24 @@ class ExportSummary:
     path: Path | None = None
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def csv_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet evaluates: a leading apostrophe before text that
+    starts like a formula, unless the text is a plain number."""
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _plain(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return csv_cell(str(value))
 
 
 def export_csv(

@@ -40,6 +40,10 @@ class SpoolStore(AuditStore):
             chain="spool",
         )
 
+    def fresh(self) -> SpoolStore:
+        """A new, empty spool at the same path with the same key (after ``quarantine``)."""
+        return SpoolStore(self.path, key=self._key)
+
     def put(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
         """Spool records (marked ``spooled``), durably, after those already waiting."""
         return self.append_many([dataclasses.replace(r, spooled=True) for r in records])

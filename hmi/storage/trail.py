@@ -17,6 +17,15 @@ with store-and-forward to a local spool while the central database is away.
   refused, the log says it at error level, and forwarding is retried at the longest interval.
   The action happened, so its record is kept; it reaches the central chain, hashed with the
   right key, once the station runs with it. Nothing is appended centrally with a wrong key.
+* The spool is verified before anything leaves it (``hmi.storage.spool_check``). One that fails
+  its check, or cannot be read, is kept as evidence under another name, never forwarded and
+  never counted as empty; a fresh spool takes its place, an ``audit_spool_rejected`` record goes
+  to the central chain, and a hold stands (``hold``) until an administrator releases it: under
+  the ``refuse`` policy the session guard refuses audited operator actions meanwhile.
+* With a ``HeadWitness`` the trail checks that the central chain still extends the highest
+  head this station saw: at start, after each of its appends (from the head the append started
+  on, at no extra cost) and every ``HeadWitness.check_s``. A chain that went backwards is recorded
+  (``audit_chain_behind``), logged and published (``TrailStatus.trust``); the station goes on.
 """
 
 from __future__ import annotations
@@ -28,17 +37,19 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from hmi.model.audit import AuditRecord
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.model.errors import HmiError
 from hmi.storage.audit import AuditKeyError, AuditStore
 from hmi.storage.db import StorageError
 from hmi.storage.spool import SpoolStore
+from hmi.storage.spool_check import SpoolHold, check_spool, quarantine, read_hold
+from hmi.storage.witness import HeadWitness
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +58,7 @@ __all__ = ["AuditTrail", "AuditUnavailable", "TrailStatus"]
 T = TypeVar("T")
 _FORWARD_BATCH = 200
 _GROUP_MAX = 256
+_HOLD_POLL_S = 1.0
 
 
 class AuditUnavailable(HmiError):
@@ -63,6 +75,9 @@ class TrailStatus:
     pending: int
     detail: str = ""
     key_refused: bool = False
+    hold: str = ""  # a spool failed its check: what, and where it is kept (SpoolHold.describe)
+    refusing: bool = False  # and audited actions are refused meanwhile (policy ``refuse``)
+    trust: str = ""  # the central chain no longer extends a head this station witnessed
 
 
 @dataclass(slots=True)
@@ -84,9 +99,17 @@ class AuditTrail:
         on_status: Callable[[TrailStatus], None] | None = None,
         retry_s: float = 2.0,
         retry_max_s: float = 30.0,
+        spool_failure: str = "refuse",
+        identity: Mapping[str, str] | None = None,
+        witness: HeadWitness | None = None,
     ) -> None:
+        """``spool_failure``: ``refuse`` or ``warn`` (``database.spool_failure``);
+        ``identity``: workstation and app_version for the records the trail makes itself."""
         self.store = store
         self.spool = spool
+        self.spool_failure = spool_failure
+        self._identity = dict(identity or {})
+        self.witness = witness
         self._on_status = on_status
         self._retry_min = retry_s
         self._retry_max = retry_max_s
@@ -106,6 +129,17 @@ class AuditTrail:
     @property
     def spooling(self) -> bool:
         return self._spooling
+
+    @property
+    def hold(self) -> SpoolHold | None:
+        """The standing hold on a spool that failed its check (read from its file, so an
+        administrator's release from the command line counts at once)."""
+        return None if self.spool is None else read_hold(self.spool.path)
+
+    @property
+    def refuses_actions(self) -> SpoolHold | None:
+        """The hold, when the policy says audited operator actions wait for a decision."""
+        return self.hold if self.spool_failure == "refuse" else None
 
     @property
     def status(self) -> TrailStatus:
@@ -167,20 +201,25 @@ class AuditTrail:
 
     def _run(self) -> None:
         if self.spool is not None:
-            try:
+            hold = self.hold
+            if hold is not None:
+                self._publish(self._status.detail, hold=hold.describe())
+            if self._spool_is_sound():
                 self._pending = self.spool.pending()
-            except (SQLAlchemyError, HmiError):
-                log.exception("cannot read the audit spool %s", self.spool.path)
             if self._pending:
                 self._spooling = True
                 self._publish(f"{self._pending} record(s) left from an earlier run")
                 self._forward()
+        self._observe_witness_if_due()
         while True:
             job = self._take()
             if job is None:
                 self._forward_if_due()
+                self._observe_witness_if_due()
                 continue
             if job is _STOP:
+                if self.witness is not None:
+                    self.witness.save()
                 return
             if job.call is not None:
                 self._run_call(job)
@@ -207,9 +246,17 @@ class AuditTrail:
             job, self._held = self._held, None
             return job
         timeout = max(0.05, self._next_try - time.monotonic()) if self._spooling else None
+        if self._status.hold:  # look for an administrator's release now and then
+            timeout = min(timeout or _HOLD_POLL_S, _HOLD_POLL_S)
+        if self.witness is not None:
+            due = self.witness.wait_s()
+            timeout = due if timeout is None else min(timeout, due)
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
+            if self._status.hold and self.hold is None:
+                log.warning("the audit spool hold was released; audited actions resume")
+                self._publish(self._status.detail, hold="")
             return None
 
     @staticmethod
@@ -258,11 +305,49 @@ class AuditTrail:
         """Append centrally; a pooled connection found dead (the server restarted since) is
         retried once on a fresh one before the database counts as unreachable."""
         try:
-            return self.store.append_many(records)
+            placed = self.store.append_many(records)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
-            return self.store.append_many(records, skip_existing=True)
+            placed = self.store.append_many(records, skip_existing=True)
+        self._witnessed(placed)
+        return placed
+
+    # -- the station's witness of the head -----------------------------------------------------
+
+    def _witnessed(self, placed: list[AuditRecord]) -> None:
+        if self.witness is not None:
+            problem = self.witness.after_append(placed)
+            if problem is not None:
+                self._chain_behind(problem)
+
+    def _observe_witness_if_due(self) -> None:
+        if self.witness is not None and not self._spooling:
+            problem = self.witness.check_if_due(self.store)
+            if problem is not None:
+                self._chain_behind(problem)
+
+    def _chain_behind(self, problem: str) -> None:
+        """Record that the chain no longer extends the witnessed head; the witness is then
+        kept as evidence and starts again from the chain as it is, while the status bar goes
+        on saying what happened until the station restarts."""
+        log.error("audit chain: %s", problem)
+        record = AuditRecord.create(
+            AuditAction.AUDIT_CHAIN_BEHIND, result=AuditResult.FAILED, error=problem,
+            origin="audit trail", target_address=f"file:{self.witness.path if self.witness else ''}",
+            workstation=self._identity.get("workstation", ""),
+            app_version=self._identity.get("app_version", ""),
+        )  # fmt: skip
+        self._publish(self._status.detail, trust=problem)
+        try:
+            self.store.append_many([record])
+            if self.witness is not None:
+                self.witness.rebase(self.store)  # one incident, one record; the status stays
+        except (SQLAlchemyError, StorageError) as exc:
+            if self.spool is not None:
+                self._enter_spooling(exc)
+                self.spool.put([record])
+                self._pending += 1
 
     def _enter_spooling(self, exc: BaseException) -> None:
         self._spooling = True
@@ -292,9 +377,38 @@ class AuditTrail:
         if self._spooling and time.monotonic() >= self._next_try:
             self._forward()
 
+    def _spool_is_sound(self) -> bool:
+        """Verify the spool; one that fails is quarantined, recorded centrally, and held."""
+        assert self.spool is not None
+        problem = check_spool(self.spool)
+        if problem is None:
+            return True
+        hold = quarantine(self.spool, problem)
+        self.spool = self.spool.fresh()
+        self._pending = 0
+        self._spooling = False
+        record = AuditRecord.create(
+            AuditAction.AUDIT_SPOOL_REJECTED, result=AuditResult.FAILED,
+            target_address=f"file:{hold.evidence}", error=problem, origin="audit trail",
+            reason="the spool failed its check before forwarding; kept as evidence",
+            workstation=self._identity.get("workstation", ""),
+            app_version=self._identity.get("app_version", ""),
+        )  # fmt: skip
+        try:
+            self._to_central([record])
+        except (SQLAlchemyError, StorageError) as exc:
+            self._enter_spooling(exc)
+            self.spool.put([record])
+            self._pending = 1
+        self._publish(self._status.detail, hold=hold.describe())
+        return False
+
     def _forward(self) -> None:
-        """Move the spool to the central chain, oldest first; stop at the first failure."""
+        """Move the spool to the central chain, oldest first; stop at the first failure.
+        The whole spool is verified first: one that fails is not forwarded at all."""
         if self.spool is None:
+            return
+        if self._pending and not self._spool_is_sound():
             return
         forwarded = 0
         try:
@@ -324,8 +438,13 @@ class AuditTrail:
             log.info("forwarded %d spooled audit record(s) to %s", forwarded, self.store.url)
         self._publish(f"forwarded {forwarded} record(s)" if forwarded else "")
 
-    def _publish(self, detail: str) -> None:
-        status = TrailStatus(self._spooling, self._pending, detail, self._key_refused)
+    def _publish(self, detail: str, *, hold: str | None = None, trust: str | None = None) -> None:
+        hold = self._status.hold if hold is None else hold
+        trust = self._status.trust if trust is None else trust
+        status = TrailStatus(
+            self._spooling, self._pending, detail, self._key_refused, hold,
+            bool(hold) and self.spool_failure == "refuse", trust,
+        )  # fmt: skip
         if status == self._status:
             return
         self._status = status

@@ -25,7 +25,14 @@ from hmi.model.security import PasswordRejected, Permission, SecurityConfig
 from hmi.storage import schema
 from hmi.storage.db import StorageError, ensure_schema, write_transaction
 
-__all__ = ["AuthFailure", "AuthenticationFailed", "User", "UserStore", "normalise_user_id"]
+__all__ = [
+    "SIGN_IN_REFUSED",
+    "AuthFailure",
+    "AuthenticationFailed",
+    "User",
+    "UserStore",
+    "normalise_user_id",
+]
 
 _USER_ID = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 _users = schema.users
@@ -38,9 +45,19 @@ class AuthFailure(StrEnum):
     DISABLED = "disabled"
 
 
+SIGN_IN_REFUSED = (
+    "user name or password is wrong, or the account is locked after too many failed "
+    "attempts; ask an administrator if it keeps failing"
+)
+"""What a refused sign-in says, whether the user is unknown, the password wrong or the account
+locked: the same words for all three, so the prompt does not tell who exists or who is locked
+out. The audit record says which it was (``AuthenticationFailed.detail``)."""
+
+
 class AuthenticationFailed(HmiError):
-    """A login or signature refused. ``str()`` is what the person at the station is told (it
-    does not say whether the user exists); ``reason`` and ``detail`` are for the audit trail."""
+    """A login or signature refused. ``str()`` is what the person at the station is told: it
+    does not say whether the user exists or is locked out (``SIGN_IN_REFUSED``); ``reason`` and
+    ``detail`` are for the audit trail."""
 
     def __init__(
         self,
@@ -56,15 +73,10 @@ class AuthenticationFailed(HmiError):
         self.locked_until = locked_until
         self.lockout_started = lockout_started
         self.attempts = attempts
-        if reason is AuthFailure.LOCKED_OUT and locked_until is not None:
-            message = (
-                f"too many failed attempts: {user_id} is locked until "
-                f"{locked_until:%H:%M} UTC; ask an administrator to unlock sooner"
-            )
-        elif reason is AuthFailure.DISABLED:
+        if reason is AuthFailure.DISABLED:  # told only after the right password
             message = f"the account {user_id} is disabled; ask an administrator"
         else:
-            message = "user name or password is wrong"
+            message = SIGN_IN_REFUSED
         super().__init__(message)
 
     @property

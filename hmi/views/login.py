@@ -2,7 +2,8 @@
 of the session service (argon2 checks run on the audit trail's worker, never on the UI loop).
 
 Every refusal is shown in the dialog itself, in words the person at the station can act on:
-a wrong password, a lockout with the time it ends, each broken rule of the password policy.
+a refused sign-in (the same words for a wrong password, an unknown user and a locked account),
+each broken rule of the password policy.
 The session service records every attempt; the dialogs only show and ask.
 """
 
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from hmi.model.errors import HmiError
 from hmi.model.security import PasswordPolicy, PasswordRejected
 from hmi.runtime.session import Session, SessionService
-from hmi.storage.users import AuthenticationFailed, AuthFailure
+from hmi.storage.users import AuthenticationFailed
 
 __all__ = [
     "ChangePasswordDialog",
@@ -48,9 +49,9 @@ def _restyle(widget: QWidget) -> None:
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
-    """(text, kind) for an error shown in a dialog; kind "lockout" is styled apart."""
-    if isinstance(exc, AuthenticationFailed) and exc.reason is AuthFailure.LOCKED_OUT:
-        return str(exc), "lockout"
+    """(text, kind) for an error shown in a dialog. A lockout reads like any refused sign-in
+    (``SIGN_IN_REFUSED``): the prompt must not tell a stranger which accounts exist or are
+    locked; the audit trail records the lockout with the user."""
     if isinstance(exc, PasswordRejected):
         return "Password not accepted:\n• " + "\n• ".join(exc.problems), "error"
     if isinstance(exc, HmiError):

@@ -132,7 +132,28 @@ class StationStatusBar(QStatusBar):
         return self._user_menu
 
     def show_trail(self, status: TrailStatus) -> None:
-        """A clear warning while audit records wait on this station (central database away)."""
+        """A clear warning while audit records wait on this station (central database away),
+        and while a spool that failed its check holds audited actions."""
+        if status.hold:
+            self.spool_label.setText(
+                "AUDIT SPOOL REJECTED: actions refused until an administrator decides"
+                if status.refusing
+                else "AUDIT SPOOL REJECTED: kept as evidence, not forwarded"
+            )
+            self.spool_label.setToolTip(
+                status.hold + "; an administrator decides with `hmi audit spool show` and "
+                "`hmi audit spool release`"
+            )
+            self.spool_label.setVisible(True)
+            return
+        if status.trust:
+            self.spool_label.setText("AUDIT CHAIN BEHIND THIS STATION'S WITNESS: records missing")
+            self.spool_label.setToolTip(
+                status.trust + "; recorded as audit_chain_behind; tell the site's IT and "
+                "auditors (docs/audit.md, 'Witnesses')"
+            )
+            self.spool_label.setVisible(True)
+            return
         if status.spooling:
             why = "audit key refused" if status.key_refused else "central database unreachable"
             self.spool_label.setText(

@@ -4,6 +4,8 @@ recorded in a real SQLite audit trail."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -17,8 +19,9 @@ from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import Session, SessionService, UserAdministration
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine
+from hmi.storage.export import export_to_path
 from hmi.storage.trail import AuditTrail
-from hmi.storage.users import AuthenticationFailed, UserStore
+from hmi.storage.users import SIGN_IN_REFUSED, AuthenticationFailed, UserStore
 
 HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 PASSWORD = "Correct-Horse-42"
@@ -94,10 +97,12 @@ def test_failures_and_lockout_are_recorded(tmp_path: Path) -> None:
         for _ in range(3):
             with pytest.raises(AuthenticationFailed):
                 await sessions.login("op", "guess")
-        with pytest.raises(AuthenticationFailed, match="locked until"):
+        with pytest.raises(AuthenticationFailed) as locked:
             await sessions.login("op", PASSWORD)
-        with pytest.raises(AuthenticationFailed, match="user name or password is wrong"):
+        with pytest.raises(AuthenticationFailed) as unknown:
             await sessions.login("ghost", PASSWORD)
+        # a locked account and an unknown user read the same at the prompt
+        assert str(locked.value) == str(unknown.value) == SIGN_IN_REFUSED
         assert sessions.current is None
 
     records = run(tmp_path, scenario)
@@ -220,3 +225,33 @@ def test_user_administration_needs_the_permission_and_is_recorded(tmp_path: Path
         "name=New Person, role=operator", "name=New Person, role=supervisor",
     )  # fmt: skip
     assert all("Reset-Pass" not in str(r.as_dict()) for r in records)
+
+
+HOSTILE_NAMES = ["=cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,1)", "\t=1", "\r=1"]
+
+
+def test_a_hostile_user_name_leaves_the_csv_export_as_text(tmp_path: Path) -> None:
+    """An attacker at the login prompt types formulas as the user name; the failed-login
+    records reach the CSV export as text a spreadsheet shows, not evaluates; JSON keeps them."""
+
+    async def scenario(sessions: SessionService, clock: Clock) -> None:
+        for name in HOSTILE_NAMES:
+            with pytest.raises(AuthenticationFailed):
+                await sessions.login(name, "whatever")
+
+    records = run(tmp_path, scenario)
+    typed = [r.user_id for r in records if r.action is AuditAction.LOGIN_FAILED]
+    assert typed == [normalise(n) for n in HOSTILE_NAMES]
+    store = AuditStore.open(f"sqlite:///{tmp_path}/hmi.sqlite")
+    export_to_path(store, tmp_path / "a.csv")
+    export_to_path(store, tmp_path / "a.json")
+    store.close()
+    with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as f:
+        cells = [row["user_id"] for row in csv.DictReader(f) if row["action"] == "login_failed"]
+    assert cells == ["'" + name for name in typed]
+    exported = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert [r["user_id"] for r in exported["records"] if r["action"] == "login_failed"] == typed
+
+
+def normalise(name: str) -> str:
+    return name.strip().lower()

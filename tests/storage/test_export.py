@@ -19,7 +19,7 @@ from hmi.model.audit import (
 )
 from hmi.storage import admin
 from hmi.storage.audit import AuditQuery, AuditStore
-from hmi.storage.export import CSV_COLUMNS, export_to_path
+from hmi.storage.export import CSV_COLUMNS, csv_cell, export_to_path
 
 OpenStore = Callable[..., AuditStore]
 
@@ -93,3 +93,41 @@ def test_admin_export_is_itself_recorded(db_url: str, tmp_path: Path) -> None:
     store.close()
     with pytest.raises(ValueError, match="use csv or json"):
         admin.export_audit(tmp_path / "out.pdf", url=db_url)
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+SUM(A1)", "'+SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1,1)", "'@SUM(1,1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-5.5", "-5.5"),  # a plain number stays a number
+        ("+1e-3", "+1e-3"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),  # only the start of a cell makes a formula
+    ],
+)
+def test_csv_cells_never_start_a_formula(text: str, cell: str) -> None:
+    assert csv_cell(text) == cell
+
+
+def test_every_text_column_of_the_csv_is_escaped(open_store: OpenStore, tmp_path: Path) -> None:
+    store = open_store()
+    evil = '=HYPERLINK("http://x","y")'
+    store.append_many(
+        [
+            AuditRecord.create(
+                AuditAction.WRITE, user_id="op", user_name=evil, target_tag=evil,
+                old_value=evil, new_value=-2.5, reason=evil, origin=evil, error=evil,
+            )
+        ]
+    )  # fmt: skip
+    export_to_path(store, tmp_path / "a.csv")
+    with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as f:
+        (row,) = list(csv.DictReader(f))
+    for name in ("user_name", "target_tag", "old_value", "reason", "origin", "error"):
+        assert row[name] == "'" + evil, name
+    assert row["new_value"] == "-2.5"

@@ -12,9 +12,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from hmi.model.audit import AuditAction, AuditRecord
+from hmi.storage import schema
 from hmi.storage.admin import grant_statements
 from hmi.storage.audit import AuditStore
-from hmi.storage.db import StorageError, upgrade
+from hmi.storage.db import StorageError, make_engine, upgrade
 from hmi.storage.users import UserStore
 
 pytestmark = pytest.mark.postgres
@@ -95,3 +96,44 @@ def test_a_station_role_cannot_migrate(pg_admin: object, pg_database: str) -> No
     finally:
         pg_admin.drop(make_url(pg_database).database)  # type: ignore[attr-defined]
         pg_admin.execute(f'DROP ROLE IF EXISTS "{role}"')  # type: ignore[attr-defined]
+
+
+def forge_past_the_head(store: AuditStore, connection_url: str) -> AuditRecord:
+    """What a station role (INSERT on audit) can do by hand: a record at head + 1 that links
+    to the head and hashes right (SHA-256 needs no key), inserted with raw SQL."""
+    head = store.head()
+    forged = AuditRecord.create(
+        AuditAction.WRITE, user_id="ghost", target_tag="P101.Run", new_value=True
+    ).chain(head.sequence + 1, head.hash)
+    columns = ", ".join(schema.AUDIT_COLUMNS)
+    marks = ", ".join(f":{name}" for name in schema.AUDIT_COLUMNS)
+    engine = make_engine(connection_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(f"INSERT INTO audit ({columns}) VALUES ({marks})"),
+            dict(zip(schema.AUDIT_COLUMNS, forged.stored(), strict=True)),
+        )
+    engine.dispose()
+    return forged
+
+
+def test_a_row_forged_past_the_head_is_named_and_the_trail_goes_on(
+    pg_database: str, roles: tuple[str, str]
+) -> None:
+    station_url = make_url(pg_database).set(username=roles[0]).render_as_string(False)
+    station = as_role(pg_database, roles[0], migrate=False)
+    forged = forge_past_the_head(station, station_url)
+    result = station.verify()
+    assert not result.ok and result.first_problem is not None
+    assert "record 2 is stored after the chain head" in result.first_problem.message
+
+    # every station goes on appending (it used to fail on the sequence, and spool forever)
+    placed = station.append_many([AuditRecord.create(AuditAction.LOGIN) for _ in range(3)])
+    assert [r.sequence for r in placed] == [3, 4, 5] and placed[0].prev_hash != forged.hash
+    result = station.verify()
+    assert result.problems == 1 and result.first_problem is not None
+    problem = result.first_problem
+    assert (problem.sequence, problem.uuid) == (2, forged.uuid)
+    assert "is not part of the chain" in problem.message
+    assert station.head().sequence == 5
+    station.close()

@@ -15,7 +15,7 @@ from hmi.model.security import LockoutPolicy, PasswordRejected, SecurityConfig
 from hmi.storage import admin, schema
 from hmi.storage.audit import AuditQuery, AuditStore
 from hmi.storage.db import StorageError, make_engine
-from hmi.storage.users import AuthenticationFailed, AuthFailure, UserStore
+from hmi.storage.users import SIGN_IN_REFUSED, AuthenticationFailed, AuthFailure, UserStore
 from tests.storage.conftest import written
 
 GOOD = "Correct-Horse-42"
@@ -70,11 +70,12 @@ def test_wrong_passwords_lock_the_user_out_for_a_while(users: UserStore, clock: 
             users.authenticate("jdoe", "wrong")
         assert caught.value.reason is AuthFailure.BAD_PASSWORD
         assert caught.value.attempts == attempt
-        assert str(caught.value) == "user name or password is wrong"
+        assert str(caught.value) == SIGN_IN_REFUSED
     with pytest.raises(AuthenticationFailed) as caught:
         users.authenticate("jdoe", "wrong again")
     assert caught.value.lockout_started and caught.value.reason is AuthFailure.LOCKED_OUT
-    assert "locked until" in str(caught.value)
+    assert str(caught.value) == SIGN_IN_REFUSED  # the prompt does not say who is locked out
+    assert "locked until" in caught.value.detail  # the audit trail does
     with pytest.raises(AuthenticationFailed) as caught:  # even the right password now
         users.authenticate("jdoe", GOOD)
     assert caught.value.reason is AuthFailure.LOCKED_OUT and not caught.value.lockout_started
@@ -121,7 +122,7 @@ def test_unknown_users_get_the_same_answer(users: UserStore) -> None:
     with pytest.raises(AuthenticationFailed) as caught:
         users.authenticate("nobody", GOOD)
     assert caught.value.reason is AuthFailure.UNKNOWN_USER
-    assert str(caught.value) == "user name or password is wrong"
+    assert str(caught.value) == SIGN_IN_REFUSED
 
 
 def test_password_policy_and_changes(users: UserStore) -> None:

@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from hmi.app import Station
 from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.runtime.commands import CommandResult, Outcome
+from hmi.storage.users import SIGN_IN_REFUSED
 from hmi.views.confirm import ConfirmDialog, QtConfirmer
 from tests.views.audit_station import (
     PASSWORD,
@@ -115,7 +116,7 @@ def test_electronic_signature_flow(qtbot: QtBot, station: Station) -> None:
     qtbot.keyClicks(dialog.password_edit, "not-my-password")
     ok(qtbot, dialog)
     qtbot.waitUntil(lambda: dialog.error_label.isVisible())  # shown in the dialog
-    assert dialog.error_label.text() == "user name or password is wrong"
+    assert dialog.error_label.text() == SIGN_IN_REFUSED
     assert dialog.isVisible() and not task.done() and dialog.password_edit.text() == ""
     qtbot.keyClicks(dialog.password_edit, PASSWORD)
     ok(qtbot, dialog)

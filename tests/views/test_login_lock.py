@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from hmi.app import Station
 from hmi.model.audit import AuditAction
 from hmi.runtime.commands import Outcome
+from hmi.storage.users import SIGN_IN_REFUSED
 from tests.views.audit_station import (
     PASSWORD,
     Clock,
@@ -79,7 +80,7 @@ def test_input_keeps_the_session_and_idling_locks_it(
 
     unlock_with(qtbot, station, "not my password")
     qtbot.waitUntil(lock.error_label.isVisible)
-    assert lock.error_label.text() == "user name or password is wrong" and lock.isVisible()
+    assert lock.error_label.text() == SIGN_IN_REFUSED and lock.isVisible()
     unlock_with(qtbot, station, PASSWORD)
     qtbot.waitUntil(lambda: not lock.isVisible())
     assert sessions.current is not None and not sessions.current.locked

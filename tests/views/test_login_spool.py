@@ -11,7 +11,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from hmi.app import build_station
-from hmi.model.audit import AuditAction
+from hmi.model.audit import AuditAction, AuditResult
 from hmi.model.loader import load_project
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine
@@ -85,3 +85,62 @@ def test_the_status_bar_warns_while_records_spool(
     write = next(r for r in found if r.action is AuditAction.WRITE)
     assert write.spooled and write.new_value == 33.0 and write.user_id == "olga"
     assert PASSWORD not in str([r.as_dict() for r in found])
+
+
+def test_a_tampered_spool_holds_the_station_until_an_administrator_releases_it(
+    qtbot: QtBot, qloop: Any, themed: None, tmp_path: Path
+) -> None:
+    """The station's OS user edited the spool while the central database was away: at the
+    next start the station does not forward it, says so, and refuses the operator's write."""
+    from hmi.storage import admin as storage_admin
+    from tests.storage.test_spool_tamper import edit_a_value, spool_some
+
+    data = tmp_path / "hmi-data"
+    data.mkdir(exist_ok=True)
+    spool = spool_some(data)
+    assert spool == data / "audit-spool.sqlite"
+    edit_a_value(spool)
+    folder = tmp_path / "project"
+    folder.mkdir()
+    central = tmp_path / "central.sqlite"
+    (folder / "project.yaml").write_text(PROJECT.format(db=central), encoding="utf-8")
+    (folder / "main.yaml").write_text(SCREEN, encoding="utf-8")
+    station = build_station(load_project(folder), live_reload=False)
+    qtbot.addWidget(station.window)
+    _run_async(qtbot, station.start())
+    try:
+        station.window.show()
+        add_users(qtbot, station, "olga")
+        login(qtbot, station, "olga")
+        warning = station.window.status.spool_label
+        qtbot.waitUntil(warning.isVisible, timeout=10000)
+        assert warning.text() == (
+            "AUDIT SPOOL REJECTED: actions refused until an administrator decides"
+        )
+        assert "failed its check" in warning.toolTip() and "release" in warning.toolTip()
+        result = finished(qtbot, station.bridge.submit_write("SP.Free", 33.0), 20000)
+        assert not result.ok and "until an administrator decides" in result.message
+        station.window.resize(1280, 400)
+        qtbot.wait(50)
+        station.window.grab().save(artifact("audit_spool_rejected.png"))
+
+        storage_admin.release_spool_hold("checked with IT", url=f"sqlite:///{central}")
+        qtbot.waitUntil(lambda: not warning.isVisible(), timeout=10000)
+        result = finished(qtbot, station.bridge.submit_write("SP.Free", 34.0), 20000)
+        assert result.ok
+    finally:
+        _run_async(qtbot, station.stop(), 20000)
+    store = AuditStore(make_engine(f"sqlite:///{central}"))
+    try:
+        actions = [(r.action, r.result) for r in store.iter_records()]
+        assert store.verify().ok
+    finally:
+        store.close()
+    assert actions[0] == (AuditAction.AUDIT_SPOOL_REJECTED, AuditResult.FAILED)
+    assert (AuditAction.WRITE, AuditResult.DENIED) in actions
+    assert (AuditAction.AUDIT_SPOOL_RELEASED, AuditResult.DONE) in actions
+    assert (
+        actions.index((AuditAction.WRITE, AuditResult.DENIED))
+        < actions.index((AuditAction.AUDIT_SPOOL_RELEASED, AuditResult.DONE))
+        < actions.index((AuditAction.WRITE, AuditResult.DONE))
+    )
