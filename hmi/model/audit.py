@@ -93,6 +93,7 @@ class AuditAction(StrEnum):
     AUDIT_SPOOL_RELEASED = "audit_spool_released"  # an administrator decided on it
     AUDIT_CHAIN_BEHIND = "audit_chain_behind"  # the chain no longer extends a witnessed head
     AUDIT_CHECKPOINT = "audit_checkpoint"  # a checkpoint of the head was written
+    UNREADABLE = "unreadable"  # a stored row that is not a record any more: changed outside
     APP_START = "app_start"
     APP_STOP = "app_stop"
 
@@ -389,7 +390,43 @@ class AuditRecord:
 
     @classmethod
     def from_stored(cls, row: Iterable[Any]) -> AuditRecord:
-        """The record from a stored row (``stored()`` order)."""
+        """The record from a stored row (``stored()`` order). A row that is no record any more
+        (a field of the wrong type or an unknown action, written outside the audit store) comes
+        back as an ``unreadable`` record holding the row's text, so reading and exporting a
+        tampered trail never stop at it; verify names it."""
+        fields = tuple(row)
+        try:
+            return cls._from_stored(fields)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+            return cls._unreadable(fields, exc)
+
+    @classmethod
+    def _unreadable(cls, row: tuple[Any, ...], exc: BaseException) -> AuditRecord:
+        text = [storable_text("" if v is None else str(v)) for v in row] + [""] * 25
+        try:
+            sequence = int(row[12])
+        except (ValueError, TypeError, IndexError):
+            sequence = 0
+        try:
+            timestamp_us = int(row[17])
+        except (ValueError, TypeError, IndexError):
+            timestamp_us = 0
+        return cls(
+            uuid=text[20], timestamp_us=timestamp_us, action=AuditAction.UNREADABLE,
+            result=AuditResult.FAILED, user_id=text[18], user_name=text[19], role=text[11],
+            workstation=text[23], session_id=text[13], target_tag=text[16],
+            target_address=text[15], old_value=text[5], new_value=text[4], read_back=text[8],
+            reason=text[9], meaning=text[3], verifier_id=text[21], verifier_name=text[22],
+            error=storable_text(
+                f"this stored row is not a record ({type(exc).__name__}: {exc}); it was "
+                f"changed outside the audit store; stored action {text[0]!r}, result {text[10]!r}"
+            ),
+            origin=text[6], app_version=text[1], spooled=False, sequence=sequence,
+            prev_hash=text[7], hash=text[24],
+        )  # fmt: skip
+
+    @classmethod
+    def _from_stored(cls, row: tuple[Any, ...]) -> AuditRecord:
         (action, app_version, error, meaning, new_value, old_value, origin, prev_hash,
          read_back, reason, result, role, sequence, session_id, spooled, target_address,
          target_tag, timestamp_us, user_id, user_name, uid, verifier_id, verifier_name,

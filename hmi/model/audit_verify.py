@@ -149,8 +149,15 @@ class ChainVerifier:
         return merged
 
     def feed(
-        self, sequence: int, uuid: str, prev_hash: str, stored_hash: str, canonical_bytes: bytes
+        self,
+        sequence: int,
+        uuid: str,
+        prev_hash: str,
+        stored_hash: str,
+        canonical_bytes: bytes | None,
     ) -> None:
+        """One record, in sequence order; ``canonical_bytes`` None: its stored row could not be
+        read as a record (a field of the wrong type, written outside the audit store)."""
         self._count += 1
         last = self._last_seq
         problems = self._problems
@@ -162,6 +169,12 @@ class ChainVerifier:
             expected_seq, expected_prev = last + 1, self._last_hash
         if expected_seq is not None and sequence != expected_seq:
             self._sequence_problem(sequence, uuid, expected_seq)
+        elif canonical_bytes is None:
+            self._report(
+                ProblemKind.CONTENT_CHANGED, sequence, uuid,
+                f"record {sequence} ({uuid}): its stored row is not a record (a field of the "
+                f"wrong type): it was changed outside the audit store",
+            )  # fmt: skip
         elif chain_hash(canonical_bytes, self._key) != stored_hash:
             self._report(
                 ProblemKind.CONTENT_CHANGED, sequence, uuid,
@@ -221,7 +234,10 @@ class ChainVerifier:
         last_prev = self._last_prev
         count = 0
         for texts, values, sequence, spooled, timestamp_us, prev_hash, stored_hash in rows:
-            content = canonical_joined(texts, values, sequence, spooled, timestamp_us)
+            try:
+                content = canonical_joined(texts, values, sequence, spooled, timestamp_us)
+            except (TypeError, ValueError, OverflowError, AttributeError):
+                content = None
             if (
                 content is not None
                 and last_seq is not None
@@ -243,7 +259,11 @@ class ChainVerifier:
             if last_seq is not None and last_prev == prev_hash:
                 self._last_uuid = full_row(last_seq)[20]  # the uuid to name, if it is foreign
             row = full_row(sequence)
-            self.feed(row[12], row[20], row[7], row[24], canonical(*row[:24]))
+            try:
+                exact: bytes | None = canonical(*row[:24])
+            except (TypeError, ValueError, OverflowError, AttributeError):
+                exact = None
+            self.feed(_whole(row[12]), str(row[20]), str(row[7]), str(row[24]), exact)
             last_seq, last_hash, last_prev = self._last_seq, self._last_hash, self._last_prev
         self._count += count
         if count:
@@ -308,6 +328,13 @@ class ChainVerifier:
         self._problems += 1
         if self._problem is None:
             self._problem = ChainProblem(kind, sequence, uuid, message)
+
+
+def _whole(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def verify_chain(

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -222,12 +222,7 @@ class AuditStore:
                 )  # fmt: skip
                 sequence = int(last_stored)
             if skip_existing:
-                uuids = [r.uuid for r in records]
-                present = set(
-                    connection.execute(
-                        select(self._table.c.uuid).where(self._table.c.uuid.in_(uuids))
-                    ).scalars()
-                )
+                present = self._present(connection, records)
                 records = [r for r in records if r.uuid not in present]
                 if not records:
                     return []
@@ -246,6 +241,26 @@ class AuditStore:
                 {"which": self._chain, "seq": sequence, "hash": prev_hash, "scheme": self.scheme},
             )
         return placed
+
+    def _present(self, connection: Connection, records: Sequence[AuditRecord]) -> set[str]:
+        """The uuids of ``records`` the chain already holds (a forward that was committed
+        before the spool forgot it). A row with such a uuid whose content is not the
+        record's was put there outside the audit store, to make the real record be skipped:
+        refused (``StorageError``), so the record stays where it waits and nothing is lost."""
+        by_uuid = {r.uuid: r for r in records}
+        columns = [self._table.c[name] for name in schema.AUDIT_COLUMNS]
+        rows = connection.execute(
+            select(*columns).where(self._table.c.uuid.in_(list(by_uuid)))
+        ).all()
+        for row in rows:
+            stored = AuditRecord.from_stored(row)
+            if _content(stored) != _content(by_uuid[stored.uuid]):
+                raise StorageError(
+                    f"record {stored.uuid} is already in {self.url} as record "
+                    f"{stored.sequence}, with other content: a row was added outside the "
+                    f"audit store; the real record is kept where it waits"
+                )
+        return {str(row[schema.AUDIT_COLUMNS.index("uuid")]) for row in rows}
 
     def check_key(self) -> None:
         """Refuse now (``AuditKeyError``), not at the first append, a key that cannot extend
@@ -514,6 +529,11 @@ class AuditStore:
                 select(head_table.c.last_sequence, newest).where(head_table.c.chain == self._chain)
             ).one()
         return int(row[1]) if int(row[1]) > int(row[0]) else 0
+
+
+def _content(record: AuditRecord) -> AuditRecord:
+    """What a record says, without where a chain put it."""
+    return replace(record, sequence=0, prev_hash="", hash="", spooled=False)
 
 
 def check_audit_key(store: AuditStore, key: bytes | None) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from hmi.model.audit import AuditRecord
+from hmi.model.audit import AuditRecord, chain_hash
 from hmi.storage import schema
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import default_spool_path, make_engine, write_transaction
@@ -39,6 +39,22 @@ class SpoolStore(AuditStore):
             table=schema.audit_spool,
             chain="spool",
         )
+
+    def written_with_another_key(self) -> bool:
+        """True when the waiting records form an unbroken chain (sequence and links) of which
+        not one hashes right with this spool's key: a station that ran with a wrong audit key
+        spooled them (see the module's docstring). Their content cannot be checked with this
+        key; the links can, and a record deleted or inserted still shows."""
+        previous: AuditRecord | None = None
+        for record in self.iter_records():
+            if chain_hash(record.canonical(), self._key) == record.hash:
+                return False
+            if previous is not None and (
+                record.sequence != previous.sequence + 1 or record.prev_hash != previous.hash
+            ):
+                return False
+            previous = record
+        return previous is not None
 
     def fresh(self) -> SpoolStore:
         """A new, empty spool at the same path with the same key (after ``quarantine``)."""

@@ -6,6 +6,7 @@ actions are refused until an administrator releases the hold (SQLite and Postgre
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -168,3 +169,46 @@ def test_a_sound_spool_is_forwarded_and_the_warn_policy_only_warns(tmp_path: Pat
         await trail.aclose()
 
     asyncio.run(warn())
+
+
+def test_a_row_planted_with_a_spooled_records_uuid_does_not_make_it_skipped(
+    db_url: str, tmp_path: Path
+) -> None:
+    """An insider who reads the spool plants a row with a waiting record's uuid in the
+    central chain, so that the forward would take the record as already there and drop it."""
+    from sqlalchemy import text
+
+    from hmi.storage import schema
+    from hmi.storage.db import make_engine
+
+    spool_path = spool_some(tmp_path, count=3)
+    spool = SpoolStore(spool_path)
+    victim = spool.peek(1)[0]
+    spool.close()
+    central = AuditStore.open(db_url)
+    central.append_many([AuditRecord.create(AuditAction.APP_START)])
+    head = central.head()
+    planted = AuditRecord.create(AuditAction.WRITE, target_tag="P101.Speed", new_value=-1)
+    planted = dataclasses.replace(planted, uuid=victim.uuid).chain(head.sequence + 1, head.hash)
+    columns = ", ".join(schema.AUDIT_COLUMNS)
+    marks = ", ".join(f":{name}" for name in schema.AUDIT_COLUMNS)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(f"INSERT INTO audit ({columns}) VALUES ({marks})"),
+            dict(zip(schema.AUDIT_COLUMNS, planted.stored(), strict=True)),
+        )
+    engine.dispose()
+    central.close()
+
+    async def main() -> None:
+        trail = AuditTrail(AuditStore.open(db_url), SpoolStore(spool_path), retry_s=0.1)
+        trail.start()
+        await wait_for(lambda: "other content" in trail.status.detail)
+        assert trail.spooling and trail.status.pending == 3
+        await trail.aclose()
+
+    asyncio.run(main())
+    kept = SpoolStore(spool_path)
+    assert kept.peek(1)[0].uuid == victim.uuid and kept.pending() == 3
+    kept.close()

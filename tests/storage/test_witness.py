@@ -231,3 +231,42 @@ def test_an_unreadable_witness_is_kept_aside_not_trusted(tmp_path: Path) -> None
     again = HeadWitness(url, folder=tmp_path)
     assert again.seen is None
     assert witness.path.with_name(witness.path.name + ".unreadable").exists()
+
+
+def test_a_row_made_unreadable_is_named_and_exports_go_on(db_url: str, tmp_path: Path) -> None:
+    """As the owner: a record's action set to a word the station never writes and its value
+    to text that is no tagged value (SQLite: its time too, to text). verify names it, and
+    reading and exporting carry on, showing the row as unreadable."""
+    from hmi.storage.export import export_to_path
+
+    fill(db_url, 5)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            for (name,) in conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            ).all():
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
+            conn.execute(text("UPDATE audit SET timestamp_us = 'noon' WHERE sequence = 3"))
+        else:
+            conn.execute(text("ALTER TABLE audit DISABLE TRIGGER ALL"))
+        conn.execute(
+            text("UPDATE audit SET action = 'evil', new_value = 'garbage{' WHERE sequence = 3")
+        )
+        if engine.dialect.name != "sqlite":
+            conn.execute(text("ALTER TABLE audit ENABLE TRIGGER ALL"))
+    engine.dispose()
+    store = AuditStore.open(db_url)
+    result = store.verify()
+    assert result.problems == 1 and result.first_problem is not None
+    message = result.first_problem.message
+    assert result.first_problem.sequence == 3
+    assert "not a record" in message or "hash does not match" in message  # SQLite / PostgreSQL
+    records = list(store.iter_records())
+    assert [r.action for r in records][2] is AuditAction.UNREADABLE
+    assert "'evil'" in records[2].error and records[2].new_value == "garbage{"
+    for suffix in ("csv", "json"):
+        summary = export_to_path(store, tmp_path / f"a.{suffix}")
+        assert summary.count == 5 and summary.verification is not None
+        assert not summary.verification.ok
+    store.close()
