@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.model.alarm_states import AlarmStatus
+from hmi.widgets.dialog import OperatorDialog
 
 __all__ = ["SHELVE_PRESETS_S", "ReasonDialog", "ShelveDialog", "duration_text", "shelve_choices"]
 
@@ -51,7 +51,10 @@ def _heading(status: AlarmStatus, parent: QWidget) -> QLabel:
     return label
 
 
-class _ReasonRequired(QDialog):
+class _ReasonRequired(OperatorDialog):
+    """A form whose one purpose is its OK button (shelve, comment, ...): Enter in the reason
+    presses it once the reason is given. It acts on the alarm system, never on the plant."""
+
     def _build(self, status: AlarmStatus, ok_text: str, required: bool) -> QFormLayout:
         self.setObjectName("AlarmDialog")
         self.required = required
@@ -65,11 +68,11 @@ class _ReasonRequired(QDialog):
         self.reason_edit.textChanged.connect(self._check)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, parent=self)
         self.ok = QPushButton(ok_text, self)
-        self.ok.setDefault(True)
         self.buttons.addButton(self.ok, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         column.addWidget(self.buttons)
+        self.set_enter_button(self.ok)
         self.setMinimumWidth(440)
         return form
 

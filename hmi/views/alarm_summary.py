@@ -53,6 +53,7 @@ from hmi.views.alarm_table import (
 )
 from hmi.widgets.alarm_mark import BLINK_MS, PRIORITY_NUMBER, priority_pixmap
 from hmi.widgets.base import set_style_property
+from hmi.widgets.dialog import CommandButton
 
 __all__ = ["AlarmSummaryView"]
 
@@ -178,7 +179,7 @@ class AlarmSummaryView(QWidget):
             ("comment", "Comment…", self.comment),
             ("reset", "Reset", self.reset),
         ):
-            button = QPushButton(text, self)
+            button = CommandButton(text, self)
             button.setObjectName("AlarmAction")
             button.clicked.connect(slot)
             self.buttons[key] = button

@@ -8,6 +8,11 @@
 * ``verify``: a reason, and a second person (user id + password) whose signature means
   "verified by".
 
+Enter never sends. The dialog was opened by a keystroke (Enter in a setpoint entry), so a
+second one, or a key held down, must not approve the change: Enter in a field goes on to the
+next empty field and then to Send (focus only), Enter on Send does nothing, and Enter
+anywhere else answers Cancel. Send is pressed by a click or by Space on it.
+
 Passwords become ``Signature``s through ``SessionService.sign``: a wrong one is shown in the
 dialog, counts toward lockout and is recorded. The dialog returns a ``ConfirmationResult``;
 the guard checks it again, and only then does the command service write.
@@ -92,12 +97,39 @@ class ConfirmDialog(FormDialog):
             self.verifier_password = self.line_edit(
                 "Verifier's password", "VerifierPasswordEdit", password=True
             )
+        if self.entries:
+            hint = QLabel(f"Enter moves to the next field; only {ok_text} sends the change.", self)
+            hint.setObjectName("ConfirmHint")
+            hint.setWordWrap(True)
+            self.form.addRow("", hint)
         first = self.reason_edit or self.password_edit
         if first is not None:
             first.setFocus()
         else:
             self.cancel_button.setFocus()
         self.update_ok()
+
+    @property
+    def entries(self) -> list[QLineEdit]:
+        """The fields to fill, in the order the operator meets them."""
+        edits = (self.reason_edit, self.password_edit, self.verifier_edit, self.verifier_password)
+        return [edit for edit in edits if edit is not None]
+
+    def on_enter(self) -> None:
+        """Never sends: see the module's docstring."""
+        focused = self.focusWidget()
+        entries = self.entries
+        if focused in entries:
+            after = entries[entries.index(focused) + 1 :] + entries[: entries.index(focused)]
+            empty = [edit for edit in after if not edit.text().strip()]
+            if empty:
+                empty[0].setFocus()
+            elif self.ok_button.isEnabled():
+                self.ok_button.setFocus()
+            return
+        if focused is self.ok_button:
+            return
+        self.cancel_button.click()
 
     def _value_row(self, label: str, text: str, name: str) -> QLabel:
         shown = QLabel(text, self)

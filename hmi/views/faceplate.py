@@ -11,13 +11,14 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from hmi.model.errors import ConfigError
 from hmi.model.screen import TemplateFile
 from hmi.model.templates import instantiate_title
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.dialog import OperatorDialog
 
 __all__ = ["FaceplateKey", "FaceplateManager", "FaceplateWindow"]
 
@@ -38,8 +39,9 @@ def faceplate_origin(template_id: str, params: Mapping[str, str]) -> str:
     return f"{template_id}({args})"
 
 
-class FaceplateWindow(QDialog):
-    """One template instance in its own canvas, at the template's design size."""
+class FaceplateWindow(OperatorDialog):
+    """One template instance in its own canvas, at the template's design size. Enter presses
+    none of its buttons: an entry sends its own value, and that is all."""
 
     closed = Signal(object)  # FaceplateKey
 
@@ -80,6 +82,7 @@ class FaceplateWindow(QDialog):
         self.canvas = canvas
         old.release()
         old.deleteLater()
+        self.quiet_buttons()
         self.setWindowTitle(instantiate_title(template, self.params) or template.template.id)
 
     def closeEvent(self, event: QCloseEvent) -> None:

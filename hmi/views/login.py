@@ -16,7 +16,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -30,6 +29,7 @@ from hmi.model.errors import HmiError
 from hmi.model.security import PasswordPolicy, PasswordRejected
 from hmi.runtime.session import Session, SessionService
 from hmi.storage.users import AuthenticationFailed
+from hmi.widgets.dialog import CommandButton, OperatorDialog
 
 __all__ = [
     "ChangePasswordDialog",
@@ -59,10 +59,11 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     return f"the user database does not answer ({type(exc).__name__}: {exc})", "error"
 
 
-class FormDialog(QDialog):
+class FormDialog(OperatorDialog):
     """A modal form whose OK runs ``submit()`` (a coroutine) on the asyncio loop; an error is
-    shown in the dialog and it stays open, success closes it. ``ok_is_default`` False makes
-    Cancel the button Enter presses (confirmations)."""
+    shown in the dialog and it stays open, success closes it. Enter presses OK (log in,
+    change a password: the form's one purpose); ``ok_is_default`` False makes Cancel the
+    button Enter presses (confirmations, which refine it further)."""
 
     def __init__(
         self,
@@ -98,11 +99,12 @@ class FormDialog(QDialog):
         row.addStretch(1)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("CancelButton")
-        self.ok_button = QPushButton(ok_text, self)
+        # OK of a confirmation sends a write: a CommandButton, which Enter never presses.
+        self.ok_button = (
+            QPushButton(ok_text, self) if ok_is_default else CommandButton(ok_text, self)
+        )
         self.ok_button.setObjectName("OkButton")
-        for button in (self.ok_button, self.cancel_button):
-            button.setAutoDefault(False)
-        (self.ok_button if ok_is_default else self.cancel_button).setDefault(True)
+        self.set_enter_button(self.ok_button if ok_is_default else self.cancel_button)
         row.addWidget(self.cancel_button)
         row.addWidget(self.ok_button)
         column.addLayout(row)

@@ -13,7 +13,6 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from hmi.runtime.session import SessionService, UserAdministration
 from hmi.storage.users import User
 from hmi.views.login import FormDialog, PasswordFields, describe_error
+from hmi.widgets.dialog import OperatorDialog
 
 __all__ = ["AddUserDialog", "ResetPasswordDialog", "UsersDialog"]
 
@@ -105,7 +105,7 @@ class ResetPasswordDialog(FormDialog):
         await self._admin.reset_password(self._user.user_id, self.fields.new.text())
 
 
-class UsersDialog(QDialog):
+class UsersDialog(OperatorDialog):
     def __init__(
         self, admin: UserAdministration, sessions: SessionService, parent: QWidget | None = None
     ) -> None:

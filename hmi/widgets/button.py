@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QWidget
 
 from hmi.model.screen import (
     ButtonSpec,
@@ -21,17 +21,19 @@ from hmi.model.value import TagValue
 from hmi.runtime.commands import CommandResult
 from hmi.widgets.base import TagBinding, origin, scale_font, set_style_property
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.dialog import CommandButton
 
 log = logging.getLogger(__name__)
 
 DESIGN_FONT_PX = 14.0
 
 
-class ButtonWidget(QPushButton):
+class ButtonWidget(CommandButton):
     """Writes go only through ``ctx.bridge.submit_write`` (the command service decides the
     rest). A write button is disabled until its tag has a value that is not Bad. A momentary
     button writes ``release`` when let go, and also if it is disabled or torn down while held.
-    A toggle button looks ``active`` while its tag is true."""
+    A toggle button looks ``active`` while its tag is true. Enter never presses it
+    (``CommandButton``): a click or Space does."""
 
     def __init__(self, spec: ButtonSpec, ctx: WidgetContext, parent: QWidget | None = None) -> None:
         super().__init__(spec.text, parent)

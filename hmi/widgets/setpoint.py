@@ -8,7 +8,7 @@ import logging
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolTip, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolTip, QWidget
 
 from hmi.model.errors import WriteDenied
 from hmi.model.screen import SetpointSpec
@@ -16,6 +16,7 @@ from hmi.model.value import TagValue
 from hmi.runtime.commands import CommandResult
 from hmi.widgets.base import NO_VALUE, TagBinding, origin, scale_font, set_style_property
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.dialog import CommandButton
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class SetpointWidget(QWidget):
         self.field.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.field.setProperty("entry", "idle")
         self.units = QLabel(self)
-        self.set_button = QPushButton("Set", self)
+        self.set_button = CommandButton("Set", self)
         self.set_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QHBoxLayout(self)
         layout.setSpacing(4)

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -23,13 +22,14 @@ from hmi.model.screen import TrendSpec
 from hmi.model.tags import DataType
 from hmi.runtime.history import HistorySource
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.dialog import OperatorDialog
 from hmi.widgets.trend import TrendWidget
 
 ADHOC_SPAN_S = 900.0
 _TAG = Qt.ItemDataRole.UserRole  # the tag name on each list item
 
 
-class AdhocTrendDialog(QDialog):
+class AdhocTrendDialog(OperatorDialog):
     """A tag list with a filter on the left, the trend on the right. Text tags cannot be
     trended and are not listed. Closing the dialog releases the trend's tags."""
 
