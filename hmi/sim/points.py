@@ -153,6 +153,8 @@ POINTS: tuple[Point, ...] = (
     _analog(f"{_RW}.T1.Level", "2/input/4", PERCENT, 100, "raw-water tank level (LT101)"),
     _analog(f"{_RW}.T1.Volume", "2/input/6", M3, 9, "raw-water tank volume"),
     _analog(f"{_RW}.T1.Temperature", "2/input/8", CELSIUS, 40, "raw-water temperature"),
+    _setpoint(f"{_RW}.T1.FillLow", "2/holding/0", PERCENT, 100, "fill control opens XV101 below"),
+    _setpoint(f"{_RW}.T1.FillHigh", "2/holding/2", PERCENT, 100, "fill control closes XV101 above"),
     # Transfer station PLC (unit 1): pumps, control valve, level loop, treated-water tank
     *_pump("P101", coil=0, discrete=0, register=0),
     *_pump("P102", coil=2, discrete=2, register=6),
@@ -163,6 +165,9 @@ POINTS: tuple[Point, ...] = (
     _setpoint(f"{_TR}.LIC101.SP", "1/holding/0", PERCENT, 100, "T2 level setpoint"),
     _setpoint(f"{_TR}.LIC101.OUT", "1/holding/2", PERCENT, 100, "output to FCV102; MAN only"),
     _point(f"{_TR}.LIC101.Mode", Kind.INT32, "1/holding/4", "0 = MAN, 1 = AUTO", writable=True),
+    _setpoint(
+        f"{_TR}.DryRunLevel", "1/holding/5", PERCENT, 100, "T1 level that trips running pumps"
+    ),
     _analog(f"{_TW}.T2.Level", "1/input/20", PERCENT, 100, "treated-water tank level (LT201)"),
     _analog(f"{_TW}.T2.Volume", "1/input/22", M3, 12, "treated-water tank volume"),
     _analog(f"{_TW}.FT103.Flow", "1/input/24", M3_PER_H, 60, "consumer outflow (demand)"),

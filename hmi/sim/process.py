@@ -1,7 +1,7 @@
 """The demo water-treatment plant: a pure, deterministic process model (no I/O, no clocks).
 
 Raw water flows through the inlet valve XV101 into tank T1 (fill control keeps T1 between
-40 % and 80 %). Pumps P101/P102 transfer it through the control valve FCV102 into the
+40 % and 80 %, settings ``T1.FillLow``/``FillHigh``). Pumps P101/P102 transfer it through the control valve FCV102 into the
 treated-water tank T2, whose level LIC101 holds by throttling FCV102; consumers draw from T2
 with a day-shaped demand (one "day" is 20 minutes of plant time). Stop the pumps and T2 runs
 low; open XV101 by hand with the pumps stopped and T1 overflows in about four minutes.
@@ -105,6 +105,9 @@ class Plant:
         self.t2 = Tank(cfg.t2_area, cfg.tank_height, volume=0.60 * cfg.t2_area * cfg.tank_height)
         self.xv101 = OnOffValve(position=100.0, command_open=True)
         self.fill_auto = True
+        self.fill_low = cfg.fill_open_below  # settings an engineer may change while it runs
+        self.fill_high = cfg.fill_close_above
+        self.dry_run_level = cfg.dry_run_level
         self.p101 = Pump(run_command=True, running=True, run_hours=1234.5, starts=312)
         self.p102 = Pump(run_hours=987.25, starts=298)
         demand = cfg.demand_base * _demand_profile(self.START_HOUR)
@@ -187,6 +190,16 @@ class Plant:
             low, high = point.eu_range
             if not low <= value <= high:  # also refuses NaN
                 raise CommandRejected(f"{name}={value!r} is outside {low:g} to {high:g}")
+        fill_low, fill_high = self.fill_low, self.fill_high
+        if name.endswith(".T1.FillLow"):
+            fill_low = float(value)
+        elif name.endswith(".T1.FillHigh"):
+            fill_high = float(value)
+        if not fill_low < fill_high:
+            raise CommandRejected(
+                f"{name}={value!r}: the fill control needs FillLow ({fill_low:g}) below "
+                f"FillHigh ({fill_high:g})"
+            )
 
     def values(self) -> dict[str, Value]:
         """Every point's current value, keyed by point name. A failed transmitter's points
@@ -204,6 +217,8 @@ class Plant:
             f"{rw}.T1.Level": m["t1"],
             f"{rw}.T1.Volume": m["t1"] / 100.0 * self.t1.capacity,
             f"{rw}.T1.Temperature": m["tt101"],
+            f"{rw}.T1.FillLow": self.fill_low,
+            f"{rw}.T1.FillHigh": self.fill_high,
             **self._pump_values(f"{tr}.P101", p1, m["p101"]),
             **self._pump_values(f"{tr}.P102", p2, m["p102"]),
             f"{tr}.FCV102.Position": self.fcv102.position,
@@ -213,6 +228,7 @@ class Plant:
             f"{tr}.LIC101.SP": lic.setpoint,
             f"{tr}.LIC101.OUT": lic.output,
             f"{tr}.LIC101.Mode": MODE_AUTO if lic.auto else MODE_MAN,
+            f"{tr}.DryRunLevel": self.dry_run_level,
             "Plant.Treated.T2.Level": m["t2"],
             "Plant.Treated.T2.Volume": m["t2"] / 100.0 * self.t2.capacity,
             "Plant.Treated.FT103.Flow": m["ft103"],
@@ -238,9 +254,9 @@ class Plant:
         if self.fill_auto:
             if Fault.T1_LEVEL_FAIL in self.faults:
                 self.xv101.command_open = False  # fail safe: no level, no filling
-            elif self._meas["t1"] < cfg.fill_open_below:
+            elif self._meas["t1"] < self.fill_low:
                 self.xv101.command_open = True
-            elif self._meas["t1"] > cfg.fill_close_above:
+            elif self._meas["t1"] > self.fill_high:
                 self.xv101.command_open = False
         self.xv101.step(dt)
         supply = 1.0 + self._supply_noise.step(rng, dt)
@@ -259,7 +275,7 @@ class Plant:
         self.transfer = lag(self.transfer, transfer, dt, 1.5)
         for pump in pumps:
             pump.step(dt, self.transfer / running if pump.running else 0.0)
-            if pump.running and self.t1.level < cfg.dry_run_level:
+            if pump.running and self.t1.level < self.dry_run_level:
                 pump.trip()
 
         hour = self.hour
@@ -303,6 +319,12 @@ class Plant:
         elif name == "RawWater.XV101.Open":
             if not self.fill_auto:
                 self.xv101.command_open = bool(value)
+        elif name == "RawWater.T1.FillLow":
+            self.fill_low = float(value)
+        elif name == "RawWater.T1.FillHigh":
+            self.fill_high = float(value)
+        elif name == "Transfer.DryRunLevel":
+            self.dry_run_level = float(value)
         elif name == "Transfer.LIC101.SP":
             self.lic101.setpoint = float(value)
         elif name == "Transfer.LIC101.OUT":

@@ -48,11 +48,14 @@ def test_the_whole_map_reads(running_plant: RunningPlant) -> None:
         assert len((await client.read_coils(0, count=10, device_id=plc)).bits) >= 10
         assert len((await client.read_discrete_inputs(0, count=4, device_id=plc)).bits) >= 4
         inputs = (await client.read_input_registers(0, count=31, device_id=plc)).registers
-        holding = (await client.read_holding_registers(0, count=5, device_id=plc)).registers
-        assert len(inputs) == 31 and len(holding) == 5
+        holding = (await client.read_holding_registers(0, count=7, device_id=plc)).registers
+        assert len(inputs) == 31 and len(holding) == 7
         assert 0.0 <= decode_float32(inputs[20:22]) <= 100.0  # T2 level
         assert decode_float32(inputs[16:18]) > 48000.0  # FQ102 total
         assert holding[4] in (0, 1)  # LIC101 mode
+        assert decode_float32(holding[5:7]) == 2.0  # the pumps' dry-running trip level
+        fill = (await client.read_holding_registers(0, count=4, device_id=rtu)).registers
+        assert (decode_float32(fill[0:2]), decode_float32(fill[2:4])) == (40.0, 80.0)
         assert len((await client.read_coils(0, count=2, device_id=rtu)).bits) >= 2
         rtu_inputs = (await client.read_input_registers(0, count=11, device_id=rtu)).registers
         assert 0.0 < decode_float32(rtu_inputs[4:6]) < 100.0  # T1 level
@@ -131,11 +134,11 @@ def test_addresses_outside_the_map_are_illegal(running_plant: RunningPlant) -> N
             == ILLEGAL_ADDRESS
         )
         assert (
-            exception_code(await client.read_holding_registers(5, count=1, device_id=plc))
+            exception_code(await client.read_holding_registers(7, count=1, device_id=plc))
             == ILLEGAL_ADDRESS
         )
         assert (
-            exception_code(await client.read_holding_registers(0, count=6, device_id=plc))
+            exception_code(await client.read_holding_registers(0, count=8, device_id=plc))
             == ILLEGAL_ADDRESS
         )
         assert (
@@ -156,7 +159,7 @@ def test_addresses_outside_the_map_are_illegal(running_plant: RunningPlant) -> N
             == ILLEGAL_ADDRESS
         )
         assert (
-            exception_code(await client.read_holding_registers(0, count=1, device_id=rtu))
+            exception_code(await client.read_holding_registers(4, count=1, device_id=rtu))
             == ILLEGAL_ADDRESS
         )
         assert (

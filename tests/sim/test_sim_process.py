@@ -172,6 +172,37 @@ def test_fill_control_keeps_t1_between_its_switch_points() -> None:
     assert max(levels) - min(levels) > 20.0  # it does cycle
 
 
+def test_fill_control_follows_its_settings() -> None:
+    """FillLow/FillHigh are the fill control's switch points, changed while it runs."""
+    plant = Plant(seed=11)
+    plant.write(f"{RW}.T1.FillHigh", 60.0)
+    plant.write(f"{RW}.T1.FillLow", 50.0)
+    levels = []
+    for _ in range(60):
+        plant.advance(30.0)
+        levels.append(plant.t1.level)
+    assert max(levels[10:]) < 66.0 and min(levels[10:]) > 44.0
+    values = plant.values()
+    assert (values[f"{RW}.T1.FillLow"], values[f"{RW}.T1.FillHigh"]) == (50.0, 60.0)
+    with pytest.raises(CommandRejected, match="FillLow .* below"):
+        plant.write(f"{RW}.T1.FillLow", 70.0)
+
+
+def test_dry_running_trip_level_is_a_setting() -> None:
+    """With the trip level raised to 30 %, the pumps trip as T1 passes 30 %, not 2 %."""
+    plant = Plant(seed=4)
+    plant.write(f"{TR}.DryRunLevel", 30.0)
+    manual_inlet(plant, False)
+    plant.write(f"{TR}.LIC101.Mode", MODE_MAN)
+    plant.write(f"{TR}.LIC101.OUT", 100.0)
+    for _ in range(4000):
+        plant.step()
+        if plant.values()[f"{TR}.P101.Fault"]:
+            break
+    assert 27.0 < plant.t1.level < 30.0
+    assert plant.values()[f"{TR}.DryRunLevel"] == 30.0
+
+
 def test_pid_tracks_a_setpoint_step_in_auto() -> None:
     plant = Plant(seed=12)
     out_before = plant.lic101.output
@@ -283,6 +314,8 @@ def test_measurements_are_noisy_but_close() -> None:
         (f"{TR}.LIC101.SP", math.nan),
         (f"{TR}.LIC101.Mode", 2),
         (f"{TR}.LIC101.Mode", 1.0),
+        (f"{TR}.DryRunLevel", 120.0),
+        (f"{RW}.T1.FillHigh", 30.0),  # below FillLow
     ],
 )
 def test_refused_writes(name: str, value: object) -> None:
