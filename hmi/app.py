@@ -236,6 +236,7 @@ def build_station(
     )
     commands = CommandService(broker, guard=guard, recorder=recorder, alarms=alarms)
     bridge = QtTagBridge(broker, commands, refresh_hz=settings.ui_refresh_hz)
+    sessions.add_listener(lambda _session: bridge.access_changed.emit())  # buttons follow roles
     # The historian records every change (not the UI's batch) of configured and trended tags;
     # if its database cannot be opened, trends keep the recent past in memory.
     trended = trended_tags(project.screens.values(), project.templates)

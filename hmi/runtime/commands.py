@@ -110,6 +110,16 @@ class CommandGuard(Protocol):
         """Permission to write ``tag``, then its confirmation policy."""
         ...
 
+    def refusal(self, permission: Permission) -> str | None:
+        """Why ``permit(permission, ...)`` would refuse now (None: it would not), in words
+        for a disabled button's tooltip."""
+        ...
+
+    def write_refusal(self, tag: TagConfig) -> str | None:
+        """Why a write of ``tag`` would be refused before its confirmation (None: it would
+        not)."""
+        ...
+
 
 class CommandRecorder(Protocol):
     """Makes the record of an attempt durable before the operator is told the result."""
@@ -136,6 +146,26 @@ class CommandService:
         self.guard = guard
         self.recorder = recorder
         self.alarms = alarms
+
+    def write_refusal(self, tag_name: str) -> str | None:
+        """Why a write of ``tag_name`` would be refused now (read-only, nobody logged in, the
+        station locked, a role that may not), None if it would go on to its confirmation.
+        What widgets show before anything is tried; ``write`` still checks it all again."""
+        tag = self._broker.tags.get(tag_name)
+        if tag is None:
+            return f"unknown tag {tag_name!r}"
+        if tag.write is None:
+            return f"{tag_name} is read-only"
+        return None if self.guard is None else self.guard.write_refusal(tag)
+
+    def alarm_refusal(self, action: AlarmAction) -> str | None:
+        """Why ``action`` on an alarm would be refused now for want of a permission."""
+        if self.alarms is None:
+            return "this station runs no alarms"
+        permission = ALARM_PERMISSIONS.get(action)
+        if permission is None:
+            return f"{action.value} is not an operator's action on an alarm"
+        return None if self.guard is None else self.guard.refusal(permission)
 
     async def write(self, tag_name: str, value: Any, *, origin: str = "") -> CommandResult:
         """Run one write through the whole pipeline. Never raises for an operator's mistake:

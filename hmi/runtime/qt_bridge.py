@@ -47,6 +47,7 @@ class QtTagBridge(QObject):
     health_changed = Signal(object)  # ConnectionHealth
     command_finished = Signal(object)  # CommandResult
     flushed = Signal(int)  # how many tag changes this tick delivered
+    access_changed = Signal()  # someone logged in or out, or the station locked or unlocked
 
     def __init__(
         self,
@@ -170,6 +171,16 @@ class QtTagBridge(QObject):
 
     def health(self) -> dict[str, ConnectionHealth]:
         return dict(self.broker.health)
+
+    def write_refusal(self, tag: str) -> str | None:
+        """Why a write of ``tag`` would be refused now (None: it may be tried); widgets that
+        write disable themselves with it and re-ask on ``access_changed``."""
+        return self.commands.write_refusal(tag)
+
+    @property
+    def pending_writes(self) -> int:
+        """Writes submitted whose result has not come back yet."""
+        return len(self._pending)
 
     def submit_write(self, tag: str, value: Any, origin: str = "") -> asyncio.Task[CommandResult]:
         """Send a write through the command service without blocking the UI; the result

@@ -272,6 +272,28 @@ class PermissionGuard:
             raise WriteDenied(f"{what}: the station is locked; unlock it to {verb}")
         return session
 
+    def refusal(self, permission: Permission) -> str | None:
+        session = self._sessions.current
+        security = self._sessions.security
+        holders = [role for role in security.role_names if security.can(role, permission)]
+        needs = f"needs the {permission.value.replace('_', ' ')} permission ({', '.join(holders)})"
+        if session is None:
+            return f"Log in first: {needs}"
+        if session.locked:
+            return f"The station is locked: unlock it ({needs})"
+        if not security.can(session.user.role, permission):
+            return f"{needs.capitalize()}; you are logged in as {session.user.role}"
+        return None
+
+    def write_refusal(self, tag: TagConfig) -> str | None:
+        session = self._sessions.current
+        roles = ", ".join(tag.write.roles) if tag.write is not None else ""
+        if session is None:
+            return f"Log in first: {tag.name} may be written by {roles}"
+        if session.locked:
+            return f"The station is locked: unlock it to write {tag.name}"
+        return self._sessions.security.write_refusal(session.user.role, tag)
+
     def permit(self, permission: Permission, what: str) -> str:
         session = self._session(what, "act")
         if not self._sessions.security.can(session.user.role, permission):

@@ -61,6 +61,15 @@ log = logging.getLogger(__name__)
 
 S = AlarmState
 _MASKED = frozenset({S.SHELVED, S.SUPPRESSED, S.OUT_OF_SERVICE})
+_BUTTON_ACTIONS = {  # what each button does, for the permission it needs
+    "ack": AlarmAction.ACKNOWLEDGE,
+    "ack_page": AlarmAction.ACKNOWLEDGE,
+    "shelve": AlarmAction.SHELVE,
+    "unshelve": AlarmAction.UNSHELVE,
+    "service": AlarmAction.OUT_OF_SERVICE,
+    "comment": AlarmAction.COMMENT,
+    "reset": AlarmAction.RESET,
+}
 _DONE = {
     AlarmAction.ACKNOWLEDGE: "acknowledged",
     AlarmAction.RESET: "reset",
@@ -268,6 +277,20 @@ class AlarmSummaryView(QWidget):
         b["service"].setEnabled(one is not None)
         b["comment"].setEnabled(one is not None)
         b["reset"].setEnabled(one is not None and one.state is S.LATCHED_ACKED)
+        self._apply_access()
+
+    def update_actions(self) -> None:
+        """After a login, logout, lock or unlock: the buttons follow the new user's role."""
+        self._selection_changed()
+
+    def _apply_access(self) -> None:
+        """A button the user's role may not use is disabled, its tooltip saying which
+        permission and roles it needs, before anyone types a reason."""
+        for key, button in self.buttons.items():
+            refusal = self._commands.alarm_refusal(_BUTTON_ACTIONS[key])
+            if refusal is not None:
+                button.setEnabled(False)
+            button.setToolTip(refusal or "")
 
     def max_shelve_s(self, alarm_id: str) -> float:
         """How long this alarm may be shelved: its own maximum and the project's, whichever

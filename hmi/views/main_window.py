@@ -344,6 +344,7 @@ class MainWindow(QMainWindow):
                 self.alarms, self.bridge.commands, tags=self.bridge.broker.tags
             )
             self.alarm_summary.setWindowTitle("Alarm summary")
+            self.bridge.access_changed.connect(self.alarm_summary.update_actions)
             self.alarm_summary.resize(1280, 600)
         self.secondary.present(self.alarm_summary)
 

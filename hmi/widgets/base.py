@@ -262,6 +262,8 @@ class TagBinding(QObject):
         self._formatted: dict[str, TagConfig] = {}
         self._on_value = on_value
         self._binding: Binding | None = None
+        self.refusal: str | None = None  # why this user may not write the tag now (watch_access)
+        self._access: Callable[[], None] | None = None
         self.badge = QualityBadge(host)
         self.alarm_mark = ctx.alarms.attach(host, tag) if ctx.alarms is not None else None
         host.setProperty("quality", "disconnected")
@@ -283,6 +285,26 @@ class TagBinding(QObject):
                 TagValue(None, Quality.bad(QualityReason.CONFIG_ERROR), None, time.time())
             )
         return self
+
+    def watch_access(self, changed: Callable[[], None]) -> None:
+        """For a widget that writes its tag: keep ``refusal`` (why the user at the station may
+        not write it now; None: they may) current on every login, logout, lock and unlock,
+        and call ``changed`` after each change. The tooltip leads with the refusal."""
+        self._access = changed
+        self.refusal = self._ctx.bridge.write_refusal(self.tag)
+        self._ctx.bridge.access_changed.connect(self._on_access)
+
+    def _on_access(self) -> None:
+        if not shiboken6.isValid(self.host) or self._access is None:
+            return
+        self.refusal = self._ctx.bridge.write_refusal(self.tag)
+        self._access()
+
+    @property
+    def writable_now(self) -> bool:
+        """The tag is writable, this user may write it, and its value is usable."""
+        config = self.config
+        return config is not None and config.writable and self.refusal is None and self.usable
 
     @property
     def quality(self) -> Quality:
@@ -316,7 +338,9 @@ class TagBinding(QObject):
         self._on_value(value)
 
     def tooltip_text(self) -> str:
-        lines = [self.note] if self.note else []
+        lines = [f"Not available: {self.refusal}"] if self.refusal else []
+        if self.note:
+            lines.append(self.note)
         config = self.config
         lines.append(
             f"{self.tag} — {config.description}" if config and config.description else self.tag
@@ -352,6 +376,9 @@ class TagBinding(QObject):
 
     def release(self) -> None:
         """End the subscription; idempotent."""
+        if self._access is not None:
+            self._access = None
+            self._ctx.bridge.access_changed.disconnect(self._on_access)
         if self._binding is not None:
             self._binding.release()
             self._binding = None

@@ -53,6 +53,7 @@ class ButtonWidget(CommandButton):
         if isinstance(action, (SetAction, MomentaryAction, ToggleAction)):
             self.setEnabled(False)
             self.binding = TagBinding(self, ctx, action.tag, self._on_value, note=spec.tooltip)
+            self.binding.watch_access(self._update_enabled)
             self.binding.bind()
         self.apply_scale(1.0)
 
@@ -60,12 +61,19 @@ class ButtonWidget(CommandButton):
     def writes(self) -> bool:
         return self.binding is not None
 
-    def _on_value(self, value: TagValue) -> None:
+    def _update_enabled(self) -> None:
+        """Enabled only while the tag's value is usable and the user at the station may
+        write it; the tooltip says which role it needs (``TagBinding.tooltip_text``)."""
         assert self.binding is not None
-        usable = self.binding.usable
+        usable = self.binding.usable and self.binding.refusal is None
         if not usable and self.held:
             self._on_released()
         self.setEnabled(usable)
+
+    def _on_value(self, value: TagValue) -> None:
+        assert self.binding is not None
+        self._update_enabled()
+        usable = self.binding.usable
         if isinstance(self.spec.action, ToggleAction):
             active = usable and bool(value.value)
             set_style_property(self, "look", (Look.ACTIVE if active else Look.NORMAL).value)
@@ -83,7 +91,7 @@ class ButtonWidget(CommandButton):
             self.ctx.navigate(action.screen)
         elif isinstance(action, FaceplateAction):
             self.ctx.open_faceplate(action.template, dict(action.params))
-        elif self.binding is None or not self.binding.usable:
+        elif self.binding is None or not self.binding.usable or self.binding.refusal:
             return
         elif isinstance(action, SetAction):
             self._write(action.value)
@@ -92,7 +100,7 @@ class ButtonWidget(CommandButton):
 
     def _on_pressed(self) -> None:
         action = self.spec.action
-        if isinstance(action, MomentaryAction) and self.binding and self.binding.usable:
+        if isinstance(action, MomentaryAction) and self.binding and self.isEnabled():
             self.held = True
             self._write(action.value)
 

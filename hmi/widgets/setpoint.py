@@ -55,6 +55,7 @@ class SetpointWidget(QWidget):
         self.field.installEventFilter(self)
         self.setEnabled(False)
         self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
+        self.binding.watch_access(self._update_enabled)
         self.binding.bind()
         config = self.binding.config
         self.units.setText(config.units if config else "")
@@ -90,6 +91,8 @@ class SetpointWidget(QWidget):
     def _field_hint(self) -> str:
         if not self.writable:
             return f"{self.spec.tag} is read-only"
+        if self.binding.refusal:
+            return f"Not available: {self.binding.refusal}"
         return f"Write limits: {self.limits_text()}\nEnter or Set to send, Esc to cancel"
 
     def _show_live(self) -> None:
@@ -99,11 +102,18 @@ class SetpointWidget(QWidget):
     def _set_entry(self, entry: str) -> None:
         set_style_property(self.field, "entry", entry)
 
-    def _on_value(self, value: TagValue) -> None:
-        enabled = self.writable and self.binding.usable
+    def _update_enabled(self) -> None:
+        """Enabled while the tag is writable, its value usable and the user at the station
+        may write it; the field's tooltip says why not."""
+        enabled = self.binding.writable_now
         if not enabled and self.entry != "idle":
             self.revert()
         self.setEnabled(enabled)
+        if self.entry != "refused":
+            self.field.setToolTip(self._field_hint())
+
+    def _on_value(self, value: TagValue) -> None:
+        self._update_enabled()
         if self.entry == "idle":
             self._show_live()
 

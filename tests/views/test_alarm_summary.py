@@ -151,19 +151,36 @@ def test_acknowledge_and_shelve_through_the_dialogs_are_in_the_audit_trail(
     run_async(audited.start())  # the fixture stops it again
 
 
-def test_a_refused_action_is_shown_with_its_reason(
+def test_an_action_the_role_may_not_use_is_disabled_and_says_why(
     qtbot: QtBot, audited: AlarmPlant, run_async: RunAsync
 ) -> None:
-    run_async(audited.login("op"))  # operators may acknowledge, not shelve
+    """An operator may acknowledge, not shelve: Shelve… and Out of service… are disabled
+    before anyone types a reason, their tooltips naming the permission and the roles that
+    hold it; a supervisor gets them. A refusal that still arrives (a request made without
+    the button) is shown with its reason and recorded."""
+    run_async(audited.login("op"))
     audited.feed("Tank.Level", 85.0)
     view = make_view(qtbot, audited)
     qtbot.waitUntil(lambda: len(shown(view)) == 1)
     view.select("T1.LevelHi")
-    click(qtbot, view, "shelve")
-    dialog = view.dialog
-    assert isinstance(dialog, ShelveDialog)
-    qtbot.keyClicks(dialog.reason_edit, "nuisance")
-    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    buttons = view.buttons
+    assert buttons["ack"].isEnabled() and buttons["comment"].isEnabled()
+    for key in ("shelve", "service"):
+        assert not buttons[key].isEnabled(), key
+        tip = buttons[key].toolTip()
+        assert "shelve alarm permission" in tip and "supervisor" in tip, tip
+        assert tip.endswith("you are logged in as operator"), tip
+    assert buttons["ack"].toolTip() == ""
+
+    run_async(audited.login("sup"))
+    view.update_actions()  # the station calls it on every login, logout and lock
+    assert buttons["shelve"].isEnabled() and buttons["shelve"].toolTip() == ""
+    run_async(audited.login("op"))
+    view.update_actions()
+    assert not buttons["shelve"].isEnabled()
+
+    request = AlarmRequest(AlarmAction.SHELVE, "T1.LevelHi", "nuisance", 900.0, "test")
+    qtbot.waitUntil(view.submit([request]).done)
     qtbot.waitUntil(lambda: view.result.property("outcome") == "denied")
     assert view.result.text().startswith("shelve T1.LevelHi denied:")
     assert "may not shelve alarm" in view.result.text()
