@@ -9,9 +9,9 @@
   "verified by".
 
 Enter never sends. The dialog was opened by a keystroke (Enter in a setpoint entry), so a
-second one, or a key held down, must not approve the change: Enter in a field goes on to the
-next empty field and then to Send (focus only), Enter on Send does nothing, and Enter
-anywhere else answers Cancel. Send is pressed by a click or by Space on it.
+second one, or a key held down, must not approve the change: Enter in a filled field goes on
+to the next empty one and then to Send (focus only; in an empty one it stays), Enter on Send
+does nothing, and Enter anywhere else answers Cancel. Send is pressed by a click or by Space on it.
 
 Passwords become ``Signature``s through ``SessionService.sign``: a wrong one is shown in the
 dialog, counts toward lockout and is recorded. The dialog returns a ``ConfirmationResult``;
@@ -120,6 +120,9 @@ class ConfirmDialog(FormDialog):
         focused = self.focusWidget()
         entries = self.entries
         if focused in entries:
+            assert isinstance(focused, QLineEdit)
+            if not focused.text().strip():
+                return  # this one first
             after = entries[entries.index(focused) + 1 :] + entries[: entries.index(focused)]
             empty = [edit for edit in after if not edit.text().strip()]
             if empty:
