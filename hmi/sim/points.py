@@ -145,7 +145,9 @@ _RW, _TR, _TW, _F = "Plant.RawWater", "Plant.Transfer", "Plant.Treated", "Plant.
 POINTS: tuple[Point, ...] = (
     # Inlet skid RTU (unit 2): raw-water supply and tank T1
     _cmd(f"{_RW}.XV101.Open", "2/coil/0", "inlet valve: True opens, False closes; not in Auto"),
-    _cmd(f"{_RW}.XV101.Auto", "2/coil/1", "fill control: opens below 40 %, closes above 80 %"),
+    _cmd(
+        f"{_RW}.XV101.Auto", "2/coil/1", "fill control: opens below FillLow, closes above FillHigh"
+    ),
     _bit(f"{_RW}.XV101.Opened", "2/discrete/0", "open limit switch"),
     _bit(f"{_RW}.XV101.Closed", "2/discrete/1", "closed limit switch"),
     _analog(f"{_RW}.XV101.Position", "2/input/0", PERCENT, 100, "inlet valve position"),

@@ -137,6 +137,7 @@ class ValueEntry(OperatorDialog):
             self.setpoint.set_button.clicked.connect(self._after_submit)
             column.addWidget(self.setpoint)
             self.setpoint.field.setFocus()
+            self.setpoint.field.selectAll()  # typing replaces the shown value
 
     def _write(self, value: object) -> None:
         self.ctx.bridge.submit_write(self.spec.tag, value, origin=origin(self.ctx, self.spec.id))
