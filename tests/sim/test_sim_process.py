@@ -184,7 +184,7 @@ def test_fill_control_follows_its_settings() -> None:
     assert max(levels[10:]) < 66.0 and min(levels[10:]) > 44.0
     values = plant.values()
     assert (values[f"{RW}.T1.FillLow"], values[f"{RW}.T1.FillHigh"]) == (50.0, 60.0)
-    with pytest.raises(CommandRejected, match="FillLow .* below"):
+    with pytest.raises(CommandRejected, match=r"FillLow .* below"):
         plant.write(f"{RW}.T1.FillLow", 70.0)
 
 
