@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from hmi.model.alarm_states import AlarmAction, AlarmState
@@ -21,6 +22,7 @@ from hmi.views.alarm_table import BLINK_ROLE, STATUS_ROLE
 from tests.views.alarm_plant import AlarmPlant
 from tests.views.conftest import RunAsync
 
+Cancel = QDialogButtonBox.StandardButton.Cancel
 ARTIFACT = Path(__file__).resolve().parents[2] / "artifacts" / "alarm_summary.png"
 A, S = AlarmAction, AlarmState
 
@@ -127,10 +129,13 @@ def test_acknowledge_and_shelve_through_the_dialogs_are_in_the_audit_trail(
     labels = [label for label, _ in dialog.choices]
     assert labels == ["15 min", "30 min", "1 h", "Until it clears (one-shot)"]  # max 1 h
     assert not dialog.ok.isEnabled()  # no reason yet
+    qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)  # Enter without a reason: nothing
+    assert dialog.isVisible() and audited.state("T1.LevelHi") is S.ACKED
     dialog.duration.setCurrentIndex(2)
     qtbot.keyClicks(dialog.reason_edit, "level transmitter LT-1 being replaced")
     assert dialog.ok.isEnabled()
-    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.ok.isDefault() and not dialog.buttons.button(Cancel).isDefault()
+    qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)  # the form's one purpose: shelve
     qtbot.waitUntil(lambda: audited.state("T1.LevelHi") is S.SHELVED)
     qtbot.waitUntil(lambda: view.result.text() == "T1.LevelHi shelved for 1 h")
     assert view.dialog is None

@@ -190,8 +190,8 @@ def test_enter_in_value_entries_and_the_other_dialogs(
     qtbot: QtBot, make_station: Any, plant_project: Project, plant_baseline: None
 ) -> None:
     """A writable value's entry (a click on the value) sends its own value on Enter; its
-    state buttons take no Enter; the ad-hoc trend's filter and the login form send no write
-    (the login is the login form's one purpose)."""
+    state buttons take no Enter; the ad-hoc trend's filter, the users and password dialogs
+    and the login form send no write (logging in is the login form's one purpose)."""
     station = station_for(qtbot, make_station, plant_project)
     station.window.show()
     numeric = 0
@@ -233,8 +233,25 @@ def test_enter_in_value_entries_and_the_other_dialogs(
     assert trend.trend is None, "Enter in the filter pressed Add"  # type: ignore[attr-defined]
     trend.close()
 
+    ui = station.session_ui
+    ui.open_users()  # the administrator's users dialog: Enter presses none of its buttons
+    users = ui.users_dialog
+    assert users is not None
+    qtbot.waitExposed(users)
+    no_button_takes_enter(users)
+    qtbot.keyClick(users, Qt.Key.Key_Return)
+    assert users.isVisible()
+    users.close()
+    password = ui.show_password()
+    assert password is not None
+    qtbot.waitExposed(password)
+    no_button_takes_enter(password, password.ok_button)
+    enter(qtbot, password.old_edit)  # nothing typed: OK cannot be pressed
+    assert password.isVisible()
+    password.reject()
+
     _run_async(qtbot, station.sessions.logout())
-    login = station.session_ui.show_login()
+    login = ui.show_login()
     assert isinstance(login, LoginDialog)
     qtbot.waitExposed(login)
     no_button_takes_enter(login, login.ok_button)
