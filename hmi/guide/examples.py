@@ -128,7 +128,8 @@ EXAMPLES: tuple[Example, ...] = (
     Example(
         "value",
         "A tag's value with its units, in the tag's format; Bad and Uncertain values keep "
-        "the last value, visibly marked.",
+        "the last value, visibly marked. The value of a writable tag that the logged-in user "
+        "may change is underlined, and a click on it opens its entry.",
         """\
   - {type: label, rect: [20, 20, 200, 40], text: T1 level}
   - {type: value, rect: [220, 20, 220, 40], tag: T1.Level}
