@@ -27,7 +27,14 @@ from hmi.model.screen import TrendSpec
 from hmi.model.trend_buffer import TrendBuffer, sample_of
 from hmi.model.value import TagValue
 from hmi.runtime.history import HistorySource
-from hmi.widgets.base import BADGE_PX, QualityBadge, TagBinding, scale_font, set_style_property
+from hmi.widgets.base import (
+    BADGE_PX,
+    QualityBadge,
+    TagBinding,
+    scale_font,
+    screen_font_px,
+    set_style_property,
+)
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.trend_axis import YAxes, time_axis
 from hmi.widgets.trend_backfill import Backfill
@@ -352,7 +359,7 @@ class TrendWidget(QFrame):
         self.legend.entry_px = round(240 * scale)
         self.badge.set_size(round(BADGE_PX * scale))
         font = self.note.font()
-        font.setPixelSize(max(1, round(size * 0.95 * scale)))
+        font.setPixelSize(screen_font_px(size * 0.95, scale))
         self.axes.set_font(font)
         self.toolbar.fit_width(self.toolbar.width())
         self._fit_parts()
