@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from PySide6.QtCore import QDateTime, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -103,6 +103,13 @@ class AlarmKpiView(QWidget):
                                   "Message"))  # fmt: skip
         column.addLayout(grid, 1)
         self._preset(self.range.currentText())
+        self._computed = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Opens on the last 24 hours, already computed."""
+        super().showEvent(event)
+        if not self._computed:
+            self.compute()
 
     def _table(
         self, grid: QGridLayout, row: int, col: int, title: str, headers: Sequence[str]
@@ -137,6 +144,7 @@ class AlarmKpiView(QWidget):
         self.until.setDateTime(qt_time(end))
 
     def compute(self) -> asyncio.Task[None]:
+        self._computed = True
         if self.range.currentText() in RANGES:
             self._preset(self.range.currentText())
         start = us_from_datetime(aware(self.since.dateTime()))

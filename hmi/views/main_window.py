@@ -369,7 +369,8 @@ class MainWindow(QMainWindow):
     def open_alarm_history(self) -> QWidget | None:
         if self.alarm_journal is None:
             return None
-        return self._show_tool(AlarmHistoryView(self.alarm_journal), "Alarm history")
+        history = AlarmHistoryView(self.alarm_journal, tags=self.bridge.broker.tags)
+        return self._show_tool(history, "Alarm history")
 
     def open_alarm_kpis(self) -> QWidget | None:
         if self.alarm_journal is None:
