@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from PySide6.QtCore import QDateTime, QObject, QSize, Qt, Signal

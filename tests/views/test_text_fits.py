@@ -30,9 +30,9 @@ def test_every_screen_is_legible_and_whole(
         assert window.navigate(screen_id)
         canvas = window.canvas
         assert canvas is not None
-        qtbot.waitUntil(lambda: canvas.isVisible() and canvas.scale > 0)
+        qtbot.waitUntil(lambda c=canvas: c.isVisible() and c.scale > 0)
         shown = [w for w in canvas.widgets() if isinstance(w, ValueWidget)]
-        qtbot.waitUntil(lambda: all(w.text() != NO_VALUE for w in shown), timeout=LIVE_MS)
+        qtbot.waitUntil(lambda s=shown: all(w.text() != NO_VALUE for w in s), timeout=LIVE_MS)
         settle()
         assert_inside(canvas)
         problems += [f"{screen_id}: {p}" for p in small_fonts(canvas) + cut_texts(canvas)]
@@ -53,7 +53,7 @@ def test_small_text_stops_at_the_floor_while_the_screen_scales(
     assert canvas is not None
     qtbot.waitUntil(lambda: canvas.isVisible() and canvas.scale > 0)
     assert canvas.scale < 0.7
-    x, y, w, h = canvas.stage_rect()
+    _x, _y, w, h = canvas.stage_rect()
     assert w <= canvas.width() and h <= canvas.height()  # the whole screen is in view
     captions = [
         widget for widget in canvas.widgets()

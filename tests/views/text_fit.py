@@ -43,7 +43,7 @@ def _shown(widget: QWidget, root: QWidget) -> bool:
 
 def _label_cut(label: QLabel) -> str | None:
     text = _plain(label)
-    if not text.strip() or label.pixmap() is not None and not label.pixmap().isNull():
+    if not text.strip() or (label.pixmap() is not None and not label.pixmap().isNull()):
         return None
     metrics = QFontMetrics(label.font())
     room = label.contentsRect().adjusted(
