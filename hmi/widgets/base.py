@@ -43,6 +43,8 @@ so screen files leave room for small text to grow (the demo is checked at 1366×
 def screen_font_px(design_px: float, scale: float) -> int:
     """A design font size in screen pixels at ``scale``, never under ``MIN_FONT_PX``."""
     return max(MIN_FONT_PX, round(design_px * scale))
+
+
 BADGE_PX = 14.0  # design size of the quality badge
 
 

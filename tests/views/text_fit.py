@@ -71,17 +71,17 @@ def _button_cut(button: QAbstractButton) -> str | None:
     if isinstance(button, QPushButton):
         option = QStyleOptionButton()
         button.initStyleOption(option)
-        room = button.style().subElementRect(
-            QStyle.SubElement.SE_PushButtonContents, option, button
-        ).width()
+        room = (
+            button.style()
+            .subElementRect(QStyle.SubElement.SE_PushButtonContents, option, button)
+            .width()
+        )
         if button.menu() is not None:
             room -= button.style().pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator)
     elif isinstance(button, QToolButton):
         room = button.contentsRect().width() - 2
     else:  # check boxes, radio buttons: the indicator takes the left
-        room = button.width() - button.style().pixelMetric(
-            QStyle.PixelMetric.PM_IndicatorWidth
-        )
+        room = button.width() - button.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
     if need > room + SLACK_PX:
         return f"{need} px wide in {room} px"
     return None
