@@ -12,6 +12,7 @@ import getpass
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from sqlalchemy import text
 
 from hmi.cli import main
 from hmi.cli_admin import ProgressBar
-from hmi.model.audit import AuditAction
+from hmi.model.audit import AuditAction, AuditRecord
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import StorageError, make_engine
 from tests.storage.conftest import PgAdmin, written
@@ -153,6 +154,33 @@ def test_exports_the_filtered_records(db: str, tmp_path: Path) -> None:
 
     bad = hmi("audit", "export", "--db", db, "-o", str(tmp_path / "x.txt"))
     assert bad.returncode == 2 and "use csv, json or pdf" in bad.stderr
+
+
+def test_exports_with_the_project_speak_its_words(db: str, tmp_path: Path) -> None:
+    """With --project, the PDF is titled with the project's name (not the host's) and CSV,
+    JSON and PDF give the mode change as MAN → AUTO beside 0 → 1."""
+    store = AuditStore(make_engine(db))
+    store.append(AuditRecord.create(AuditAction.WRITE, target_tag="LIC101.Mode", old_value=0,
+                                    new_value=1, read_back=1, workstation="ST-01"))  # fmt: skip
+    store.close()
+    project = str(Path(__file__).resolve().parents[1] / "screens")
+    out = tmp_path / "mode.csv"
+    done = hmi("audit", "export", "--db", db, "--project", project, "-o", str(out),
+               "--tag", "LIC101.Mode")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with out.open(newline="", encoding="utf-8") as file:
+        [row] = list(csv.DictReader(file))
+    assert (row["old_value"], row["old_state"], row["new_value"], row["new_state"]) == (
+        "0", "MAN", "1", "AUTO",
+    )  # fmt: skip
+    out = tmp_path / "mode.pdf"
+    done = hmi("audit", "export", "--db", db, "--project", project, "-o", str(out),
+               "--tag", "LIC101.Mode", data=tmp_path / "data")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pdfium = pytest.importorskip("pypdfium2")
+    page = " ".join(pdfium.PdfDocument(str(out))[0].get_textpage().get_text_bounded().split())
+    assert "Site Riverside Water Works" in page and socket.gethostname() not in page
+    assert "MAN (0) → AUTO (1)" in page
 
 
 def test_progress_bar_for_long_runs() -> None:

@@ -39,7 +39,7 @@ from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import SessionService
 from hmi.storage.audit import AuditQuery, AuditStore
 from hmi.storage.db import make_engine
-from hmi.storage.export import export_to_path
+from hmi.storage.export import StateTexts, export_to_path
 from hmi.views.audit_detail import AuditDetail
 from hmi.views.audit_filters import AuditFilterBar
 from hmi.views.audit_integrity import IntegrityBadge
@@ -69,6 +69,7 @@ class AuditorView(QWidget):
         sessions: SessionService | None = None,
         recorder: AuditRecorder | None = None,
         site: str = "",
+        states: StateTexts | None = None,
         page_size: int = PAGE_SIZE,
         verify_on_open: bool = True,
         parent: QWidget | None = None,
@@ -85,6 +86,7 @@ class AuditorView(QWidget):
         self._sessions = sessions
         self._recorder = recorder
         self.site = site or "HMI"
+        self.states = states  # the project's state texts: MAN/AUTO next to 0/1
         self._export_thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -109,7 +111,7 @@ class AuditorView(QWidget):
         self.filters = AuditFilterBar(self)
         column.addWidget(self.filters)
 
-        self.model = AuditTableModel(self.store, page_size=page_size, parent=self)
+        self.model = AuditTableModel(self.store, page_size=page_size, states=states, parent=self)
         self.table = QTableView(self)
         self.table.setObjectName("AuditTable")
         self.table.setModel(self.model)
@@ -125,7 +127,7 @@ class AuditorView(QWidget):
         header.setStretchLastSection(True)
         for col, width in enumerate((64, 140, 90, 80, 110, 150, 170, 74)):
             header.resizeSection(col, width)
-        self.detail = AuditDetail(self)
+        self.detail = AuditDetail(self, states=states)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
@@ -259,11 +261,13 @@ class AuditorView(QWidget):
                 if fmt == "pdf":
                     count, result = write_store_report(
                         self.store, path, query, site=self.site, generated_by=who,
-                        verification=verification,
+                        verification=verification, states=self.states,
                     )  # fmt: skip
                     self._export_done.emit(path, count, result)
                 else:
-                    summary = export_to_path(self.store, path, query, fmt=fmt, exported_by=who)
+                    summary = export_to_path(
+                        self.store, path, query, fmt=fmt, exported_by=who, states=self.states
+                    )
                     self._export_done.emit(path, summary.count, summary.verification)
             except Exception as exc:
                 log.exception("export to %s failed", path)
