@@ -253,12 +253,23 @@ class TrendWidget(QFrame):
     def _show_state(self) -> None:
         x0, x1 = self.visible_range()
         if self.live:
-            self.note.setText(f"Live trend · last {span_text(self.span_s)}")
+            self.toolbar.set_note(f"Live trend · last {span_text(self.span_s)}")
         else:
             start = datetime.fromtimestamp(x0)
             end = datetime.fromtimestamp(x1)
-            fmt = "%H:%M:%S" if start.date() == end.date() else "%Y-%m-%d %H:%M"
-            self.note.setText(f"Paused · {start:%Y-%m-%d %H:%M:%S} – {end.strftime(fmt)}")
+            same_day = start.date() == end.date()
+            fmt = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M"
+            short = (
+                f"Paused · {start:%H:%M:%S} – {end:%H:%M:%S}"
+                if same_day
+                else f"Paused · {start:%m-%d %H:%M} – {end:%m-%d %H:%M}"
+            )
+            self.toolbar.set_note(
+                f"Paused · {start:%Y-%m-%d %H:%M:%S} – {end.strftime(fmt)}",
+                short,
+                "Paused",
+                keep=True,
+            )
         self.toolbar.show_state(
             live=self.live, span_s=self.span_s if self.live else 0.0, cursor=self.cursor.active
         )
