@@ -179,6 +179,10 @@ class AlarmHistoryView(QWidget):
         self.tag.setPlaceholderText("tag, e.g. Tank*")
         self.text = QLineEdit(self)
         self.text.setPlaceholderText("text in message, comment, user")
+        for edit in (self.tag, self.text):  # the hint says what to type: never elided
+            edit.ensurePolished()
+            hint = edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+            edit.setMinimumWidth(hint + 16)
         for label, widget in (("From", self.since), ("to", self.until),
                               ("Priority", self.priority), ("Action", self.action),
                               ("State", self.state)):  # fmt: skip
@@ -285,7 +289,9 @@ class AlarmHistoryView(QWidget):
         shown = len(self.model.events)
         number = len(self._cursors)
         self.page_label.setText(
-            f"Page {number}: {shown} event(s), newest first" if shown else "No events"
+            f"Page {number}: {shown} event(s), newest first"
+            if shown
+            else "No alarm events match these filters"
         )
         self.newer_button.setEnabled(number > 1)
         self.older_button.setEnabled(self._next is not None)

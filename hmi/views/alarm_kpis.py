@@ -90,8 +90,8 @@ class AlarmKpiView(QWidget):
         grid = QGridLayout()
         self.load = self._table(grid, 0, 0, f"Load per operator station (flood: more than "
                                 f"{FLOOD_ABOVE} per 10 min; target about 1 per 10 min)",
-                                ("Station", "Activations", "Avg / 10 min", "Max / 10 min",
-                                 "Flood periods", "In flood"))  # fmt: skip
+                                ("Station", "Activations", "Avg/10 min", "Max/10 min",
+                                 "Floods", "In flood"))  # fmt: skip
         self.actors = self._table(grid, 0, 1, "Top 10 bad actors",
                                   ("Alarm", "Priority", "Tag", "Activations", "Share"))  # fmt: skip
         self.chatter = self._table(grid, 1, 0, f"Chattering (3 or more within "

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -125,14 +125,16 @@ class AuditorView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((64, 140, 90, 80, 110, 150, 170, 74)):
-            header.resizeSection(col, width)
         self.detail = AuditDetail(self, states=states)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
-        splitter.setSizes([980, 420])
-        column.addWidget(splitter, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setSizes([980, 420])
+        column.addWidget(self.splitter, 1)
+        self._fitted = False
+        self._fitting = False
+        self._user_sized = False
+        header.sectionResized.connect(self._on_section_resized)
 
         bottom = QHBoxLayout()
         self.count_label = QLabel("", self)
@@ -164,6 +166,46 @@ class AuditorView(QWidget):
         self.model.set_query(self.filters.query())
         if verify_on_open:
             self.verify()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self.fit_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.isVisible() and not self._user_sized:
+            self.fit_columns()
+
+    def _on_section_resized(self, *_: object) -> None:
+        if not self._fitting:
+            self._user_sized = True  # the auditor's own widths stay
+
+    def fit_columns(self) -> None:
+        """Columns sized to what they hold at the window's width: number and time whole, the
+        detail pane at most 30 %, and the last column (reason / error) keeps a readable
+        share instead of being pushed out of view on a 1366-pixel screen."""
+        total = max(600, self.splitter.width())
+        detail = min(420, round(total * 0.3))
+        self.splitter.setSizes([total - detail, detail])
+        metrics = self.table.fontMetrics()
+        fixed = {
+            0: metrics.horizontalAdvance("0000000") + 16,
+            1: metrics.horizontalAdvance("2026-12-06 21:07:23") + 16,
+            7: metrics.horizontalAdvance("cancelled") + 16,
+        }
+        shares = {2: 0.09, 3: 0.08, 4: 0.12, 5: 0.15, 6: 0.2}  # of what is left, reason gets 0.36
+        room = max(300, total - detail - sum(fixed.values()) - 24)
+        header = self.table.horizontalHeader()
+        self._fitting = True
+        try:
+            for col, width in fixed.items():
+                header.resizeSection(col, width)
+            for col, share in shares.items():
+                header.resizeSection(col, round(room * share))
+        finally:
+            self._fitting = False
+        self._fitted = True
 
     # -- records -------------------------------------------------------------------------------
 

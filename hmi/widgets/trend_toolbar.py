@@ -67,7 +67,8 @@ class TrendToolbar(QWidget):
         self.live_button.setCheckable(True)
         self.live_button.setChecked(True)
         self.live_button.toggled.connect(self.live.emit)
-        self.export_button = self._button("Export", "Save the visible range as CSV or PNG")
+        self.export_button = self._button("Export…", "Save the visible range as CSV or PNG")
+        self.export_button.setObjectName("TrendExport")  # the theme drops its menu arrow
         menu = QMenu(self.export_button)
         menu.addAction("CSV…", lambda: self._ask("csv", self.export_csv))
         menu.addAction("PNG…", lambda: self._ask("png", self.export_png))

@@ -22,6 +22,7 @@ from hmi.model.tags import TagConfig
 from hmi.storage.alarm_journal import AlarmJournal
 from hmi.views.alarm_history import COLUMNS, AlarmHistoryView, qt_time
 from hmi.views.alarm_kpis import AlarmKpiView
+from tests.views.text_fit import cut_texts
 
 A, S, P = AlarmAction, AlarmState, Priority
 US = 1_000_000
@@ -157,6 +158,7 @@ def test_history_and_kpis_open_on_the_last_24_hours_in_the_tags_format(
     assert [e.alarm_id for e in view.model.events] == ["XV101.Auto.Off", "T1.Level.Hi"]
     value = COLUMNS.index("Value")
     assert [view.model.index(r, value).data() for r in range(2)] == ["MANUAL", "62.3 %"]
+    assert cut_texts(view) == []  # the filters' hints too ("tag, e.g. Ta…")
 
     table = view.table
     qtbot.waitUntil(lambda: table.rowHeight(1) > table.rowHeight(0))  # the long one wrapped
@@ -175,3 +177,6 @@ def test_history_and_kpis_open_on_the_last_24_hours_in_the_tags_format(
     assert kpis.range.currentText() == "Last 24 hours"
     assert kpis.kpis is not None and kpis.kpis.activations == 2
     assert "2 activation(s)" in kpis.summary.text()
+    assert cut_texts(kpis) == []
+    for table in (kpis.load, kpis.actors, kpis.chatter, kpis.stale):  # every column in view
+        qtbot.waitUntil(lambda t=table: t.horizontalHeader().length() <= t.viewport().width())

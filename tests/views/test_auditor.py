@@ -236,6 +236,10 @@ def test_the_trail_speaks_the_plant_words(qtbot: QtBot, station: Station, tmp_pa
     qtbot.waitUntil(lambda: loaded(view))
     view.filters.tag_edit.setText("Loop.Mode")
     qtbot.waitUntil(lambda: view.model.query.tag == "Loop.Mode" and loaded(view))
+    view.resize(1326, 688)  # on a 1366×768 screen: every column in view, number and time whole
+    qtbot.waitUntil(lambda: view.table.horizontalHeader().length() <= view.table.viewport().width())
+    metrics = view.table.fontMetrics()
+    assert view.table.columnWidth(1) > metrics.horizontalAdvance(view.model.index(0, 1).data())
     record = view.model.records[0]  # newest first
     assert (record.old_value, record.new_value) == (0, 1)  # the record keeps the raw values
     change = COLUMNS.index("Change")

@@ -12,6 +12,7 @@ from PySide6.QtGui import QFontMetrics, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractButton,
     QLabel,
+    QLineEdit,
     QPushButton,
     QStyle,
     QStyleOptionButton,
@@ -87,8 +88,22 @@ def _button_cut(button: QAbstractButton) -> str | None:
     return None
 
 
+def _placeholder_cut(edit: QLineEdit) -> str | None:
+    """An empty entry's hint ("tag, e.g. Ta…" is elided by Qt)."""
+    hint = edit.placeholderText()
+    if edit.text() or not hint:
+        return None
+    need = QFontMetrics(edit.font()).horizontalAdvance(hint)
+    room = (
+        edit.contentsRect().width() - 2 * 2 - edit.textMargins().left() - edit.textMargins().right()
+    )
+    if need > room + SLACK_PX:
+        return f"placeholder {need} px wide in {room} px"
+    return None
+
+
 def cut_texts(root: QWidget) -> list[str]:
-    """Every visible label or button under ``root`` whose text does not fit it."""
+    """Every visible label, button or empty entry's hint under ``root`` that does not fit."""
     found = []
     for widget in (root, *root.findChildren(QWidget)):
         if not _shown(widget, root):
@@ -97,10 +112,13 @@ def cut_texts(root: QWidget) -> list[str]:
             problem = _label_cut(widget)
         elif isinstance(widget, QAbstractButton):
             problem = _button_cut(widget)
+        elif isinstance(widget, QLineEdit):
+            problem = _placeholder_cut(widget)
         else:
             continue
         if problem:
-            text = widget.text().replace("\n", " ")
+            shown = widget.text() or getattr(widget, "placeholderText", str)()
+            text = shown.replace("\n", " ")
             found.append(f"{_name(widget)} {text!r}: {problem}")
     return found
 
