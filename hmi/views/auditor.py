@@ -183,10 +183,10 @@ class AuditorView(QWidget):
 
     def fit_columns(self) -> None:
         """Columns sized to what they hold at the window's width: number and time whole, the
-        detail pane at most 30 %, and the last column (reason / error) keeps a readable
+        detail pane at most 27 %, and the last column (reason / error) keeps a readable
         share instead of being pushed out of view on a 1366-pixel screen."""
         total = max(600, self.splitter.width())
-        detail = min(420, round(total * 0.3))
+        detail = min(420, round(total * 0.27))
         self.splitter.setSizes([total - detail, detail])
         metrics = self.table.fontMetrics()
         fixed = {
@@ -194,7 +194,7 @@ class AuditorView(QWidget):
             1: metrics.horizontalAdvance("2026-12-06 21:07:23") + 16,
             7: metrics.horizontalAdvance("cancelled") + 16,
         }
-        shares = {2: 0.09, 3: 0.08, 4: 0.12, 5: 0.15, 6: 0.2}  # of what is left, reason gets 0.36
+        shares = {2: 0.1, 3: 0.11, 4: 0.15, 5: 0.14, 6: 0.18}  # of what is left; reason 0.32
         room = max(300, total - detail - sum(fixed.values()) - 24)
         header = self.table.horizontalHeader()
         self._fitting = True
