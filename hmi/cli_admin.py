@@ -17,6 +17,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -271,8 +272,26 @@ def _query(args: argparse.Namespace) -> AuditQuery:
     )  # fmt: skip
 
 
+def _checkpoint_statement(files: Sequence[str], site: _Site) -> str:
+    """What comparing the chain with the checkpoints showed, for the PDF; "" for none."""
+    if not files:
+        return ""
+    from hmi.model.audit_checkpoint import SignedCheckpoint
+    from hmi.storage import admin
+
+    paths = [Path(f) for f in files]
+    problems = admin.check_checkpoints(paths, url=site.url, key=site.key)
+    if problems:
+        return "NOT HELD: " + "; ".join(problems)
+    held = [
+        f"{path.name}, {SignedCheckpoint.from_json(path.read_text('utf-8')).checkpoint.describe()}"
+        for path in paths
+    ]
+    return f"held: the chain still extends {'; '.join(held)} (its signature checked)"
+
+
 def _export_pdf(
-    path: Path, site: _Site, query: AuditQuery, site_name: str
+    path: Path, site: _Site, query: AuditQuery, site_name: str, checkpoint: str = ""
 ) -> tuple[int, VerifyResult]:
     from PySide6.QtGui import QGuiApplication
 
@@ -291,7 +310,7 @@ def _export_pdf(
         who = f"os:{getpass.getuser()}"
         count, result = write_store_report(
             store, path, query, site=site_name, generated_by=f"{who} (command line)",
-            progress=ProgressBar("writing"), states=site.states,
+            progress=ProgressBar("writing"), states=site.states, checkpoint=checkpoint,
         )  # fmt: skip
         store.append(
             AuditRecord.create(
@@ -335,7 +354,8 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
         if fmt == "pdf":
             # The project's name; without --project the database's (its file or server).
             site_name = args.site or site.name or _database_name(url)
-            count, verification = _export_pdf(path, site, query, site_name)
+            checkpoint = _checkpoint_statement(args.checkpoint or (), site)
+            count, verification = _export_pdf(path, site, query, site_name, checkpoint)
         else:
             summary = admin.export_audit(
                 path,
@@ -433,6 +453,10 @@ def add_admin_commands(sub: Any) -> None:
     export.add_argument("--workstation")
     export.add_argument("--text", help="search reason, error, names, values")
     export.add_argument("--site", help="the site named on a PDF report")
+    export.add_argument(
+        "--checkpoint", action="append", metavar="FILE",
+        help="a checkpoint the PDF's integrity statement compares the chain with; repeatable",
+    )  # fmt: skip
     _database_options(export)
     export.set_defaults(func=_cmd_audit_export)
     from hmi.cli_trust import add_trust_commands

@@ -447,6 +447,13 @@ def test_a_checkpoint_an_auditor_keeps_catches_a_cut_tail(db: str, tmp_path: Pat
     assert written["signature"]["thumbprint"] in shown.stdout.replace(":", "")
     good = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
     assert good.returncode == 0 and "extends every checkpoint given (1)" in good.stdout
+    report = tmp_path / "held.pdf"
+    made = hmi("audit", "export", "--db", db, "-o", str(report), "--checkpoint",
+               str(checkpoint), data=data)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    pdfium = pytest.importorskip("pypdfium2")
+    first = " ".join(pdfium.PdfDocument(str(report))[0].get_textpage().get_text_bounded().split())
+    assert "Checkpoint held: the chain still extends cp.json, record 10 (" in first
 
     cut_the_tail(db, keep=8)
     alone = hmi("audit", "verify", "--db", db, data=data)
@@ -455,10 +462,19 @@ def test_a_checkpoint_an_auditor_keeps_catches_a_cut_tail(db: str, tmp_path: Pat
     assert caught.returncode == 1
     assert f"CHECKPOINT FAILED: checkpoint {checkpoint} (record 10 " in caught.stderr
     assert "cut off" in caught.stderr
+    report = tmp_path / "cut.pdf"  # the auditor's report says what the checkpoint showed
+    made = hmi("audit", "export", "--db", db, "-o", str(report), "--checkpoint",
+               str(checkpoint), data=data)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    pdfium = pytest.importorskip("pypdfium2")
+    first = " ".join(pdfium.PdfDocument(str(report))[0].get_textpage().get_text_bounded().split())
+    assert "Checkpoint NOT HELD: checkpoint" in first and "cut off" in first
 
     checkpoint.write_text(checkpoint.read_text().replace('"count": 10', '"count": 11'))
     altered = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
     assert altered.returncode == 1 and "the file was altered" in altered.stderr
     actions = [r.action for r in stored(db)]  # type: ignore[attr-defined]
-    assert actions[8:] == [AuditAction.AUDIT_VERIFY] * 3  # the cut took the checkpoint's own
-    assert [r.result.value for r in stored(db)][-2:] == ["failed", "failed"]  # type: ignore[attr-defined]
+    verify, export = AuditAction.AUDIT_VERIFY, AuditAction.AUDIT_EXPORT
+    assert actions[8:] == [verify, verify, export, verify]  # the cut took the checkpoint's own
+    verified = [r for r in stored(db) if r.action is verify]  # type: ignore[attr-defined]
+    assert [r.result.value for r in verified][-2:] == ["failed", "failed"]

@@ -390,9 +390,11 @@ def write_store_report(
     verification: VerifyResult | None = None,
     progress: Callable[[int, int], None] | None = None,
     states: StateTexts | None = None,
+    checkpoint: str = "",
 ) -> tuple[int, VerifyResult]:
     """Verify the whole chain (unless given), then report the records ``query`` selects;
-    returns (records in the report, verification). ``site`` is the project's name."""
+    returns (records in the report, verification). ``site`` is the project's name;
+    ``checkpoint`` what comparing the chain with a kept checkpoint showed ("" for none)."""
     result = verification if verification is not None else store.verify()
     head = store.head()
     query = query or AuditQuery()
@@ -402,6 +404,7 @@ def write_store_report(
     info = ReportInfo(
         site=site, generated_by=generated_by, database=store.url, query=query,
         verification=result, head=head, generated_at=datetime.now(UTC), states=states,
+        checkpoint=checkpoint,
     )  # fmt: skip
     write_report(path, lambda: store.iter_records(query), count, info, progress=progress)
     return count, result
