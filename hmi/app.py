@@ -252,14 +252,16 @@ def build_station(
     status_sinks.append(window.status.show_trail)
     status_sinks.append(_key_refusal_notice(window))
     store_url = trail.store.engine.url.render_as_string(hide_password=False)
-    site = project.file.project.site or project.file.project.name
+    header = project.file.project
+    site = f"{header.name} ({header.site})" if header.site else header.name
+    states = {name: dict(tag.states) for name, tag in project.tags.items() if tag.states}
     admin = UserAdministration(sessions, users, trail)
     session_ui = SessionController(
         window,
         sessions,
         confirmer,
         auditor=lambda: AuditorView(
-            store_url, key=key, sessions=sessions, recorder=recorder, site=site
+            store_url, key=key, sessions=sessions, recorder=recorder, site=site, states=states
         ),
         users=lambda: UsersDialog(admin, sessions, parent=window),
     )

@@ -17,6 +17,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -74,6 +75,8 @@ class _Site:
     project: str | None = None
     key_env: str | None = None  # the variable the project names for its audit key
     key_setting: str = "database.hmac_key_env"  # the setting in project.yaml that names it
+    name: str = ""  # the project's name, which reports are titled with
+    states: dict[str, dict[int, str]] | None = None  # per tag, its states' texts
 
 
 def _key_hint(site: _Site | None, keyed: bool, given: bool) -> str:
@@ -139,9 +142,10 @@ def _settings(args: argparse.Namespace, *, need_key: bool = True) -> _Site:
                 "audit key (nothing was written)"
             )
         key = value.encode("utf-8")
+    states = {tag: dict(config.states) for tag, config in project.tags.items() if config.states}
     return _Site(
         args.db or project.file.database.url, project.file.security, key, args.project, name,
-        setting,
+        setting, project.file.project.name, states,
     )  # fmt: skip
 
 
@@ -268,8 +272,26 @@ def _query(args: argparse.Namespace) -> AuditQuery:
     )  # fmt: skip
 
 
+def _checkpoint_statement(files: Sequence[str], site: _Site) -> str:
+    """What comparing the chain with the checkpoints showed, for the PDF; "" for none."""
+    if not files:
+        return ""
+    from hmi.model.audit_checkpoint import SignedCheckpoint
+    from hmi.storage import admin
+
+    paths = [Path(f) for f in files]
+    problems = admin.check_checkpoints(paths, url=site.url, key=site.key)
+    if problems:
+        return "NOT HELD: " + "; ".join(problems)
+    held = [
+        f"{path.name}, {SignedCheckpoint.from_json(path.read_text('utf-8')).checkpoint.describe()}"
+        for path in paths
+    ]
+    return f"held: the chain still extends {'; '.join(held)} (its signature checked)"
+
+
 def _export_pdf(
-    path: Path, url: str | None, key: bytes | None, query: AuditQuery, site: str
+    path: Path, site: _Site, query: AuditQuery, site_name: str, checkpoint: str = ""
 ) -> tuple[int, VerifyResult]:
     from PySide6.QtGui import QGuiApplication
 
@@ -281,13 +303,14 @@ def _export_pdf(
     from hmi.views.audit_report import write_store_report
 
     app = QGuiApplication.instance() or QGuiApplication(["hmi", "-platform", "offscreen"])
-    store = AuditStore(make_engine(url or default_database_url()), key=key)
+    key = site.key
+    store = AuditStore(make_engine(site.url or default_database_url()), key=key)
     try:
         check_audit_key(store, key)  # before the report: its export is recorded
         who = f"os:{getpass.getuser()}"
         count, result = write_store_report(
-            store, path, query, site=site, generated_by=f"{who} (command line)",
-            progress=ProgressBar("writing"),
+            store, path, query, site=site_name, generated_by=f"{who} (command line)",
+            progress=ProgressBar("writing"), states=site.states, checkpoint=checkpoint,
         )  # fmt: skip
         store.append(
             AuditRecord.create(
@@ -300,6 +323,18 @@ def _export_pdf(
         store.close()
     del app
     return count, result
+
+
+def _database_name(url: str | None) -> str:
+    """What names the trail without a project: the database file's or server's name."""
+    from sqlalchemy.engine import make_url
+
+    from hmi.storage.db import default_database_url
+
+    parsed = make_url(url or default_database_url())
+    if parsed.get_backend_name() == "sqlite":
+        return f"database {Path(parsed.database or 'memory').name}"
+    return f"database {parsed.database or ''} on {parsed.host or 'localhost'}"
 
 
 def _cmd_audit_export(args: argparse.Namespace) -> int:
@@ -317,13 +352,19 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
         query = _query(args)
         verification: VerifyResult | None
         if fmt == "pdf":
-            site_name = args.site or (
-                Path(args.project).name if args.project else socket.gethostname()
-            )
-            count, verification = _export_pdf(path, url, key, query, site_name)
+            # The project's name; without --project the database's (its file or server).
+            site_name = args.site or site.name or _database_name(url)
+            checkpoint = _checkpoint_statement(args.checkpoint or (), site)
+            count, verification = _export_pdf(path, site, query, site_name, checkpoint)
         else:
             summary = admin.export_audit(
-                path, url=url, key=key, query=query, fmt=fmt, progress=ProgressBar("exporting")
+                path,
+                url=url,
+                key=key,
+                query=query,
+                fmt=fmt,
+                progress=ProgressBar("exporting"),
+                states=site.states,
             )
             count, verification = summary.count, summary.verification
     except Exception as exc:
@@ -412,6 +453,10 @@ def add_admin_commands(sub: Any) -> None:
     export.add_argument("--workstation")
     export.add_argument("--text", help="search reason, error, names, values")
     export.add_argument("--site", help="the site named on a PDF report")
+    export.add_argument(
+        "--checkpoint", action="append", metavar="FILE",
+        help="a checkpoint the PDF's integrity statement compares the chain with; repeatable",
+    )  # fmt: skip
     _database_options(export)
     export.set_defaults(func=_cmd_audit_export)
     from hmi.cli_trust import add_trust_commands

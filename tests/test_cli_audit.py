@@ -12,6 +12,7 @@ import getpass
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from sqlalchemy import text
 
 from hmi.cli import main
 from hmi.cli_admin import ProgressBar
-from hmi.model.audit import AuditAction
+from hmi.model.audit import AuditAction, AuditRecord
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import StorageError, make_engine
 from tests.storage.conftest import PgAdmin, written
@@ -153,6 +154,33 @@ def test_exports_the_filtered_records(db: str, tmp_path: Path) -> None:
 
     bad = hmi("audit", "export", "--db", db, "-o", str(tmp_path / "x.txt"))
     assert bad.returncode == 2 and "use csv, json or pdf" in bad.stderr
+
+
+def test_exports_with_the_project_speak_its_words(db: str, tmp_path: Path) -> None:
+    """With --project, the PDF is titled with the project's name (not the host's) and CSV,
+    JSON and PDF give the mode change as MAN → AUTO beside 0 → 1."""
+    store = AuditStore(make_engine(db))
+    store.append(AuditRecord.create(AuditAction.WRITE, target_tag="LIC101.Mode", old_value=0,
+                                    new_value=1, read_back=1, workstation="ST-01"))  # fmt: skip
+    store.close()
+    project = str(Path(__file__).resolve().parents[1] / "screens")
+    out = tmp_path / "mode.csv"
+    done = hmi("audit", "export", "--db", db, "--project", project, "-o", str(out),
+               "--tag", "LIC101.Mode")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with out.open(newline="", encoding="utf-8") as file:
+        [row] = list(csv.DictReader(file))
+    assert (row["old_value"], row["old_state"], row["new_value"], row["new_state"]) == (
+        "0", "MAN", "1", "AUTO",
+    )  # fmt: skip
+    out = tmp_path / "mode.pdf"
+    done = hmi("audit", "export", "--db", db, "--project", project, "-o", str(out),
+               "--tag", "LIC101.Mode", data=tmp_path / "data")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pdfium = pytest.importorskip("pypdfium2")
+    page = " ".join(pdfium.PdfDocument(str(out))[0].get_textpage().get_text_bounded().split())
+    assert "Site Riverside Water Works" in page and socket.gethostname() not in page
+    assert "MAN (0) → AUTO (1)" in page
 
 
 def test_progress_bar_for_long_runs() -> None:
@@ -419,6 +447,13 @@ def test_a_checkpoint_an_auditor_keeps_catches_a_cut_tail(db: str, tmp_path: Pat
     assert written["signature"]["thumbprint"] in shown.stdout.replace(":", "")
     good = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
     assert good.returncode == 0 and "extends every checkpoint given (1)" in good.stdout
+    report = tmp_path / "held.pdf"
+    made = hmi("audit", "export", "--db", db, "-o", str(report), "--checkpoint",
+               str(checkpoint), data=data)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    pdfium = pytest.importorskip("pypdfium2")
+    first = " ".join(pdfium.PdfDocument(str(report))[0].get_textpage().get_text_bounded().split())
+    assert "Checkpoint held: the chain still extends cp.json, record 10 (" in first
 
     cut_the_tail(db, keep=8)
     alone = hmi("audit", "verify", "--db", db, data=data)
@@ -427,10 +462,19 @@ def test_a_checkpoint_an_auditor_keeps_catches_a_cut_tail(db: str, tmp_path: Pat
     assert caught.returncode == 1
     assert f"CHECKPOINT FAILED: checkpoint {checkpoint} (record 10 " in caught.stderr
     assert "cut off" in caught.stderr
+    report = tmp_path / "cut.pdf"  # the auditor's report says what the checkpoint showed
+    made = hmi("audit", "export", "--db", db, "-o", str(report), "--checkpoint",
+               str(checkpoint), data=data)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    pdfium = pytest.importorskip("pypdfium2")
+    first = " ".join(pdfium.PdfDocument(str(report))[0].get_textpage().get_text_bounded().split())
+    assert "Checkpoint NOT HELD: checkpoint" in first and "cut off" in first
 
     checkpoint.write_text(checkpoint.read_text().replace('"count": 10', '"count": 11'))
     altered = hmi("audit", "verify", "--db", db, "--checkpoint", str(checkpoint), data=data)
     assert altered.returncode == 1 and "the file was altered" in altered.stderr
     actions = [r.action for r in stored(db)]  # type: ignore[attr-defined]
-    assert actions[8:] == [AuditAction.AUDIT_VERIFY] * 3  # the cut took the checkpoint's own
-    assert [r.result.value for r in stored(db)][-2:] == ["failed", "failed"]  # type: ignore[attr-defined]
+    verify, export = AuditAction.AUDIT_VERIFY, AuditAction.AUDIT_EXPORT
+    assert actions[8:] == [verify, verify, export, verify]  # the cut took the checkpoint's own
+    verified = [r for r in stored(db) if r.action is verify]  # type: ignore[attr-defined]
+    assert [r.result.value for r in verified][-2:] == ["failed", "failed"]

@@ -35,7 +35,7 @@ from hmi.storage.db import (
     make_engine,
     upgrade,
 )
-from hmi.storage.export import ExportSummary, export_to_path
+from hmi.storage.export import ExportSummary, StateTexts, export_to_path
 from hmi.storage.spool_check import SpoolHold, read_hold, release_hold
 from hmi.storage.users import User, UserStore
 from hmi.storage.witness import chain_problem
@@ -162,13 +162,16 @@ def export_audit(
     query: AuditQuery | None = None,
     fmt: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    states: StateTexts | None = None,
 ) -> ExportSummary:
     """Export matching records to ``path`` (CSV or JSON by suffix or ``fmt``) and record the
-    export (``audit_export``, with the file name and filter)."""
+    export (``audit_export``, with the file name and filter); ``states``: the project's state
+    texts, shown next to the raw values."""
     with _stores(url, key=key) as (store, _):
         summary = export_to_path(
-            store, path, query, fmt=fmt, progress=progress, exported_by=_os_user()
-        )
+            store, path, query, fmt=fmt, progress=progress, exported_by=_os_user(),
+            states=states,
+        )  # fmt: skip
         _record(
             store, AuditAction.AUDIT_EXPORT, target_address=f"file:{path}",
             new_value=summary.count, reason=str((query or AuditQuery()).describe()),

@@ -9,6 +9,11 @@ A CSV cell is data, never a formula: text that a spreadsheet would evaluate (it 
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return; OWASP's "CSV injection") is written with
 a leading apostrophe, so ``=cmd|' /C calc'!A0`` typed as a user name at the login prompt opens as
 text. A plain number such as ``-5.5`` is left as it is. The JSON export keeps the exact text.
+
+State texts (``MAN``/``AUTO`` for a mode tag's 0/1) come from the project's tags (``states``)
+at export time, next to the raw values, never instead of them: they are not in the record, so
+not under its hash (see docs/audit.md, "Values in the plant's words"). CSV has them in
+``old_state``, ``new_state`` and ``read_back_state``; JSON in each record's ``"states"``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,19 +34,52 @@ from hmi.storage.audit import AuditQuery, AuditStore, Progress
 __all__ = [
     "CSV_COLUMNS",
     "ExportSummary",
+    "StateTexts",
     "csv_cell",
     "export_csv",
     "export_json",
     "export_to_path",
+    "record_states",
+    "state_text",
 ]
+
+StateTexts = Mapping[str, Mapping[int, str]]
+"""Per tag name, the text of each value of a discrete tag: a project's ``tags.*.states``."""
 
 CSV_COLUMNS = (
     "sequence", "timestamp", "action", "result", "user_id", "user_name", "role",
     "workstation", "session_id", "target_tag", "target_address", "old_value", "new_value",
     "read_back", "reason", "meaning", "verifier_id", "verifier_name", "error", "origin",
     "app_version", "spooled", "uuid", "prev_hash", "hash",
+    "old_state", "new_state", "read_back_state",
 )  # fmt: skip
 _VALUES = ("old_value", "new_value", "read_back")
+
+
+def state_text(states: StateTexts | None, tag: str, value: Any) -> str:
+    """The text of ``value`` in ``tag``'s states (``"AUTO"`` for 1), "" when it has none."""
+    if not states or not tag or value is None or isinstance(value, str):
+        return ""
+    table = states.get(tag)
+    if not table:
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not number.is_integer():
+        return ""
+    return table.get(int(number), "")
+
+
+def record_states(record: AuditRecord, states: StateTexts | None) -> dict[str, str]:
+    """``{"old_value": "MAN", "new_value": "AUTO", ...}`` for the values that have a text."""
+    found = {}
+    for name in _VALUES:
+        text = state_text(states, record.target_tag, getattr(record, name))
+        if text:
+            found[name] = text
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +116,7 @@ def export_csv(
     *,
     progress: Progress | None = None,
     verify: bool = True,
+    states: StateTexts | None = None,
 ) -> ExportSummary:
     """Write matching records as CSV (header row, oldest first). ``out`` is opened by the
     caller with ``newline=""``."""
@@ -88,7 +127,9 @@ def export_csv(
     count = 0
     for record in store.iter_records(query):
         row = record.as_dict()
-        writer.writerow([_plain(row[name]) for name in CSV_COLUMNS])
+        for name, text in record_states(record, states).items():
+            row[name.removesuffix("_value") + "_state"] = text
+        writer.writerow([_plain(row.get(name)) for name in CSV_COLUMNS])
         count += 1
         if progress is not None and count % 1000 == 0:
             progress(count, total)
@@ -97,11 +138,14 @@ def export_csv(
     return ExportSummary(count, verification)
 
 
-def _json_record(record: AuditRecord) -> str:
+def _json_record(record: AuditRecord, states: StateTexts | None = None) -> str:
     row = record.as_dict()
     row["timestamp_us"] = record.timestamp_us
     for name in _VALUES:
         row[name] = json.loads(encode_value(row[name]))
+    texts = record_states(record, states)
+    if texts:
+        row["states"] = texts  # not hashed: the project's words for the values
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -112,6 +156,7 @@ def export_json(
     *,
     progress: Progress | None = None,
     exported_by: str = "",
+    states: StateTexts | None = None,
 ) -> ExportSummary:
     """Write ``{"format", "exported_at", "database", "filter", "verification", "head",
     "records": [...], "count"}``; the chain is verified first, in full."""
@@ -132,7 +177,7 @@ def export_json(
     out.write(json.dumps(meta, ensure_ascii=False, indent=1)[:-2] + ',\n "records": [\n')
     count = 0
     for record in store.iter_records(query):
-        out.write(("  " if count == 0 else ",\n  ") + _json_record(record))
+        out.write(("  " if count == 0 else ",\n  ") + _json_record(record, states))
         count += 1
         if progress is not None and count % 1000 == 0:
             progress(count, total)
@@ -150,6 +195,7 @@ def export_to_path(
     fmt: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     exported_by: str = "",
+    states: StateTexts | None = None,
 ) -> ExportSummary:
     """Export to ``path``; the format is ``fmt`` ("csv" or "json") or the file's suffix."""
     kind = (fmt or path.suffix.lstrip(".")).lower()
@@ -157,7 +203,9 @@ def export_to_path(
         raise ValueError(f"export format {kind!r}: use csv or json")
     with path.open("w", encoding="utf-8", newline="") as out:
         if kind == "csv":
-            summary = export_csv(store, out, query, progress=progress)
+            summary = export_csv(store, out, query, progress=progress, states=states)
         else:
-            summary = export_json(store, out, query, progress=progress, exported_by=exported_by)
+            summary = export_json(
+                store, out, query, progress=progress, exported_by=exported_by, states=states
+            )
     return ExportSummary(summary.count, summary.verification, path)

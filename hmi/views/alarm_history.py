@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from PySide6.QtCore import QDateTime, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,17 +29,26 @@ from PySide6.QtWidgets import (
 from hmi.model.alarm_kpi import JournalEvent
 from hmi.model.alarm_states import AlarmAction, AlarmState
 from hmi.model.alarms import Priority
+from hmi.model.tags import TagConfig
 from hmi.storage.alarm_journal import AlarmQuery, JournalCursor, JournalPage
 from hmi.views.table_model import RowTableModel
 from hmi.widgets.alarm_mark import PRIORITY_NUMBER, priority_pixmap
 
-__all__ = ["AlarmHistoryModel", "AlarmHistoryView", "JournalReader", "aware", "qt_time"]
+__all__ = [
+    "AlarmHistoryModel",
+    "AlarmHistoryView",
+    "JournalReader",
+    "aware",
+    "qt_time",
+    "value_shown",
+]
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("Time", "Priority", "Alarm", "Tag", "Action", "From", "To", "Value", "Message",
            "User", "Comment", "Station")  # fmt: skip
 _ANY = "Any"
+MESSAGE = COLUMNS.index("Message")
 
 
 class JournalReader(Protocol):
@@ -67,11 +78,31 @@ def local_stamp(us: int) -> str:
     return datetime.fromtimestamp(us / 1e6).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-class AlarmHistoryModel(RowTableModel[JournalEvent]):
-    """One page of journalled events, newest first."""
+def value_shown(tag: TagConfig | None, text: str | None) -> str:
+    """A journalled value (text, floats exact: ``62.283910654347615``) as the tag's screens
+    show it: its format, units or state text (``62.3 %``, ``AUTO``)."""
+    if text is None:
+        return "----"
+    if tag is None:
+        return text
+    if text in ("True", "False"):
+        return tag.display(text == "True")
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    value: float | int = int(number) if number.is_integer() else number
+    return tag.display(value)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+
+class AlarmHistoryModel(RowTableModel[JournalEvent]):
+    """One page of journalled events, newest first; values in their tag's format."""
+
+    def __init__(
+        self, parent: QObject | None = None, *, tags: Mapping[str, TagConfig] | None = None
+    ) -> None:
         super().__init__(COLUMNS, parent)
+        self.tags: Mapping[str, TagConfig] = tags or {}
 
     @property
     def events(self) -> list[JournalEvent]:
@@ -83,7 +114,7 @@ class AlarmHistoryModel(RowTableModel[JournalEvent]):
                 local_stamp(e.time_us),
                 f"{PRIORITY_NUMBER[e.priority]} {e.priority.value.title()}",
                 e.alarm_id, e.tag, e.action.value, e.from_state.value, e.to_state.value,
-                "----" if e.value is None else e.value, e.message, e.user, e.comment,
+                value_shown(self.tags.get(e.tag), e.value), e.message, e.user, e.comment,
                 e.workstation,
             )[column]  # fmt: skip
         if role == Qt.ItemDataRole.DecorationRole and column == 1:
@@ -105,7 +136,12 @@ class AlarmHistoryView(QWidget):
     failed = Signal(str)
 
     def __init__(
-        self, journal: JournalReader, *, page_size: int = 200, parent: QWidget | None = None
+        self,
+        journal: JournalReader,
+        *,
+        tags: Mapping[str, TagConfig] | None = None,
+        page_size: int = 200,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("AlarmHistory")
@@ -115,8 +151,16 @@ class AlarmHistoryView(QWidget):
         self._cursors: list[JournalCursor | None] = [None]  # where each page shown began
         self._next: JournalCursor | None = None
         self._task: asyncio.Task[None] | None = None
-        self.model = AlarmHistoryModel(self)
+        self.model = AlarmHistoryModel(self, tags=tags)
+        self._searched = False
         self._build()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Opens on the last 24 hours, already searched: an empty table until Search reads
+        as "no alarms"."""
+        super().showEvent(event)
+        if not self._searched:
+            self.search()
 
     def _build(self) -> None:
         column = QVBoxLayout(self)
@@ -135,6 +179,10 @@ class AlarmHistoryView(QWidget):
         self.tag.setPlaceholderText("tag, e.g. Tank*")
         self.text = QLineEdit(self)
         self.text.setPlaceholderText("text in message, comment, user")
+        for edit in (self.tag, self.text):  # the hint says what to type: never elided
+            edit.ensurePolished()
+            hint = edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+            edit.setMinimumWidth(hint + 16)
         for label, widget in (("From", self.since), ("to", self.until),
                               ("Priority", self.priority), ("Action", self.action),
                               ("State", self.state)):  # fmt: skip
@@ -151,11 +199,13 @@ class AlarmHistoryView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setIconSize(QSize(14, 14))
-        self.table.setWordWrap(False)
+        # The message wraps in its column (rows grow to fit) instead of being cut.
+        self.table.setWordWrap(True)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(8, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
         column.addWidget(self.table, 1)
         pager = QHBoxLayout()
         self.newer_button = self._button("◀ Newer", self.newer)
@@ -193,6 +243,7 @@ class AlarmHistoryView(QWidget):
 
     def search(self) -> asyncio.Task[None]:
         """Run the query from the first (newest) page."""
+        self._searched = True
         self.query = self.filters()
         self._cursors = [None]
         return self._load()
@@ -238,7 +289,9 @@ class AlarmHistoryView(QWidget):
         shown = len(self.model.events)
         number = len(self._cursors)
         self.page_label.setText(
-            f"Page {number}: {shown} event(s), newest first" if shown else "No events"
+            f"Page {number}: {shown} event(s), newest first"
+            if shown
+            else "No alarm events match these filters"
         )
         self.newer_button.setEnabled(number > 1)
         self.older_button.setEnabled(self._next is not None)

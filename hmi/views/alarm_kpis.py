@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from PySide6.QtCore import QDateTime, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -90,8 +90,8 @@ class AlarmKpiView(QWidget):
         grid = QGridLayout()
         self.load = self._table(grid, 0, 0, f"Load per operator station (flood: more than "
                                 f"{FLOOD_ABOVE} per 10 min; target about 1 per 10 min)",
-                                ("Station", "Activations", "Avg / 10 min", "Max / 10 min",
-                                 "Flood periods", "In flood"))  # fmt: skip
+                                ("Station", "Activations", "Avg/10 min", "Max/10 min",
+                                 "Floods", "In flood"))  # fmt: skip
         self.actors = self._table(grid, 0, 1, "Top 10 bad actors",
                                   ("Alarm", "Priority", "Tag", "Activations", "Share"))  # fmt: skip
         self.chatter = self._table(grid, 1, 0, f"Chattering (3 or more within "
@@ -103,6 +103,13 @@ class AlarmKpiView(QWidget):
                                   "Message"))  # fmt: skip
         column.addLayout(grid, 1)
         self._preset(self.range.currentText())
+        self._computed = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Opens on the last 24 hours, already computed."""
+        super().showEvent(event)
+        if not self._computed:
+            self.compute()
 
     def _table(
         self, grid: QGridLayout, row: int, col: int, title: str, headers: Sequence[str]
@@ -137,6 +144,7 @@ class AlarmKpiView(QWidget):
         self.until.setDateTime(qt_time(end))
 
     def compute(self) -> asyncio.Task[None]:
+        self._computed = True
         if self.range.currentText() in RANGES:
             self._preset(self.range.currentText())
         start = us_from_datetime(aware(self.since.dateTime()))

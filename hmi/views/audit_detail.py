@@ -9,19 +9,26 @@ from typing import Any
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from hmi.model.audit import AuditRecord, iso_from_us
+from hmi.storage.export import StateTexts, state_text
 from hmi.views.audit_model import local_time
 
 __all__ = ["AuditDetail", "detail_rows"]
 
 
-def _typed(value: Any) -> str:
+def _typed(value: Any, text: str = "") -> str:
     if value is None:
         return "—"
-    return f"{value!r}  ({type(value).__name__})"
+    raw = f"{value!r}  ({type(value).__name__})"
+    return f"{text}   = {raw}" if text else raw
 
 
-def detail_rows(record: AuditRecord) -> list[tuple[str, str]]:
-    """(label, text) for every field an auditor may ask about, in reading order."""
+def detail_rows(record: AuditRecord, states: StateTexts | None = None) -> list[tuple[str, str]]:
+    """(label, text) for every field an auditor may ask about, in reading order; a value
+    with a state text reads ``AUTO   = 1  (int)``."""
+
+    def value(raw: Any) -> str:
+        return _typed(raw, state_text(states, record.target_tag, raw))
+
     who = f"{record.user_id or '—'}"
     if record.user_name:
         who += f" — {record.user_name}"
@@ -39,9 +46,9 @@ def detail_rows(record: AuditRecord) -> list[tuple[str, str]]:
         ("Session", record.session_id or "—"),
         ("Tag", record.target_tag or "—"),
         ("Address", record.target_address or "—"),
-        ("Old value", _typed(record.old_value)),
-        ("New value", _typed(record.new_value)),
-        ("Read back", _typed(record.read_back)),
+        ("Old value", value(record.old_value)),
+        ("New value", value(record.new_value)),
+        ("Read back", value(record.read_back)),
         ("Reason", record.reason or "—"),
         ("Signature", record.meaning or "not signed"),
         ("Verified by", verifier or "—"),
@@ -55,9 +62,10 @@ def detail_rows(record: AuditRecord) -> list[tuple[str, str]]:
 
 
 class AuditDetail(QTextBrowser):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, states: StateTexts | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AuditDetail")
+        self.states = states
         self.setOpenLinks(False)
         self.record: AuditRecord | None = None
         self.show_record(None)
@@ -70,7 +78,7 @@ class AuditDetail(QTextBrowser):
         rows = "".join(
             f"<tr><th align='right' valign='top'>{html.escape(label)}</th>"
             f"<td{' class=mono' if label.endswith('hash') else ''}>{html.escape(text)}</td></tr>"
-            for label, text in detail_rows(record)
+            for label, text in detail_rows(record, self.states)
         )
         self.setHtml(
             "<style>th{padding:2px 10px 2px 0;font-weight:normal;color:#4a4a4a}"

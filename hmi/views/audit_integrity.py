@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from hmi.model.audit_verify import VerifyResult
-from hmi.storage.audit import AuditKeyError, AuditStore
+from hmi.storage.audit import AuditKeyError, AuditStore, ChainHead
 
-__all__ = ["IntegrityBadge", "describe_verification"]
+__all__ = ["IntegrityBadge", "describe_verification", "integrity_statement"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,43 @@ def describe_verification(result: VerifyResult) -> str:
     what = _PREFIX.sub("", problem.message)
     more = f"; {result.problems - 1} more problem(s)" if result.problems > 1 else ""
     return f"chain broken at record #{problem.sequence} ({problem.uuid}): {what}{more}"
+
+
+_SCHEMES = {
+    "hmac-sha256": "HMAC-SHA256 with the site's audit key: only a holder of the key can make "
+    "a chain that verifies",
+    "sha256": "none: plain SHA-256, which anyone who can write the database could recompute "
+    "over a rewritten chain; compare the head with a checkpoint kept outside the database",
+}
+
+
+def integrity_statement(
+    result: VerifyResult | None, head: ChainHead | None, checkpoint: str = ""
+) -> list[tuple[str, str]]:
+    """(label, sentence) lines saying what was verified: the range walked, the head it ended
+    at, the checkpoint compared ("" when none was) and the key (or none)."""
+    if result is None:
+        walked = "not verified for this report"
+    else:
+        span = (
+            f"records #{result.first_sequence} to #{result.last_sequence} ({result.count:,})"
+            if result.count
+            else "no records"
+        )
+        outcome = (
+            "intact: every record's hash recomputed from its fields matches, each links to "
+            "the one before it, and the chain ends at the stored head"
+            if result.ok
+            else f"BROKEN: {describe_verification(result)}"
+        )
+        walked = f"{span}, the whole chain from its first record: {outcome}"
+    scheme = head.scheme if head is not None else ""
+    return [
+        ("Verified", walked),
+        ("Head", f"record #{head.sequence}, hash {head.hash}" if head and head.hash else "—"),
+        ("Checkpoint", checkpoint or "none compared (no checkpoint was given)"),
+        ("Key", _SCHEMES.get(scheme, "— (an empty chain)")),
+    ]
 
 
 class IntegrityBadge(QFrame):

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont
 
 from hmi.model.audit import AuditRecord, AuditResult
 from hmi.storage.audit import AuditPage, AuditQuery, AuditStore
+from hmi.storage.export import StateTexts, state_text
 from hmi.views.table_model import Index, RowTableModel
 
 __all__ = ["COLUMNS", "PAGE_SIZE", "AuditTableModel", "change_text", "local_time"]
@@ -45,17 +46,30 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def change_text(record: AuditRecord) -> str:
-    """``old → new`` (and what was read back when it differs)."""
+def _worded(record: AuditRecord, value: Any, states: StateTexts | None) -> str:
+    """``AUTO (1)`` for a value with a state text, else the plain value."""
+    plain = _plain(value)
+    text = state_text(states, record.target_tag, value)
+    return f"{text} ({plain})" if text else plain
+
+
+def change_text(record: AuditRecord, states: StateTexts | None = None) -> str:
+    """``old → new`` (and what was read back when it differs), in the plant's words when the
+    tag has states: ``MAN (0) → AUTO (1)``."""
     old, new = _plain(record.old_value), _plain(record.new_value)
     if not old and not new:
         return ""
-    text = f"{old or '—'} → {new or '—'}"
+    text = (
+        f"{_worded(record, record.old_value, states) or '—'} → "
+        f"{_worded(record, record.new_value, states) or '—'}"
+    )
     back = _plain(record.read_back)
-    return f"{text} (read back {back})" if back and back != new else text
+    if back and back != new:
+        return f"{text} (read back {_worded(record, record.read_back, states)})"
+    return text
 
 
-def _cell(record: AuditRecord, column: int) -> str:
+def _cell(record: AuditRecord, column: int, states: StateTexts | None = None) -> str:
     if column == 0:
         return str(record.sequence)
     if column == 1:
@@ -69,7 +83,7 @@ def _cell(record: AuditRecord, column: int) -> str:
     if column == 5:
         return record.target_tag or record.target_address
     if column == 6:
-        return change_text(record)
+        return change_text(record, states)
     if column == 7:
         return record.result.value
     texts = [record.reason, record.error]
@@ -89,10 +103,16 @@ class AuditTableModel(RowTableModel[AuditRecord]):
     _load_failed = Signal(int, str)
 
     def __init__(
-        self, store: AuditStore, *, page_size: int = PAGE_SIZE, parent: QObject | None = None
+        self,
+        store: AuditStore,
+        *,
+        page_size: int = PAGE_SIZE,
+        states: StateTexts | None = None,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(COLUMNS, parent)
         self.store = store
+        self.states = states
         self.page_size = page_size
         self.query = AuditQuery()
         self.pages_fetched = 0
@@ -116,7 +136,7 @@ class AuditTableModel(RowTableModel[AuditRecord]):
 
     def cell(self, record: AuditRecord, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return _cell(record, column)
+            return _cell(record, column, self.states)
         if column == 7 and record.result in _ABNORMAL:
             if role == Qt.ItemDataRole.BackgroundRole:
                 return _AMBER

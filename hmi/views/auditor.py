@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -39,7 +39,7 @@ from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import SessionService
 from hmi.storage.audit import AuditQuery, AuditStore
 from hmi.storage.db import make_engine
-from hmi.storage.export import export_to_path
+from hmi.storage.export import StateTexts, export_to_path
 from hmi.views.audit_detail import AuditDetail
 from hmi.views.audit_filters import AuditFilterBar
 from hmi.views.audit_integrity import IntegrityBadge
@@ -69,6 +69,7 @@ class AuditorView(QWidget):
         sessions: SessionService | None = None,
         recorder: AuditRecorder | None = None,
         site: str = "",
+        states: StateTexts | None = None,
         page_size: int = PAGE_SIZE,
         verify_on_open: bool = True,
         parent: QWidget | None = None,
@@ -85,6 +86,7 @@ class AuditorView(QWidget):
         self._sessions = sessions
         self._recorder = recorder
         self.site = site or "HMI"
+        self.states = states  # the project's state texts: MAN/AUTO next to 0/1
         self._export_thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -109,7 +111,7 @@ class AuditorView(QWidget):
         self.filters = AuditFilterBar(self)
         column.addWidget(self.filters)
 
-        self.model = AuditTableModel(self.store, page_size=page_size, parent=self)
+        self.model = AuditTableModel(self.store, page_size=page_size, states=states, parent=self)
         self.table = QTableView(self)
         self.table.setObjectName("AuditTable")
         self.table.setModel(self.model)
@@ -123,14 +125,16 @@ class AuditorView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((64, 140, 90, 80, 110, 150, 170, 74)):
-            header.resizeSection(col, width)
-        self.detail = AuditDetail(self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
-        splitter.setSizes([980, 420])
-        column.addWidget(splitter, 1)
+        self.detail = AuditDetail(self, states=states)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setSizes([980, 420])
+        column.addWidget(self.splitter, 1)
+        self._fitted = False
+        self._fitting = False
+        self._user_sized = False
+        header.sectionResized.connect(self._on_section_resized)
 
         bottom = QHBoxLayout()
         self.count_label = QLabel("", self)
@@ -162,6 +166,46 @@ class AuditorView(QWidget):
         self.model.set_query(self.filters.query())
         if verify_on_open:
             self.verify()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self.fit_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.isVisible() and not self._user_sized:
+            self.fit_columns()
+
+    def _on_section_resized(self, *_: object) -> None:
+        if not self._fitting:
+            self._user_sized = True  # the auditor's own widths stay
+
+    def fit_columns(self) -> None:
+        """Columns sized to what they hold at the window's width: number and time whole, the
+        detail pane at most 27 %, and the last column (reason / error) keeps a readable
+        share instead of being pushed out of view on a 1366-pixel screen."""
+        total = max(600, self.splitter.width())
+        detail = min(420, round(total * 0.27))
+        self.splitter.setSizes([total - detail, detail])
+        metrics = self.table.fontMetrics()
+        fixed = {
+            0: metrics.horizontalAdvance("0000000") + 16,
+            1: metrics.horizontalAdvance("2026-12-06 21:07:23") + 16,
+            7: metrics.horizontalAdvance("cancelled") + 16,
+        }
+        shares = {2: 0.1, 3: 0.11, 4: 0.15, 5: 0.14, 6: 0.18}  # of what is left; reason 0.32
+        room = max(300, total - detail - sum(fixed.values()) - 24)
+        header = self.table.horizontalHeader()
+        self._fitting = True
+        try:
+            for col, width in fixed.items():
+                header.resizeSection(col, width)
+            for col, share in shares.items():
+                header.resizeSection(col, round(room * share))
+        finally:
+            self._fitting = False
+        self._fitted = True
 
     # -- records -------------------------------------------------------------------------------
 
@@ -259,11 +303,13 @@ class AuditorView(QWidget):
                 if fmt == "pdf":
                     count, result = write_store_report(
                         self.store, path, query, site=self.site, generated_by=who,
-                        verification=verification,
+                        verification=verification, states=self.states,
                     )  # fmt: skip
                     self._export_done.emit(path, count, result)
                 else:
-                    summary = export_to_path(self.store, path, query, fmt=fmt, exported_by=who)
+                    summary = export_to_path(
+                        self.store, path, query, fmt=fmt, exported_by=who, states=self.states
+                    )
                     self._export_done.emit(path, summary.count, summary.verification)
             except Exception as exc:
                 log.exception("export to %s failed", path)

@@ -82,7 +82,7 @@ class ConfirmDialog(FormDialog):
         self.verifier_password: QLineEdit | None = None
         if policy in (ConfirmPolicy.REASON, ConfirmPolicy.VERIFY):
             self.reason_edit = self.line_edit("Reason (required)", "ReasonEdit")
-            self.reason_edit.setPlaceholderText("why this change; it goes on the audit record")
+            self.reason_edit.setPlaceholderText("why: it goes on the audit record")
         session = sessions.current
         if policy is ConfirmPolicy.SIGNATURE and session is not None:
             user = session.user

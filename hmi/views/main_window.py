@@ -269,7 +269,9 @@ class MainWindow(QMainWindow):
         self.current_screen_id = screen_id
         title = self.project.screens[screen_id].screen.title
         self.title_label.setText(title)
-        self.setWindowTitle(f"{self.project.file.project.name} — {title}")
+        # Screen first, project once: Qt appends the application's display name (the
+        # project's, set by ``run``) unless the title already ends with it.
+        self.setWindowTitle(f"{title} — {self.project.file.project.name}")
         self.nav.show_current(screen_id, can_go_back=bool(self.history))
 
     def open_faceplate(self, template_id: str, params: Mapping[str, str]) -> None:
@@ -368,7 +370,8 @@ class MainWindow(QMainWindow):
     def open_alarm_history(self) -> QWidget | None:
         if self.alarm_journal is None:
             return None
-        return self._show_tool(AlarmHistoryView(self.alarm_journal), "Alarm history")
+        history = AlarmHistoryView(self.alarm_journal, tags=self.bridge.broker.tags)
+        return self._show_tool(history, "Alarm history")
 
     def open_alarm_kpis(self) -> QWidget | None:
         if self.alarm_journal is None:

@@ -154,6 +154,11 @@ class UsersDialog(OperatorDialog):
         close.clicked.connect(self.close)
         row.addWidget(close)
         column.addLayout(row)
+        # The theme's min-width is a hard minimum the layout squeezes to ("Reset password…"
+        # read "set passwor"): never narrower than the text, the dialog widens instead.
+        for each in (*self.buttons.values(), close):
+            each.ensurePolished()
+            each.setMinimumWidth(each.sizeHint().width())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -33,6 +33,18 @@ from hmi.widgets.picture import CornerMark, PixmapCache
 log = logging.getLogger(__name__)
 
 NO_VALUE = "----"
+MIN_FONT_PX = 9
+"""No text on a screen is drawn smaller than this, whatever the scale: at 1366×768 a
+1920×1080 screen is scaled to 0.62, which would put an 11 px caption at 7 px. The geometry
+still scales (the whole screen stays in view, nothing to pan to); only fonts stop at the floor,
+so screen files leave room for small text to grow (the demo is checked at 1366×768)."""
+
+
+def screen_font_px(design_px: float, scale: float) -> int:
+    """A design font size in screen pixels at ``scale``, never under ``MIN_FONT_PX``."""
+    return max(MIN_FONT_PX, round(design_px * scale))
+
+
 BADGE_PX = 14.0  # design size of the quality badge
 
 
@@ -64,7 +76,7 @@ def set_style_property(widget: QWidget, name: str, value: str) -> bool:
 
 def scale_font(widget: QWidget, design_px: float, scale: float, *, bold: bool = False) -> None:
     font = QFont(widget.font())
-    font.setPixelSize(max(1, round(design_px * scale)))
+    font.setPixelSize(screen_font_px(design_px, scale))
     font.setBold(bold)
     widget.setFont(font)
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.screen import LabelSpec
+from hmi.widgets.base import screen_font_px
 from hmi.widgets.context import WidgetContext
 
 ALIGN = {
@@ -29,6 +30,9 @@ class LabelWidget(QLabel):
         self.spec = spec
         self.setProperty("labelStyle", spec.style)
         self.setAlignment(ALIGN[spec.align])
+        # A note longer than its box wraps onto the next line instead of being cut (the
+        # text grows at the 9 px floor on small windows).
+        self.setWordWrap(True)
         if spec.tooltip:
             self.setToolTip(spec.tooltip)
         self.apply_scale(1.0)
@@ -36,7 +40,7 @@ class LabelWidget(QLabel):
     def apply_scale(self, scale: float) -> None:
         size, bold = STYLE_FONTS[self.spec.style]
         font = self.font()
-        font.setPixelSize(max(1, round((self.spec.font_size or size) * scale)))
+        font.setPixelSize(screen_font_px(self.spec.font_size or size, scale))
         font.setBold(bold)
         self.setFont(font)
 

@@ -27,7 +27,14 @@ from hmi.model.screen import TrendSpec
 from hmi.model.trend_buffer import TrendBuffer, sample_of
 from hmi.model.value import TagValue
 from hmi.runtime.history import HistorySource
-from hmi.widgets.base import BADGE_PX, QualityBadge, TagBinding, scale_font, set_style_property
+from hmi.widgets.base import (
+    BADGE_PX,
+    QualityBadge,
+    TagBinding,
+    scale_font,
+    screen_font_px,
+    set_style_property,
+)
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.trend_axis import YAxes, time_axis
 from hmi.widgets.trend_backfill import Backfill
@@ -246,12 +253,23 @@ class TrendWidget(QFrame):
     def _show_state(self) -> None:
         x0, x1 = self.visible_range()
         if self.live:
-            self.note.setText(f"Live trend · last {span_text(self.span_s)}")
+            self.toolbar.set_note(f"Live trend · last {span_text(self.span_s)}")
         else:
             start = datetime.fromtimestamp(x0)
             end = datetime.fromtimestamp(x1)
-            fmt = "%H:%M:%S" if start.date() == end.date() else "%Y-%m-%d %H:%M"
-            self.note.setText(f"Paused · {start:%Y-%m-%d %H:%M:%S} – {end.strftime(fmt)}")
+            same_day = start.date() == end.date()
+            fmt = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M"
+            short = (
+                f"Paused · {start:%H:%M:%S} – {end:%H:%M:%S}"
+                if same_day
+                else f"Paused · {start:%m-%d %H:%M} – {end:%m-%d %H:%M}"
+            )
+            self.toolbar.set_note(
+                f"Paused · {start:%Y-%m-%d %H:%M:%S} – {end.strftime(fmt)}",
+                short,
+                "Paused",
+                keep=True,
+            )
         self.toolbar.show_state(
             live=self.live, span_s=self.span_s if self.live else 0.0, cursor=self.cursor.active
         )
@@ -352,7 +370,7 @@ class TrendWidget(QFrame):
         self.legend.entry_px = round(240 * scale)
         self.badge.set_size(round(BADGE_PX * scale))
         font = self.note.font()
-        font.setPixelSize(max(1, round(size * 0.95 * scale)))
+        font.setPixelSize(screen_font_px(size * 0.95, scale))
         self.axes.set_font(font)
         self.toolbar.fit_width(self.toolbar.width())
         self._fit_parts()

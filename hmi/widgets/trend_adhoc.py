@@ -53,11 +53,14 @@ class AdhocTrendDialog(OperatorDialog):
         self.filter.textChanged.connect(self._apply_filter)
         self.tag_list = QListWidget(self)
         self.tag_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        # The tag on one line, its description wrapped below: never cut at the list's edge.
+        self.tag_list.setWordWrap(True)
+        self.tag_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tag_list.itemDoubleClicked.connect(lambda item: self.add(item.data(_TAG)))
         for name, config in sorted(ctx.tags.items()):
             if config.datatype is DataType.STR:
                 continue
-            text = f"{name} — {config.description}" if config.description else name
+            text = f"{name}\n{config.description}" if config.description else name
             item = QListWidgetItem(text, self.tag_list)
             item.setData(_TAG, name)
             item.setToolTip(str(config.address))

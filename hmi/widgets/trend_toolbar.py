@@ -67,7 +67,8 @@ class TrendToolbar(QWidget):
         self.live_button.setCheckable(True)
         self.live_button.setChecked(True)
         self.live_button.toggled.connect(self.live.emit)
-        self.export_button = self._button("Export", "Save the visible range as CSV or PNG")
+        self.export_button = self._button("Export…", "Save the visible range as CSV or PNG")
+        self.export_button.setObjectName("TrendExport")  # the theme drops its menu arrow
         menu = QMenu(self.export_button)
         menu.addAction("CSV…", lambda: self._ask("csv", self.export_csv))
         menu.addAction("PNG…", lambda: self._ask("png", self.export_png))
@@ -82,9 +83,10 @@ class TrendToolbar(QWidget):
             self.export_button,
         ):
             layout.addWidget(button)
+        self._notes: tuple[str, ...] = ()
+        self._keep_note = False
         # What gives way first when the trend is narrow; Pause/Live always stays.
         self._optional: list[QWidget] = [
-            self.note,
             *reversed(self.presets.values()),
             self.fit_button,
             self.export_button,
@@ -104,14 +106,39 @@ class TrendToolbar(QWidget):
         super().showEvent(event)
         self.fit_width(self.width())
 
+    def set_note(self, *texts: str, keep: bool = False) -> None:
+        """What is shown, longest form first (``"Paused · 2025-03-01 06:00:00 – 06:15:00"``,
+        ``"Paused · 06:00:00 – 06:15:00"``, ``"Paused"``). ``keep``: the note matters more
+        than the buttons (a paused trend must say so): it gives way last, in its shorter
+        forms; else it gives way first. Never cut: a form that does not fit is not shown."""
+        self._notes = tuple(t for t in texts if t)
+        self._keep_note = keep
+        self.note.setText(self._notes[0] if self._notes else "")
+        self.fit_width(self.width())
+
+    def _note_px(self, text: str) -> int:
+        margins = self.note.contentsMargins()
+        return self.note.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right()
+
     def fit_width(self, width: int) -> None:
         """Show as much as fits in ``width``, hiding the least needed parts first."""
-        for widget in (self.live_button, *self._optional):
+        for widget in (self.live_button, self.note, *self._optional):
             widget.ensurePolished()  # size hints with the style sheet's padding
         spacing = self.layout().spacing()
         need = self.live_button.sizeHint().width() + 6
         needs = [w.sizeHint().width() + spacing for w in self._optional]
-        total = need + sum(needs)
+        notes = self._notes or (self.note.text(),)
+        room = width - need - sum(needs)
+        if self._keep_note:  # the longest form beside every button, else a shorter one alone
+            fits = [t for t in notes if self._note_px(t) + spacing <= room]
+            alone = [t for t in notes[1:] or notes if self._note_px(t) + spacing <= width - need]
+            note = fits[0] if fits else (alone[0] if alone else "")
+        else:  # the full note only if every button fits beside it
+            note = notes[0] if self._note_px(notes[0]) + spacing <= room else ""
+        self.note.setVisible(bool(note))
+        if note:
+            self.note.setText(note)
+        total = need + sum(needs) + (self._note_px(note) + spacing if note else 0)
         for widget, each in zip(self._optional, needs, strict=True):
             widget.setVisible(total <= width)
             total -= each

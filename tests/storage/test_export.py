@@ -131,3 +131,53 @@ def test_every_text_column_of_the_csv_is_escaped(open_store: OpenStore, tmp_path
     for name in ("user_name", "target_tag", "old_value", "reason", "origin", "error"):
         assert row[name] == "'" + evil, name
     assert row["new_value"] == "-2.5"
+
+
+def test_exports_say_the_state_text_next_to_the_raw_value(
+    open_store: OpenStore, tmp_path: Path
+) -> None:
+    """A mode change reads MAN → AUTO (the tag's states) beside the raw 0 → 1; the JSON's
+    hashed fields stay as they were, so the file still re-verifies."""
+    store = open_store()
+    store.append_many(
+        [
+            AuditRecord.create(AuditAction.WRITE, target_tag="LIC101.Mode", old_value=0,
+                               new_value=1, read_back=1),
+            AuditRecord.create(AuditAction.WRITE, target_tag="XV101.Auto", old_value=True,
+                               new_value=False, read_back=False),
+            AuditRecord.create(AuditAction.WRITE, target_tag="LIC101.SP", old_value=60.0,
+                               new_value=65.0, read_back=65.0),
+        ]
+    )  # fmt: skip
+    states = {"LIC101.Mode": {0: "MAN", 1: "AUTO"}, "XV101.Auto": {0: "MANUAL", 1: "AUTO"}}
+    path = tmp_path / "audit.csv"
+    export_to_path(store, path, states=states)
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["old_value"], r["old_state"], r["new_value"], r["new_state"], r["read_back"],
+             r["read_back_state"]) for r in rows] == [
+        ("0", "MAN", "1", "AUTO", "1", "AUTO"),
+        ("true", "AUTO", "false", "MANUAL", "false", "MANUAL"),
+        ("60.0", "", "65.0", "", "65.0", ""),
+    ]  # fmt: skip
+
+    path = tmp_path / "audit.json"
+    export_to_path(store, path, states=states)
+    records = json.loads(path.read_text(encoding="utf-8"))["records"]
+    assert records[0]["states"] == {"old_value": "MAN", "new_value": "AUTO", "read_back": "AUTO"}
+    assert records[0]["old_value"] == ["int", "0"] and records[0]["new_value"] == ["int", "1"]
+    assert "states" not in records[2]
+    prev = GENESIS_HASH
+    for r in records:  # the state texts are beside the hashed fields, not among them
+        content = canonical(
+            r["action"], r["app_version"], r["error"], r["meaning"],
+            json.dumps(r["new_value"], separators=(",", ":"), ensure_ascii=False),
+            json.dumps(r["old_value"], separators=(",", ":"), ensure_ascii=False),
+            r["origin"], r["prev_hash"],
+            json.dumps(r["read_back"], separators=(",", ":"), ensure_ascii=False),
+            r["reason"], r["result"], r["role"], r["sequence"], r["session_id"], r["spooled"],
+            r["target_address"], r["target_tag"], r["timestamp_us"], r["user_id"],
+            r["user_name"], r["uuid"], r["verifier_id"], r["verifier_name"], r["workstation"],
+        )  # fmt: skip
+        assert r["prev_hash"] == prev and chain_hash(content) == r["hash"]
+        prev = r["hash"]

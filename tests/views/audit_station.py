@@ -53,6 +53,12 @@ tags:
     description: Chlorine dose
     units: mg/l
     write: {{min: 0, max: 100, confirm: verify}}
+  Loop.Mode:
+    address: local://mode?type=int&initial=0
+    description: Dosing loop mode
+    datatype: int
+    states: {{0: MAN, 1: AUTO}}
+    write: {{min: 0, max: 1}}
 screens: [main.yaml]
 security:
   session_lock_minutes: 5

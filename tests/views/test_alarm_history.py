@@ -10,15 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, QRect, Qt
+from PySide6.QtGui import QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from hmi.model.alarm_kpi import JournalEvent
 from hmi.model.alarm_states import AlarmAction, AlarmState
 from hmi.model.alarms import Priority
+from hmi.model.audit import us_from_datetime
+from hmi.model.tags import TagConfig
 from hmi.storage.alarm_journal import AlarmJournal
-from hmi.views.alarm_history import AlarmHistoryView, qt_time
+from hmi.views.alarm_history import COLUMNS, AlarmHistoryView, qt_time
 from hmi.views.alarm_kpis import AlarmKpiView
+from tests.views.text_fit import cut_texts
 
 A, S, P = AlarmAction, AlarmState, Priority
 US = 1_000_000
@@ -122,3 +126,57 @@ def test_kpi_view_shows_load_bad_actors_chattering_and_stale(
     view.range.setCurrentText("Last 7 days")
     assert not view.since.isEnabled()
     assert view.until.dateTime().secsTo(QDateTime.currentDateTime()) < 5
+
+
+LONG = ("Raw-water tank T1 level high: the inlet valve XV101 should have closed at 80 %; "
+        "check the fill control and the level transmitter LT101")  # fmt: skip
+
+
+def test_history_and_kpis_open_on_the_last_24_hours_in_the_tags_format(
+    qtbot: QtBot, qloop: Any, journal: AlarmJournal
+) -> None:
+    """Opened, the history lists the last day's events without a Search and the KPIs are
+    computed without a Compute; values read as the tag's screens show them (format, units,
+    state text), and a long message wraps in its row instead of being cut."""
+    now = us_from_datetime(datetime.now(UTC))
+    journal.append_many([
+        ev(now - 3600 * US, "T1.Level.Hi", value=62.283910654347615, message=LONG),
+        ev(now - 1800 * US, "XV101.Auto.Off", value=False, message="fill control in manual"),
+        ev(now - 30 * 3600 * US, "Old.A"),  # before the last 24 h
+    ])  # fmt: skip
+    tags = {
+        "T1": TagConfig(name="T1", address="local://t1", units="%", format=".1f"),
+        "XV101": TagConfig(name="XV101", address="local://xv", datatype="bool",
+                           states={0: "MANUAL", 1: "AUTO"}),
+    }  # fmt: skip
+    view = AlarmHistoryView(journal, tags=tags)
+    qtbot.addWidget(view)
+    view.resize(1100, 600)
+    with qtbot.waitSignal(view.loaded, timeout=5000) as loaded:
+        view.show()
+    assert loaded.args == [2]
+    assert [e.alarm_id for e in view.model.events] == ["XV101.Auto.Off", "T1.Level.Hi"]
+    value = COLUMNS.index("Value")
+    assert [view.model.index(r, value).data() for r in range(2)] == ["MANUAL", "62.3 %"]
+    assert cut_texts(view) == []  # the filters' hints too ("tag, e.g. Ta…")
+
+    table = view.table
+    qtbot.waitUntil(lambda: table.rowHeight(1) > table.rowHeight(0))  # the long one wrapped
+    message = COLUMNS.index("Message")
+    metrics = QFontMetrics(table.font())
+    width = table.columnWidth(message) - 8  # the cell's margins
+    need = metrics.boundingRect(QRect(0, 0, width, 10_000), int(Qt.TextFlag.TextWordWrap), LONG)
+    assert need.height() <= table.rowHeight(1)
+    assert table.columnWidth(message) < metrics.horizontalAdvance(LONG)  # so it had to wrap
+
+    kpis = AlarmKpiView(journal)
+    qtbot.addWidget(kpis)
+    kpis.resize(1100, 600)
+    with qtbot.waitSignal(kpis.computed, timeout=5000):
+        kpis.show()
+    assert kpis.range.currentText() == "Last 24 hours"
+    assert kpis.kpis is not None and kpis.kpis.activations == 2
+    assert "2 activation(s)" in kpis.summary.text()
+    assert cut_texts(kpis) == []
+    for table in (kpis.load, kpis.actors, kpis.chatter, kpis.stale):  # every column in view
+        qtbot.waitUntil(lambda t=table: t.horizontalHeader().length() <= t.viewport().width())

@@ -21,12 +21,14 @@ from hmi.app import Station
 from hmi.model.audit import AuditAction, AuditResult
 from hmi.storage.audit import AuditQuery, AuditStore
 from hmi.storage.db import make_engine
+from hmi.views.audit_model import COLUMNS
 from hmi.views.auditor import AuditorView
 from tests.views.audit_station import (
     BASE,
     Clock,
     artifact,
     fill,
+    finished,
     login,
     records,
     start_station,
@@ -218,3 +220,38 @@ def test_only_those_allowed_open_it_and_only_auditors_export(
 
     ui.lock()  # a locked station shows no audit trail
     qtbot.waitUntil(lambda: ui.auditor is None)
+
+
+def test_the_trail_speaks_the_plant_words(qtbot: QtBot, station: Station, tmp_path: Path) -> None:
+    """A mode change through the real write path reads MAN (0) → AUTO (1) in the viewer's
+    table and detail, and in its PDF, whose site is the project's name (and its site)."""
+    login(qtbot, station, "olga")
+    shown = station.bridge.bind("Loop.Mode", lambda _value: None)  # as a faceplate shows it
+    qtbot.waitUntil(lambda: station.broker.latest("Loop.Mode").value == 0)
+    finished(qtbot, station.bridge.submit_write("Loop.Mode", 1, origin="main/mode"))
+    shown.release()
+    login(qtbot, station, "ada")
+    view = station.session_ui.open_auditor()
+    assert isinstance(view, AuditorView)
+    qtbot.waitUntil(lambda: loaded(view))
+    view.filters.tag_edit.setText("Loop.Mode")
+    qtbot.waitUntil(lambda: view.model.query.tag == "Loop.Mode" and loaded(view))
+    view.resize(1326, 688)  # on a 1366×768 screen: every column in view, number and time whole
+    qtbot.waitUntil(lambda: view.table.horizontalHeader().length() <= view.table.viewport().width())
+    metrics = view.table.fontMetrics()
+    assert view.table.columnWidth(1) > metrics.horizontalAdvance(view.model.index(0, 1).data())
+    record = view.model.records[0]  # newest first
+    assert (record.old_value, record.new_value) == (0, 1)  # the record keeps the raw values
+    change = COLUMNS.index("Change")
+    assert view.model.index(0, change).data() == "MAN (0) → AUTO (1)"
+    view.table.selectRow(0)
+    qtbot.waitUntil(lambda: view.detail.record is not None)
+    detail = " ".join(view.detail.toPlainText().split())
+    assert "Old value MAN = 0 (int)" in detail and "New value AUTO = 1 (int)" in detail
+    path = tmp_path / "mode.pdf"
+    with qtbot.waitSignal(view.exported, timeout=10000):
+        view.export("pdf", path)
+    pdfium = pytest.importorskip("pypdfium2")
+    page = " ".join(pdfium.PdfDocument(str(path))[0].get_textpage().get_text_bounded().split())
+    assert "Site Audit test plant (Riverside)" in page
+    assert "MAN (0) → AUTO (1)" in page

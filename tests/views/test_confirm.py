@@ -29,6 +29,7 @@ from tests.views.audit_station import (
     start_station,
     stop_station,
 )
+from tests.views.text_fit import cut_texts
 
 
 @pytest.fixture
@@ -48,6 +49,7 @@ def ask(qtbot: QtBot, station: Station, tag: str, value: float) -> tuple[Any, Co
     qtbot.waitUntil(lambda: bool(confirmer.open_dialogs))
     dialog = confirmer.open_dialogs[-1]
     qtbot.waitExposed(dialog)
+    assert cut_texts(dialog) == []  # nothing cut, the reason's hint included
     return task, dialog
 
 

@@ -24,6 +24,7 @@ from tests.views.audit_station import (
     stop_station,
 )
 from tests.views.conftest import _run_async
+from tests.views.text_fit import cut_texts
 
 
 @pytest.fixture
@@ -48,6 +49,8 @@ def test_users_dialog_adds_changes_and_disables(qtbot: QtBot, station: Station) 
     dialog = ui.users_dialog
     assert isinstance(dialog, UsersDialog)
     qtbot.waitUntil(lambda: len(dialog.users) == len(USERS) + 1)
+    assert dialog.buttons["reset"].text() == "Reset password…"
+    assert cut_texts(dialog) == []  # "Reset password…" read "set passwor"
 
     qtbot.mouseClick(dialog.buttons["add"], Qt.MouseButton.LeftButton)
     add = dialog.findChild(AddUserDialog)

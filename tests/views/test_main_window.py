@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -20,7 +21,27 @@ def test_header(station: Station) -> None:
     assert window.alarm_placeholder.text() == "No active alarms"
     assert window.project_label.text() == "Riverside Water Works"
     assert window.title_label.text() == "Plant overview"
-    assert window.windowTitle() == "Riverside Water Works — Plant overview"
+    assert window.windowTitle() == "Plant overview — Riverside Water Works"
+
+
+def test_the_window_title_names_the_project_once(station: Station) -> None:
+    """``hmi run`` sets the project as the application's display name, which Qt appends to a
+    window title unless the title already ends with it: the title ends with it, once."""
+    app = QGuiApplication.instance()
+    assert isinstance(app, QGuiApplication)
+    before = app.applicationDisplayName()
+    app.setApplicationDisplayName("Riverside Water Works")
+    try:
+        window = station.window
+        for screen_id in ("tank_farm", "diagnostics"):
+            assert window.navigate(screen_id)
+            title = window.windowTitle()
+            assert title.endswith(" — " + app.applicationDisplayName())
+            assert title.count("Riverside Water Works") == 1
+            assert "Demo plant" not in title  # the site is not repeated
+        assert window.windowTitle() == "Diagnostics — Riverside Water Works"
+    finally:
+        app.setApplicationDisplayName(before)
 
 
 def fill(button: QPushButton) -> str:

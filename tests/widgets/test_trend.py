@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from hmi.model.quality import Quality, QualityReason
 from hmi.model.screen import TrendSpec
 from hmi.widgets.trend import TrendWidget
 from hmi.widgets.trend_style import PALETTE
+from tests.views.text_fit import cut_texts
 
 from .conftest import Station
 
@@ -109,6 +111,27 @@ def test_pause_stops_scrolling_and_resume_continues(station: Station, qtbot) -> 
     assert widget.live
     qtbot.waitUntil(lambda: widget.visible_range()[1] > frozen[1] + 0.15, timeout=2000)
     assert widget.visible_range()[1] - widget.visible_range()[0] == pytest.approx(30)
+    widget.release()
+
+
+@pytest.mark.parametrize("width", [1400, 900, 520, 300])
+def test_a_paused_trend_says_so_whole_at_any_width(station: Station, qtbot, width: int) -> None:
+    """The paused title gives way last and in shorter forms (the range without its date,
+    then just "Paused"), never cut; buttons give way before it."""
+    widget = make_trend(station, qtbot, span_s=900)
+    widget.resize(width, 420)
+    widget.set_live(False)
+    qtbot.waitUntil(lambda: widget.toolbar.width() > 0)
+    note = widget.note
+    assert note.isVisible() and note.text().startswith("Paused")
+    qtbot.waitUntil(lambda: not cut_texts(widget.toolbar))  # once the layout has run
+    if width >= 900:
+        assert re.fullmatch(r"Paused · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d – .+", note.text())
+    if width >= 520:  # room for the range, at least without its date
+        assert re.search(r"\d\d:\d\d:\d\d – \d\d:\d\d:\d\d$", note.text()), note.text()
+    widget.set_live(True)  # live, the note is the first to give way
+    qtbot.waitUntil(lambda: not cut_texts(widget.toolbar))
+    assert widget.note.isVisible() == (width >= 900)
     widget.release()
 
 

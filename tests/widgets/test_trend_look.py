@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 
 from hmi.model.quality import Quality, QualityLevel, QualityReason
 from hmi.model.screen import TrendSpec
@@ -133,6 +133,14 @@ def test_adhoc_dialog_filters_adds_and_releases(
     assert station.broker.subscribers("Tank1.Level") == 1
     dialog.show()
     qtbot.waitExposed(dialog)
+    tags, metrics = dialog.tag_list, dialog.tag_list.fontMetrics()
+    room = QRect(0, 0, tags.viewport().width() - 8, 10_000)
+    for i in range(tags.count()):  # each tag and its description wrap inside the list
+        item = tags.item(i)
+        need = metrics.boundingRect(room, int(Qt.TextFlag.TextWordWrap), item.text())
+        shown = tags.visualItemRect(item)
+        assert shown.right() <= tags.viewport().width(), item.text()
+        assert need.height() <= shown.height(), item.text()
     station.feed("Tank1.Level", 4.2)
     dialog.trend.redraw()
     settle(qtbot, dialog.trend)
