@@ -35,11 +35,11 @@ from dataclasses import dataclass
 
 from hmi.model.decimate import BucketSeries
 from hmi.model.errors import HmiError
-from hmi.model.historian import HistorianConfig, RecordingFilter, Sample, quality_code
+from hmi.model.historian import HistorianConfig, RecordingFilter, Sample, quality_code, to_us
 from hmi.model.quality import NOT_CONNECTED
 from hmi.model.value import TagValue
 from hmi.runtime.broker import TagBroker
-from hmi.runtime.history import HistorySource, MemoryHistory
+from hmi.runtime.history import HistorySource, MemoryHistory, RawSamples
 from hmi.storage.historian import HistorianStore
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,9 @@ class HistorianRecorder:
 
     def record(self, tag: str, value: TagValue) -> None:
         """One change of one tag (the broker listener): the rule, then the queue."""
-        sample = self.filter.offer(
+        for sample in self.filter.offer(
             tag, value.timestamp, value.value, value.quality, value.receive_time
-        )
-        if sample is not None:
+        ):
             self._put(sample)
 
     def _put(self, sample: Sample) -> None:
@@ -357,6 +356,20 @@ class SqlHistory:
         return await loop.run_in_executor(
             self._executor, self.store.query, tag, start, end, buckets
         )
+
+    async def samples(self, tag: str, start: float, end: float) -> RawSamples | None:
+        """``tag``'s stored samples with ``start <= t <= end``, exactly as stored (after
+        what is queued was written, as ``query``); None if it was never recorded."""
+        recorder = self.recorder
+        if recorder is not None and recorder.running and tag in recorder.filter:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.flush_timeout_s):
+                    await asyncio.wrap_future(recorder.flush())
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(
+            self._executor, self.store.rows, tag, to_us(start), to_us(end) + 1
+        )
+        return None if found is None else RawSamples(*found, "historian")
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -318,6 +318,28 @@ class HistorianStore:
             rows = conn.execute(text(statement), binds).all()
         return _series(series, rows, n, _float(prior))
 
+    def rows(
+        self, tag: str, start_us: int, end_us: int
+    ) -> tuple[npt.NDArray[np.int64], FloatArray, npt.NDArray[np.int64]] | None:
+        """The stored samples of ``[start_us, end_us)`` exactly as stored: times (integer µs),
+        values (NaN where none), quality codes; None if ``tag`` was never recorded here."""
+        with self.engine.connect() as conn:
+            tag_id = conn.execute(select(sql.tags.c.id).where(sql.tags.c.name == tag)).scalar()
+            if tag_id is None:
+                return None
+            rows = conn.execute(
+                select(sql.samples.c.time, sql.samples.c.value, sql.samples.c.quality)
+                .where(
+                    sql.samples.c.tag_id == tag_id,
+                    sql.samples.c.time >= start_us,
+                    sql.samples.c.time < end_us,
+                )
+                .order_by(sql.samples.c.time)
+            ).all()
+        times = np.array([r[0] for r in rows], dtype=np.int64)
+        values = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
+        return times, values, np.array([r[2] for r in rows], dtype=np.int64)
+
     def samples(
         self, tag: str, start: float, end: float
     ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint8]]:

@@ -12,7 +12,9 @@ debounced while the operator drags; an answer for a range no longer wanted is dr
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -32,11 +34,13 @@ from hmi.widgets.context import WidgetContext
 from hmi.widgets.trend_axis import YAxes, time_axis
 from hmi.widgets.trend_backfill import Backfill
 from hmi.widgets.trend_cursor import TrendCursor
-from hmi.widgets.trend_export import ExportColumn, write_csv
+from hmi.widgets.trend_export import ExportColumn, raw_samples, write_csv
 from hmi.widgets.trend_legend import TrendLegend
 from hmi.widgets.trend_pen import TrendPen
 from hmi.widgets.trend_style import PLOT_BACKGROUND, resolve_pen
 from hmi.widgets.trend_toolbar import TrendToolbar, span_text
+
+log = logging.getLogger(__name__)
 
 DESIGN_FONT_PX = 12.0
 REDRAW_HZ = 10.0
@@ -74,6 +78,7 @@ class TrendWidget(QFrame):
         self.pens: dict[str, QLabel] = {}
         self.traces: dict[str, TrendPen] = {}
         self.backfill = Backfill(history, self._on_history) if history is not None else None
+        self.exports: set[asyncio.Task[int]] = set()  # CSV exports under way
         self._dirty = True
         self._released = False
         self._scale = 1.0
@@ -116,7 +121,7 @@ class TrendWidget(QFrame):
         bar.fit.connect(self.axes.autorange)
         bar.live.connect(self.set_live)
         bar.cursor.connect(self.set_cursor)
-        bar.export_csv.connect(self.export_csv)
+        bar.export_csv.connect(self._start_export)
         bar.export_png.connect(self.export_png)
 
         self.frame_timer = QTimer(self)
@@ -324,15 +329,33 @@ class TrendWidget(QFrame):
 
     # -- export --------------------------------------------------------------------------------
 
-    def export_csv(self, path: Path | str) -> int:
-        """The visible range of every pen (history at bucket resolution, live samples as they
-        came) to CSV; returns the number of rows."""
+    async def export_csv(self, path: Path | str) -> int:
+        """The stored samples of every pen over the visible range to CSV (see
+        ``trend_export``: raw, with quality, UTC and local times); the number of rows."""
         x0, x1 = self.visible_range()
-        columns = []
-        for tag, pen in self.traces.items():
-            header = f"{tag} [{pen.style.units}]" if pen.style.units else tag
-            columns.append(ExportColumn(header, *pen.samples(x1)))
+        columns = [
+            ExportColumn(
+                tag, pen.style.units, await raw_samples(self.history, tag, pen.buffer, x0, x1)
+            )
+            for tag, pen in self.traces.items()
+        ]
         return write_csv(Path(path), columns, x0, x1)
+
+    def _start_export(self, path: str) -> None:
+        """The toolbar's CSV export: the query runs on the loop, the file follows."""
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            log.warning("trend cannot export: no asyncio event loop")
+            return
+        task = loop.create_task(self.export_csv(path))
+        self.exports.add(task)
+        task.add_done_callback(self._export_done)
+
+    def _export_done(self, task: asyncio.Task[int]) -> None:
+        self.exports.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("trend export failed: %s", task.exception())
 
     def export_png(self, path: Path | str) -> bool:
         """The trend as shown (plot, toolbar and legend) to a PNG file."""

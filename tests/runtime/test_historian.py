@@ -28,6 +28,7 @@ CONFIG = HistorianConfig(
     deadband_type="percent",
     deadband_value=1.0,  # of Tank.Level's 0..10 m: 0.1 m
     heartbeat_s=3600,
+    hold_gap_s=3600,  # held values at the time they were seen, however slow the machine
     batch_interval_s=0.05,
 )
 
@@ -80,12 +81,13 @@ def test_recorder_stores_what_the_rule_passes(tmp_path: Path, until) -> None:
 
         good, bad = int(QualityLevel.GOOD), int(QualityLevel.BAD)
         level = stored(store, "Tank.Level")
-        assert level[:-1] == [(1.0, good), (1.2, good), (3.0, good)]
+        # 1.09 and 1.25 are inside the deadband, stored as the values 1.2 and 3.0 replace.
+        assert level[:-1] == [(v, good) for v in (1.0, 1.09, 1.2, 1.25, 3.0)]
         assert math.isnan(level[-1][0]) and level[-1][1] == bad  # the gap a trend shows
         assert [v for v, _ in stored(store, "Pump.Running")][:2] == [0.0, 1.0]
         assert store.tag_names() == ["Pump.Running", "Tank.Level"]
         status = recorder.status()
-        assert (status.tags, status.written, status.dropped, status.failing) == (2, 7, 0, False)
+        assert (status.tags, status.written, status.dropped, status.failing) == (2, 9, 0, False)
 
         await recorder.stop()
         assert broker.subscribers("Tank.Level") == 0
