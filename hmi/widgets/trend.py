@@ -17,7 +17,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -33,7 +32,7 @@ from hmi.widgets.base import BADGE_PX, QualityBadge, TagBinding, scale_font, set
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.trend_axis import YAxes, time_axis
 from hmi.widgets.trend_backfill import Backfill
-from hmi.widgets.trend_cursor import TrendCursor
+from hmi.widgets.trend_cursor import TrendCursor, local_time, offset_text
 from hmi.widgets.trend_export import ExportColumn, raw_samples, write_csv
 from hmi.widgets.trend_legend import TrendLegend
 from hmi.widgets.trend_pen import TrendPen
@@ -253,10 +252,10 @@ class TrendWidget(QFrame):
         if self.live:
             self.note.setText(f"Live trend · last {span_text(self.span_s)}")
         else:
-            start = datetime.fromtimestamp(x0)
-            end = datetime.fromtimestamp(x1)
+            start, end = local_time(x0), local_time(x1)
             fmt = "%H:%M:%S" if start.date() == end.date() else "%Y-%m-%d %H:%M"
-            self.note.setText(f"Paused · {start:%Y-%m-%d %H:%M:%S} – {end.strftime(fmt)}")
+            since = f"{start:%Y-%m-%d %H:%M:%S} {offset_text(start)}"
+            self.note.setText(f"Paused · {since} – {end.strftime(fmt)} {offset_text(end)}")
         self.toolbar.show_state(
             live=self.live, span_s=self.span_s if self.live else 0.0, cursor=self.cursor.active
         )

@@ -7,7 +7,7 @@ import asyncio
 import csv
 import math
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -387,4 +387,34 @@ def test_placeholder_contract_still_holds(station: Station, qtbot) -> None:
     station.feed("Pump1.Running", 1, Quality.bad(QualityReason.COMM_FAILURE))
     assert widget.pens["Pump1.Running"].text() == "Running"
     assert widget.pens["Pump1.Running"].property("quality") == "bad"
+    widget.release()
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch):
+    """Local time is Europe/Berlin (daylight saving ends 2026-10-25 03:00 -> 02:00)."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_cursor_and_paused_note_tell_the_repeated_hour_apart(
+    station: Station, qtbot, berlin: None
+) -> None:
+    """02:30 happens twice on 2026-10-25 in Berlin: first at +02:00, an hour later at
+    +01:00. The cursor's label and the paused note carry the offset, so they differ."""
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC).timestamp()  # 02:30 CEST
+    second = first + 3600  # 02:30 CET
+    widget = make_trend(station, qtbot)
+    widget.set_range(first - 600, second)
+    assert widget.note.text() == "Paused · 2026-10-25 02:20:00 +02:00 – 02:30:00 +01:00"
+    widget.set_cursor(True)
+    widget.cursor.place(first)
+    at_first = widget.cursor.label.toPlainText()
+    widget.cursor.place(second)
+    at_second = widget.cursor.label.toPlainText()
+    assert at_first.strip() == "2026-10-25 02:30:00.000 +02:00"
+    assert at_second.strip() == "2026-10-25 02:30:00.000 +01:00"
     widget.release()
