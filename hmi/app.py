@@ -241,7 +241,11 @@ def build_station(
     # if its database cannot be opened, trends keep the recent past in memory.
     trended = trended_tags(project.screens.values(), project.templates)
     history = StationHistory.open(
-        broker, project.file.historian, trended=trended, memory_capacity=RECENT_SAMPLES
+        broker,
+        project.file.historian,
+        trended=trended,
+        memory_capacity=RECENT_SAMPLES,
+        station=project.file.database.workstation,
     )
     window = MainWindow(
         project, bridge, screen=screen, kiosk=kiosk, live_reload=live_reload,

@@ -18,7 +18,16 @@ import numpy.typing as npt
 
 from hmi.model.quality import QualityLevel
 
-__all__ = ["BucketSeries", "FloatArray", "bucketize", "column_edges", "minmax_decimate"]
+__all__ = [
+    "BucketSeries",
+    "FloatArray",
+    "bucketize",
+    "column_edges",
+    "column_starts",
+    "minmax_decimate",
+    "pick_extremes",
+    "sample_range",
+]
 
 FloatArray = npt.NDArray[np.float64]
 _EMPTY = np.empty(0, dtype=np.float64)
@@ -29,7 +38,7 @@ def column_edges(t0: float, t1: float, columns: int) -> FloatArray:
     return np.linspace(t0, t1, columns + 1)
 
 
-def _range(t: FloatArray, t0: float, t1: float) -> tuple[int, int]:
+def sample_range(t: FloatArray, t0: float, t1: float) -> tuple[int, int]:
     """Index range of the samples in ``[t0, t1]`` plus one neighbour on each side, so the line
     runs to both edges of the plot."""
     lo = int(np.searchsorted(t, t0, side="left"))
@@ -49,29 +58,55 @@ def _first(
     return np.where((at < len(where)) & (found < ends), found, m)
 
 
+def column_starts(ts: FloatArray, t0: float, t1: float, columns: int) -> npt.NDArray[np.intp]:
+    """Start index in ``ts`` (a ``minmax_decimate`` range, neighbours included) of each
+    non-empty pixel column of ``[t0, t1]``; a column ends where the next one starts, the last
+    at ``len(ts)``. The left neighbour belongs to the first column, the right one to the last."""
+    m = len(ts)
+    starts = np.searchsorted(ts, column_edges(t0, t1, columns)[:-1], side="left")
+    starts[0] = 0
+    new = np.empty(len(starts), dtype=bool)  # non-empty columns: where the start moves on
+    new[0] = True
+    np.not_equal(starts[1:], starts[:-1], out=new[1:])
+    return starts[new & (starts < m)]
+
+
+def pick_extremes(
+    v: FloatArray,
+    i_min: npt.NDArray[np.intp],
+    i_nan: npt.NDArray[np.intp],
+    i_max: npt.NDArray[np.intp],
+) -> npt.NDArray[np.intp]:
+    """The indices to draw, in time order, from each column's first minimum, first NaN and
+    first maximum in ``v`` (``m = len(v)`` where a column has none): a NaN minimum (an
+    all-NaN column) is dropped, as is a maximum that is the minimum or a NaN."""
+    m = len(v)
+    i_min[np.isnan(v[np.minimum(i_min, m - 1)]) & (i_min < m)] = m
+    i_max[(i_max == i_min) | np.isnan(v[np.minimum(i_max, m - 1)])] = m
+    # Indices are positions in a time-sorted array: in index order is in time order.
+    flat = np.sort(np.stack([i_min, i_nan, i_max], axis=1), axis=1).ravel()
+    return flat[flat < m]
+
+
 def minmax_decimate(
     t: FloatArray, v: FloatArray, t0: float, t1: float, columns: int
 ) -> tuple[FloatArray, FloatArray]:
     """Reduce the samples of ``[t0, t1]`` (``t`` sorted ascending) to min and max per column.
 
     Returns ``(t_out, v_out)``, time ordered, with the samples' own times. Per non-empty column:
-    its min and max sample in time order, and where the column holds a NaN (a Bad sample) a NaN
-    at the first NaN's time between them, so ``connect="finite"`` breaks the line. With no more
-    than two samples per column the samples are returned as they are (views, no copy).
+    its first min and first max sample in time order, and where the column holds a NaN (a Bad
+    sample) a NaN at the first NaN's time between them, so ``connect="finite"`` breaks the line.
+    With no more than two samples per column the samples are returned as they are (views, no
+    copy).
     """
     if columns < 1 or not t1 > t0 or len(t) == 0:
         return _EMPTY, _EMPTY
-    lo, hi = _range(t, t0, t1)
+    lo, hi = sample_range(t, t0, t1)
     ts, vs = t[lo:hi], v[lo:hi]
     m = len(ts)
     if m <= 2 * columns:
         return ts, vs
-    starts = np.searchsorted(ts, column_edges(t0, t1, columns)[:-1], side="left")
-    starts[0] = 0  # the left neighbour belongs to the first column
-    new = np.empty(len(starts), dtype=bool)  # non-empty columns: where the start moves on
-    new[0] = True
-    np.not_equal(starts[1:], starts[:-1], out=new[1:])
-    starts = starts[new & (starts < m)]
+    starts = column_starts(ts, t0, t1, columns)
     ends = np.append(starts[1:], m)
     counts = ends - starts
 
@@ -81,19 +116,8 @@ def minmax_decimate(
     high = np.where(nan, -np.inf, vs) if gaps else vs
     i_min = _first(low == np.repeat(np.minimum.reduceat(low, starts), counts), starts, ends, m)
     i_max = _first(high == np.repeat(np.maximum.reduceat(high, starts), counts), starts, ends, m)
-    if not gaps:
-        flat = np.empty((len(starts), 2), dtype=np.intp)
-        np.minimum(i_min, i_max, out=flat[:, 0])
-        np.maximum(i_min, i_max, out=flat[:, 1])
-        flat[flat[:, 0] == flat[:, 1], 1] = m
-    else:
-        i_nan = _first(nan, starts, ends, m)
-        i_min[nan[i_min]] = m  # an all-NaN column: only its NaN
-        i_max[(i_max == i_min) | nan[np.minimum(i_max, m - 1)]] = m
-        # Indices are positions in a time-sorted array: in index order is in time order.
-        flat = np.sort(np.stack([i_min, i_nan, i_max], axis=1), axis=1)
-    picked = flat.ravel()
-    picked = picked[picked < m]
+    i_nan = _first(nan, starts, ends, m) if gaps else np.full(len(starts), m, dtype=np.intp)
+    picked = pick_extremes(vs, i_min, i_nan, i_max)
     return ts[picked], vs[picked]
 
 

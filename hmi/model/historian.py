@@ -7,6 +7,13 @@ drifts are not lost), or when the heartbeat is due: at least one sample every ``
 even if nothing changed, so a flat line is known to be flat rather than unrecorded. Bad values
 are stored as such (no value, Bad quality), so a trend shows the gap.
 
+Before a stored change, the value it replaces is stored once more where it was last held, as
+deadband and swinging-door historians do: the last value seen at its own time if it was not
+stored (dropped by the deadband or unchanged), or 1 µs before the change when nothing came for
+longer than ``hold_gap_s`` (a source that reports changes only: the value held until then). So
+a setpoint changed 60 -> 65 after a quiet hour is stored as a step at the moment it happened,
+not as an hour-long ramp from the last stored sample.
+
 Times are microseconds since the epoch (UTC), strictly increasing per tag: a sample not newer
 than the last stored one is moved up to 1 µs after it, so ``(tag, time)`` is a key.
 """
@@ -98,6 +105,12 @@ class HistorianConfig(Strict):
     deadband_type: DeadbandType = "none"
     deadband_value: float = Field(default=0, ge=0, description="in units, or % of the tag's range")
     heartbeat_s: float = Field(default=600, gt=0, description="store at least this often")
+    hold_gap_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="a change after this long without news first stores the held value "
+        "1 µs before it",
+    )
     groups: tuple[HistorianGroup, ...] = Field(
         default=(), description="per-tag recording settings; first match wins"
     )
@@ -137,7 +150,7 @@ class HistorianConfig(Strict):
             deadband = value
         elif kind == "percent" and tag.range is not None:
             deadband = value * (tag.range[1] - tag.range[0]) / 100.0
-        return RecordRule(deadband=deadband, heartbeat_s=heartbeat)
+        return RecordRule(deadband=deadband, heartbeat_s=heartbeat, hold_gap_s=self.hold_gap_s)
 
 
 def _matches(name: str, globs: Iterable[str]) -> bool:
@@ -148,6 +161,7 @@ def _matches(name: str, globs: Iterable[str]) -> bool:
 class RecordRule:
     deadband: float = 0.0  # in the tag's units; 0 stores every change
     heartbeat_s: float = 600.0
+    hold_gap_s: float = 2.0  # quieter than this: the held value is stored just before a change
 
 
 Sample = tuple[str, int, float | None, int]
@@ -162,6 +176,7 @@ class _Track:
     code: int = -1
     latest_value: float = math.nan  # last seen (stored or not)
     latest_code: int = -1
+    latest_time: int = -1  # µs
     skew_us: int = 0  # receive clock minus the tag's clock, for heartbeats on its clock
 
 
@@ -192,24 +207,31 @@ class RecordingFilter:
 
     def offer(
         self, tag: str, time_s: float, value: Any, quality: Quality, received_s: float
-    ) -> Sample | None:
-        """One change of ``tag``; the sample to store, or None if the rule drops it."""
+    ) -> tuple[Sample, ...]:
+        """One change of ``tag``; the samples to store (none if the rule drops it; the held
+        value first, then the change, when the change replaces a value held unstored)."""
         track = self._tracks.get(tag)
         if track is None:
-            return None
+            return ()
         t = to_us(time_s)
         code = quality_code(quality)
         v = math.nan if quality.level is QualityLevel.BAD else number_of(value)
+        held = _held(track, t)
         track.latest_value = v
         track.latest_code = code
+        track.latest_time = t
         track.skew_us = to_us(received_s) - t
         if (
             track.code == code
             and t - track.time < track.rule.heartbeat_s * 1_000_000
             and not _moved(track.value, v, track.rule.deadband)
         ):
-            return None
-        return _store(tag, track, t, v, code)
+            return ()
+        breaks = track.code != code or _moved(track.value, v, track.rule.deadband)
+        if breaks and held is not None and (held[1] != code or _moved(held[0], v, 0.0)):
+            first = _store(tag, track, held[2], held[0], held[1])
+            return first, _store(tag, track, t, v, code)
+        return (_store(tag, track, t, v, code),)
 
     def due(self, now_s: float) -> list[Sample]:
         """Heartbeats: for every tag with nothing stored for ``heartbeat_s``, its latest value
@@ -223,6 +245,26 @@ class RecordingFilter:
             if t - track.time >= track.rule.heartbeat_s * 1_000_000:
                 out.append(_store(tag, track, t, track.latest_value, track.latest_code))
         return out
+
+
+def _held(track: _Track, t: int) -> tuple[float, int, int] | None:
+    """The value, code and time to store as held before a change at ``t``, or None: the last
+    value seen, at its own time if it was not stored, or 1 µs before ``t`` after a quiet
+    stretch; None if that adds nothing to what is stored (or nothing was seen yet)."""
+    if track.latest_code < 0:
+        return None
+    if (
+        track.latest_code == track.code
+        and math.isnan(track.latest_value) == math.isnan(track.value)
+        and math.isnan(track.value)
+    ):
+        return None  # a Bad stretch: its first sample already starts the gap
+    at = track.latest_time
+    if t - at > track.rule.hold_gap_s * 1_000_000:
+        at = t - 1
+    if at <= track.time or at >= t:
+        return None
+    return track.latest_value, track.latest_code, at
 
 
 def _moved(stored: float, value: float, deadband: float) -> bool:

@@ -191,7 +191,8 @@ class TrendPenSpec(Strict):
     style: Literal["solid", "dash"] = "solid"
     step: bool | None = Field(
         default=None,
-        description="hold each value until the next (default for bool, int and state tags)",
+        description="hold each value until the next; default: the tag's own `step` (bool, int, "
+        "state and writable tags)",
     )
     axis: str | None = Field(
         default=None, description="pens naming the same axis share it; default from y_axes"

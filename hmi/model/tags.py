@@ -103,6 +103,11 @@ class TagConfig(Strict):
     )
     limits: Limits = Limits()
     write: WritePolicy | None = None
+    step: bool | None = Field(
+        default=None,
+        description="trends hold each value until the next, drawn as steps; default: bool, "
+        "int, state and writable (setpoint) tags",
+    )
 
     @field_validator("range")
     @classmethod
@@ -127,6 +132,14 @@ class TagConfig(Strict):
     @property
     def writable(self) -> bool:
         return self.write is not None
+
+    @property
+    def steps(self) -> bool:
+        """Whether the tag's value holds until the next one (a setpoint, a state, a count):
+        trends draw it as steps. ``step`` decides where given."""
+        if self.step is not None:
+            return self.step
+        return self.writable or self.datatype in (DataType.BOOL, DataType.INT) or bool(self.states)
 
     def display(self, value: Any, *, units: bool = True) -> str:
         """The value as an operator reads it: state text, format spec, units."""

@@ -16,7 +16,13 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from hmi.model.decimate import FloatArray, minmax_decimate
+from hmi.model.decimate import (
+    FloatArray,
+    column_starts,
+    minmax_decimate,
+    pick_extremes,
+    sample_range,
+)
 from hmi.model.quality import QualityLevel
 from hmi.model.value import TagValue
 
@@ -55,16 +61,19 @@ def value_at(t: FloatArray, v: FloatArray, x: float, *, step: bool) -> float:
 
 
 class _Summary:
-    """Min and max (with their times) and the first NaN time of each block of ``block``
-    samples, in a mirrored ring of its own so any run of blocks is one slice."""
+    """Per block of ``block`` samples: its minimum and maximum, NaN counted as +inf for the
+    minimum and -inf for the maximum exactly as ``minmax_decimate`` counts them, and the
+    sequence numbers (samples appended before) of its first minimum, first maximum and first
+    NaN (+inf if none); rows of a float64 table, a mirrored ring of blocks, so any run of
+    blocks is one slice."""
 
     def __init__(self, block: int, capacity: int) -> None:
         self.block = block
         self.slots = capacity // block
         self.done = 0  # blocks completed since the start (block k holds samples kB..kB+B-1)
-        self.data = np.empty((5, 2 * self.slots))  # min_t, min_v, max_t, max_v, nan_t
+        self.table = np.empty((5, 2 * self.slots))  # min, max, i_min, i_max, i_nan
 
-    def update(self, times: FloatArray, values: FloatArray, count: int, capacity: int) -> None:
+    def update(self, values: FloatArray, count: int, capacity: int) -> None:
         """Summarise blocks completed by the samples up to ``count`` that are still held."""
         total = count // self.block
         first = max(self.done, -(-(count - capacity) // self.block))
@@ -72,39 +81,58 @@ class _Summary:
         if total <= first:
             return
         blocks = np.arange(first, total)
-        index = ((blocks * self.block) % capacity)[:, None] + np.arange(self.block)
-        tt, vv = times[index], values[index]
+        start = blocks * self.block
+        vv = values[(start % capacity)[:, None] + np.arange(self.block)]
         nan = np.isnan(vv)
+        low = np.where(nan, np.inf, vv)
+        high = np.where(nan, -np.inf, vv)
+        i_min, i_max, i_nan = low.argmin(axis=1), high.argmax(axis=1), nan.argmax(axis=1)
         rows = np.arange(len(blocks))
-        i_min = np.where(nan, np.inf, vv).argmin(axis=1)
-        i_max = np.where(nan, -np.inf, vv).argmax(axis=1)
-        i_nan = nan.argmax(axis=1)
-        nan_t = np.where(nan[rows, i_nan], tt[rows, i_nan], np.nan)
         summary = np.stack(
-            [tt[rows, i_min], vv[rows, i_min], tt[rows, i_max], vv[rows, i_max], nan_t]
+            [
+                low[rows, i_min],
+                high[rows, i_max],
+                start + i_min,
+                start + i_max,
+                np.where(nan[rows, i_nan], start + i_nan, np.inf),
+            ]
         )
         slots = blocks % self.slots
-        self.data[:, slots] = summary
-        self.data[:, slots + self.slots] = summary
+        self.table[:, slots] = summary
+        self.table[:, slots + self.slots] = summary
 
-    def points(self, first: int, last: int) -> tuple[FloatArray, FloatArray]:
-        """Blocks ``first`` to ``last - 1`` as a time-ordered line: per block its min and max
-        in time order, with a NaN between them where the block held a Bad sample."""
-        if last <= first:
-            return np.empty(0), np.empty(0)
+    def run(self, first: int, last: int) -> FloatArray:
+        """Blocks ``first`` to ``last - 1``, one view (at most one block more than the ring
+        holds: the last may be stale, for a ``reduceat`` end that is never read)."""
         start = first % self.slots
-        min_t, min_v, max_t, max_v, nan_t = self.data[:, start : start + last - first]
-        min_first = min_t <= max_t
-        t_a = np.where(min_first, min_t, max_t)
-        t_b = np.where(min_first, max_t, min_t)
-        v_a = np.where(min_first, min_v, max_v)
-        v_b = np.where(min_first, max_v, min_v)
-        has_nan = ~np.isnan(nan_t)
-        pts_t = np.stack([t_a, np.clip(nan_t, t_a, t_b), t_b], axis=1)
-        pts_v = np.stack([v_a, np.full(len(t_a), np.nan), v_b], axis=1)
-        keep = np.ones(pts_t.shape, dtype=bool)
-        keep[:, 1] = has_nan
-        return pts_t[keep], pts_v[keep]
+        return self.table[:, start : start + last - first]
+
+
+def _fold(
+    out: FloatArray, used: npt.NDArray[np.bool_], items: FloatArray, starts: npt.NDArray[np.intp]
+) -> None:
+    """Fold ``items`` (rows min, max, i_min, i_max, i_nan; the ``used`` columns' items from
+    ``starts``, one after the other) into ``out`` (rows min, max, first i_min, first i_max,
+    first i_nan per column). Ties go to the smaller sequence number, whatever the order of
+    folds."""
+    if not used.any():
+        return
+    low, high, i_low, i_high, i_nan = items
+    lengths = np.diff(np.append(starts, items.shape[1]))
+    lo = np.minimum.reduceat(low, starts)
+    hi = np.maximum.reduceat(high, starts)
+    at_lo = np.minimum.reduceat(np.where(low == np.repeat(lo, lengths), i_low, np.inf), starts)
+    at_hi = np.minimum.reduceat(np.where(high == np.repeat(hi, lengths), i_high, np.inf), starts)
+    old_lo, old_hi, old_at_lo, old_at_hi = out[0, used], out[1, used], out[2, used], out[3, used]
+    out[2, used] = np.where(
+        lo < old_lo, at_lo, np.where(lo == old_lo, np.minimum(at_lo, old_at_lo), old_at_lo)
+    )
+    out[3, used] = np.where(
+        hi > old_hi, at_hi, np.where(hi == old_hi, np.minimum(at_hi, old_at_hi), old_at_hi)
+    )
+    out[0, used] = np.minimum(lo, old_lo)
+    out[1, used] = np.maximum(hi, old_hi)
+    out[4, used] = np.minimum(np.minimum.reduceat(i_nan, starts), out[4, used])
 
 
 class TrendBuffer:
@@ -203,11 +231,6 @@ class TrendBuffer:
         for summary in self._summaries:
             summary.done = 0
 
-    def _summarise(self) -> None:
-        for summary in self._summaries:
-            if self._count // summary.block > summary.done:
-                summary.update(self._t, self._v, self._count, self.capacity)
-
     def window(self, t0: float, t1: float) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint8]]:
         """Views of the samples with ``t0 <= t <= t1``."""
         t = self.times()
@@ -216,26 +239,89 @@ class TrendBuffer:
         return t[lo:hi], self.values()[lo:hi], self.qualities()[lo:hi]
 
     def decimate(self, t0: float, t1: float, columns: int) -> tuple[FloatArray, FloatArray]:
-        """``minmax_decimate`` of the held samples over ``[t0, t1]``. Where a column spans at
-        least two summary blocks, whole blocks are read from the coarsest such summary and
-        only the partial blocks at both ends from the samples."""
+        """Exactly ``minmax_decimate`` of the held samples over ``[t0, t1]`` (the same points),
+        without reading every sample: per column, the whole summary blocks it holds (one pass
+        over the blocks of the view, of the size that makes blocks and single samples
+        fewest) and the single samples at its two ends, fewer than a block each."""
         t, v = self.times(), self.values()
         if len(t) == 0 or columns < 1 or not t1 > t0:
             return minmax_decimate(t, v, t0, t1, columns)
-        self._summarise()
-        lo = max(int(np.searchsorted(t, t0, side="left")) - 1, 0)
-        hi = min(int(np.searchsorted(t, t1, side="right")) + 1, len(t))
-        per_column = (hi - lo) / columns
-        usable = [s for s in self._summaries if s.block * 2 <= per_column]
-        if not usable:
+        lo, hi = sample_range(t, t0, t1)
+        m = hi - lo
+        cost = {s.block: m / s.block + columns * s.block for s in self._summaries}
+        block = min(cost, key=cost.__getitem__)
+        if m <= 2 * columns or cost[block] >= m / 4:  # reading every sample is cheaper
             return minmax_decimate(t, v, t0, t1, columns)
-        summary = usable[-1]
-        base = self._count - len(t)  # sequence number of t[0]
-        first = -(-(base + lo) // summary.block)
-        last = min((base + hi) // summary.block, summary.done)
-        head = first * summary.block - base
-        tail = last * summary.block - base
-        mid_t, mid_v = summary.points(first, last)
-        line_t = np.concatenate((t[lo:head], mid_t, t[tail:hi]))
-        line_v = np.concatenate((v[lo:head], mid_v, v[tail:hi]))
-        return minmax_decimate(line_t, line_v, t0, t1, columns)
+        summary = next(s for s in self._summaries if s.block == block)
+        if self._count // block > summary.done:
+            summary.update(self._v, self._count, self.capacity)
+        ts, vs = t[lo:hi], v[lo:hi]
+        base = self._count - len(t) + lo  # sequence number of ts[0]
+        first = column_starts(ts, t0, t1, columns).astype(np.int64) + base
+        end = np.append(first[1:], base + m)
+        n = len(first)
+        out = np.empty((5, n))
+        out[0], out[1], out[2:] = np.inf, -np.inf, np.inf
+        # Whole blocks: one pass over the blocks from the first column's to the last's.
+        b0, b1 = -(-first // block), end // block  # per column, its whole blocks [b0, b1)
+        whole = b1 > b0
+        if whole.any():
+            k0, k1 = int(b0[whole][0]), int(b1[whole][-1])
+            starts = np.clip(np.stack([b0, np.maximum(b0, b1)], axis=1).ravel(), k0, k1) - k0
+            used = np.zeros(2 * n, dtype=bool)
+            used[0::2] = whole
+            _fold_pairs(out, whole, summary.run(k0, k1 + 1), starts, used)
+        # Single samples: before the first whole block and after the last, per column.
+        a_stop = np.where(whole, b0 * block, end)
+        c_start = np.where(whole, b1 * block, end)
+        lengths = np.stack([a_stop - first, end - c_start], axis=1).ravel()
+        if lengths.any():
+            seq = np.repeat(np.stack([first, c_start], axis=1).ravel(), lengths) + _local(lengths)
+            values = vs[seq - base]
+            nan = np.isnan(values)
+            seq_f = seq.astype(np.float64)
+            items = np.stack(
+                [
+                    np.where(nan, np.inf, values),
+                    np.where(nan, -np.inf, values),
+                    seq_f,
+                    seq_f,
+                    np.where(nan, seq_f, np.inf),
+                ]
+            )
+            per_column = lengths.reshape(-1, 2).sum(axis=1)
+            has = per_column > 0
+            starts = (np.cumsum(per_column) - per_column)[has]
+            _fold(out, has, items, starts)
+
+        def position(seq: FloatArray) -> npt.NDArray[np.intp]:
+            return np.where(np.isinf(seq), m, seq - base).astype(np.intp)
+
+        picked = pick_extremes(vs, position(out[2]), position(out[4]), position(out[3]))
+        return ts[picked], vs[picked]
+
+
+def _fold_pairs(
+    out: FloatArray,
+    whole: npt.NDArray[np.bool_],
+    blocks: FloatArray,
+    starts: npt.NDArray[np.int64],
+    used: npt.NDArray[np.bool_],
+) -> None:
+    """Fold a contiguous run of ``blocks`` cut at ``starts`` (per column, the start and end of
+    its whole blocks; the pieces between belong to no column) into the ``whole`` columns."""
+    low, high, i_low, i_high, i_nan = blocks
+    lengths = np.diff(np.append(starts, blocks.shape[1]))
+    lo = np.minimum.reduceat(low, starts)
+    hi = np.maximum.reduceat(high, starts)
+    at_lo = np.minimum.reduceat(np.where(low == np.repeat(lo, lengths), i_low, np.inf), starts)
+    at_hi = np.minimum.reduceat(np.where(high == np.repeat(hi, lengths), i_high, np.inf), starts)
+    first_nan = np.minimum.reduceat(i_nan, starts)
+    out[0, whole], out[1, whole] = lo[used], hi[used]
+    out[2, whole], out[3, whole], out[4, whole] = at_lo[used], at_hi[used], first_nan[used]
+
+
+def _local(n: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``0, 1, ..., n[0]-1, 0, 1, ..., n[1]-1, ...``"""
+    total = int(n.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)

@@ -13,6 +13,11 @@ the ``HistorySource`` trends backfill from.
   applies retention every hour, in small transactions.
 * Heartbeats come from a timer on the asyncio loop (``tick``), so the rule's state is only
   ever touched on the loop's thread.
+* **Unclean stops.** The writer stores the station's last-alive time every ``ALIVE_EVERY_S``
+  and a clean stop at ``stop``. At the next start, after an unclean stop (a crash, a power
+  cut, a kill), every recorded tag whose newest sample is a value from before the crash gets
+  a Bad(NotConnected) sample just after the later of that sample and the last-alive time: the
+  outage is a gap however short, and nothing depends on the heartbeat.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections import deque
@@ -29,11 +35,11 @@ from dataclasses import dataclass
 
 from hmi.model.decimate import BucketSeries
 from hmi.model.errors import HmiError
-from hmi.model.historian import HistorianConfig, RecordingFilter, Sample, quality_code
+from hmi.model.historian import HistorianConfig, RecordingFilter, Sample, quality_code, to_us
 from hmi.model.quality import NOT_CONNECTED
 from hmi.model.value import TagValue
 from hmi.runtime.broker import TagBroker
-from hmi.runtime.history import HistorySource, MemoryHistory
+from hmi.runtime.history import HistorySource, MemoryHistory, RawSamples
 from hmi.storage.historian import HistorianStore
 
 log = logging.getLogger(__name__)
@@ -45,6 +51,7 @@ PURGE_EVERY_S = 3600.0
 FIRST_PURGE_S = 60.0
 DROP_LOG_EVERY_S = 60.0
 BACKOFF_MAX_S = 30.0
+ALIVE_EVERY_S = 10.0  # how often the writer stores the station's last-alive time
 CRASH_GAP = NOT_CONNECTED  # what a gap left by an unclean stop is stored as
 
 
@@ -71,9 +78,15 @@ class HistorianRecorder:
         trended: Collection[str] = (),
         clock: Callable[[], float] = time.time,
         tick_s: float = 1.0,
+        station: str | None = None,
+        alive_every_s: float = ALIVE_EVERY_S,
     ) -> None:
         """Records the tags ``config`` selects among the broker's (``trended``: the tags some
-        trend shows). ``clock`` gives POSIX seconds (heartbeats, roll-ups, retention)."""
+        trend shows). ``clock`` gives POSIX seconds (heartbeats, roll-ups, retention, the
+        last-alive time). ``station`` names this station's last-alive record (default the
+        host name): stations sharing a database need names of their own."""
+        self.station = station or socket.gethostname()
+        self.alive_every_s = alive_every_s
         self.broker = broker
         self.store = store
         self.config = config
@@ -116,10 +129,9 @@ class HistorianRecorder:
 
     def record(self, tag: str, value: TagValue) -> None:
         """One change of one tag (the broker listener): the rule, then the queue."""
-        sample = self.filter.offer(
+        for sample in self.filter.offer(
             tag, value.timestamp, value.value, value.quality, value.receive_time
-        )
-        if sample is not None:
+        ):
             self._put(sample)
 
     def _put(self, sample: Sample) -> None:
@@ -200,7 +212,9 @@ class HistorianRecorder:
 
     def _run(self) -> None:
         self._guard("gap marks", self._mark_gaps)
+        self._guard("last-alive time", self._alive)
         start = time.monotonic()
+        next_alive = start + self.alive_every_s
         next_roll = start + ROLLUP_EVERY_S
         next_purge = start + FIRST_PURGE_S
         logged_drops, next_drop_log = 0, start
@@ -228,7 +242,12 @@ class HistorianRecorder:
                 )  # fmt: skip
                 logged_drops, next_drop_log = self.dropped, now + DROP_LOG_EVERY_S
             if stopping:
+                if ok and not self._queue:
+                    self._guard("clean stop", lambda: self._alive(stopped=True))
                 return
+            if ok and now >= next_alive:
+                next_alive = now + self.alive_every_s
+                self._guard("last-alive time", self._alive)
             if ok and now >= next_roll:
                 next_roll = now + ROLLUP_EVERY_S
                 self._guard("roll-up", self._roll_up)
@@ -236,16 +255,32 @@ class HistorianRecorder:
                 next_purge = now + PURGE_EVERY_S
                 self._guard("retention", self._purge)
 
+    def _alive(self, *, stopped: bool = False) -> None:
+        self.store.alive(self.station, self.clock(), stopped=stopped)
+
     def _mark_gaps(self) -> None:
-        """Tags silent for longer than their heartbeat allows were not recorded by anyone:
-        the station stopped without storing Bad (a crash); mark the gap."""
-        now = self.clock()
+        """After this station's unclean stop, mark the time since its last sign of life as a
+        gap in every tag it records that nobody recorded since (a station sharing the
+        database that kept recording a tag leaves newer samples: no mark there). A station
+        with no last-alive record yet (a database from before it was kept) falls back to
+        the heartbeat: tags silent for longer than it allows."""
+        last = self.store.last_alive(self.station)
         slack = 2 * self.config.batch_interval_s + 10.0  # queueing, clocks a little apart
-        silent = {
-            name: now - 1.5 * self.filter.rule(name).heartbeat_s - slack
-            for name in self.filter.tags
-        }
-        marked = self.store.mark_gaps(silent, quality_code(CRASH_GAP))
+        if last is None:
+            now = self.clock()
+            silent = {
+                name: now - 1.5 * self.filter.rule(name).heartbeat_s - slack
+                for name in self.filter.tags
+            }
+            marked = self.store.mark_gaps(silent, quality_code(CRASH_GAP))
+        elif last[1]:
+            return  # a clean stop stored its own Bad(NotConnected)
+        else:
+            alive = last[0]
+            # Samples reach the database up to one alive period (and a batch) after it.
+            until = alive + self.alive_every_s + slack
+            silent = dict.fromkeys(self.filter.tags, until)
+            marked = self.store.mark_gaps(silent, quality_code(CRASH_GAP), after=alive)
         if marked:
             log.warning("historian: %d tags were not recorded since an unclean stop", len(marked))
 
@@ -322,6 +357,20 @@ class SqlHistory:
             self._executor, self.store.query, tag, start, end, buckets
         )
 
+    async def samples(self, tag: str, start: float, end: float) -> RawSamples | None:
+        """``tag``'s stored samples with ``start <= t <= end``, exactly as stored (after
+        what is queued was written, as ``query``); None if it was never recorded."""
+        recorder = self.recorder
+        if recorder is not None and recorder.running and tag in recorder.filter:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.flush_timeout_s):
+                    await asyncio.wrap_future(recorder.flush())
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(
+            self._executor, self.store.rows, tag, to_us(start), to_us(end) + 1
+        )
+        return None if found is None else RawSamples(*found, "historian")
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -348,6 +397,7 @@ class StationHistory:
         *,
         trended: Collection[str] = (),
         memory_capacity: int = 36_000,
+        station: str | None = None,
     ) -> StationHistory:
         if config.enabled:
             try:
@@ -355,7 +405,9 @@ class StationHistory:
             except Exception as exc:
                 log.error("historian database unavailable, trends keep recent memory: %s", exc)
             else:
-                recorder = HistorianRecorder(broker, store, config, trended=trended)
+                recorder = HistorianRecorder(
+                    broker, store, config, trended=trended, station=station
+                )
                 return cls(SqlHistory(store, recorder=recorder), recorder, store)
         memory = MemoryHistory(memory_capacity, only=trended)
         broker.add_listener(memory.record)

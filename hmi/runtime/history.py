@@ -15,15 +15,17 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import numpy.typing as npt
 
 from hmi.model.decimate import BucketSeries, FloatArray, bucketize
 from hmi.model.trend_buffer import TrendBuffer, sample_of
 from hmi.model.value import TagValue
 
-__all__ = ["BucketSeries", "HistorySource", "MemoryHistory"]
+__all__ = ["BucketSeries", "HistorySource", "MemoryHistory", "RawSamples", "SampleSource"]
 
 
 @runtime_checkable
@@ -34,6 +36,27 @@ class HistorySource(Protocol):
         """``tag`` over ``[start, end)`` reduced to ``buckets`` equal buckets (per bucket first,
         last, min, max, count, worst quality; the value in effect at ``start``). A tag with no
         history gives empty buckets, not an error."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RawSamples:
+    """One tag's samples as stored, for exports: times in integer µs (UTC), values (NaN where
+    none), quality codes (``hmi.model.historian.quality_code``), and where they came from."""
+
+    times_us: npt.NDArray[np.int64]
+    values: FloatArray
+    codes: npt.NDArray[np.int64]
+    source: str  # "historian", "memory"
+
+
+@runtime_checkable
+class SampleSource(Protocol):
+    """A history that can also give its raw samples (the SQL historian, ``MemoryHistory``)."""
+
+    async def samples(self, tag: str, start: float, end: float) -> RawSamples | None:
+        """``tag``'s stored samples with ``start <= t <= end``; None if it does not keep the
+        tag."""
         ...
 
 
@@ -98,3 +121,12 @@ class MemoryHistory:
             return BucketSeries.empty(start, end, buckets)
         t, v, q = buffer.times(), buffer.values(), buffer.qualities()
         return bucketize(t, v, q, start, end, max(1, buckets))
+
+    async def samples(self, tag: str, start: float, end: float) -> RawSamples | None:
+        """Every change held for ``tag`` in ``[start, end]`` (quality levels, no reasons)."""
+        buffer = self._buffers.get(tag)
+        if buffer is None:
+            return None
+        t, v, q = buffer.window(start, end)
+        times = np.round(t * 1e6).astype(np.int64)
+        return RawSamples(times, v.copy(), q.astype(np.int64) << 8, "memory")

@@ -154,12 +154,16 @@ class HistorianStore:
             self._insert, {"ids": ids, "times": times, "values": values, "qualities": qualities}
         )
 
-    def mark_gaps(self, silent_since: Mapping[str, float], quality: int) -> list[str]:
+    def mark_gaps(
+        self, silent_since: Mapping[str, float], quality: int, *, after: float | None = None
+    ) -> list[str]:
         """After a stop nobody saw (a crash, a power cut): for each tag whose newest sample is
-        not Bad and older than ``silent_since[tag]`` (no recorder stored it since, though the
-        heartbeat would have), a Bad sample 1 µs after it, so trends show the time nothing
-        was recorded as a gap rather than a line. The tags marked."""
+        not Bad and older than ``silent_since[tag]`` (no recorder stored it since), a Bad
+        sample 1 µs after it, or 1 µs after ``after`` (the station's last-alive time: the
+        value held until then) if that is later, so trends show the time nothing was
+        recorded as a gap rather than a line. The tags marked."""
         ids = self.tag_ids(silent_since)
+        floor = -1 if after is None else to_us(after)
         marked: list[str] = []
         with write_transaction(self.engine) as conn:
             for name, tag_id in sorted(ids.items()):
@@ -167,9 +171,37 @@ class HistorianStore:
                 if last is None or last.quality >> 8 == QualityLevel.BAD:
                     continue
                 if last.time < to_us(silent_since[name]):
-                    self.insert_rows(conn, [(tag_id, last.time + 1, None, quality)])
+                    self.insert_rows(conn, [(tag_id, max(last.time, floor) + 1, None, quality)])
                     marked.append(name)
         return marked
+
+    # -- stations ------------------------------------------------------------------------------
+
+    def alive(self, station: str, at: float, *, stopped: bool = False) -> None:
+        """``station`` is recording at ``at`` (POSIX s); ``stopped``: and stops cleanly now."""
+        values = {"station": station, "alive_us": to_us(at), "stopped_us": None}
+        if stopped:
+            values["stopped_us"] = values["alive_us"]
+        insert = (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(sql.stations)
+        statement = insert.values(values).on_conflict_do_update(
+            index_elements=[sql.stations.c.station],
+            set_={"alive_us": values["alive_us"], "stopped_us": values["stopped_us"]},
+        )
+        with write_transaction(self.engine) as conn:
+            conn.execute(statement)
+
+    def last_alive(self, station: str) -> tuple[float, bool] | None:
+        """``(last-alive time, stopped cleanly)`` of ``station``, or None if it never
+        recorded here (or only before this was kept)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(sql.stations.c.alive_us, sql.stations.c.stopped_us).where(
+                    sql.stations.c.station == station
+                )
+            ).first()
+        if row is None:
+            return None
+        return row.alive_us / 1e6, row.stopped_us is not None and row.stopped_us >= row.alive_us
 
     def roll_up(self, until_s: float, names: Iterable[str] | None = None) -> None:
         """Complete the roll-ups of every level up to ``until_s`` (rounded down to whole
@@ -285,6 +317,28 @@ class HistorianStore:
             statement = sql.ROLLED_BUCKETS_SQL if rolled_sql else sql.RAW_BUCKETS_SQL
             rows = conn.execute(text(statement), binds).all()
         return _series(series, rows, n, _float(prior))
+
+    def rows(
+        self, tag: str, start_us: int, end_us: int
+    ) -> tuple[npt.NDArray[np.int64], FloatArray, npt.NDArray[np.int64]] | None:
+        """The stored samples of ``[start_us, end_us)`` exactly as stored: times (integer µs),
+        values (NaN where none), quality codes; None if ``tag`` was never recorded here."""
+        with self.engine.connect() as conn:
+            tag_id = conn.execute(select(sql.tags.c.id).where(sql.tags.c.name == tag)).scalar()
+            if tag_id is None:
+                return None
+            rows = conn.execute(
+                select(sql.samples.c.time, sql.samples.c.value, sql.samples.c.quality)
+                .where(
+                    sql.samples.c.tag_id == tag_id,
+                    sql.samples.c.time >= start_us,
+                    sql.samples.c.time < end_us,
+                )
+                .order_by(sql.samples.c.time)
+            ).all()
+        times = np.array([r[0] for r in rows], dtype=np.int64)
+        values = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
+        return times, values, np.array([r[2] for r in rows], dtype=np.int64)
 
     def samples(
         self, tag: str, start: float, end: float

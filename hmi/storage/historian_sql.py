@@ -30,6 +30,7 @@ __all__ = [
     "rollup_sql",
     "rollups",
     "samples",
+    "stations",
     "tags",
 ]
 
@@ -64,6 +65,14 @@ rollups = Table(
     Column("v_max", Double),
     Column("n", Integer, nullable=False),
     Column("quality", SmallInteger, nullable=False),
+)
+
+stations = Table(
+    "historian_stations",
+    metadata,
+    Column("station", Text, primary_key=True),
+    Column("alive_us", BigInteger, nullable=False),  # migration 0004_historian_alive
+    Column("stopped_us", BigInteger),
 )
 
 S = 1_000_000

@@ -12,10 +12,11 @@ debounced while the operator drags; an answer for a range no longer wanted is dr
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -38,12 +39,14 @@ from hmi.widgets.base import (
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.trend_axis import YAxes, time_axis
 from hmi.widgets.trend_backfill import Backfill
-from hmi.widgets.trend_cursor import TrendCursor
-from hmi.widgets.trend_export import ExportColumn, write_csv
+from hmi.widgets.trend_cursor import TrendCursor, local_time, offset_text
+from hmi.widgets.trend_export import ExportColumn, raw_samples, write_csv
 from hmi.widgets.trend_legend import TrendLegend
 from hmi.widgets.trend_pen import TrendPen
 from hmi.widgets.trend_style import PLOT_BACKGROUND, resolve_pen
 from hmi.widgets.trend_toolbar import TrendToolbar, span_text
+
+log = logging.getLogger(__name__)
 
 DESIGN_FONT_PX = 12.0
 REDRAW_HZ = 10.0
@@ -81,6 +84,7 @@ class TrendWidget(QFrame):
         self.pens: dict[str, QLabel] = {}
         self.traces: dict[str, TrendPen] = {}
         self.backfill = Backfill(history, self._on_history) if history is not None else None
+        self.exports: set[asyncio.Task[int]] = set()  # CSV exports under way
         self._dirty = True
         self._released = False
         self._scale = 1.0
@@ -123,7 +127,7 @@ class TrendWidget(QFrame):
         bar.fit.connect(self.axes.autorange)
         bar.live.connect(self.set_live)
         bar.cursor.connect(self.set_cursor)
-        bar.export_csv.connect(self.export_csv)
+        bar.export_csv.connect(self._start_export)
         bar.export_png.connect(self.export_png)
 
         self.frame_timer = QTimer(self)
@@ -255,17 +259,17 @@ class TrendWidget(QFrame):
         if self.live:
             self.toolbar.set_note(f"Live trend · last {span_text(self.span_s)}")
         else:
-            start = datetime.fromtimestamp(x0)
-            end = datetime.fromtimestamp(x1)
+            start, end = local_time(x0), local_time(x1)
             same_day = start.date() == end.date()
             fmt = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M"
             short = (
-                f"Paused · {start:%H:%M:%S} – {end:%H:%M:%S}"
+                f"Paused · {start:%H:%M:%S} – {end:%H:%M:%S} {offset_text(end)}"
                 if same_day
-                else f"Paused · {start:%m-%d %H:%M} – {end:%m-%d %H:%M}"
+                else f"Paused · {start:%m-%d %H:%M} – {end:%m-%d %H:%M} {offset_text(end)}"
             )
             self.toolbar.set_note(
-                f"Paused · {start:%Y-%m-%d %H:%M:%S} – {end.strftime(fmt)}",
+                f"Paused · {start:%Y-%m-%d %H:%M:%S} {offset_text(start)} – "
+                f"{end.strftime(fmt)} {offset_text(end)}",
                 short,
                 "Paused",
                 keep=True,
@@ -342,15 +346,33 @@ class TrendWidget(QFrame):
 
     # -- export --------------------------------------------------------------------------------
 
-    def export_csv(self, path: Path | str) -> int:
-        """The visible range of every pen (history at bucket resolution, live samples as they
-        came) to CSV; returns the number of rows."""
+    async def export_csv(self, path: Path | str) -> int:
+        """The stored samples of every pen over the visible range to CSV (see
+        ``trend_export``: raw, with quality, UTC and local times); the number of rows."""
         x0, x1 = self.visible_range()
-        columns = []
-        for tag, pen in self.traces.items():
-            header = f"{tag} [{pen.style.units}]" if pen.style.units else tag
-            columns.append(ExportColumn(header, *pen.samples(x1)))
+        columns = [
+            ExportColumn(
+                tag, pen.style.units, await raw_samples(self.history, tag, pen.buffer, x0, x1)
+            )
+            for tag, pen in self.traces.items()
+        ]
         return write_csv(Path(path), columns, x0, x1)
+
+    def _start_export(self, path: str) -> None:
+        """The toolbar's CSV export: the query runs on the loop, the file follows."""
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            log.warning("trend cannot export: no asyncio event loop")
+            return
+        task = loop.create_task(self.export_csv(path))
+        self.exports.add(task)
+        task.add_done_callback(self._export_done)
+
+    def _export_done(self, task: asyncio.Task[int]) -> None:
+        self.exports.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("trend export failed: %s", task.exception())
 
     def export_png(self, path: Path | str) -> bool:
         """The trend as shown (plot, toolbar and legend) to a PNG file."""

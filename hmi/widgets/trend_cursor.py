@@ -11,11 +11,25 @@ from PySide6.QtCore import QObject, Qt, Signal
 from hmi.widgets.trend_style import CURSOR
 
 
+def local_time(seconds: float) -> datetime:
+    """``seconds`` as an aware local time (the offset in force then, so the hour repeated
+    at the end of daylight saving reads differently the second time)."""
+    return datetime.fromtimestamp(seconds).astimezone()
+
+
+def offset_text(moment: datetime) -> str:
+    """``+01:00``, ``-03:30``, ``+00:00``."""
+    offset = moment.strftime("%z")
+    return f"{offset[:3]}:{offset[3:]}" if offset else ""
+
+
 def cursor_time_text(seconds: float) -> str:
-    """Local date and time to the millisecond, as the legend heads the cursor's readings."""
+    """Local date and time to the millisecond with its UTC offset, as the legend heads the
+    cursor's readings: ``2026-10-25 02:30:00.000 +01:00``."""
     if not math.isfinite(seconds):
         return ""
-    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    moment = local_time(seconds)
+    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d} {offset_text(moment)}"
 
 
 class TrendCursor(QObject):

@@ -65,14 +65,6 @@ class TrendPen:
             t, v = np.repeat(t, 2)[1:], np.repeat(v, 2)[:-1]
         return t, v
 
-    def samples(self, t1: float) -> tuple[FloatArray, FloatArray]:
-        """Everything known up to ``t1``: history (at bucket resolution) before the live
-        buffer, then the live samples as they came; for export."""
-        h_t, h_v = self._history_before_live()
-        before = h_t < self.buffer.first_time
-        t, v, _ = self.buffer.window(-math.inf, t1)
-        return np.concatenate((h_t[before], t)), np.concatenate((h_v[before], v))
-
     def value_at(self, x: float) -> float:
         """The value the pen shows at ``x`` (NaN where none or Bad)."""
         if x >= self.buffer.first_time:

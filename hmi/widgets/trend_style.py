@@ -54,15 +54,14 @@ class PenStyle:
         return pen
 
 
-def is_discrete(config: TagConfig | None) -> bool:
-    return config is not None and (
-        config.datatype in (DataType.BOOL, DataType.INT) or bool(config.states)
-    )
+def draws_steps(config: TagConfig | None) -> bool:
+    """Setpoints (writable tags), bool, int and state tags, or as the tag's ``step`` says."""
+    return config is not None and config.steps
 
 
 def resolve_pen(spec: TrendSpec | None, tag: str, index: int, config: TagConfig | None) -> PenStyle:
     """Style of the ``index``-th pen: the spec's ``pens`` entry, else defaults (palette colour,
-    1 px solid, step for discrete tags, the tag's range, axis by ``y_axes``)."""
+    1 px solid, steps for setpoints and discrete tags, the tag's range, axis by ``y_axes``)."""
     pen = spec.pen(tag) if spec is not None else TrendPenSpec(tag=tag)
     units = config.units if config is not None else ""
     mode = spec.y_axes if spec is not None else "units"
@@ -89,7 +88,7 @@ def resolve_pen(spec: TrendSpec | None, tag: str, index: int, config: TagConfig 
         color=pen.color or PALETTE[index % len(PALETTE)],
         width=pen.width,
         dash=pen.style == "dash",
-        step=pen.step if pen.step is not None else is_discrete(config),
+        step=pen.step if pen.step is not None else draws_steps(config),
         axis=axis,
         y_range=y_range,
         units=units,

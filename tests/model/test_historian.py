@@ -50,23 +50,24 @@ def test_quality_codes_round_trip_and_order_worst_first() -> None:
 
 def test_first_value_is_stored_then_every_change_without_deadband() -> None:
     f = make()
-    assert offer(f, 10.0, 1.5) == ("T", 10 * S, 1.5, quality_code(GOOD))
-    assert offer(f, 11.0, 1.5) is None  # unchanged
-    assert offer(f, 12.0, 1.6) == ("T", 12 * S, 1.6, 512)
-    assert offer(f, 13.0, True) == ("T", 13 * S, 1.0, 512)  # booleans as numbers
-    assert f.offer("Other", 13.0, 1.0, GOOD, 13.0) is None  # not recorded
+    assert offer(f, 10.0, 1.5) == (("T", 10 * S, 1.5, quality_code(GOOD)),)
+    assert offer(f, 11.0, 1.5) == ()  # unchanged
+    held = ("T", 11 * S, 1.5, 512)  # the value replaced, at the time it was last seen
+    assert offer(f, 12.0, 1.6) == (held, ("T", 12 * S, 1.6, 512))
+    assert offer(f, 13.0, True) == (("T", 13 * S, 1.0, 512),)  # booleans as numbers
+    assert f.offer("Other", 13.0, 1.0, GOOD, 13.0) == ()  # not recorded
 
 
 def test_absolute_deadband_compares_with_the_last_stored_value() -> None:
     f = make(deadband=0.5)
-    assert offer(f, 0.0, 10.0) is not None
-    assert offer(f, 1.0, 10.3) is None
-    assert offer(f, 2.0, 10.5) is None  # exactly the deadband: not beyond it
-    assert offer(f, 3.0, 9.6) is None
+    assert offer(f, 0.0, 10.0) != ()
+    assert offer(f, 1.0, 10.3) == ()
+    assert offer(f, 2.0, 10.5) == ()  # exactly the deadband: not beyond it
+    assert offer(f, 3.0, 9.6) == ()
     stored = offer(f, 4.0, 10.6)  # a slow drift is caught once it passes the band
-    assert stored is not None and stored[2] == 10.6
-    assert offer(f, 5.0, 10.2) is None
-    assert offer(f, 6.0, 10.0) is not None
+    assert stored[-1][2] == 10.6
+    assert offer(f, 5.0, 10.2) == ()
+    assert offer(f, 6.0, 10.0) != ()
 
 
 def test_percent_deadband_is_of_the_tag_range_and_groups_override() -> None:
@@ -123,24 +124,24 @@ def test_config_rejects_what_makes_no_sense() -> None:
 def test_a_quality_change_is_always_stored_bad_without_a_value() -> None:
     f = make(deadband=100.0)
     offer(f, 0.0, 5.0)
-    assert offer(f, 1.0, 5.0, STALE) == ("T", 1 * S, 5.0, quality_code(STALE))
-    assert offer(f, 2.0, 5.0, COMM) == ("T", 2 * S, None, quality_code(COMM))
-    assert offer(f, 3.0, 7.0, COMM) is None  # still Bad: nothing new to store
-    assert offer(f, 4.0, 5.0, NOT_CONNECTED) == ("T", 4 * S, None, quality_code(NOT_CONNECTED))
-    assert offer(f, 5.0, 5.0) == ("T", 5 * S, 5.0, 512)  # Good again, whatever the deadband
-    assert offer(f, 6.0, None) == ("T", 6 * S, None, 512)  # a value that is no number
-    assert offer(f, 7.0, "text") is None
+    assert offer(f, 1.0, 5.0, STALE) == (("T", 1 * S, 5.0, quality_code(STALE)),)
+    assert offer(f, 2.0, 5.0, COMM) == (("T", 2 * S, None, quality_code(COMM)),)
+    assert offer(f, 3.0, 7.0, COMM) == ()  # still Bad: nothing new to store
+    assert offer(f, 4.0, 5.0, NOT_CONNECTED) == (("T", 4 * S, None, quality_code(NOT_CONNECTED)),)
+    assert offer(f, 5.0, 5.0) == (("T", 5 * S, 5.0, 512),)  # Good again, whatever the deadband
+    assert offer(f, 6.0, None) == (("T", 6 * S, None, 512),)  # a value that is no number
+    assert offer(f, 7.0, "text") == ()
 
 
 def test_heartbeat_stores_an_unchanged_value_when_it_comes_or_when_due() -> None:
     f = make(deadband=1.0, heartbeat=60.0)
     offer(f, 100.0, 5.0)
-    assert offer(f, 150.0, 5.2) is None
-    assert offer(f, 160.0, 5.3) == ("T", 160 * S, 5.3, 512)  # 60 s since the last stored
+    assert offer(f, 150.0, 5.2) == ()
+    assert offer(f, 160.0, 5.3) == (("T", 160 * S, 5.3, 512),)  # 60 s since the last stored
     assert f.due(219.0) == []
     assert f.due(220.0) == [("T", 220 * S, 5.3, 512)]  # nothing came: the timer stores it
     assert f.due(221.0) == []
-    assert offer(f, 230.0, 5.9) is None
+    assert offer(f, 230.0, 5.9) == ()
     assert f.due(280.5) == [("T", 280_500_000, 5.9, 512)]  # the latest value seen
     assert make().due(1e9) == []  # a tag never seen has nothing to repeat
 
@@ -154,8 +155,38 @@ def test_heartbeat_time_is_on_the_tags_clock() -> None:
 
 def test_times_strictly_increase_per_tag() -> None:
     f = make()
-    assert offer(f, 50.0, 1.0) == ("T", 50 * S, 1.0, 512)
-    assert offer(f, 50.0, 1.0, STALE) == ("T", 50 * S + 1, 1.0, quality_code(STALE))
-    assert offer(f, 40.0, 2.0, STALE) == ("T", 50 * S + 2, 2.0, quality_code(STALE))
-    assert offer(f, 60.0, math.nan) == ("T", 60 * S, None, 512)
-    assert offer(f, 61.0, math.nan) is None  # NaN again is no change
+    assert offer(f, 50.0, 1.0) == (("T", 50 * S, 1.0, 512),)
+    assert offer(f, 50.0, 1.0, STALE) == (("T", 50 * S + 1, 1.0, quality_code(STALE)),)
+    assert offer(f, 40.0, 2.0, STALE) == (("T", 50 * S + 2, 2.0, quality_code(STALE)),)
+    held = ("T", 60 * S - 1, 2.0, quality_code(STALE))  # held quiet, until just before
+    assert offer(f, 60.0, math.nan) == (held, ("T", 60 * S, None, 512))
+    assert offer(f, 61.0, math.nan) == ()  # NaN again is no change
+
+
+def test_a_step_after_a_quiet_stretch_is_stored_where_it_happened() -> None:
+    """A setpoint at 60 for a quiet quarter of an hour (a source that reports changes only;
+    the heartbeat stored 60 again at 600 s), changed to 65 at 900 s: 60 is stored once more
+    1 µs before the change, so a line through the stored samples steps at 900 s instead of
+    ramping from the heartbeat 300 s earlier."""
+    f = make(heartbeat=600.0)
+    assert offer(f, 0.0, 60.0) == (("T", 0, 60.0, 512),)
+    assert f.due(600.0) == [("T", 600 * S, 60.0, 512)]
+    assert offer(f, 900.0, 65.0) == (("T", 900 * S - 1, 60.0, 512), ("T", 900 * S, 65.0, 512))
+    assert offer(f, 900.5, 66.0) == (("T", int(900.5 * S), 66.0, 512),)  # no stretch: no extra
+
+
+def test_a_change_beyond_the_deadband_first_stores_the_value_it_replaces() -> None:
+    """Noise inside the deadband is dropped, but the last of it is the value the change
+    replaces: it is stored at its own time before the change (deadband historians)."""
+    f = make(deadband=1.0)
+    offer(f, 0.0, 10.0)
+    assert offer(f, 0.5, 10.4) == ()
+    assert offer(f, 1.0, 9.8) == ()
+    assert offer(f, 1.5, 14.0) == (("T", 1 * S, 9.8, 512), ("T", int(1.5 * S), 14.0, 512))
+    assert offer(f, 2.0, 14.5) == ()  # inside the band again: nothing
+    assert offer(f, 2.5, 14.5, STALE) == (
+        ("T", 2 * S, 14.5, 512),
+        ("T", int(2.5 * S), 14.5, quality_code(STALE)),
+    )  # a quality change is a change too
+    assert offer(f, 3.0, None, COMM) == (("T", 3 * S, None, quality_code(COMM)),)
+    assert offer(f, 10.0, 15.0) == (("T", 10 * S, 15.0, 512),)  # a Bad stretch ends: no extra

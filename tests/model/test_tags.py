@@ -114,3 +114,18 @@ def test_defaults() -> None:
 def test_invalid_configs(fields: dict[str, object], phrase: str) -> None:
     with pytest.raises(ValidationError, match=phrase.replace("(", r"\(").replace(".", r"\.")):
         tag(**fields)
+
+
+def test_which_tags_trends_draw_as_steps() -> None:
+    """Setpoints (writable), bool, int and state tags hold their value until the next one;
+    a measurement is a line; the tag's ``step`` decides where given."""
+    from hmi.model.tags import TagConfig, WritePolicy
+
+    def tag(**fields: object) -> TagConfig:
+        return TagConfig(address="local://x?type=float", **fields)  # type: ignore[arg-type]
+
+    assert not tag().steps
+    assert tag(write=WritePolicy(min=0, max=100)).steps
+    assert tag(datatype="bool").steps and tag(datatype="int").steps
+    assert tag(states={0: "STOP", 1: "RUN"}).steps
+    assert tag(step=True).steps and not tag(write=WritePolicy(), step=False).steps

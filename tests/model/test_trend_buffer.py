@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hmi.model.decimate import minmax_decimate
 from hmi.model.quality import GOOD, Quality, QualityLevel, QualityReason
@@ -112,3 +114,92 @@ def test_decimate_a_window_after_wrap_uses_only_held_samples() -> None:
     t_out, v_out = buffer.decimate(t[0], t[-1], 500)
     assert v_out.max() == 500.0
     assert t_out[0] >= buffer.first_time
+
+
+def brute_force_columns(
+    t: np.ndarray, v: np.ndarray, t0: float, t1: float, columns: int
+) -> list[tuple[float | None, float | None, bool]]:
+    """Per non-empty pixel column, by a plain loop over every sample: (min, max, has a NaN),
+    with the neighbour just outside each end counted in the first and last column."""
+    edges = np.linspace(t0, t1, columns + 1).tolist()
+    inside = [i for i in range(len(t)) if t0 <= t[i] <= t1]
+    lo = max((inside[0] if inside else int(np.searchsorted(t, t0))) - 1, 0)
+    hi = min((inside[-1] + 2) if inside else int(np.searchsorted(t, t1, side="right")) + 1, len(t))
+    found: dict[int, list[float]] = {}
+    c = 0
+    for i in range(lo, hi):
+        while c + 1 < columns and t[i] >= edges[c + 1]:
+            c += 1
+        found.setdefault(c, []).append(float(v[i]))
+    out = []
+    for c in sorted(found):
+        real = [x for x in found[c] if not math.isnan(x)]
+        out.append((min(real, default=None), max(real, default=None), len(real) < len(found[c])))
+    return out
+
+
+def drawn_columns(
+    t_out: np.ndarray, v_out: np.ndarray, t0: float, t1: float, columns: int
+) -> list[tuple[float | None, float | None, bool]]:
+    edges = np.linspace(t0, t1, columns + 1)
+    column = np.clip(np.searchsorted(edges[1:-1], t_out, side="right"), 0, columns - 1)
+    out = []
+    for c in np.unique(column):
+        here = v_out[column == c]
+        real = here[~np.isnan(here)]
+        out.append(
+            (
+                float(real.min()) if len(real) else None,
+                float(real.max()) if len(real) else None,
+                bool(np.isnan(here).any()),
+            )
+        )
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2_000, 60_000),
+    capacity=st.integers(4_096, 40_000),
+    columns=st.integers(1, 300),
+    decimals=st.integers(0, 2),
+    nan_share=st.sampled_from([0.0, 0.0005, 0.01]),
+)
+def test_live_decimation_keeps_every_column_extreme_like_brute_force(
+    seed: int, n: int, capacity: int, columns: int, decimals: int, nan_share: float
+) -> None:
+    """Random walks with one-sample spikes (two in one block, too), ties, Bad samples and
+    repeated times, appended in random chunks across the ring's wrap: the live path's
+    columns hold exactly the true min, max and break of a plain loop over the samples, and
+    its points are exactly ``minmax_decimate``'s over the raw samples."""
+    rng = np.random.default_rng(seed)
+    t = T0 + np.cumsum(rng.choice([0.0, 0.1, 0.25], n, p=[0.05, 0.8, 0.15]))
+    v = np.round(np.cumsum(rng.normal(0, 1, n)), decimals)
+    spikes = rng.integers(0, n, 12)
+    v[spikes] += rng.choice([-80.0, 80.0, 40.0], 12)
+    v[spikes[:6] + 1 - (spikes[:6] == n - 1)] -= 60.0  # a second, smaller spike next to it
+    v[rng.random(n) < nan_share] = np.nan
+    buffer = TrendBuffer(capacity)
+    at = 0
+    while at < n:
+        step = int(rng.integers(1, 9_000))
+        buffer.extend(t[at : at + step], v[at : at + step])
+        at += step
+        if rng.random() < 0.3:  # summaries brought up to date part way
+            buffer.decimate(buffer.first_time, buffer.last_time, columns)
+    held_t, held_v = buffer.times(), buffer.values()
+    span = held_t[-1] - held_t[0]
+    for x0, x1 in (
+        (held_t[0], held_t[-1]),
+        (held_t[0] + span * rng.random() / 2, held_t[-1] - span * rng.random() / 3),
+        (held_t[0] - 5.0, held_t[0] + span * 0.9),
+    ):
+        t_out, v_out = buffer.decimate(x0, x1, columns)
+        exact_t, exact_v = minmax_decimate(held_t, held_v, x0, x1, columns)
+        assert np.array_equal(t_out, exact_t)
+        assert np.array_equal(v_out, exact_v, equal_nan=True)
+        if len(held_t) > 2 * columns:
+            assert drawn_columns(t_out, v_out, x0, x1, columns) == brute_force_columns(
+                held_t, held_v, x0, x1, columns
+            )

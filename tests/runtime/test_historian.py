@@ -28,6 +28,7 @@ CONFIG = HistorianConfig(
     deadband_type="percent",
     deadband_value=1.0,  # of Tank.Level's 0..10 m: 0.1 m
     heartbeat_s=3600,
+    hold_gap_s=3600,  # held values at the time they were seen, however slow the machine
     batch_interval_s=0.05,
 )
 
@@ -80,12 +81,13 @@ def test_recorder_stores_what_the_rule_passes(tmp_path: Path, until) -> None:
 
         good, bad = int(QualityLevel.GOOD), int(QualityLevel.BAD)
         level = stored(store, "Tank.Level")
-        assert level[:-1] == [(1.0, good), (1.2, good), (3.0, good)]
+        # 1.09 and 1.25 are inside the deadband, stored as the values 1.2 and 3.0 replace.
+        assert level[:-1] == [(v, good) for v in (1.0, 1.09, 1.2, 1.25, 3.0)]
         assert math.isnan(level[-1][0]) and level[-1][1] == bad  # the gap a trend shows
         assert [v for v, _ in stored(store, "Pump.Running")][:2] == [0.0, 1.0]
         assert store.tag_names() == ["Pump.Running", "Tank.Level"]
         status = recorder.status()
-        assert (status.tags, status.written, status.dropped, status.failing) == (2, 7, 0, False)
+        assert (status.tags, status.written, status.dropped, status.failing) == (2, 9, 0, False)
 
         await recorder.stop()
         assert broker.subscribers("Tank.Level") == 0
@@ -185,19 +187,24 @@ def test_a_clean_stop_ends_in_bad_and_a_crash_is_marked_at_the_next_start(
     tmp_path: Path, until
 ) -> None:
     """Stopping the broker first stores every tag Bad(NotConnected): the time the station is
-    off is a gap. After a stop that stored nothing, the next start adds that gap itself, but
-    not for a tag someone recorded recently (another station sharing the database)."""
+    off is a gap, and the station's record says it stopped cleanly. After a stop that stored
+    nothing (the record says the station was alive, and no clean stop), the next start adds
+    that gap itself from the last-alive time, but not for a tag someone recorded since
+    (another station sharing the database). A real SIGKILL is in
+    tests/storage/test_historian_crash.py."""
 
     async def main() -> None:
         broker = make_broker()
         store = HistorianStore.open(f"sqlite:///{tmp_path}/historian.sqlite")
-        recorder = HistorianRecorder(broker, store, CONFIG)
+        recorder = HistorianRecorder(broker, store, CONFIG, station="north")
         await recorder.start()
         await broker.start()
         await until(lambda: recorder.status().written == 2, what="first values")
         await broker.stop()  # drivers stop: their tags go Bad(NotConnected)
         await recorder.stop()
         assert [q for _, q in stored(store, "Tank.Level")] == [QualityLevel.GOOD, QualityLevel.BAD]
+        last = store.last_alive("north")
+        assert last is not None and last[1]  # stopped cleanly
 
         now = 2_000_000_000.0
         store.write(
@@ -206,13 +213,16 @@ def test_a_clean_stop_ends_in_bad_and_a_crash_is_marked_at_the_next_start(
                 ("Pump.Running", round((now - 600) * 1e6), 1.0, 512),  # recorded elsewhere
             ]
         )
-        restarted = HistorianRecorder(make_broker(), store, CONFIG, clock=lambda: now)
+        store.alive("north", now - 7190)  # its last sign of life; no clean stop after it
+        restarted = HistorianRecorder(
+            make_broker(), store, CONFIG, clock=lambda: now, station="north"
+        )
         await restarted.start()
         await asyncio.wrap_future(restarted.flush())
         await restarted.stop()
         times, values, levels = store.samples("Tank.Level", now - 7300, 4e9)
         assert levels.tolist() == [QualityLevel.GOOD, QualityLevel.BAD]
-        assert times[1] - times[0] == pytest.approx(1e-6, abs=1e-6) and math.isnan(values[1])
+        assert times[1] - (now - 7190) == pytest.approx(1e-6, abs=1e-6) and math.isnan(values[1])
         assert store.samples("Pump.Running", now - 700, 4e9)[2].tolist() == [QualityLevel.GOOD]
         store.close()
 

@@ -3,11 +3,12 @@ legend, export, quality gaps, ad-hoc pens and release."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import math
 import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from hmi.model.quality import Quality, QualityReason
 from hmi.model.screen import TrendSpec
+from hmi.runtime.history import MemoryHistory
 from hmi.widgets.trend import TrendWidget
 from hmi.widgets.trend_style import PALETTE
 from tests.views.text_fit import cut_texts
@@ -55,6 +57,7 @@ def test_pens_come_from_the_spec_with_their_styles(station: Station, qtbot) -> N
     assert setpoint.curve.opts["pen"].color().name() == "#123456"
     assert setpoint.curve.opts["pen"].style() == Qt.PenStyle.DashLine
     assert running.style.step  # a bool tag holds its value
+    assert setpoint.style.step  # a writable setpoint holds its value
     # y axes by units: level and setpoint share metres; the pump gets its own axis
     assert level.view is setpoint.view is widget.view and running.view is not widget.view
     assert set(widget.axes.axes) == {"units:m", "units:"}
@@ -210,6 +213,41 @@ def test_dragging_the_plot_pans_time(station: Station, qtbot) -> None:
     widget.release()
 
 
+def test_a_setpoint_step_is_drawn_at_the_moment_it_happened(station: Station, qtbot) -> None:
+    """A setpoint held at 6.0 for a quiet minute, then changed to 6.5: the line stays at 6.0
+    up to the change and rises vertically there (no ramp from the last sample), live and
+    from history alike; a pen or tag ``step`` option decides where given."""
+    t0 = time.time() - 90
+    station.feed("Tank1.Setpoint", 6.0, source_time=t0)
+    history = MemoryHistory()
+    history.extend("Tank1.Setpoint", np.array([t0 - 600.0, t0 - 300.0]), np.array([6.0, 6.0]))
+    widget = TrendWidget(
+        TrendSpec(type="trend", tags=("Tank1.Setpoint",), span_s=900, rect=(0, 0, 900, 420)),
+        station.ctx,
+        history=history,
+    )
+    qtbot.addWidget(widget)
+    station.feed("Tank1.Setpoint", 6.0, source_time=t0 + 1)
+    station.feed("Tank1.Setpoint", 6.5, source_time=t0 + 61)
+    widget.redraw()
+    x, y = curve_data(widget, "Tank1.Setpoint")
+    change = np.flatnonzero(y == 6.5)[0]
+    assert x[change] == x[change - 1] == pytest.approx(t0 + 61) and y[change - 1] == 6.0
+    assert np.all(y[:change] == 6.0)  # flat up to the moment of the change
+    pen = widget.traces["Tank1.Setpoint"]
+    pen.history = history_series = asyncio.run(history.query("Tank1.Setpoint", t0 - 900, t0, 300))
+    assert history_series.count.sum() == 2
+    t, v = pen.line(t0 - 900, t0 + 70, 300, t0 + 70)
+    assert np.all(np.diff(t) >= 0) and set(v[np.isfinite(v)]) == {6.0, 6.5}
+    assert v[np.flatnonzero(v == 6.5)[0] - 1] == 6.0  # history and live: vertical step
+    widget.release()
+    linear = make_trend(
+        station, qtbot, tags=("Tank1.Setpoint",), pens=[{"tag": "Tank1.Setpoint", "step": False}]
+    )
+    assert not linear.traces["Tank1.Setpoint"].style.step  # the pen's own option wins
+    linear.release()
+
+
 def test_cursor_reads_every_pen_at_its_time(station: Station, qtbot) -> None:
     t0 = time.time() - 20
     station.feed("Tank1.Level", 2.0, source_time=t0)
@@ -265,29 +303,40 @@ def test_bad_quality_breaks_the_line_and_marks_the_legend(station: Station, qtbo
     widget.release()
 
 
-def test_export_csv_of_the_visible_range(station: Station, qtbot, tmp_path: Path) -> None:
+def read_export(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    notes = [line for line in lines if line.startswith("#")]
+    rows = list(csv.DictReader(line for line in lines if not line.startswith("#")))
+    return notes, rows
+
+
+def test_export_csv_of_the_visible_range(
+    station: Station, qtbot, tmp_path: Path, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Without a history, the samples the trend received, raw: one row each, with quality,
+    its UTC time to the microsecond and the local time with its offset."""
     t0 = math.floor(time.time()) - 30
-    station.feed("Tank1.Level", 1.25, source_time=t0)
+    station.feed("Tank1.Level", 1.25, source_time=t0 + 0.1234567)
     station.feed("Pump1.Running", False, source_time=t0 + 1)
     widget = make_trend(station, qtbot, tags=("Tank1.Level", "Pump1.Running"))
     station.feed("Pump1.Running", True, source_time=t0 + 2)
     station.feed("Tank1.Level", 2.5, source_time=t0 + 3)
     station.feed("Tank1.Level", 0.0, Quality.bad(QualityReason.STALE), source_time=t0 + 4)
     widget.set_range(t0 - 10, t0 + 5)
-    rows = widget.export_csv(tmp_path / "trend.csv")
-    with (tmp_path / "trend.csv").open(encoding="utf-8") as handle:
-        table = list(csv.reader(handle))
-    assert table[0] == ["time", "Tank1.Level [m]", "Pump1.Running"]
-    assert rows == len(table) - 1
-    times = [datetime.fromisoformat(row[0]).timestamp() for row in table[1:]]
-    assert times[0] == pytest.approx(t0) and times == sorted(times)
-    assert datetime.fromisoformat(table[1][0]).utcoffset() is not None  # local, with offset
-    by_time = {round(t - t0): row[1:] for t, row in zip(times, table[1:], strict=True)}
-    assert by_time[0] == ["1.25", ""]  # the pump had no value yet
-    assert by_time[1] == ["1.25", "0"]
-    assert by_time[2] == ["1.25", "1"]
-    assert by_time[3] == ["2.5", "1"]
-    assert by_time[4] == ["", "1"]  # Bad: empty
+    rows = loop.run_until_complete(widget.export_csv(tmp_path / "trend.csv"))
+    notes, table = read_export(tmp_path / "trend.csv")
+    assert "not the drawn line" in notes[0] and "live buffer" in notes[2]
+    assert rows == len(table) == 5
+    level = [r for r in table if r["tag"] == "Tank1.Level"]
+    assert [(r["value"], r["quality"], r["units"]) for r in level] == [
+        ("1.25", "Good", "m"), ("2.5", "Good", "m"), ("", "Bad", "m"),  # live: level only
+    ]  # fmt: skip
+    first = datetime.fromisoformat(level[0]["utc"].replace("Z", "+00:00"))
+    assert first.timestamp() == pytest.approx(t0 + 0.123457, abs=1e-6)  # to the microsecond
+    local = datetime.fromisoformat(level[0]["local"])
+    assert local.utcoffset() is not None and local == first  # the same instant, with offset
+    pump = [(r["value"], r["quality"]) for r in table if r["tag"] == "Pump1.Running"]
+    assert pump == [("0.0", "Good"), ("1.0", "Good")]
     widget.release()
 
 
@@ -299,7 +348,9 @@ def test_export_png(station: Station, qtbot, tmp_path: Path) -> None:
     widget.release()
 
 
-def test_export_menu_asks_for_a_file(station: Station, qtbot, tmp_path: Path, monkeypatch) -> None:
+def test_export_menu_asks_for_a_file(
+    station: Station, qtbot, tmp_path: Path, monkeypatch, loop: asyncio.AbstractEventLoop
+) -> None:
     widget = make_trend(station, qtbot)
     chosen = {"csv": tmp_path / "chosen.csv", "png": tmp_path / "chosen.png"}
 
@@ -309,7 +360,8 @@ def test_export_menu_asks_for_a_file(station: Station, qtbot, tmp_path: Path, mo
     monkeypatch.setattr("hmi.widgets.trend_toolbar.QFileDialog.getSaveFileName", ask)
     for action in widget.toolbar.export_button.menu().actions():
         action.trigger()
-    assert chosen["csv"].read_text(encoding="utf-8").startswith("time,Tank1.Level [m]")
+    loop.run_until_complete(asyncio.gather(*widget.exports))
+    assert chosen["csv"].read_text(encoding="utf-8").startswith("# HMI trend export")
     assert chosen["png"].stat().st_size > 1000
     widget.release()
 
@@ -358,4 +410,34 @@ def test_placeholder_contract_still_holds(station: Station, qtbot) -> None:
     station.feed("Pump1.Running", 1, Quality.bad(QualityReason.COMM_FAILURE))
     assert widget.pens["Pump1.Running"].text() == "Running"
     assert widget.pens["Pump1.Running"].property("quality") == "bad"
+    widget.release()
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch):
+    """Local time is Europe/Berlin (daylight saving ends 2026-10-25 03:00 -> 02:00)."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_cursor_and_paused_note_tell_the_repeated_hour_apart(
+    station: Station, qtbot, berlin: None
+) -> None:
+    """02:30 happens twice on 2026-10-25 in Berlin: first at +02:00, an hour later at
+    +01:00. The cursor's label and the paused note carry the offset, so they differ."""
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC).timestamp()  # 02:30 CEST
+    second = first + 3600  # 02:30 CET
+    widget = make_trend(station, qtbot)
+    widget.set_range(first - 600, second)
+    assert widget.note.text() == "Paused · 2026-10-25 02:20:00 +02:00 – 02:30:00 +01:00"
+    widget.set_cursor(True)
+    widget.cursor.place(first)
+    at_first = widget.cursor.label.toPlainText()
+    widget.cursor.place(second)
+    at_second = widget.cursor.label.toPlainText()
+    assert at_first.strip() == "2026-10-25 02:30:00.000 +02:00"
+    assert at_second.strip() == "2026-10-25 02:30:00.000 +01:00"
     widget.release()
