@@ -156,6 +156,7 @@ class AlarmHistoryView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(8, QHeaderView.ResizeMode.Stretch)
+        header.setResizeContentsPrecision(0)  # fit the rows on screen: a new page stays cheap
         column.addWidget(self.table, 1)
         pager = QHBoxLayout()
         self.newer_button = self._button("◀ Newer", self.newer)
