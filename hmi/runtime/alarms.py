@@ -246,6 +246,12 @@ class AlarmChanges:
         if first:
             self._wake()
 
+    @property
+    def pending(self) -> bool:
+        """Whether events wait for the next ``take()``."""
+        with self._lock:
+            return bool(self._events) or self._lost
+
     def take(self) -> AlarmBatch:
         with self._lock:
             batch = AlarmBatch(self._events, self._lost)

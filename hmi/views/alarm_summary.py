@@ -87,10 +87,13 @@ class AlarmSummaryView(QWidget):
         origin: str = "alarm summary",
         refresh_ms: int = 100,
         resync_ms: int = 1000,
+        resync_rows: int = 500,
         parent: QWidget | None = None,
     ) -> None:
-        """Events are gathered and shown every ``refresh_ms`` at most; the rows on screen are
-        read again every ``resync_ms`` (their live value)."""
+        """Events are gathered and shown every ``refresh_ms`` at most. What changes without an
+        event (the live value; when a shelved or out-of-service alarm's condition came) is read
+        again every ``resync_ms``: the rows on screen, and ``resync_rows`` more in turn, so the
+        whole table is current within a few seconds at a bounded cost per tick."""
         super().__init__(parent)
         self.setObjectName("AlarmSummary")
         self._alarms = alarms
@@ -110,7 +113,9 @@ class AlarmSummaryView(QWidget):
         self.blink.timeout.connect(self._toggle)
         self._resync = QTimer(self)
         self._resync.setInterval(resync_ms)
-        self._resync.timeout.connect(self._resync_visible)
+        self._resync.timeout.connect(self.resync)
+        self.resync_rows = resync_rows
+        self._resync_at = 0
         self._arrived.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
         self._changes = AlarmChanges(alarms, self._arrived.emit)
         self.model.load(alarms.summary() + alarms.statuses(_MASKED))
@@ -200,6 +205,11 @@ class AlarmSummaryView(QWidget):
 
     # -- data ----------------------------------------------------------------------------------
 
+    @property
+    def settled(self) -> bool:
+        """Whether every alarm event so far is shown (no refresh pending)."""
+        return not self._changes.pending and not self._refresh.isActive()
+
     def _schedule(self) -> None:
         if not self._refresh.isActive():  # at most one refresh per interval, even in a flood
             self._refresh.start()
@@ -225,11 +235,19 @@ class AlarmSummaryView(QWidget):
             self.set_lit(True)
         self._selection_changed()
 
-    def _resync_visible(self) -> None:
-        """The rows on screen, read again: their value changes without an alarm event."""
-        if self.isVisible():
-            self.model.forget_texts()
-            self.model.apply(self._fresh(status) for status in self.visible())
+    def resync(self) -> None:
+        """Read again the rows on screen and the next ``resync_rows`` of the table."""
+        if not self.isVisible():
+            return
+        self.model.forget_texts()
+        statuses = [self._fresh(status) for status in self.visible()]
+        ids = self.model.alarm_ids()
+        if ids:
+            start = self._resync_at % len(ids)
+            chunk = ids[start : start + self.resync_rows]
+            self._resync_at = start + len(chunk)
+            statuses += [self._alarms.status(alarm_id) for alarm_id in chunk]
+        self.model.apply(statuses)
 
     def _toggle(self) -> None:
         self.set_lit(not self.delegate.lit)

@@ -349,9 +349,9 @@ class AlarmTableModel(RowTableModel[AlarmStatus]):
             last = len(self.columns) - 1
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), last), [])
 
-    def unacknowledged(self) -> bool:
-        """Whether any alarm in the table (shown or not) awaits acknowledgement."""
-        return any(s.state in UNACKNOWLEDGED for s in self._all.values())
+    def alarm_ids(self) -> list[str]:
+        """Every alarm the table holds, shown or not."""
+        return list(self._all)
 
 
 class BlinkDelegate(QStyledItemDelegate):
