@@ -28,7 +28,7 @@ from hmi.model.alarm_kpi import JournalEvent
 from hmi.model.alarm_states import AlarmAction, AlarmState
 from hmi.model.alarms import Priority
 from hmi.storage.alarm_journal import AlarmQuery, JournalCursor, JournalPage
-from hmi.views.table_model import RowTableModel
+from hmi.views.table_model import Index, RowTableModel
 from hmi.widgets.alarm_mark import PRIORITY_NUMBER, priority_pixmap
 
 __all__ = ["AlarmHistoryModel", "AlarmHistoryView", "JournalReader", "aware", "qt_time"]
@@ -72,10 +72,29 @@ class AlarmHistoryModel(RowTableModel[JournalEvent]):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(COLUMNS, parent)
+        self._texts: dict[int, tuple[Any, ...]] = {}  # by row: the page's texts, made once
+        for signal in (self.modelReset, self.rowsInserted, self.rowsRemoved, self.dataChanged,
+                       self.layoutChanged):  # fmt: skip
+            signal.connect(self._texts.clear)
 
     @property
     def events(self) -> list[JournalEvent]:
         return self.rows
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """The display texts of a row are made once per page, not once per cell and paint
+        (a repaint during a flood stays cheap)."""
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return super().data(index, role)
+        row = index.row()
+        texts = self._texts.get(row)
+        if texts is None:
+            if not 0 <= row < len(self.rows):
+                return None
+            event = self.rows[row]
+            texts = tuple(self.cell(event, c, role) for c in range(len(self.columns)))
+            self._texts[row] = texts
+        return texts[index.column()] if index.column() < len(texts) else None
 
     def cell(self, e: JournalEvent, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
