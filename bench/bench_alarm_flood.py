@@ -201,6 +201,10 @@ async def run(mode: str, args: argparse.Namespace, folder: Path) -> dict[str, An
     probe.start(time.monotonic())
     timer.start()
     producer.start()
+    if views is not None and args.screenshot:  # the summary in mid-flood (the grab is timed too)
+        QTimer.singleShot(
+            round(args.seconds * 500), lambda: views.summary.grab().save(args.screenshot)
+        )
     await asyncio.sleep(args.seconds)
     flooding[0] = False
     producer.stop()
@@ -223,8 +227,6 @@ async def run(mode: str, args: argparse.Namespace, folder: Path) -> dict[str, An
         "cpu": ((cpu1 - cpu0) / (m1 - start), (cpu2 - cpu1) / (m2 - m1)),
     }
     if views is not None:
-        if args.screenshot:
-            views.summary.grab().save(args.screenshot)
         await views.close()
     await plant.stop()
     gc.unfreeze()
@@ -247,7 +249,7 @@ def main() -> int:
     parser.add_argument("--hold", type=float, default=3.0, help="after the flood, unacked")
     parser.add_argument("--no-journal", action="store_true", help="no journal writer thread")
     parser.add_argument("--views", default="summary,banner,history", help="which are shown")
-    parser.add_argument("--screenshot", default="", help="save the summary at the end (PNG)")
+    parser.add_argument("--screenshot", default="", help="save the summary mid-flood (PNG)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)

@@ -35,6 +35,7 @@ from hmi.model.alarms import AlarmDefinition, AlarmSettings
 from hmi.runtime.broker import TagBroker
 
 __all__ = [
+    "FLOOD_BATCH",
     "AlarmActionDenied",
     "AlarmBatch",
     "AlarmChanges",
@@ -201,6 +202,10 @@ class AlarmEvents(Protocol):
     def remove_listener(self, listener: Callable[[AlarmEvent], None]) -> None: ...
 
 
+FLOOD_BATCH = 20
+"""Events in one batch that make a flood: the views then refresh at their slower flood pace."""
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmBatch:
     """The events since the previous ``AlarmChanges.take()``, in order. ``lost``: more came
@@ -208,6 +213,10 @@ class AlarmBatch:
 
     events: list[AlarmEvent]
     lost: bool = False
+
+    @property
+    def flood(self) -> bool:
+        return self.lost or len(self.events) >= FLOOD_BATCH
 
     @property
     def alarm_ids(self) -> list[str]:

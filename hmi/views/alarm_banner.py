@@ -3,9 +3,10 @@ the most important unacknowledged ones on one or two lines (priority, then newes
 hidden (shelved, suppressed, out of service), the horn and its Silence button. A click opens
 the alarm summary. Grey and quiet when nothing is wrong: "No active alarms".
 
-In a flood the banner refreshes at most every ``refresh_ms`` from the events gathered since the
-last refresh (``AlarmChanges``): it reads again only the alarms that changed and keeps the
-unacknowledged ones in order (``AlarmList``), so a refresh costs the changes, not the summary.
+The banner refreshes at most every ``refresh_ms`` (``flood_ms`` in a flood) from the events
+gathered since the last refresh (``AlarmChanges``): it reads again only the alarms that changed
+and keeps the unacknowledged ones in order (``AlarmList``), so a refresh costs the changes, not
+the summary.
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ class AlarmBanner(QFrame):
         repeat_s: float = 10.0,
         lines: int = 2,
         refresh_ms: int = 100,
+        flood_ms: int = 500,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -212,6 +214,7 @@ class AlarmBanner(QFrame):
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(refresh_ms)
+        self._paces = (refresh_ms, flood_ms)
         self._refresh.timeout.connect(self.refresh)
         self._blink = QTimer(self)
         self._blink.setInterval(BLINK_MS)
@@ -239,6 +242,7 @@ class AlarmBanner(QFrame):
 
     def _take(self) -> None:
         batch = self._changes.take()
+        self._refresh.setInterval(self._paces[batch.flood])  # a flood: fewer, bigger refreshes
         for event in batch.events:
             self.horn.on_event(event)
         if batch.lost:

@@ -86,11 +86,13 @@ class AlarmSummaryView(QWidget):
         tags: Mapping[str, TagConfig] | None = None,
         origin: str = "alarm summary",
         refresh_ms: int = 100,
+        flood_ms: int = 500,
         resync_ms: int = 1000,
         resync_rows: int = 500,
         parent: QWidget | None = None,
     ) -> None:
-        """Events are gathered and shown every ``refresh_ms`` at most. What changes without an
+        """Events are gathered and shown every ``refresh_ms`` at most, every ``flood_ms`` after
+        a batch of ``FLOOD_BATCH`` events or more (a flood). What changes without an
         event (the live value; when a shelved or out-of-service alarm's condition came) is read
         again every ``resync_ms``: the rows on screen, and ``resync_rows`` more in turn, so the
         whole table is current within a few seconds at a bounded cost per tick."""
@@ -107,6 +109,7 @@ class AlarmSummaryView(QWidget):
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(refresh_ms)
+        self._paces = (refresh_ms, flood_ms)
         self._refresh.timeout.connect(self.refresh)
         self.blink = QTimer(self)  # the one timer every unacknowledged row blinks by
         self.blink.setInterval(BLINK_MS)
@@ -217,6 +220,7 @@ class AlarmSummaryView(QWidget):
     def refresh(self) -> None:
         """Show what changed since the last refresh (every event since then, merged)."""
         batch = self._changes.take()
+        self._refresh.setInterval(self._paces[batch.flood])  # a flood: fewer, bigger refreshes
         if batch.lost:
             self.model.load(self._alarms.summary() + self._alarms.statuses(_MASKED))
         else:

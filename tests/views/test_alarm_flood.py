@@ -56,7 +56,12 @@ def tag(i: int) -> str:
 
 def make_view(qtbot: QtBot, plant: AlarmPlant, resync_ms: int = 3_600_000) -> AlarmSummaryView:
     view = AlarmSummaryView(
-        plant.alarms, plant.commands, tags=plant.tags, refresh_ms=10, resync_ms=resync_ms
+        plant.alarms,
+        plant.commands,
+        tags=plant.tags,
+        refresh_ms=10,
+        flood_ms=10,
+        resync_ms=resync_ms,
     )
     qtbot.addWidget(view)
     view.resize(1280, 520)
