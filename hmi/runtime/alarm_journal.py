@@ -2,6 +2,11 @@
 the event on a queue; one worker thread writes what has gathered in batches (one transaction
 each), keeps the station's alarm snapshot, and answers the snapshot read at start-up.
 
+In a flood the worker waits ``linger_s`` after an event for the ones behind it and writes them
+together: one transaction per 50 ms instead of one per event keeps its Python work (and so
+its hold on the GIL, which the UI thread needs for every paint) small. A call (``flush``, a
+snapshot) ends the wait at once.
+
 Overflow and failure policy: while the database refuses, events wait in memory (in order) and
 the worker retries with capped backoff; beyond ``max_pending`` waiting events the oldest are
 dropped and counted (``status.dropped``), so a long outage cannot exhaust memory.
@@ -85,6 +90,7 @@ class AlarmJournalWriter:
         max_pending: int = 100_000,
         retry_s: float = 2.0,
         retry_max_s: float = 30.0,
+        linger_s: float = 0.05,
         on_status: Callable[[JournalStatus], None] | None = None,
     ) -> None:
         """``on_status`` is called on the worker thread whenever the status changes."""
@@ -95,6 +101,7 @@ class AlarmJournalWriter:
         self._retry_min = retry_s
         self._retry_max = retry_max_s
         self._retry = retry_s
+        self._linger = linger_s
         self._next_try = 0.0
         self._on_status = on_status
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -215,6 +222,7 @@ class AlarmJournalWriter:
                 item = None
             calls: list[_Call] = []
             taken = 0
+            linger_until = time.monotonic() + self._linger
             while item is not None:
                 if item is _STOP:
                     stop = True
@@ -225,8 +233,9 @@ class AlarmJournalWriter:
                 taken += 1
                 if stop or taken >= 10 * self._batch_max:
                     break
+                wait = 0.0 if calls else linger_until - time.monotonic()
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     item = None
             if self._pending and (stop or time.monotonic() >= self._next_try):

@@ -4,6 +4,10 @@ shelves, the figures the banner and summary show, and the operator actions.
 The engine sees every value change (a broker listener), not the UI's batched latest. Operator
 actions go through the command service, which checks permission and writes the audit record;
 ``AlarmCommands`` is what it calls. Events reach listeners (alarm journal, banner) in order.
+
+The views do not redraw per event: ``AlarmChanges`` gathers the events between two refreshes
+of a view (a flood of 500 events is one refresh), and ``AlarmList`` keeps the alarms a view
+shows in its order as they change, one bisect insertion per change instead of a re-sort.
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from hmi.model.alarm_engine import AlarmEngine
 from hmi.model.alarm_states import (
@@ -27,7 +34,16 @@ from hmi.model.alarm_states import (
 from hmi.model.alarms import AlarmDefinition, AlarmSettings
 from hmi.runtime.broker import TagBroker
 
-__all__ = ["AlarmActionDenied", "AlarmCommands", "AlarmEngineService"]
+__all__ = [
+    "FLOOD_BATCH",
+    "AlarmActionDenied",
+    "AlarmBatch",
+    "AlarmChanges",
+    "AlarmCommands",
+    "AlarmEngineService",
+    "AlarmList",
+    "Descending",
+]
 
 log = logging.getLogger(__name__)
 
@@ -173,3 +189,160 @@ class AlarmEngineService:
 
     def comment(self, alarm_id: str, *, user: str, text: str) -> AlarmEvent:
         return self.engine.comment(alarm_id, now=self._clock(), user=user, text=text)
+
+
+# -- what the views refresh from ---------------------------------------------------------------
+
+
+class AlarmEvents(Protocol):
+    """Where alarm events come from (``AlarmEngineService``)."""
+
+    def add_listener(self, listener: Callable[[AlarmEvent], None]) -> None: ...
+
+    def remove_listener(self, listener: Callable[[AlarmEvent], None]) -> None: ...
+
+
+FLOOD_BATCH = 20
+"""Events in one batch that make a flood: the views then refresh at their slower flood pace."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmBatch:
+    """The events since the previous ``AlarmChanges.take()``, in order. ``lost``: more came
+    than the bound, the oldest were dropped: read every alarm again instead."""
+
+    events: list[AlarmEvent]
+    lost: bool = False
+
+    @property
+    def flood(self) -> bool:
+        return self.lost or len(self.events) >= FLOOD_BATCH
+
+    @property
+    def alarm_ids(self) -> list[str]:
+        """Each alarm that changed, once, in the order of its first event."""
+        return list(dict.fromkeys(event.alarm_id for event in self.events))
+
+
+class AlarmChanges:
+    """The alarm events a view has not refreshed from yet. ``wake()`` is called for the first
+    event after each ``take()`` only (on the thread the event came on), so a view schedules
+    one refresh per batch of events, never one per event. At most ``max_events`` wait; beyond
+    that the batch says ``lost`` (the view reloads everything), so memory stays bounded."""
+
+    def __init__(
+        self,
+        alarms: AlarmEvents,
+        wake: Callable[[], None],
+        *,
+        max_events: int = 20_000,
+    ) -> None:
+        self._alarms = alarms
+        self._wake = wake
+        self._max = max_events
+        self._events: list[AlarmEvent] = []
+        self._lost = False
+        self._lock = threading.Lock()
+        alarms.add_listener(self._on_event)
+
+    def _on_event(self, event: AlarmEvent) -> None:
+        with self._lock:
+            first = not self._events and not self._lost
+            if len(self._events) >= self._max:
+                self._events.clear()
+                self._lost = True
+            self._events.append(event)
+        if first:
+            self._wake()
+
+    @property
+    def pending(self) -> bool:
+        """Whether events wait for the next ``take()``."""
+        with self._lock:
+            return bool(self._events) or self._lost
+
+    def take(self) -> AlarmBatch:
+        with self._lock:
+            batch = AlarmBatch(self._events, self._lost)
+            self._events, self._lost = [], False
+        return batch
+
+    def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self._alarms.remove_listener(self._on_event)
+
+
+class Descending:
+    """A sort key in reverse (for ``AlarmList``): only ``<`` and ``==`` are needed."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __lt__(self, other: Descending) -> bool:
+        return bool(other.key < self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Descending) and bool(self.key == other.key)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+class AlarmList:
+    """The alarms that ``accept`` lets through, ordered by ``key``, kept in order as they
+    change: ``put`` and ``remove`` cost a bisection and a list insert, not a sort. ``key``
+    must be unique per alarm (end it with the alarm id) and need not be stable over time:
+    an alarm is found again by the key it went in with."""
+
+    def __init__(
+        self,
+        key: Callable[[AlarmStatus], Any],
+        accept: Callable[[AlarmStatus], bool] = lambda _status: True,
+    ) -> None:
+        self.key = key
+        self.accept = accept
+        self.rows: list[AlarmStatus] = []
+        self._keys: list[Any] = []
+        self._key_of: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __contains__(self, alarm_id: object) -> bool:
+        return alarm_id in self._key_of
+
+    def reset(self, statuses: Iterable[AlarmStatus]) -> None:
+        """Hold these (one sort)."""
+        entries = [(self.key(s), s) for s in statuses if self.accept(s)]
+        entries.sort(key=lambda entry: entry[0])
+        self._keys = [key for key, _ in entries]
+        self.rows = [status for _, status in entries]
+        self._key_of = {status.alarm_id: key for key, status in entries}
+
+    def put(self, status: AlarmStatus) -> None:
+        """Add or replace ``status`` (by alarm id) where it belongs; drop it if not accepted."""
+        self.remove(status.alarm_id)
+        if not self.accept(status):
+            return
+        key = self.key(status)
+        at = bisect_left(self._keys, key)
+        self._keys.insert(at, key)
+        self.rows.insert(at, status)
+        self._key_of[status.alarm_id] = key
+
+    def remove(self, alarm_id: str) -> bool:
+        key = self._key_of.pop(alarm_id, None)
+        if key is None:
+            return False
+        at = bisect_left(self._keys, key)
+        if self.rows[at].alarm_id != alarm_id:  # a key that is not unique: a bug in ``key``
+            raise RuntimeError(f"alarm list out of order at {alarm_id!r}: keys are not unique")
+        del self._keys[at]
+        del self.rows[at]
+        return True
+
+    def position(self, alarm_id: str) -> int | None:
+        key = self._key_of.get(alarm_id)
+        return None if key is None else bisect_left(self._keys, key)

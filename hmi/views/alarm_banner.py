@@ -2,11 +2,15 @@
 the most important unacknowledged ones on one or two lines (priority, then newest), what is
 hidden (shelved, suppressed, out of service), the horn and its Silence button. A click opens
 the alarm summary. Grey and quiet when nothing is wrong: "No active alarms".
+
+The banner refreshes at most every ``refresh_ms`` (``flood_ms`` in a flood) from the events
+gathered since the last refresh (``AlarmChanges``): it reads again only the alarms that changed
+and keeps the unacknowledged ones in order (``AlarmList``), so a refresh costs the changes, not
+the summary.
 """
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
@@ -21,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hmi.model.alarm_states import UNACKNOWLEDGED, AlarmEvent, AlarmState, AlarmStatus
+from hmi.model.alarm_states import ANNUNCIATED, UNACKNOWLEDGED, AlarmState, AlarmStatus
 from hmi.model.alarms import Priority
+from hmi.runtime.alarms import AlarmChanges, AlarmList
 from hmi.views.alarm_tone import AlarmHorn, SystemTone, ToneOutput
 from hmi.widgets.alarm_mark import BLINK_MS, PRIORITY_COLORS, AlarmFigures, paint_priority
 from hmi.widgets.base import color_property, repolish
@@ -35,6 +40,12 @@ _STATE_NOTE = {
     AlarmState.RTN_UNACK: "returned to normal",
     AlarmState.LATCHED_UNACK: "latched, returned to normal",
 }
+
+
+def _urgency(status: AlarmStatus) -> tuple[int, float, str]:
+    """The summary's order: priority, then newest first."""
+    when = status.activated_at if status.activated_at is not None else status.since
+    return (status.priority.rank, -when, status.alarm_id)
 
 
 def clock(seconds: float | None) -> str:
@@ -143,7 +154,7 @@ class AlarmBanner(QFrame):
     """``alarms`` is the alarm service; ``tone`` what plays the horn (default: the system's)."""
 
     open_summary = Signal()
-    _arrived = Signal(object)
+    _arrived = Signal()
 
     def __init__(
         self,
@@ -153,6 +164,7 @@ class AlarmBanner(QFrame):
         repeat_s: float = 10.0,
         lines: int = 2,
         refresh_ms: int = 100,
+        flood_ms: int = 500,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -163,6 +175,8 @@ class AlarmBanner(QFrame):
         self.setMaximumHeight(44)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._alarms = alarms
+        self._annunciated: dict[str, AlarmStatus] = {}
+        self._waiting = AlarmList(_urgency, lambda s: s.state in UNACKNOWLEDGED)
         self.horn = AlarmHorn(tone or SystemTone(), repeat_s=repeat_s, parent=self)
         self.counts: dict[Priority, PriorityCount] = {}
         self.top: list[AlarmStatus] = []
@@ -200,13 +214,15 @@ class AlarmBanner(QFrame):
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(refresh_ms)
+        self._paces = (refresh_ms, flood_ms)
         self._refresh.timeout.connect(self.refresh)
         self._blink = QTimer(self)
         self._blink.setInterval(BLINK_MS)
         self._blink.timeout.connect(self._toggle)
         self._lit = True
-        self._arrived.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
-        alarms.add_listener(self._listen)
+        self._arrived.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
+        self._changes = AlarmChanges(alarms, self._arrived.emit)
+        self._reload()
         self.refresh()
 
     def sizeHint(self) -> QSize:
@@ -214,33 +230,51 @@ class AlarmBanner(QFrame):
 
     # -- events --------------------------------------------------------------------------------
 
-    def _listen(self, event: AlarmEvent) -> None:
-        """The service's listener, on whatever thread: hand over to the UI thread, in order."""
-        self._arrived.emit(event)
-
-    def _on_event(self, event: AlarmEvent) -> None:
-        self.horn.on_event(event)
+    def _schedule(self) -> None:
+        """The first event since the last refresh (the others come with it)."""
         if not self._refresh.isActive():
             self._refresh.start()
 
-    def refresh(self) -> None:
-        """Read the service's figures and show them (events do this, coalesced)."""
+    def _reload(self) -> None:
         summary = self._alarms.summary()
-        shown = {p: 0 for p in Priority}
-        unack = {p: 0 for p in Priority}
-        for status in summary:
+        self._annunciated = {s.alarm_id: s for s in summary}
+        self._waiting.reset(summary)
+
+    def _take(self) -> None:
+        batch = self._changes.take()
+        self._refresh.setInterval(self._paces[batch.flood])  # a flood: fewer, bigger refreshes
+        for event in batch.events:
+            self.horn.on_event(event)
+        if batch.lost:
+            self._reload()
+            return
+        for alarm_id in batch.alarm_ids:
+            status = self._alarms.status(alarm_id)
+            if status.state in ANNUNCIATED:
+                self._annunciated[alarm_id] = status
+            else:
+                self._annunciated.pop(alarm_id, None)
+            self._waiting.put(status)
+
+    def refresh(self) -> None:
+        """Take in the events since the last refresh and show the figures."""
+        self._take()
+        shown = dict.fromkeys(Priority, 0)
+        unack = dict.fromkeys(Priority, 0)
+        for status in self._annunciated.values():
             shown[status.priority] += 1
-            if status.state in UNACKNOWLEDGED:
-                unack[status.priority] += 1
+        waiting = self._waiting.rows  # priority, then newest
+        for status in waiting:
+            unack[status.priority] += 1
         for priority, widget in self.counts.items():
             widget.set_count(shown[priority], unack[priority])
-        waiting = [s for s in summary if s.state in UNACKNOWLEDGED]  # priority, then newest
         self.top = waiting[: len(self.lines)]
         for index, line in enumerate(self.lines):
             line.set_status(self.top[index] if index < len(self.top) else None)
             line.setVisible(index < len(self.top))
-        if summary and not waiting:
-            self.placeholder.setText(f"No unacknowledged alarms ({len(summary)} active)")
+        if self._annunciated and not waiting:
+            active = len(self._annunciated)
+            self.placeholder.setText(f"No unacknowledged alarms ({active} active)")
         else:
             self.placeholder.setText("No active alarms")
         self.placeholder.setVisible(not self.top)
@@ -256,7 +290,7 @@ class AlarmBanner(QFrame):
         ]
         self.masked.setText("  ·  ".join(hidden))
         self.masked.setVisible(bool(hidden))
-        self.horn.check(summary)
+        self.horn.check(waiting)
         if self.top and not self._blink.isActive():
             self._blink.start()
         elif not self.top:
@@ -297,5 +331,4 @@ class AlarmBanner(QFrame):
         self._refresh.stop()
         self._blink.stop()
         self.horn.silence()
-        with contextlib.suppress(ValueError):
-            self._alarms.remove_listener(self._listen)
+        self._changes.close()

@@ -31,7 +31,7 @@ from hmi.model.alarm_states import AlarmAction, AlarmState
 from hmi.model.alarms import Priority
 from hmi.model.tags import TagConfig
 from hmi.storage.alarm_journal import AlarmQuery, JournalCursor, JournalPage
-from hmi.views.table_model import RowTableModel
+from hmi.views.table_model import Index, RowTableModel
 from hmi.widgets.alarm_mark import PRIORITY_NUMBER, priority_pixmap
 
 __all__ = [
@@ -103,10 +103,29 @@ class AlarmHistoryModel(RowTableModel[JournalEvent]):
     ) -> None:
         super().__init__(COLUMNS, parent)
         self.tags: Mapping[str, TagConfig] = tags or {}
+        self._texts: dict[int, tuple[Any, ...]] = {}  # by row: the page's texts, made once
+        for signal in (self.modelReset, self.rowsInserted, self.rowsRemoved, self.dataChanged,
+                       self.layoutChanged):  # fmt: skip
+            signal.connect(self._texts.clear)
 
     @property
     def events(self) -> list[JournalEvent]:
         return self.rows
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """The display texts of a row are made once per page, not once per cell and paint
+        (a repaint during a flood stays cheap)."""
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return super().data(index, role)
+        row = index.row()
+        texts = self._texts.get(row)
+        if texts is None:
+            if not 0 <= row < len(self.rows):
+                return None
+            event = self.rows[row]
+            texts = tuple(self.cell(event, c, role) for c in range(len(self.columns)))
+            self._texts[row] = texts
+        return texts[index.column()] if index.column() < len(texts) else None
 
     def cell(self, e: JournalEvent, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
@@ -206,6 +225,8 @@ class AlarmHistoryView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
+        header.setResizeContentsPrecision(0)  # fit the rows on screen: a new page stays cheap
+        self.table.verticalHeader().setResizeContentsPrecision(0)
         column.addWidget(self.table, 1)
         pager = QHBoxLayout()
         self.newer_button = self._button("◀ Newer", self.newer)

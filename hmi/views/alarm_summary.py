@@ -9,7 +9,6 @@ never to the engine directly. A refusal is shown with its reason until the next 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 
@@ -39,7 +38,7 @@ from hmi.model.alarm_states import (
 )
 from hmi.model.alarms import Priority
 from hmi.model.tags import TagConfig
-from hmi.runtime.alarms import AlarmEngineService
+from hmi.runtime.alarms import AlarmChanges, AlarmEngineService
 from hmi.runtime.commands import AlarmRequest, CommandResult, CommandService
 from hmi.views.alarm_detail import AlarmDetail
 from hmi.views.alarm_dialogs import ReasonDialog, ShelveDialog, duration_text
@@ -48,8 +47,9 @@ from hmi.views.alarm_table import (
     MESSAGE,
     PRIORITY,
     STATUS_ROLE,
-    AlarmFilter,
     AlarmTableModel,
+    BlinkDelegate,
+    column_widths,
 )
 from hmi.widgets.alarm_mark import BLINK_MS, PRIORITY_NUMBER, priority_pixmap
 from hmi.widgets.base import set_style_property
@@ -96,8 +96,16 @@ class AlarmSummaryView(QWidget):
         tags: Mapping[str, TagConfig] | None = None,
         origin: str = "alarm summary",
         refresh_ms: int = 100,
+        flood_ms: int = 500,
+        resync_ms: int = 1000,
+        resync_rows: int = 500,
         parent: QWidget | None = None,
     ) -> None:
+        """Events are gathered and shown every ``refresh_ms`` at most, every ``flood_ms`` after
+        a batch of ``FLOOD_BATCH`` events or more (a flood). What changes without an
+        event (the live value; when a shelved or out-of-service alarm's condition came) is read
+        again every ``resync_ms``: the rows on screen, and ``resync_rows`` more in turn, so the
+        whole table is current within a few seconds at a bounded cost per tick."""
         super().__init__(parent)
         self.setObjectName("AlarmSummary")
         self._alarms = alarms
@@ -106,20 +114,27 @@ class AlarmSummaryView(QWidget):
         self.dialog: QDialog | None = None
         self._tasks: set[asyncio.Task[list[CommandResult]]] = set()
         self.model = AlarmTableModel(tags, self)
-        self.proxy = AlarmFilter(self)
-        self.proxy.setSourceModel(self.model)
+        self.delegate = BlinkDelegate(self.model, self)
         self._build()
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(refresh_ms)
+        self._paces = (refresh_ms, flood_ms)
         self._refresh.timeout.connect(self.refresh)
         self.blink = QTimer(self)  # the one timer every unacknowledged row blinks by
         self.blink.setInterval(BLINK_MS)
         self.blink.timeout.connect(self._toggle)
-        self._arrived.connect(self._refresh.start, Qt.ConnectionType.QueuedConnection)
-        alarms.add_listener(self._listen)
+        self._resync = QTimer(self)
+        self._resync.setInterval(resync_ms)
+        self._resync.timeout.connect(self.resync)
+        self.resync_rows = resync_rows
+        self._resync_at = 0
+        self._arrived.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
+        self._changes = AlarmChanges(alarms, self._arrived.emit)
+        self.model.load(alarms.summary() + alarms.statuses(_MASKED))
         self.refresh()
         self.table.sortByColumn(PRIORITY, Qt.SortOrder.AscendingOrder)
+        self._resync.start()
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -131,7 +146,7 @@ class AlarmSummaryView(QWidget):
         self.list_box.setObjectName("AlarmList")
         self.list_box.addItems(list(LISTS))
         self.list_box.currentTextChanged.connect(
-            lambda name: self.proxy.set_filter(states=LISTS[name])
+            lambda name: self.model.set_filter(states=LISTS[name])
         )
         bar.addWidget(self.list_box)
         self.priority_buttons: dict[Priority, QToolButton] = {}
@@ -150,7 +165,7 @@ class AlarmSummaryView(QWidget):
         self.text_filter.setObjectName("AlarmTextFilter")
         self.text_filter.setPlaceholderText("Filter: alarm, tag or message")
         self.text_filter.setClearButtonEnabled(True)
-        self.text_filter.textChanged.connect(lambda text: self.proxy.set_filter(text=text))
+        self.text_filter.textChanged.connect(lambda text: self.model.set_filter(text=text))
         bar.addWidget(self.text_filter, 1)
         self.figures = QLabel("", self)
         self.figures.setObjectName("AlarmFigures")
@@ -160,7 +175,8 @@ class AlarmSummaryView(QWidget):
         middle = QHBoxLayout()
         self.table = QTableView(self)
         self.table.setObjectName("AlarmTable")
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
+        self.table.setItemDelegate(self.delegate)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -169,7 +185,8 @@ class AlarmSummaryView(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        for section, width in column_widths(self.table.font(), self.model.tags).items():
+            header.resizeSection(section, width)
         header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         middle.addWidget(self.table, 1)
@@ -201,33 +218,63 @@ class AlarmSummaryView(QWidget):
 
     # -- data ----------------------------------------------------------------------------------
 
-    def _listen(self, _event: object) -> None:
-        self._arrived.emit()
+    @property
+    def settled(self) -> bool:
+        """Whether every alarm event so far is shown (no refresh pending)."""
+        return not self._changes.pending and not self._refresh.isActive()
+
+    def _schedule(self) -> None:
+        if not self._refresh.isActive():  # at most one refresh per interval, even in a flood
+            self._refresh.start()
 
     def refresh(self) -> None:
-        statuses = self._alarms.summary() + self._alarms.statuses(_MASKED)
-        self.model.set_statuses(statuses)
+        """Show what changed since the last refresh (every event since then, merged)."""
+        batch = self._changes.take()
+        self._refresh.setInterval(self._paces[batch.flood])  # a flood: fewer, bigger refreshes
+        if batch.lost:
+            self.model.load(self._alarms.summary() + self._alarms.statuses(_MASKED))
+        else:
+            self.model.apply(self._alarms.status(alarm_id) for alarm_id in batch.alarm_ids)
         counts = self._alarms.counts()
         unack = sum(counts.unacknowledged.values())
         self.figures.setText(
             f"{counts.annunciated} in summary, {unack} unacknowledged · {counts.shelved} shelved"
             f" · {counts.suppressed} suppressed · {counts.out_of_service} out of service"
         )
-        if any(s.state in UNACKNOWLEDGED for s in statuses):
+        if unack:
             if not self.blink.isActive():
                 self.blink.start()
-        else:
+        elif self.blink.isActive() or not self.delegate.lit:
             self.blink.stop()
-            self.model.lit = True
+            self.set_lit(True)
         self._selection_changed()
 
+    def resync(self) -> None:
+        """Read again the rows on screen and the next ``resync_rows`` of the table."""
+        if not self.isVisible():
+            return
+        self.model.forget_texts()
+        statuses = [self._fresh(status) for status in self.visible()]
+        ids = self.model.alarm_ids()
+        if ids:
+            start = self._resync_at % len(ids)
+            chunk = ids[start : start + self.resync_rows]
+            self._resync_at = start + len(chunk)
+            statuses += [self._alarms.status(alarm_id) for alarm_id in chunk]
+        self.model.apply(statuses)
+
     def _toggle(self) -> None:
-        if not self.model.toggle_blink():
-            self.blink.stop()
+        self.set_lit(not self.delegate.lit)
+
+    def set_lit(self, lit: bool) -> None:
+        """The blink phase: one repaint of the table, no model change."""
+        if lit != self.delegate.lit:
+            self.delegate.lit = lit
+            self.table.viewport().update()
 
     def _priorities_changed(self) -> None:
         ticked = {p for p, b in self.priority_buttons.items() if b.isChecked()}
-        self.proxy.set_filter(priorities=ticked)
+        self.model.set_filter(priorities=ticked)
 
     def selected(self) -> list[AlarmStatus]:
         rows = self.table.selectionModel().selectedRows()
@@ -242,18 +289,18 @@ class AlarmSummaryView(QWidget):
 
     def visible(self) -> list[AlarmStatus]:
         """The rows the operator can see now (the page), in the order shown."""
-        rows = self.proxy.rowCount()
+        rows = self.model.rowCount()
         if not rows:
             return []
         top = max(0, self.table.rowAt(0))
         bottom = self.table.rowAt(self.table.viewport().height() - 1)
         bottom = rows - 1 if bottom < 0 else bottom
-        return [self.proxy.index(r, 0).data(STATUS_ROLE) for r in range(top, bottom + 1)]
+        return self.model.rows[top : bottom + 1]
 
     def select(self, alarm_id: str) -> None:
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            if index.data(STATUS_ROLE).alarm_id == alarm_id:
+        for row, status in enumerate(self.model.rows):
+            if status.alarm_id == alarm_id:
+                index = self.model.index(row, 0)
                 flags = (
                     QItemSelectionModel.SelectionFlag.ClearAndSelect
                     | QItemSelectionModel.SelectionFlag.Rows
@@ -417,6 +464,6 @@ class AlarmSummaryView(QWidget):
 
     def release(self) -> None:
         self._refresh.stop()
+        self._resync.stop()
         self.blink.stop()
-        with contextlib.suppress(ValueError):
-            self._alarms.remove_listener(self._listen)
+        self._changes.close()

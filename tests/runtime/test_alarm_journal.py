@@ -193,3 +193,22 @@ def test_beyond_the_bound_the_oldest_waiting_events_are_dropped(until: Until) ->
 
     asyncio.run(main())
     assert sink.stored == [3, 4, 5, 6, 7]
+
+
+def test_a_trickle_of_events_is_written_in_few_transactions() -> None:
+    """500 events/s, one every 2 ms (a flood as the alarm service sends it): the worker waits
+    ``linger_s`` for the events behind the first, so it writes one batch per linger, not one
+    per event (with ``linger_s=0`` this is some 200 transactions)."""
+    sink = FlakySink()
+    writer = AlarmJournalWriter(sink, workstation="ST-01", linger_s=0.05)
+
+    async def main() -> None:
+        for i in range(200):
+            writer.record(event(i))
+            await asyncio.sleep(0.002)  # the producer's pace, not a wait for a result
+        await writer.flush()
+        await writer.aclose()
+
+    asyncio.run(main())
+    assert sink.stored == list(range(200))
+    assert len(sink.batches) <= 30, len(sink.batches)  # 0.4 s of events at 50 ms: about 9

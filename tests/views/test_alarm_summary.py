@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -18,7 +19,7 @@ from hmi.model.audit import AuditAction, AuditResult
 from hmi.runtime.commands import AlarmRequest, CommandResult, CommandService
 from hmi.views.alarm_dialogs import ReasonDialog, ShelveDialog
 from hmi.views.alarm_summary import AlarmSummaryView
-from hmi.views.alarm_table import BLINK_ROLE, STATUS_ROLE
+from hmi.views.alarm_table import STATUS_ROLE
 from tests.views.alarm_plant import AlarmPlant
 from tests.views.conftest import RunAsync
 
@@ -52,8 +53,8 @@ def make_view(qtbot: QtBot, plant: AlarmPlant, **kw: Any) -> AlarmSummaryView:
 
 
 def shown(view: AlarmSummaryView) -> list[str]:
-    proxy = view.proxy
-    return [proxy.index(r, 0).data(STATUS_ROLE).alarm_id for r in range(proxy.rowCount())]
+    model = view.model
+    return [model.index(r, 0).data(STATUS_ROLE).alarm_id for r in range(model.rowCount())]
 
 
 def click(qtbot: QtBot, view: AlarmSummaryView, key: str) -> None:
@@ -87,12 +88,12 @@ def test_lists_sorting_filters_and_the_rationalisation(
     assert len(shown(view)) == 7  # critical still unticked
     view.priority_buttons[plant.alarms.status("R1.TempHiHi").priority].setChecked(True)
     view.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # by time, newest first
-    times = [view.proxy.index(r, 0).data(STATUS_ROLE) for r in range(view.proxy.rowCount())]
+    times = [view.model.index(r, 0).data(STATUS_ROLE) for r in range(view.model.rowCount())]
     whens = [s.activated_at or s.since for s in times]
     assert whens == sorted(whens, reverse=True)
     view.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)  # by value, as numbers
-    rows = range(view.proxy.rowCount())
-    values = [view.proxy.index(r, 0).data(STATUS_ROLE).value for r in rows]
+    rows = range(view.model.rowCount())
+    values = [view.model.index(r, 0).data(STATUS_ROLE).value for r in rows]
     assert values == sorted(values)
 
     view.select("R1.TempHiHi")
@@ -270,7 +271,7 @@ def test_acknowledge_page_takes_only_the_rows_on_screen(qtbot: QtBot, run_async:
             plant.feed(f"X{i:02d}.Value", 5)
         view = make_view(qtbot, plant)
         view.resize(900, 300)
-        qtbot.waitUntil(lambda: view.proxy.rowCount() == 40)
+        qtbot.waitUntil(lambda: view.model.rowCount() == 40)
         page = view.visible()
         assert 3 <= len(page) < 40
         click(qtbot, view, "ack_page")
@@ -290,20 +291,20 @@ def test_unacknowledged_rows_blink_from_one_timer(
     view = make_view(qtbot, plant)
     assert view.blink.isActive() and view.blink.interval() == 500
 
-    def blink(alarm_id: str) -> bool:
-        for r in range(view.proxy.rowCount()):
-            index = view.proxy.index(r, 3)
-            if index.data(STATUS_ROLE).alarm_id == alarm_id:
-                return bool(index.data(BLINK_ROLE))
-        raise AssertionError(alarm_id)
+    def row_image(alarm_id: str) -> QImage:
+        row = shown(view).index(alarm_id)
+        rect = view.table.visualRect(view.model.index(row, 1))  # tint and priority mark
+        return view.table.viewport().grab(rect).toImage()
 
-    first = blink("T1.LevelHi")
-    qtbot.waitUntil(lambda: blink("T1.LevelHi") != first, timeout=1500)
-    qtbot.waitUntil(lambda: blink("T1.LevelHi") == first, timeout=1500)
-    assert not blink("P1.FlowLo")  # acknowledged: steady
+    assert view.delegate.lit
+    lit, steady = row_image("T1.LevelHi"), row_image("P1.FlowLo")
+    qtbot.waitUntil(lambda: not view.delegate.lit, timeout=1500)
+    assert row_image("T1.LevelHi") != lit  # unacknowledged: blinks
+    assert row_image("P1.FlowLo") == steady  # acknowledged: steady
+    qtbot.waitUntil(lambda: view.delegate.lit, timeout=1500)
     run_async(plant.act(A.ACKNOWLEDGE, "T1.LevelHi"))
     qtbot.waitUntil(lambda: not view.blink.isActive())
-    assert not blink("T1.LevelHi")
+    assert view.delegate.lit
 
 
 def test_screenshot_with_a_mix_of_states(
@@ -313,6 +314,6 @@ def test_screenshot_with_a_mix_of_states(
     view = make_view(qtbot, plant)
     view.list_box.setCurrentText("All")
     view.select("R1.TempHiHi")
-    view.model.lit = True
+    view.set_lit(True)
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     assert view.grab().save(str(ARTIFACT))
