@@ -241,7 +241,7 @@ class AlarmMarks(QObject):
         self,
         alarms: AlarmFigures,
         *,
-        refresh_ms: int = 50,
+        refresh_ms: int = 200,
         blink_ms: int = BLINK_MS,
         parent: QObject | None = None,
     ) -> None:
@@ -257,12 +257,18 @@ class AlarmMarks(QObject):
         self._blink = QTimer(self)
         self._blink.setInterval(blink_ms)
         self._blink.timeout.connect(self._toggle)
-        self._arrived.connect(self._refresh.start, Qt.ConnectionType.QueuedConnection)
+        self._arrived.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
         alarms.add_listener(self._on_event)
         self.refresh()
 
     def _on_event(self, event: AlarmEvent) -> None:
         self._arrived.emit()
+
+    def _schedule(self) -> None:
+        """One refresh per interval however many events arrive: restarting the timer on each
+        event would put the refresh off for as long as a flood lasts."""
+        if not self._refresh.isActive():
+            self._refresh.start()
 
     def release(self) -> None:
         """Stop listening (the station is stopping)."""

@@ -26,6 +26,7 @@ from tests.views.alarm_plant import AlarmPlant
 from tests.views.conftest import RunAsync
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS.mkdir(exist_ok=True)
 
 
 @pytest.fixture
@@ -145,3 +146,26 @@ def test_screenshot_of_marks_on_values(
         widget.binding.alarm_mark.show_alarm(widget.binding.alarm_mark.priority, True, True)
     assert sheet.grab().save(str(ARTIFACTS / "alarm_marks.png"))
     marks.release()
+
+
+def test_marks_follow_a_sustained_flood_instead_of_waiting_for_its_end(
+    qtbot: QtBot, plant: AlarmPlant, tmp_path: Path
+) -> None:
+    """Events every 5 ms for longer than the refresh interval: the mark is shown while they
+    still arrive (a timer restarted by each event would refresh only after the last)."""
+    marks = AlarmMarks(plant.alarms, refresh_ms=100)
+    widget = value_widget(qtbot, context(plant, marks, tmp_path), "Tank.Level")
+    mark = widget.binding.alarm_mark
+    assert mark is not None and mark.priority is None
+    refreshed: list[int] = []
+    marks.changed.connect(lambda: refreshed.append(len(fed)))
+    fed: list[float] = []
+    plant.feed("Tank.Level", 95.0)  # raise the alarm, then keep events coming
+    for n in range(120):
+        fed.append(n)
+        plant.feed("Reactor.Temp", 96.0 if n % 2 else 10.0)
+        qtbot.wait(5)
+        if mark.priority is not None:
+            break
+    assert mark.priority is not None, "the mark waited for the flood to end"
+    assert refreshed and refreshed[0] < 120
