@@ -132,8 +132,11 @@ class AlarmPoint:
         """The alarm tag's last value, for events and messages."""
         return self.hub.value(self.tag)
 
-    def hold(self) -> None:
-        """No usable value (Bad quality, no value): keep the condition, drop a pending change."""
+    def hold(self, t: float) -> None:
+        """No usable value at ``t`` (Bad or Uncertain quality, no value): keep the condition
+        and drop a pending change, unless it held through its delay before ``t``."""
+        if self.due is not None and t >= self.due:
+            self.complete()
         if self.due is not None:
             self.due = None
             self.raw = self.active

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
+from hmi.drivers.base import ConnectionHealth, ConnectionState
 from hmi.model.alarm_engine import AlarmEngine
 from hmi.model.alarm_states import (
     AlarmActionDenied,
@@ -30,6 +31,12 @@ from hmi.runtime.broker import TagBroker
 __all__ = ["AlarmActionDenied", "AlarmCommands", "AlarmEngineService"]
 
 log = logging.getLogger(__name__)
+
+_LOST = {
+    ConnectionState.CONNECTED: False,
+    ConnectionState.DISCONNECTED: True,
+    ConnectionState.FAILED: True,
+}
 
 Clock = Callable[[], float]
 
@@ -88,6 +95,9 @@ class AlarmEngineService:
         if snapshot is not None:
             self.engine.restore(snapshot, self._clock())
         self._broker.add_listener(self.engine.update)
+        self._broker.add_health_listener(self._on_health)
+        for health in list(self._broker.health.values()):
+            self._on_health(health)
         for tag in tags:
             current = self._broker.subscribe(tag)
             self._subscribed.append(tag)
@@ -103,9 +113,19 @@ class AlarmEngineService:
             self._ticker = None
         with contextlib.suppress(ValueError):
             self._broker.remove_listener(self.engine.update)
+        with contextlib.suppress(ValueError):
+            self._broker.remove_health_listener(self._on_health)
         for tag in self._subscribed:
             self._broker.unsubscribe(tag)
         self._subscribed.clear()
+
+    def _on_health(self, health: ConnectionHealth) -> None:
+        """A connection's state: lost while disconnected or failed, back once connected;
+        connecting (or stopping) changes nothing. The key is ``scheme://connection``."""
+        lost = _LOST.get(health.state)
+        if lost is not None:
+            connection = health.key.partition("://")[2]
+            self.engine.update_connection(connection, lost, health.since)
 
     async def _tick_forever(self) -> None:
         period = self._settings.tick_s

@@ -154,6 +154,35 @@ def test_comm_loss_raises_after_its_delay_when_the_connection_drops(until: Until
     run(test, until)
 
 
+def test_a_connection_alarm_follows_the_health_the_broker_is_told(until: Until) -> None:
+    async def main() -> None:
+        tags = {
+            "Flow": TagConfig(name="Flow", address="opcua://ua/ns=2;s=Flow"),
+            "Level": TagConfig(name="Level", address="local://level?type=float&initial=5"),
+        }
+        broker = TagBroker(tags, default_registry(), {})
+        lost = {"id": "ua.CommLoss", "kind": "comm_loss", "connection": "ua", "on_delay_s": 0.1}
+        service = AlarmEngineService(
+            broker, DEFINITIONS.validate_python([lost]), settings=AlarmSettings(tick_s=0.02)
+        )
+        broker.report_health(ConnectionHealth("opcua://ua", ConnectionState.DISCONNECTED))
+        await service.start()  # what the broker knew before counts
+        try:
+            await until(lambda: service.status("ua.CommLoss").state is S.UNACK, timeout=2)
+            broker.report_health(ConnectionHealth("opcua://ua", ConnectionState.CONNECTING))
+            service.tick()
+            assert service.status("ua.CommLoss").state is S.UNACK  # still trying: still lost
+            broker.report_health(ConnectionHealth("opcua://ua", ConnectionState.CONNECTED))
+            assert service.status("ua.CommLoss").state is S.RTN_UNACK
+            broker.report_health(ConnectionHealth("opcua://ua", ConnectionState.FAILED))
+            await until(lambda: service.status("ua.CommLoss").state is S.UNACK, timeout=2)
+        finally:
+            await service.stop()
+        assert service._on_health not in broker._health_listeners
+
+    asyncio.run(main())
+
+
 def test_operator_actions_through_the_commands_interface(until: Until) -> None:
     async def test(plant: Plant) -> None:
         commands: AlarmCommands = plant.service
