@@ -39,7 +39,7 @@ CSV_COLUMNS = (
     "sequence", "timestamp", "action", "result", "user_id", "user_name", "role",
     "workstation", "session_id", "target_tag", "target_address", "old_value", "new_value",
     "read_back", "reason", "meaning", "verifier_id", "verifier_name", "error", "origin",
-    "app_version", "spooled", "uuid", "prev_hash", "hash",
+    "app_version", "spooled", "uuid", "prev_hash", "hash", "old_source", "details",
 )  # fmt: skip
 _VALUES = ("old_value", "new_value", "read_back")
 

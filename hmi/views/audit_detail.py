@@ -20,6 +20,13 @@ def _typed(value: Any) -> str:
     return f"{value!r}  ({type(value).__name__})"
 
 
+_OLD_SOURCES = {
+    "broker": "the station's latest value (subscribed)",
+    "device": "read from the device before the write",
+    "none": "unknown: the device could not be read",
+}
+
+
 def detail_rows(record: AuditRecord) -> list[tuple[str, str]]:
     """(label, text) for every field an auditor may ask about, in reading order."""
     who = f"{record.user_id or '—'}"
@@ -40,9 +47,11 @@ def detail_rows(record: AuditRecord) -> list[tuple[str, str]]:
         ("Tag", record.target_tag or "—"),
         ("Address", record.target_address or "—"),
         ("Old value", _typed(record.old_value)),
+        ("Old value from", _OLD_SOURCES.get(record.old_source, record.old_source) or "—"),
         ("New value", _typed(record.new_value)),
         ("Read back", _typed(record.read_back)),
         ("Reason", record.reason or "—"),
+        ("Details", record.details or "—"),
         ("Signature", record.meaning or "not signed"),
         ("Verified by", verifier or "—"),
         ("Error", record.error or "—"),
