@@ -8,13 +8,14 @@ on the result itself, in the guard's ``Approval``.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hmi.model.alarm_states import AlarmAction
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning
+from hmi.model.alarm_states import AlarmAction, AlarmEvent
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning, iso_from_us
 from hmi.model.tags import TagConfig
 from hmi.runtime.commands import AlarmRequest, CommandResult, Outcome
 
@@ -91,6 +92,15 @@ _RESULTS = {
 }
 
 
+def shelve_details(request: AlarmRequest, event: AlarmEvent | None) -> str:
+    """A shelve's ``details``: the duration asked for (seconds; null and one_shot for a
+    one-shot shelve) and, once done, when it ends at the latest (UTC), as compact sorted JSON."""
+    doc: dict[str, Any] = {"duration_s": request.duration_s, "one_shot": request.duration_s is None}
+    if event is not None and event.shelved_until is not None:
+        doc["shelved_until"] = iso_from_us(round(event.shelved_until * 1_000_000))
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
 class AuditRecorder:
     """Implements ``CommandRecorder``. ``actor`` says who is logged in (bound by the session
     service); ``tags`` gives each write's address."""
@@ -134,6 +144,8 @@ class AuditRecorder:
             fields["target_address"] = f"alarm:{request.alarm_id}"
             fields["new_value"] = result.written
             fields.setdefault("reason", request.reason)
+            if request.action is AlarmAction.SHELVE:
+                fields["details"] = shelve_details(request, event)
             action = _ALARM_ACTIONS[request.action]
         else:
             tag = self._tags.get(request.tag)
