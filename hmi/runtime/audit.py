@@ -66,12 +66,14 @@ class Signature:
 @dataclass(frozen=True, slots=True)
 class ConfirmationResult:
     """What a confirmation dialog returns. ``signature`` is the performer's own (policy
-    ``signature``), ``verifier`` the second person's (policy ``verify``)."""
+    ``signature``), ``verifier`` the second person's (policy ``verify``); ``verifier_id`` the
+    second person's user id as typed (who tried, when no signature came of it)."""
 
     approved: bool
     reason: str = ""
     verifier: Signature | None = None
     signature: Signature | None = None
+    verifier_id: str = ""
 
 
 _ALARM_ACTIONS = {
