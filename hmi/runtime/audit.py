@@ -155,6 +155,7 @@ class AuditRecorder:
             fields["target_address"] = str(tag.address) if tag is not None else ""
             fields["new_value"] = result.written if result.written is not None else request.value
             fields["read_back"] = result.read_back
+            fields["old_source"] = result.old_source
             action = AuditAction.WRITE
         await self.record_action(action, result=_RESULTS[result.outcome], **fields)
 
