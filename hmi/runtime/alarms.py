@@ -86,7 +86,9 @@ class AlarmEngineService:
 
     async def start(self, snapshot: AlarmSnapshot | None = None) -> None:
         """Restore ``snapshot`` (see ``AlarmEngine.restore``), then subscribe to every tag the
-        alarms read and start the timer. The broker may be started before or after."""
+        alarms read, make the driver of every connection a communication-loss alarm watches
+        (so the station watches it even while no screen shows its tags), and start the timer.
+        The broker may be started before or after."""
         if self._ticker is not None:
             raise RuntimeError("the alarm service is already running")
         tags = sorted(self.engine.tags)
@@ -96,6 +98,7 @@ class AlarmEngineService:
             self.engine.restore(snapshot, self._clock())
         self._broker.add_listener(self.engine.update)
         self._broker.add_health_listener(self._on_health)
+        self._watch_connections()
         for health in list(self._broker.health.values()):
             self._on_health(health)
         for tag in tags:
@@ -118,6 +121,16 @@ class AlarmEngineService:
         for tag in self._subscribed:
             self._broker.unsubscribe(tag)
         self._subscribed.clear()
+
+    def _watch_connections(self) -> None:
+        """A connection's driver is made by its first tag's subscription; one that only a
+        comm-loss alarm watches is made here, from the address of any tag it serves (a
+        connection that serves no tag has nothing to lose)."""
+        addresses = {tag.address.connection: tag.address for tag in self._broker.tags.values()}
+        for connection in sorted(self.engine.connections):
+            address = addresses.get(connection)
+            if address is not None and address.scheme not in ("sim", "local"):
+                self._broker.pool.driver_for(address)
 
     def _on_health(self, health: ConnectionHealth) -> None:
         """A connection's state: lost while disconnected or failed, back once connected;
