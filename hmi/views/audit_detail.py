@@ -4,6 +4,7 @@ with their types, the signature's meaning, the verifier, the origin and both has
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
@@ -25,6 +26,26 @@ _OLD_SOURCES = {
     "device": "read from the device before the write",
     "none": "unknown: the device could not be read",
 }
+
+
+def _details(text: str) -> str:
+    """A shelve's details in words, then as recorded; anything else as recorded."""
+    try:
+        doc = json.loads(text) if text else None
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or "one_shot" not in doc:
+        return text or "—"
+    until = doc.get("shelved_until")
+    if doc["one_shot"]:
+        words = "one-shot shelve (until the alarm clears)"
+        if until:
+            words += f", at the latest until {until.replace('T', ' ')[:19]} UTC"
+    else:
+        seconds = float(doc.get("duration_s") or 0)
+        words = f"shelved for {seconds:g} s ({seconds / 60:g} min)"
+        words += f", until {until.replace('T', ' ')[:19]} UTC" if until else " (asked for)"
+    return f"{words}   {text}"
 
 
 def detail_rows(record: AuditRecord) -> list[tuple[str, str]]:
@@ -51,7 +72,7 @@ def detail_rows(record: AuditRecord) -> list[tuple[str, str]]:
         ("New value", _typed(record.new_value)),
         ("Read back", _typed(record.read_back)),
         ("Reason", record.reason or "—"),
-        ("Details", record.details or "—"),
+        ("Details", _details(record.details)),
         ("Signature", record.meaning or "not signed"),
         ("Verified by", verifier or "—"),
         ("Error", record.error or "—"),
