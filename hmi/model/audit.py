@@ -14,10 +14,8 @@ tag values (``old_value``, ``new_value``, ``read_back``) the two-element list ``
 made by ``encode_value`` so that 1, 1.0, True and "1" all differ. Genesis ``prev_hash`` is 64
 zeros. Hashes are lower-case hex.
 
-Fields added after the first format (``ADDED_FIELDS``: ``details``, ``old_source``) are text and
-are part of the object only when they are not empty. So a record written before they existed
-hashes exactly as it did, and a new record's are covered by its hash (emptying one changes the
-bytes as much as changing it does).
+Fields added after the first format (``ADDED_FIELDS``) are text, in the object only when not
+empty: a record written before they existed hashes as it did; a new record's are sealed too.
 """
 
 from __future__ import annotations
@@ -229,10 +227,7 @@ CANONICAL_FIELDS = (
 """Sorted; the storage layer keeps its columns in this order (timestamp as microseconds)."""
 
 ADDED_FIELDS = ("details", "old_source")
-"""Canonical only when not empty (see the module docstring); stored after ``hash``, in this
-order. ``old_source``: where a write's ``old_value`` came from (``broker``, ``device``,
-``none``); ``details``: what an action adds, as compact sorted JSON (a shelve's duration and
-expiry)."""
+"""Canonical only when not empty (module docstring); stored after ``hash``, in this order."""
 
 
 def canonical(
