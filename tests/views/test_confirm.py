@@ -155,7 +155,7 @@ def test_second_person_verification_flow(qtbot: QtBot, station: Station) -> None
     qtbot.keyClicks(dialog.verifier_edit, "Sam ")  # as typed; the password is wrong
     qtbot.keyClicks(dialog.verifier_password, "not-his-password")
     ok(qtbot, dialog)
-    qtbot.waitUntil(lambda: dialog.error_label.text() == "user name or password is wrong")
+    qtbot.waitUntil(lambda: dialog.error_label.text() == SIGN_IN_REFUSED)
     dialog.verifier_edit.clear()
     qtbot.keyClicks(dialog.verifier_edit, "nobody")  # no such user
     qtbot.keyClicks(dialog.verifier_password, PASSWORD)
