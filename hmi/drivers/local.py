@@ -17,7 +17,7 @@ from typing import Any
 
 from hmi.drivers.base import ConnectionHealth, ConnectionState, DriverContext
 from hmi.model.address import TagAddress
-from hmi.model.errors import WriteFailed
+from hmi.model.errors import DriverError, WriteFailed
 from hmi.model.quality import GOOD, Quality, QualityReason
 from hmi.model.value import TagValue
 
@@ -131,6 +131,12 @@ class LocalDriver:
         if subscribed:
             self._context.publish(self._values(subscribed))
         return read_back
+
+    async def read(self, address: TagAddress) -> TagValue:
+        memory = self._memory_for(address)
+        if memory is None:
+            raise DriverError(f"{address}: {self._conflict(address)}")
+        return TagValue(memory.value, GOOD, memory.time, time.time())
 
     def value(self, name: str) -> LocalScalar | None:
         """The value held under ``name``, or None if no address has named it yet."""

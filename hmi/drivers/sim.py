@@ -30,7 +30,7 @@ from typing import Any
 
 from hmi.drivers.base import ConnectionHealth, ConnectionState, DriverContext
 from hmi.model.address import TagAddress
-from hmi.model.errors import WriteFailed
+from hmi.model.errors import DriverError, WriteFailed
 from hmi.model.quality import GOOD, Quality, QualityReason
 from hmi.model.value import TagValue
 
@@ -199,6 +199,9 @@ class SimDriver:
             f"{address} is a simulated signal and cannot be written; "
             "use a local:// tag for a value an operator sets"
         )
+
+    async def read(self, address: TagAddress) -> TagValue:
+        raise DriverError(f"{address} is a simulated signal: it has a value only while subscribed")
 
     # -- ticking -------------------------------------------------------------------------------
 

@@ -1,5 +1,10 @@
 """The condition of each kind of alarm: from values to ``raw`` (with deadband hysteresis).
 
+The deadband belongs to the *active* state, not to ``raw``: an inactive alarm (even one whose
+on-delay runs) tests the raw limit, an active one (even one whose off-delay runs) the limit
+less the deadband. So a delay completes only on a violation (or a return) that held for the
+whole delay.
+
 ``feed`` is the hot path: one or two comparisons, and nothing else unless ``raw`` changes or a
 delay has run out. The engine calls it only with usable values (numbers for analog kinds);
 Bad quality or a missing value calls ``hold`` instead, which keeps the condition as it is.
@@ -13,6 +18,7 @@ from typing import Any
 from hmi.model.alarm_point import AlarmHub, AlarmPoint
 from hmi.model.alarms import (
     AlarmDefinition,
+    ConnectionAlarm,
     DeviationAlarm,
     DigitalAlarm,
     LimitAlarm,
@@ -21,6 +27,7 @@ from hmi.model.alarms import (
 )
 
 __all__ = [
+    "ConnectionPoint",
     "DeviationPoint",
     "DigitalPoint",
     "HighPoint",
@@ -52,12 +59,11 @@ class HighPoint(ValuePoint):
         self.clear = d.limit - d.deadband
 
     def feed(self, v: float, t: float) -> None:
-        raw = v >= self.clear if self.raw else v > self.limit
-        if raw is self.raw:
-            if self.due is not None and t >= self.due:
-                self.complete()
-            return
-        self._raw_changed(raw, t)
+        if self.due is not None and t >= self.due:
+            self.complete()
+        raw = v >= self.clear if self.active else v > self.limit
+        if raw is not self.raw:
+            self._raw_changed(raw, t)
 
 
 class LowPoint(ValuePoint):
@@ -71,12 +77,11 @@ class LowPoint(ValuePoint):
         self.clear = d.limit + d.deadband
 
     def feed(self, v: float, t: float) -> None:
-        raw = v <= self.clear if self.raw else v < self.limit
-        if raw is self.raw:
-            if self.due is not None and t >= self.due:
-                self.complete()
-            return
-        self._raw_changed(raw, t)
+        if self.due is not None and t >= self.due:
+            self.complete()
+        raw = v <= self.clear if self.active else v < self.limit
+        if raw is not self.raw:
+            self._raw_changed(raw, t)
 
 
 class DigitalPoint(ValuePoint):
@@ -119,25 +124,24 @@ class DeviationPoint(ValuePoint):
         self.sp = v
         self._evaluate(t)
 
-    def hold(self) -> None:
+    def hold(self, t: float) -> None:
         self.pv = None
-        super().hold()
+        super().hold(t)
 
-    def hold_setpoint(self) -> None:
+    def hold_setpoint(self, t: float) -> None:
         self.sp = None
-        super().hold()
+        super().hold(t)
 
     def _evaluate(self, t: float) -> None:
         if self.pv is None or self.sp is None:
             return
         d = self.pv - self.sp
         d = abs(d) if self.direction == 0 else d * self.direction
-        raw = d >= self.clear if self.raw else d > self.band
-        if raw is self.raw:
-            if self.due is not None and t >= self.due:
-                self.complete()
-            return
-        self._raw_changed(raw, t)
+        if self.due is not None and t >= self.due:
+            self.complete()
+        raw = d >= self.clear if self.active else d > self.band
+        if raw is not self.raw:
+            self._raw_changed(raw, t)
 
 
 class RatePoint(ValuePoint):
@@ -158,9 +162,9 @@ class RatePoint(ValuePoint):
         self.history.append((t, v))
         self.evaluate(t)
 
-    def hold(self) -> None:
+    def hold(self, t: float) -> None:
         self.history.clear()
-        super().hold()
+        super().hold(t)
 
     def evaluate(self, now: float) -> None:
         """Also run on every tick: a rate falls back to zero when the value stops moving."""
@@ -175,12 +179,11 @@ class RatePoint(ValuePoint):
             return  # the samples do not span a whole window yet
         r = (h[-1][1] - h[0][1]) / self.window
         r = abs(r) if self.direction == 0 else r * self.direction
-        raw = r >= self.clear if self.raw else r > self.rate
-        if raw is self.raw:
-            if self.due is not None and now >= self.due:
-                self.complete()
-            return
-        self._raw_changed(raw, now)
+        if self.due is not None and now >= self.due:
+            self.complete()
+        raw = r >= self.clear if self.active else r > self.rate
+        if raw is not self.raw:
+            self._raw_changed(raw, now)
 
 
 class QualityPoint(AlarmPoint):
@@ -197,6 +200,16 @@ class QualityPoint(AlarmPoint):
         self._raw_changed(bad, t)
 
 
+class ConnectionPoint(QualityPoint):
+    """Communication lost with a connection: active while it is disconnected or failed (after
+    the on-delay), fed from the connection's health rather than from a tag."""
+
+    __slots__ = ()
+
+    def feed_connection(self, lost: bool, t: float) -> None:
+        self.feed_quality(lost, t)
+
+
 def make_point(
     definition: AlarmDefinition, index: int, hub: AlarmHub, max_shelve: float
 ) -> AlarmPoint:
@@ -210,6 +223,8 @@ def make_point(
         return DeviationPoint(definition, index, hub, max_shelve)
     if isinstance(definition, RateAlarm):
         return RatePoint(definition, index, hub, max_shelve)
+    if isinstance(definition, ConnectionAlarm):
+        return ConnectionPoint(definition, index, hub, max_shelve)
     if isinstance(definition, QualityAlarm):
         return QualityPoint(definition, index, hub, max_shelve)
     raise TypeError(f"no alarm point for {type(definition).__name__}")

@@ -15,6 +15,7 @@ from numbers import Real
 from typing import Any
 
 from hmi.model.alarm_conditions import (
+    ConnectionPoint,
     DeviationPoint,
     QualityPoint,
     RatePoint,
@@ -51,16 +52,20 @@ __all__ = ["AlarmEngine"]
 log = logging.getLogger(__name__)
 
 _BAD = QualityLevel.BAD
+_UNCERTAIN = QualityLevel.UNCERTAIN
 
 
 class _Watch:
     """Everything that depends on one tag; the hot path calls pre-bound methods."""
 
-    __slots__ = ("digital", "feeds", "holds", "latest", "quality", "suppress", "time")
+    __slots__ = (
+        "digital", "feeds", "holds", "latest", "quality", "suppress", "time", "unsure",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.feeds: list[Callable[[float, float], None]] = []  # analog kinds: numbers only
-        self.holds: list[Callable[[], None]] = []  # the same points, on an unusable value
+        self.holds: list[Callable[[float], None]] = []  # the same points, on an unusable value
+        self.unsure: list[bool] = []  # the same points: evaluate an Uncertain value (else hold)
         self.digital: list[ValuePoint] = []
         self.quality: list[QualityPoint] = []
         self.suppress: list[tuple[Expression, list[AlarmPoint]]] = []
@@ -79,6 +84,7 @@ class AlarmEngine:
         self._points: dict[str, AlarmPoint] = {}
         self._watch: dict[str, _Watch] = {}
         self._rate: list[RatePoint] = []
+        self._connections: dict[str, list[ConnectionPoint]] = {}
         suppress: dict[str, dict[Expression, list[AlarmPoint]]] = {}
         for index, definition in enumerate(definitions):
             if definition.id in self._points:
@@ -87,18 +93,22 @@ class AlarmEngine:
             self._points[definition.id] = point
             for tag in definition.referenced_tags():
                 self._watch.setdefault(tag, _Watch())
-            watch = self._watch[definition.tag]
-            if isinstance(point, QualityPoint):
-                watch.quality.append(point)
+            if isinstance(point, ConnectionPoint):  # fed from the connection, not a tag
+                self._connections.setdefault(point.tag, []).append(point)
+            elif isinstance(point, QualityPoint):
+                self._watch[definition.tag].quality.append(point)
             elif isinstance(definition, DigitalAlarm):
-                watch.digital.append(point)  # type: ignore[arg-type]
+                self._watch[definition.tag].digital.append(point)  # type: ignore[arg-type]
             else:
+                watch = self._watch[definition.tag]
                 watch.feeds.append(point.feed)  # type: ignore[attr-defined]
                 watch.holds.append(point.hold)
+                watch.unsure.append(definition.uncertain == "evaluate")
             if isinstance(point, DeviationPoint) and isinstance(definition, DeviationAlarm):
                 setpoint = self._watch[definition.setpoint]
                 setpoint.feeds.append(point.feed_setpoint)
                 setpoint.holds.append(point.hold_setpoint)
+                setpoint.unsure.append(definition.uncertain == "evaluate")
             if isinstance(point, RatePoint):
                 self._rate.append(point)
             condition = definition.suppress_when
@@ -116,6 +126,16 @@ class AlarmEngine:
         return frozenset(self._watch)
 
     @property
+    def connections(self) -> frozenset[str]:
+        """Every connection a communication-loss alarm watches (by name)."""
+        return frozenset(self._connections)
+
+    def update_connection(self, connection: str, lost: bool, t: float) -> None:
+        """A connection was lost (disconnected, failed) or is back (connected) at ``t``."""
+        for point in self._connections.get(connection, ()):
+            point.feed_connection(lost, max(t, point.stamp))
+
+    @property
     def alarm_ids(self) -> tuple[str, ...]:
         return tuple(self._points)
 
@@ -124,7 +144,8 @@ class AlarmEngine:
         watch = self._watch.get(name)
         if watch is None:
             return
-        bad = value.quality.level is _BAD
+        level = value.quality.level
+        bad = level is _BAD
         t = value.source_time
         if t is None or bad:  # a Bad mark keeps the last good value's source time
             t = value.receive_time
@@ -138,14 +159,20 @@ class AlarmEngine:
         if feeds:
             if bad or v is None:
                 for hold in watch.holds:
-                    hold()
+                    hold(t)
             else:
                 kind = type(v)
                 if kind is not float and kind is not int and kind is not bool:
                     v = float(v) if isinstance(v, Real) else None
                 if v is None or v != v:  # not a number, or NaN
                     for hold in watch.holds:
-                        hold()
+                        hold(t)
+                elif level is _UNCERTAIN:  # a stale last value must not say all is well
+                    for feed, hold, evaluate in zip(feeds, watch.holds, watch.unsure, strict=True):
+                        if evaluate:
+                            feed(v, t)
+                        else:
+                            hold(t)
                 else:
                     for feed in feeds:
                         feed(v, t)
@@ -153,10 +180,13 @@ class AlarmEngine:
         if watch.digital:
             if bad or v is None:
                 for digital in watch.digital:
-                    digital.hold()
+                    digital.hold(t)
             else:
                 for digital in watch.digital:
-                    digital.feed(v, t)
+                    if level is _UNCERTAIN and digital.definition.uncertain == "hold":
+                        digital.hold(t)
+                    else:
+                        digital.feed(v, t)
         if watch.quality:
             for quality in watch.quality:
                 quality.feed_quality(bad, t)

@@ -86,6 +86,8 @@ class JournalEvent:
     workstation: str = ""
     sequence: int = 0
     id: int | None = None
+    shelved_until_us: int | None = None  # a shelve: when it ends at the latest (UTC, µs)
+    shelve_s: float | None = None  # a shelve: the duration asked for; None: one-shot
 
     @classmethod
     def from_event(cls, event: AlarmEvent, workstation: str) -> JournalEvent:
@@ -94,7 +96,9 @@ class JournalEvent:
             priority=event.priority, from_state=event.from_state, to_state=event.to_state,
             action=event.action, value=value_text(event.value), message=event.message,
             user=event.user or "", comment=event.comment, workstation=workstation,
-            sequence=event.sequence,
+            sequence=event.sequence, shelve_s=event.shelve_s,
+            shelved_until_us=None if event.shelved_until is None
+            else round(event.shelved_until * US),
         )  # fmt: skip
 
     @property

@@ -69,9 +69,11 @@ class AlarmHub:
         comment: str,
     ) -> AlarmEvent:
         self.sequence += 1
+        shelve = action is AlarmAction.SHELVE or (action is AlarmAction.RESTORE and point.shelved)
         event = AlarmEvent(
             self.sequence, point.id, point.tag, point.priority, old, new, action, time,
             point.value(), point.message, user, comment,
+            point.shelve_until if shelve else None, point.shelve_s if shelve else None,
         )  # fmt: skip
         for listener in self.listeners:
             try:
@@ -89,7 +91,8 @@ class AlarmPoint:
     __slots__ = (
         "activated_at", "active", "ann", "by", "definition", "due", "hub", "id", "index",
         "latching", "max_shelve", "memory", "message", "off_delay", "on_delay", "one_shot", "oos",
-        "priority", "raw", "reason", "shelve_until", "shelved", "shown", "since", "stamp",
+        "priority", "raw", "reason", "shelve_s", "shelve_until", "shelved", "shown", "since",
+        "stamp",
         "suppressed", "tag",
     )  # fmt: skip
 
@@ -118,6 +121,7 @@ class AlarmPoint:
         self.shelved = False
         self.one_shot = False
         self.shelve_until: float | None = None
+        self.shelve_s: float | None = None  # the duration asked for; None: one-shot or restored
         self.oos = False
         self.suppressed = False
         self.by: str | None = None
@@ -132,8 +136,11 @@ class AlarmPoint:
         """The alarm tag's last value, for events and messages."""
         return self.hub.value(self.tag)
 
-    def hold(self) -> None:
-        """No usable value (Bad quality, no value): keep the condition, drop a pending change."""
+    def hold(self, t: float) -> None:
+        """No usable value at ``t`` (Bad or Uncertain quality, no value): keep the condition
+        and drop a pending change, unless it held through its delay before ``t``."""
+        if self.due is not None and t >= self.due:
+            self.complete()
         if self.due is not None:
             self.due = None
             self.raw = self.active
@@ -207,7 +214,7 @@ class AlarmPoint:
 
     def _end_shelve(self) -> None:
         self.shelved = self.one_shot = False
-        self.shelve_until = None
+        self.shelve_until = self.shelve_s = None
         if not self.oos:
             self.by, self.reason = None, ""
         self.hub.shelved.pop(self, None)
@@ -290,6 +297,7 @@ class AlarmPoint:
         else:
             until = t + duration_s
         self.shelved, self.one_shot, self.shelve_until = True, duration_s is None, until
+        self.shelve_s = duration_s
         self.by, self.reason = user, reason
         self.hub.shelved[self] = None
         self._mask()

@@ -108,6 +108,8 @@ class AlarmEvent:
     message: str
     user: str | None = None
     comment: str = ""
+    shelved_until: float | None = None  # a shelve (or a restored one): when it ends at the latest
+    shelve_s: float | None = None  # a shelve: the duration asked for (None: one-shot)
 
 
 @dataclass(frozen=True, slots=True)

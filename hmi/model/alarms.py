@@ -11,12 +11,19 @@ from __future__ import annotations
 import difflib
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from hmi.model.expr import Expression, ExpressionError
 from hmi.model.tags import DataType, TagConfig
@@ -25,6 +32,8 @@ __all__ = [
     "AlarmDefinition",
     "AlarmProblem",
     "AlarmSettings",
+    "CommLossSettings",
+    "ConnectionAlarm",
     "DeviationAlarm",
     "DigitalAlarm",
     "LimitAlarm",
@@ -181,6 +190,10 @@ class _Alarm(BaseModel):
     max_shelve_s: float | None = Field(
         default=None, ge=0, description="shelve limit; None: the project's, 0: never shelved"
     )
+    uncertain: Literal["hold", "evaluate"] = Field(
+        default="hold",
+        description="an Uncertain value holds the alarm state (default), or is evaluated",
+    )
 
     @property
     def text(self) -> MessageTemplate:
@@ -209,6 +222,7 @@ _KIND_WORDS = {
     "deviation": "deviation from setpoint",
     "rate": "rate of change",
     "bad_quality": "bad quality, communication lost",
+    "comm_loss": "communication lost",
 }
 
 
@@ -279,10 +293,58 @@ class QualityAlarm(_Alarm):
     on_delay_s: Seconds = Field(default=10, description="Bad for this long raises the alarm")
 
 
+class ConnectionAlarm(_Alarm):
+    """Communication lost with a connection: it has been disconnected (or has failed) for
+    longer than ``on_delay_s``. One per connection, not one per tag; every connection gets one
+    by default (``settings.alarms.comm_loss``); write one by hand to rationalise it. Its
+    ``tag`` is the connection's name (what the summary shows); it reads no tag."""
+
+    kind: Literal["comm_loss"]
+    connection: str = Field(min_length=1, description="the connection, a key of connections:")
+    tag: str = Field(default="", description="set to the connection's name")
+    priority: Priority = Priority.HIGH
+    on_delay_s: Seconds = Field(default=10, description="lost for this long raises the alarm")
+
+    @field_validator("tag")
+    @classmethod
+    def _no_tag(cls, tag: str) -> str:
+        if tag:
+            raise ValueError("a comm_loss alarm watches its connection, not a tag: leave 'tag' out")
+        return tag
+
+    @model_validator(mode="after")
+    def _tag_is_the_connection(self) -> ConnectionAlarm:
+        object.__setattr__(self, "tag", self.connection)  # what the summary and journal show
+        return self
+
+    @property
+    def text(self) -> MessageTemplate:
+        if self.message.text:
+            return self.message
+        return MessageTemplate("Communication lost with connection {tag}")
+
+    def referenced_tags(self) -> frozenset[str]:
+        tags = set(self.message.tags)
+        if self.suppress_when is not None:
+            tags |= self.suppress_when.tags
+        return frozenset(tags)
+
+
 AlarmDefinition = Annotated[
-    LimitAlarm | DigitalAlarm | DeviationAlarm | RateAlarm | QualityAlarm,
+    LimitAlarm | DigitalAlarm | DeviationAlarm | RateAlarm | QualityAlarm | ConnectionAlarm,
     Field(discriminator="kind"),
 ]
+
+
+class CommLossSettings(BaseModel):
+    """The communication-loss alarm every connection gets unless switched off, here for all
+    connections or per connection (``comm_loss_alarm: false`` on it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(default=True, description="false: no connection gets one by default")
+    priority: Priority = Priority.HIGH
+    on_delay_s: Seconds = Field(default=10, description="lost for this long raises the alarm")
 
 
 class AlarmSettings(BaseModel):
@@ -292,6 +354,10 @@ class AlarmSettings(BaseModel):
 
     max_shelve_s: float = Field(default=8 * 3600, gt=0, description="longest shelve allowed")
     tick_s: float = Field(default=1.0, gt=0, le=10, description="delay and shelve timer period")
+    comm_loss: CommLossSettings = Field(
+        default_factory=CommLossSettings,
+        description="the communication-loss alarm each connection gets by default",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,12 +370,16 @@ class AlarmProblem:
 
 
 def check_alarms(
-    alarms: Sequence[_Alarm], tags: Mapping[str, TagConfig | None]
+    alarms: Sequence[_Alarm],
+    tags: Mapping[str, TagConfig | None],
+    connections: Collection[str] = (),
 ) -> list[AlarmProblem]:
-    """Cross-check alarms against the project's tags: unique ids, every tag known, analog
-    kinds on numeric tags. ``tags`` maps a name to its config, or None if that is broken."""
+    """Cross-check alarms against the project's tags and connections: unique ids, every tag
+    and connection known, one comm_loss alarm per connection, analog kinds on numeric tags.
+    ``tags`` maps a name to its config, or None if that is broken."""
     problems: list[AlarmProblem] = []
     seen: dict[str, int] = {}
+    watched: dict[str, int] = {}
     for index, alarm in enumerate(alarms):
         first = seen.setdefault(alarm.id, index)
         if first != index:
@@ -317,7 +387,10 @@ def check_alarms(
                 AlarmProblem(index, "id", f"duplicate alarm id {alarm.id!r}; alarm {first} has it")
             )
         where = f"alarm {alarm.id!r}"
-        _known(problems, index, "tag", alarm.tag, tags, where)
+        if isinstance(alarm, ConnectionAlarm):
+            _connection(problems, index, alarm, connections, watched)
+        else:
+            _known(problems, index, "tag", alarm.tag, tags, where)
         if isinstance(alarm, DeviationAlarm):
             _known(problems, index, "setpoint", alarm.setpoint, tags, where)
         for name in sorted(alarm.message.tags):
@@ -337,6 +410,36 @@ def check_alarms(
                 )
             )
     return problems
+
+
+def _connection(
+    problems: list[AlarmProblem],
+    index: int,
+    alarm: ConnectionAlarm,
+    connections: Collection[str],
+    watched: dict[str, int],
+) -> None:
+    name = alarm.connection
+    if name not in connections:
+        close = difflib.get_close_matches(name, list(connections), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        known = ", ".join(sorted(connections)) or "none"
+        problems.append(
+            AlarmProblem(
+                index, "connection",
+                f"alarm {alarm.id!r}: unknown connection {name!r}{hint} (known: {known})",
+            )
+        )  # fmt: skip
+        return
+    first = watched.setdefault(name, index)
+    if first != index:
+        problems.append(
+            AlarmProblem(
+                index, "connection",
+                f"alarm {alarm.id!r}: connection {name!r} has a comm_loss alarm already "
+                f"(alarm {first}); one per connection",
+            )
+        )  # fmt: skip
 
 
 def _known(

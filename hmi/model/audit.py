@@ -13,6 +13,9 @@ where ``sequence`` is a JSON integer, ``spooled`` a JSON boolean, ``timestamp`` 
 tag values (``old_value``, ``new_value``, ``read_back``) the two-element list ``[type, payload]``
 made by ``encode_value`` so that 1, 1.0, True and "1" all differ. Genesis ``prev_hash`` is 64
 zeros. Hashes are lower-case hex.
+
+Fields added after the first format (``ADDED_FIELDS``) are text, in the object only when not
+empty: a record written before they existed hashes as it did; a new record's are sealed too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import hmac
 import json
 import math
 import uuid as uuid_module
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -43,6 +46,7 @@ from hmi.model.audit_storable import (
 )
 
 __all__ = [
+    "ADDED_FIELDS",
     "CANONICAL_FIELDS",
     "GENESIS_HASH",
     "JOINED_TEXTS",
@@ -53,6 +57,7 @@ __all__ = [
     "SignatureMeaning",
     "canonical",
     "canonical_joined",
+    "canonical_row",
     "chain_hash",
     "datetime_from_us",
     "decode_value",
@@ -221,21 +226,26 @@ CANONICAL_FIELDS = (
 )  # fmt: skip
 """Sorted; the storage layer keeps its columns in this order (timestamp as microseconds)."""
 
+ADDED_FIELDS = ("details", "old_source")
+"""Canonical only when not empty (module docstring); stored after ``hash``, in this order."""
+
 
 def canonical(
     action: str, app_version: str, error: str, meaning: str, new_value: str, old_value: str,
     origin: str, prev_hash: str, read_back: str, reason: str, result: str, role: str,
     sequence: int, session_id: str, spooled: bool, target_address: str, target_tag: str,
     timestamp_us: int, user_id: str, user_name: str, uuid: str, verifier_id: str,
-    verifier_name: str, workstation: str,
+    verifier_name: str, workstation: str, details: str = "", old_source: str = "",
 ) -> bytes:  # fmt: skip
     """The canonical bytes from the stored fields (tag values already encoded). Written out by
     hand for speed; ``tests/model/test_audit_chain.py`` proves it equals the ``json.dumps``
     definition in the module docstring."""
     e = _encode_str
+    d = f'"details":{e(details)},' if details else ""
+    o = f'"old_source":{e(old_source)},' if old_source else ""
     return (
-        f'{{"action":{e(action)},"app_version":{e(app_version)},"error":{e(error)},'
-        f'"meaning":{e(meaning)},"new_value":{new_value},"old_value":{old_value},'
+        f'{{"action":{e(action)},"app_version":{e(app_version)},{d}"error":{e(error)},'
+        f'"meaning":{e(meaning)},"new_value":{new_value},{o}"old_value":{old_value},'
         f'"origin":{e(origin)},"prev_hash":{e(prev_hash)},"read_back":{read_back},'
         f'"reason":{e(reason)},"result":{e(result)},"role":{e(role)},'
         f'"sequence":{int(sequence)},"session_id":{e(session_id)},'
@@ -247,12 +257,19 @@ def canonical(
     ).encode("utf-8", "surrogatepass")
 
 
+def canonical_row(row: Sequence[Any]) -> bytes:
+    """``canonical`` of a stored row (``AuditRecord.stored()`` order: the canonical fields,
+    ``hash``, then ``ADDED_FIELDS``; a row without them is of the first format)."""
+    return canonical(*row[:24], *row[25:27])
+
+
 JOINED_TEXTS = (
     "action", "app_version", "error", "meaning", "origin", "prev_hash", "reason", "result",
     "role", "session_id", "target_address", "target_tag", "user_id", "user_name", "uuid",
-    "verifier_id", "verifier_name", "workstation",
+    "verifier_id", "verifier_name", "workstation", "details", "old_source",
 )  # fmt: skip
-"""The text fields, in canonical order, as a store joins them with U+001F for fast verify."""
+"""The text fields, in canonical order and then ``ADDED_FIELDS``, as a store joins them with
+U+001F for fast verify."""
 JOINED_VALUES = ("new_value", "old_value", "read_back")
 _SEP = "\\u001f"
 
@@ -267,11 +284,13 @@ def canonical_joined(
         return None
     t = _encode_str(texts)[1:-1].split(_SEP)
     v = values.split("\x1f")
-    if len(t) != 18 or len(v) != 3:
+    if len(t) != 20 or len(v) != 3:
         return None
+    d = f'"details":"{t[18]}",' if t[18] else ""
+    o = f'"old_source":"{t[19]}",' if t[19] else ""
     text = (
-        f'{{"action":"{t[0]}","app_version":"{t[1]}","error":"{t[2]}","meaning":"{t[3]}",'
-        f'"new_value":{v[0]},"old_value":{v[1]},"origin":"{t[4]}","prev_hash":"{t[5]}",'
+        f'{{"action":"{t[0]}","app_version":"{t[1]}",{d}"error":"{t[2]}","meaning":"{t[3]}",'
+        f'"new_value":{v[0]},{o}"old_value":{v[1]},"origin":"{t[4]}","prev_hash":"{t[5]}",'
         f'"read_back":{v[2]},"reason":"{t[6]}","result":"{t[7]}","role":"{t[8]}",'
         f'"sequence":{int(sequence)},"session_id":"{t[9]}",'
         f'"spooled":{"true" if spooled else "false"},"target_address":"{t[10]}",'
@@ -340,6 +359,8 @@ class AuditRecord:
     error: str = ""
     origin: str = ""
     app_version: str = ""
+    old_source: str = ""  # where old_value came from: "broker", "device", "none" ("" : not a write)
+    details: str = ""  # compact sorted JSON of what the action adds (a shelve's duration, expiry)
     spooled: bool = False  # held in a station's spool before it reached this chain
     sequence: int = 0
     prev_hash: str = ""
@@ -375,7 +396,7 @@ class AuditRecord:
         return bool(self.hash)
 
     def canonical(self) -> bytes:
-        return canonical(*self.stored()[:24])
+        return canonical_row(self.stored())
 
     def stored(self) -> tuple[Any, ...]:
         """The fields as stored: ``CANONICAL_FIELDS`` order, values encoded, then ``hash``."""
@@ -385,7 +406,8 @@ class AuditRecord:
             self.prev_hash, encode_value(self.read_back), self.reason, self.result.value,
             self.role, self.sequence, self.session_id, self.spooled, self.target_address,
             self.target_tag, self.timestamp_us, self.user_id, self.user_name, self.uuid,
-            self.verifier_id, self.verifier_name, self.workstation, self.hash,
+            self.verifier_id, self.verifier_name, self.workstation, self.hash, self.details,
+            self.old_source,
         )  # fmt: skip
 
     @classmethod
@@ -422,15 +444,18 @@ class AuditRecord:
                 f"changed outside the audit store; stored action {text[0]!r}, result {text[10]!r}"
             ),
             origin=text[6], app_version=text[1], spooled=False, sequence=sequence,
-            prev_hash=text[7], hash=text[24],
+            prev_hash=text[7], hash=text[24], details=text[25], old_source=text[26],
         )  # fmt: skip
 
     @classmethod
     def _from_stored(cls, row: tuple[Any, ...]) -> AuditRecord:
+        """``from_stored`` of a sound row; one without ``ADDED_FIELDS`` is of the first
+        format."""
         (action, app_version, error, meaning, new_value, old_value, origin, prev_hash,
          read_back, reason, result, role, sequence, session_id, spooled, target_address,
          target_tag, timestamp_us, user_id, user_name, uid, verifier_id, verifier_name,
-         workstation, hash_) = row  # fmt: skip
+         workstation, hash_, *added) = row  # fmt: skip
+        details, old_source = (*added, "", "")[:2]
         return cls(
             uuid=uid, timestamp_us=int(timestamp_us), action=AuditAction(action),
             result=AuditResult(result), user_id=user_id, user_name=user_name, role=role,
@@ -439,7 +464,8 @@ class AuditRecord:
             new_value=decode_value(new_value), read_back=decode_value(read_back), reason=reason,
             meaning=meaning, verifier_id=verifier_id, verifier_name=verifier_name, error=error,
             origin=origin, app_version=app_version, spooled=bool(spooled),
-            sequence=int(sequence), prev_hash=prev_hash, hash=hash_,
+            sequence=int(sequence), prev_hash=prev_hash, hash=hash_, details=details or "",
+            old_source=old_source or "",
         )  # fmt: skip
 
     def chain(self, sequence: int, prev_hash: str, key: bytes | None = None) -> AuditRecord:
@@ -460,11 +486,12 @@ class AuditRecord:
             "verifier_id": self.verifier_id, "verifier_name": self.verifier_name,
             "error": self.error, "origin": self.origin, "app_version": self.app_version,
             "spooled": self.spooled, "prev_hash": self.prev_hash, "hash": self.hash,
+            "old_source": self.old_source, "details": self.details,
         }  # fmt: skip
 
 
 _TEXT_FIELDS = frozenset(
     ("user_id", "user_name", "role", "workstation", "session_id", "target_tag",
      "target_address", "reason", "meaning", "verifier_id", "verifier_name", "error", "origin",
-     "app_version")
+     "app_version", "old_source", "details")
 )  # fmt: skip

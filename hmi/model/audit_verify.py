@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from hmi.model.audit import GENESIS_HASH, AuditRecord, canonical, canonical_joined, chain_hash
+from hmi.model.audit import (
+    GENESIS_HASH,
+    AuditRecord,
+    canonical_joined,
+    canonical_row,
+    chain_hash,
+)
 
 __all__ = ["ChainProblem", "ChainVerifier", "ProblemKind", "VerifyResult", "verify_chain"]
 
@@ -260,7 +266,7 @@ class ChainVerifier:
                 self._last_uuid = full_row(last_seq)[20]  # the uuid to name, if it is foreign
             row = full_row(sequence)
             try:
-                exact: bytes | None = canonical(*row[:24])
+                exact: bytes | None = canonical_row(row)
             except (TypeError, ValueError, OverflowError, AttributeError):
                 exact = None
             self.feed(_whole(row[12]), str(row[20]), str(row[7]), str(row[24]), exact)

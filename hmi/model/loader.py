@@ -107,9 +107,22 @@ class _ProjectLoader:
     def _alarms(self, doc: YamlDoc, tags: Mapping[str, TagConfig | None]) -> None:
         if self.project_file is None:
             return
-        for problem in check_alarms(self.project_file.alarms, tags):
+        project = self.project_file
+        for problem in check_alarms(project.alarms, tags, project.connections):
             where = NodeWhere(doc, ("alarms", problem.index)).value(problem.field)
             self.problems.append(ProjectProblem(where, problem.message))
+        ids = {alarm.id: index for index, alarm in enumerate(project.alarms)}
+        for alarm in project.comm_loss_alarms():
+            if alarm.id in ids:
+                self.problems.append(
+                    ProjectProblem(
+                        NodeWhere(doc, ("connections",)).key(alarm.connection),
+                        f"connection {alarm.connection!r} gets the communication-loss alarm "
+                        f"{alarm.id!r}, but alarm {ids[alarm.id]} already has that id: rename "
+                        "that alarm, make it kind: comm_loss for this connection, or set "
+                        "comm_loss_alarm: false on the connection",
+                    )
+                )
 
     def _tags(self, doc: YamlDoc) -> dict[str, TagConfig | None]:
         if self.project_file is not None:

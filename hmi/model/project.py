@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from hmi.model.alarms import AlarmDefinition, AlarmSettings
+from hmi.model.alarms import AlarmDefinition, AlarmSettings, ConnectionAlarm
 from hmi.model.historian import HistorianConfig
 from hmi.model.screen import ScreenFile, Strict, TemplateFile
 from hmi.model.security import SecurityConfig
@@ -63,6 +64,11 @@ class OpcUaConnection(Strict):
         description="notifications per Publish response, 0 for the server's limit; a smaller "
         "figure spreads a burst of changes over more, smaller responses",
     )
+    comm_loss_alarm: bool | None = Field(
+        default=None,
+        description="a communication-loss alarm for this connection; default: "
+        "settings.alarms.comm_loss.enabled",
+    )
 
 
 class ModbusConnection(Strict):
@@ -100,6 +106,11 @@ class ModbusConnection(Strict):
     )
     relearn_s: float = Field(
         default=600, gt=0, description="how often addresses a device refused are tried again"
+    )
+    comm_loss_alarm: bool | None = Field(
+        default=None,
+        description="a communication-loss alarm for this connection; default: "
+        "settings.alarms.comm_loss.enabled",
     )
 
 
@@ -159,6 +170,12 @@ class DatabaseSettings(Strict):
         return url
 
 
+def comm_loss_id(connection: str) -> str:
+    """The id of a connection's default communication-loss alarm: ``<connection>.CommLoss``."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", connection)
+    return f"{name if re.match(r'[A-Za-z_]', name) else '_' + name}.CommLoss"
+
+
 class ProjectFile(Strict):
     """``project.yaml`` as written; screens and templates are file paths relative to it."""
 
@@ -201,6 +218,25 @@ class ProjectFile(Strict):
             )
         return self
 
+    def comm_loss_alarms(self) -> tuple[ConnectionAlarm, ...]:
+        """The communication-loss alarm of every connection that gets one by default: unless
+        switched off (``settings.alarms.comm_loss.enabled``, the connection's
+        ``comm_loss_alarm``) or written by hand in ``alarms:`` (kind ``comm_loss``)."""
+        defaults = self.settings.alarms.comm_loss
+        written = {a.connection for a in self.alarms if isinstance(a, ConnectionAlarm)}
+        made = []
+        for name, connection in self.connections.items():
+            wanted = connection.comm_loss_alarm
+            if name in written or not (defaults.enabled if wanted is None else wanted):
+                continue
+            made.append(
+                ConnectionAlarm(
+                    kind="comm_loss", id=comm_loss_id(name), connection=name,
+                    priority=defaults.priority, on_delay_s=defaults.on_delay_s,
+                )
+            )  # fmt: skip
+        return tuple(made)
+
     @property
     def audit_key_env(self) -> str | None:
         """The environment variable holding the site's audit HMAC key, if any."""
@@ -231,7 +267,9 @@ class Project(Strict):
 
     @property
     def alarms(self) -> tuple[AlarmDefinition, ...]:
-        return self.file.alarms
+        """The alarms written in ``alarms:``, then each connection's default communication-loss
+        alarm (``ProjectFile.comm_loss_alarms``)."""
+        return (*self.file.alarms, *self.file.comm_loss_alarms())
 
     @property
     def start_screen(self) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hmi.drivers.base import ConnectionHealth, ConnectionState
 from hmi.model.alarm_engine import AlarmEngine
 from hmi.model.alarm_states import (
     AlarmActionDenied,
@@ -46,6 +47,12 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_LOST = {
+    ConnectionState.CONNECTED: False,
+    ConnectionState.DISCONNECTED: True,
+    ConnectionState.FAILED: True,
+}
 
 Clock = Callable[[], float]
 
@@ -95,7 +102,9 @@ class AlarmEngineService:
 
     async def start(self, snapshot: AlarmSnapshot | None = None) -> None:
         """Restore ``snapshot`` (see ``AlarmEngine.restore``), then subscribe to every tag the
-        alarms read and start the timer. The broker may be started before or after."""
+        alarms read, make the driver of every connection a communication-loss alarm watches
+        (so the station watches it even while no screen shows its tags), and start the timer.
+        The broker may be started before or after."""
         if self._ticker is not None:
             raise RuntimeError("the alarm service is already running")
         tags = sorted(self.engine.tags)
@@ -104,6 +113,10 @@ class AlarmEngineService:
         if snapshot is not None:
             self.engine.restore(snapshot, self._clock())
         self._broker.add_listener(self.engine.update)
+        self._broker.add_health_listener(self._on_health)
+        self._watch_connections()
+        for health in list(self._broker.health.values()):
+            self._on_health(health)
         for tag in tags:
             current = self._broker.subscribe(tag)
             self._subscribed.append(tag)
@@ -119,9 +132,29 @@ class AlarmEngineService:
             self._ticker = None
         with contextlib.suppress(ValueError):
             self._broker.remove_listener(self.engine.update)
+        with contextlib.suppress(ValueError):
+            self._broker.remove_health_listener(self._on_health)
         for tag in self._subscribed:
             self._broker.unsubscribe(tag)
         self._subscribed.clear()
+
+    def _watch_connections(self) -> None:
+        """A connection's driver is made by its first tag's subscription; one that only a
+        comm-loss alarm watches is made here, from the address of any tag it serves (a
+        connection that serves no tag has nothing to lose)."""
+        addresses = {tag.address.connection: tag.address for tag in self._broker.tags.values()}
+        for connection in sorted(self.engine.connections):
+            address = addresses.get(connection)
+            if address is not None and address.scheme not in ("sim", "local"):
+                self._broker.pool.driver_for(address)
+
+    def _on_health(self, health: ConnectionHealth) -> None:
+        """A connection's state: lost while disconnected or failed, back once connected;
+        connecting (or stopping) changes nothing. The key is ``scheme://connection``."""
+        lost = _LOST.get(health.state)
+        if lost is not None:
+            connection = health.key.partition("://")[2]
+            self.engine.update_connection(connection, lost, health.since)
 
     async def _tick_forever(self) -> None:
         period = self._settings.tick_s

@@ -8,13 +8,14 @@ on the result itself, in the guard's ``Approval``.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hmi.model.alarm_states import AlarmAction
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning
+from hmi.model.alarm_states import AlarmAction, AlarmEvent
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning, iso_from_us
 from hmi.model.tags import TagConfig
 from hmi.runtime.commands import AlarmRequest, CommandResult, Outcome
 
@@ -65,12 +66,14 @@ class Signature:
 @dataclass(frozen=True, slots=True)
 class ConfirmationResult:
     """What a confirmation dialog returns. ``signature`` is the performer's own (policy
-    ``signature``), ``verifier`` the second person's (policy ``verify``)."""
+    ``signature``), ``verifier`` the second person's (policy ``verify``); ``verifier_id`` the
+    second person's user id as typed (who tried, when no signature came of it)."""
 
     approved: bool
     reason: str = ""
     verifier: Signature | None = None
     signature: Signature | None = None
+    verifier_id: str = ""
 
 
 _ALARM_ACTIONS = {
@@ -89,6 +92,15 @@ _RESULTS = {
     Outcome.CANCELLED: AuditResult.CANCELLED,
     Outcome.FAILED: AuditResult.FAILED,
 }
+
+
+def shelve_details(request: AlarmRequest, event: AlarmEvent | None) -> str:
+    """A shelve's ``details``: the duration asked for (seconds; null and one_shot for a
+    one-shot shelve) and, once done, when it ends at the latest (UTC), as compact sorted JSON."""
+    doc: dict[str, Any] = {"duration_s": request.duration_s, "one_shot": request.duration_s is None}
+    if event is not None and event.shelved_until is not None:
+        doc["shelved_until"] = iso_from_us(round(event.shelved_until * 1_000_000))
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
 
 class AuditRecorder:
@@ -134,6 +146,8 @@ class AuditRecorder:
             fields["target_address"] = f"alarm:{request.alarm_id}"
             fields["new_value"] = result.written
             fields.setdefault("reason", request.reason)
+            if request.action is AlarmAction.SHELVE:
+                fields["details"] = shelve_details(request, event)
             action = _ALARM_ACTIONS[request.action]
         else:
             tag = self._tags.get(request.tag)
@@ -141,6 +155,7 @@ class AuditRecorder:
             fields["target_address"] = str(tag.address) if tag is not None else ""
             fields["new_value"] = result.written if result.written is not None else request.value
             fields["read_back"] = result.read_back
+            fields["old_source"] = result.old_source
             action = AuditAction.WRITE
         await self.record_action(action, result=_RESULTS[result.outcome], **fields)
 

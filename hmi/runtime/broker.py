@@ -182,6 +182,9 @@ class TagBroker:
     def add_health_listener(self, listener: HealthListener) -> None:
         self._health_listeners.append(listener)
 
+    def remove_health_listener(self, listener: HealthListener) -> None:
+        self._health_listeners.remove(listener)
+
     async def start(self) -> None:
         await self.pool.start()
 

@@ -15,18 +15,28 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
+from hmi.drivers.base import Driver
 from hmi.model.alarm_states import OPERATOR_ACTIONS, AlarmAction, AlarmActionDenied
 from hmi.model.errors import HmiError, WriteDenied, WriteFailed
+from hmi.model.quality import QualityReason
 from hmi.model.security import Permission
 from hmi.model.tags import TagConfig
 from hmi.runtime.alarms import AlarmCommands
 from hmi.runtime.broker import TagBroker
 
 log = logging.getLogger(__name__)
+
+
+class OldSource(StrEnum):
+    """Where a write's old value came from."""
+
+    BROKER = "broker"  # the latest value of a subscribed tag (what the operator saw)
+    DEVICE = "device"  # nobody watches the tag: read from the device before the write
+    NONE = "none"  # neither: unknown (not read, or the read failed)
 
 
 class Outcome(StrEnum):
@@ -91,6 +101,7 @@ class CommandResult:
     message: str = ""
     approval: Approval | None = None
     event: Any = None  # the AlarmEvent an alarm action caused
+    old_source: str = ""  # a write: where ``old_value`` came from, see ``OldSource``
 
     @property
     def ok(self) -> bool:
@@ -125,6 +136,15 @@ class CommandRecorder(Protocol):
     """Makes the record of an attempt durable before the operator is told the result."""
 
     async def record(self, result: CommandResult) -> None: ...
+
+
+class _Source:
+    """Where the old value of the write under way came from (set as it is found)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self) -> None:
+        self.name = OldSource.NONE
 
 
 def _same(written: Any, read_back: Any) -> bool:
@@ -170,7 +190,9 @@ class CommandService:
     async def write(self, tag_name: str, value: Any, *, origin: str = "") -> CommandResult:
         """Run one write through the whole pipeline. Never raises for an operator's mistake:
         the result says what happened, and that result is what gets recorded."""
-        return await self._finish(await self._write(WriteRequest(tag_name, value, origin)))
+        source = _Source()
+        result = await self._write(WriteRequest(tag_name, value, origin), source)
+        return await self._finish(replace(result, old_source=source.name.value))
 
     async def alarm(self, request: AlarmRequest) -> CommandResult:
         """Run one alarm action (acknowledge, shelve, ...) through the pipeline."""
@@ -196,14 +218,33 @@ class CommandService:
         )
         return result
 
-    async def _write(self, request: WriteRequest) -> CommandResult:
+    async def _device_value(self, tag: TagConfig, driver: Driver, source: _Source) -> Any:
+        """The tag's value read from the device now, for a tag the broker has no value of (no
+        screen watches it). A failed read leaves it unknown and the write goes on."""
+        try:
+            read = await driver.read(tag.address)
+        except Exception as exc:  # the old value is for the record; it never stops a write
+            log.info("old value of %s not read before the write: %s", tag.name, exc)
+            return None
+        if read.quality.is_bad:
+            log.info("old value of %s read as %s before the write", tag.name, read.quality)
+            return None
+        source.name = OldSource.DEVICE
+        return read.value
+
+    async def _write(self, request: WriteRequest, source: _Source) -> CommandResult:
         old: Any = None
         approval: Approval | None = None
         try:
             tag = self._broker.tag(request.tag)
-            old = self._broker.latest(request.tag).value
+            latest = self._broker.latest(request.tag)
+            watched = self._broker.subscribers(request.tag) > 0  # else nobody keeps it fresh
+            if watched and latest.quality.reason is not QualityReason.INITIAL:
+                old, source.name = latest.value, OldSource.BROKER
             coerced = tag.check_write(request.value)
             driver = self._broker.pool.driver_for(tag.address)
+            if source.name is OldSource.NONE:
+                old = await self._device_value(tag, driver, source)
             if self.guard is not None:
                 approval = await self.guard.approve(tag, request, coerced, old)
                 if approval.refusal:

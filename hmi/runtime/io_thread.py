@@ -211,6 +211,9 @@ class ThreadedDriver:
     async def write(self, address: TagAddress, value: Any) -> TagValue | None:
         return await self._io.run(self.inner.write(address, value))
 
+    async def read(self, address: TagAddress) -> TagValue:
+        return await self._io.run(self.inner.read(address))
+
     # -- reported by the driver, on the I/O thread ----------------------------------------------
 
     def _reported_values(self, batch: ValueBatch) -> None:

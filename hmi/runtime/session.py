@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from hmi.model.audit import AuditAction, AuditResult, SignatureMeaning
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning
 from hmi.model.errors import WriteDenied
 from hmi.model.security import Permission, SecurityConfig
 from hmi.model.tags import ConfirmPolicy, TagConfig
@@ -215,6 +215,32 @@ class SessionService:
         self._signatures[signature.token] = signature
         return signature
 
+    async def who_verified(self, signature: Signature | None, typed: str) -> tuple[str, str]:
+        """(user id, name) of the second person of a verification, for its record, refused or
+        not: the signer when a signature came, else the user id as typed, with the name of the
+        user it names when there is one."""
+        if signature is not None:
+            return signature.user_id, signature.user_name
+        typed = typed.strip()
+        if not typed:
+            return "", ""
+        user = await self._worker.call(self._users.get, typed)
+        return (typed, "") if user is None else (user.user_id, user.full_name)
+
+    async def verification_refused(
+        self, tag: TagConfig, typed: str, why: str, signature: Signature | None = None
+    ) -> AuditRecord:
+        """A second person refused in the verification dialog (wrong password, the performer
+        themself, no right to verify): recorded as a denied ``signature`` on the tag, by the
+        performer, naming who tried (see ``who_verified``). Durable on return."""
+        verifier_id, verifier_name = await self.who_verified(signature, typed)
+        return await self.recorder.record_action(
+            AuditAction.SIGNATURE, result=AuditResult.DENIED, target_tag=tag.name,
+            target_address=str(tag.address), meaning=SignatureMeaning.VERIFIED.value,
+            verifier_id=verifier_id, verifier_name=verifier_name, error=why,
+            origin="second-person verification",
+        )  # fmt: skip
+
     def redeem(self, signature: Signature | None) -> Signature | None:
         """The signature if this service issued it, it is fresh, and unused; then used up."""
         if signature is None:
@@ -322,7 +348,15 @@ class PermissionGuard:
         try:
             return self._check(policy, tag, session, answer)
         except WriteDenied as exc:
-            return Approval(False, answer.reason.strip(), refusal=str(exc))
+            if policy is not ConfirmPolicy.VERIFY:
+                return Approval(False, answer.reason.strip(), refusal=str(exc))
+            verifier_id, verifier_name = await self._sessions.who_verified(
+                answer.verifier, answer.verifier_id
+            )
+            return Approval(
+                False, answer.reason.strip(), verifier_id=verifier_id,
+                verifier_name=verifier_name, refusal=str(exc),
+            )  # fmt: skip
 
     def _check(
         self, policy: ConfirmPolicy, tag: TagConfig, session: Session, answer: ConfirmationResult
@@ -338,11 +372,19 @@ class PermissionGuard:
                 raise WriteDenied(
                     f"{tag.name}: needs your electronic signature (re-enter your password)"
                 )
+            if signature.meaning is SignatureMeaning.VERIFIED:
+                raise WriteDenied(f"{tag.name}: one cannot verify one's own change")
             meaning = signature.meaning.value
         if policy is ConfirmPolicy.VERIFY:
             verifier = self._sessions.redeem(answer.verifier)
             if verifier is None:
                 raise WriteDenied(f"{tag.name}: needs a second person's signature")
+            if verifier.meaning is not SignatureMeaning.VERIFIED:
+                raise WriteDenied(
+                    f"{tag.name}: {verifier.user_id} signed {verifier.meaning.value!r}; a "
+                    f"second-person verification needs a signature meaning "
+                    f"{SignatureMeaning.VERIFIED.value!r}"
+                )
             if verifier.user_id == session.user.user_id:
                 raise WriteDenied(f"{tag.name}: the verifier must be another user")
             if not self._sessions.security.can(verifier.role, Permission.VERIFY_WRITE):

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Engine,
+    Float,
     Integer,
     MetaData,
     Row,
@@ -76,8 +77,11 @@ alarm_events = Table(
     Column("user_id", Text, nullable=False),
     Column("comment", Text, nullable=False),
     Column("workstation", Text, nullable=False),
+    Column("shelved_until_us", BigInteger, nullable=True),
+    Column("shelve_s", Float, nullable=True),
 )
-"""Created by migration 0002; a change here needs a new migration."""
+"""Created by migration 0002 (``shelved_until_us``, ``shelve_s``: 0004_alarms); a change here
+needs a new migration."""
 
 alarm_snapshot = Table(
     "alarm_snapshot",
@@ -129,6 +133,8 @@ def _event(row: Row[Any]) -> JournalEvent:
         to_state=AlarmState(row.to_state), action=AlarmAction(row.action), value=row.value,
         message=row.message, user=row.user_id, comment=row.comment,
         workstation=row.workstation, sequence=int(row.sequence), id=int(row.id),
+        shelve_s=row.shelve_s,
+        shelved_until_us=None if row.shelved_until_us is None else int(row.shelved_until_us),
     )  # fmt: skip
 
 
@@ -139,6 +145,7 @@ def _row(event: JournalEvent) -> dict[str, Any]:
         "from_state": event.from_state.value, "to_state": event.to_state.value,
         "action": event.action.value, "value": event.value, "message": event.message,
         "user_id": event.user, "comment": event.comment, "workstation": event.workstation,
+        "shelved_until_us": event.shelved_until_us, "shelve_s": event.shelve_s,
     }  # fmt: skip
 
 

@@ -42,7 +42,7 @@ from hmi.model.audit import (
     AuditAction,
     AuditRecord,
     AuditResult,
-    canonical,
+    canonical_row,
     chain_hash,
     us_from_datetime,
 )
@@ -295,7 +295,7 @@ class AuditStore:
             or_(seq == 1, seq > sequence - _KEY_PROBES), seq <= sequence
         )
         rows = connection.execute(probe).all()
-        if not any(chain_hash(canonical(*row[:24]), self._key) == row[24] for row in rows):
+        if not any(chain_hash(canonical_row(row), self._key) == row[24] for row in rows):
             raise self._refusal(
                 f"the audit key given is not the one {where} was made with: neither its first "
                 f"record nor any of its last {_KEY_PROBES} hashes right with it (if it is the "

@@ -50,7 +50,7 @@ CSV_COLUMNS = (
     "sequence", "timestamp", "action", "result", "user_id", "user_name", "role",
     "workstation", "session_id", "target_tag", "target_address", "old_value", "new_value",
     "read_back", "reason", "meaning", "verifier_id", "verifier_name", "error", "origin",
-    "app_version", "spooled", "uuid", "prev_hash", "hash",
+    "app_version", "spooled", "uuid", "prev_hash", "hash", "old_source", "details",
     "old_state", "new_state", "read_back_state",
 )  # fmt: skip
 _VALUES = ("old_value", "new_value", "read_back")

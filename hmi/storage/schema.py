@@ -23,7 +23,8 @@ _SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KE
 
 def _audit_columns() -> list[Column[Any]]:
     """The record's columns, in ``CANONICAL_FIELDS`` order (see ``hmi.model.audit``), then
-    ``hash``: a row read in this order feeds the verifier as it is."""
+    ``hash``, then ``ADDED_FIELDS`` (migration 0004): a row read in this order feeds the
+    verifier as it is."""
     text = ("action", "app_version", "error", "meaning", "new_value", "old_value", "origin")
     return [
         *(Column(name, Text, nullable=False) for name in text),
@@ -45,6 +46,8 @@ def _audit_columns() -> list[Column[Any]]:
         Column("verifier_name", Text, nullable=False),
         Column("workstation", Text, nullable=False),
         Column("hash", String(64), nullable=False),
+        Column("details", Text, nullable=False, server_default=""),
+        Column("old_source", Text, nullable=False, server_default=""),
     ]
 
 

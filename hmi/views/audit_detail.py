@@ -4,6 +4,7 @@ with their types, the signature's meaning, the verifier, the origin and both has
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
@@ -20,6 +21,33 @@ def _typed(value: Any, text: str = "") -> str:
         return "—"
     raw = f"{value!r}  ({type(value).__name__})"
     return f"{text}   = {raw}" if text else raw
+
+
+_OLD_SOURCES = {
+    "broker": "the station's latest value (subscribed)",
+    "device": "read from the device before the write",
+    "none": "unknown: the device could not be read",
+}
+
+
+def _details(text: str) -> str:
+    """A shelve's details in words, then as recorded; anything else as recorded."""
+    try:
+        doc = json.loads(text) if text else None
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or "one_shot" not in doc:
+        return text or "—"
+    until = doc.get("shelved_until")
+    if doc["one_shot"]:
+        words = "one-shot shelve (until the alarm clears)"
+        if until:
+            words += f", at the latest until {until.replace('T', ' ')[:19]} UTC"
+    else:
+        seconds = float(doc.get("duration_s") or 0)
+        words = f"shelved for {seconds:g} s ({seconds / 60:g} min)"
+        words += f", until {until.replace('T', ' ')[:19]} UTC" if until else " (asked for)"
+    return f"{words}   {text}"
 
 
 def detail_rows(record: AuditRecord, states: StateTexts | None = None) -> list[tuple[str, str]]:
@@ -47,9 +75,11 @@ def detail_rows(record: AuditRecord, states: StateTexts | None = None) -> list[t
         ("Tag", record.target_tag or "—"),
         ("Address", record.target_address or "—"),
         ("Old value", value(record.old_value)),
+        ("Old value from", _OLD_SOURCES.get(record.old_source, record.old_source) or "—"),
         ("New value", value(record.new_value)),
         ("Read back", value(record.read_back)),
         ("Reason", record.reason or "—"),
+        ("Details", _details(record.details)),
         ("Signature", record.meaning or "not signed"),
         ("Verified by", verifier or "—"),
         ("Error", record.error or "—"),

@@ -32,6 +32,7 @@ from hmi.model.security import Permission
 from hmi.model.tags import ConfirmPolicy, TagConfig
 from hmi.runtime.audit import ConfirmationResult, Signature
 from hmi.runtime.session import SessionService
+from hmi.storage.users import AuthenticationFailed
 from hmi.views.login import FormDialog
 
 __all__ = ["ConfirmDialog", "QtConfirmer"]
@@ -70,6 +71,7 @@ class ConfirmDialog(FormDialog):
         )  # fmt: skip
         self.setProperty("policy", policy.value)
         self.policy = policy
+        self.tag = tag
         self._sessions = sessions
         self.result_value = ConfirmationResult(False)
         self._cancel_requested = False
@@ -160,20 +162,33 @@ class ConfirmDialog(FormDialog):
             signature = await self._sessions.sign(
                 session.user.user_id, self.password_edit.text(), SignatureMeaning.PERFORMED
             )
+        typed = ""
         if self.verifier_edit is not None and self.verifier_password is not None:
-            verifier_id = self.verifier_edit.text().strip()
-            if verifier_id.lower() == session.user.user_id:
-                raise HmiError("the verifier must be another user, not the one making the change")
-            verifier = await self._sessions.sign(
-                verifier_id, self.verifier_password.text(), SignatureMeaning.VERIFIED
-            )
-            if not self._sessions.security.can(verifier.role, Permission.VERIFY_WRITE):
-                raise HmiError(
-                    f"{verifier.user_id} ({verifier.role}) may not verify writes; ask a supervisor"
-                )
+            typed = self.verifier_edit.text().strip()
+            verifier = await self._verify(session.user.user_id, typed, self.verifier_password)
         if self._sessions.current != session:
             raise HmiError("the station was locked or the user changed; the change is not sent")
-        self.result_value = ConfirmationResult(True, reason, verifier, signature)
+        self.result_value = ConfirmationResult(True, reason, verifier, signature, typed)
+
+    async def _verify(self, performer: str, typed: str, password: QLineEdit) -> Signature:
+        """The second person's signature; a refusal is recorded (who tried, and why) before
+        the dialog shows it."""
+        refused = self._sessions.verification_refused
+        if typed.lower() == performer:
+            why = "the verifier must be another user, not the one making the change"
+            await refused(self.tag, typed, why)
+            raise HmiError(why)
+        try:
+            verifier = await self._sessions.sign(typed, password.text(), SignatureMeaning.VERIFIED)
+        except AuthenticationFailed as exc:
+            await refused(self.tag, typed, f"signature refused: {exc.detail}")
+            raise
+        if not self._sessions.security.can(verifier.role, Permission.VERIFY_WRITE):
+            self._sessions.redeem(verifier)  # used up: it verifies nothing
+            why = f"{verifier.user_id} ({verifier.role}) may not verify writes; ask a supervisor"
+            await refused(self.tag, typed, why, verifier)
+            raise HmiError(why)
+        return verifier
 
     def failed(self, exc: BaseException) -> None:
         for edit in (self.password_edit, self.verifier_password):

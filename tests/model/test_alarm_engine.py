@@ -5,55 +5,18 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Any
 
 import pytest
-from pydantic import TypeAdapter
 
-from hmi.model.alarm_engine import AlarmEngine
 from hmi.model.alarm_states import AlarmAction, AlarmActionDenied, AlarmEvent, AlarmState
-from hmi.model.alarms import AlarmDefinition, AlarmSettings, Priority
+from hmi.model.alarms import Priority
 from hmi.model.errors import ConfigError
 from hmi.model.quality import GOOD, Quality, QualityReason
 from hmi.model.value import TagValue
+from tests.model.alarm_rig import BAD, Rig, hi
 
 S = AlarmState
 A = AlarmAction
-DEFINITIONS: TypeAdapter[list[AlarmDefinition]] = TypeAdapter(list[AlarmDefinition])
-BAD = Quality.bad(QualityReason.COMM_FAILURE)
-
-
-class Rig:
-    def __init__(self, *definitions: dict[str, Any], max_shelve_s: float = 100) -> None:
-        self.engine = AlarmEngine(
-            DEFINITIONS.validate_python(list(definitions)),
-            settings=AlarmSettings(max_shelve_s=max_shelve_s),
-        )
-        self.events: list[AlarmEvent] = []
-        self.engine.add_listener(self.events.append)
-        self.t = 1000.0
-
-    def at(self, t: float, tag: str, value: Any, quality: Quality = GOOD) -> None:
-        self.t = t
-        self.engine.update(tag, TagValue(value, quality, t, t))
-
-    def tick(self, t: float) -> None:
-        self.t = t
-        self.engine.tick(t)
-
-    def state(self, alarm_id: str) -> S:
-        return self.engine.status(alarm_id).state
-
-    def moves(self, alarm_id: str | None = None) -> list[tuple[float, S, A]]:
-        return [
-            (e.time, e.to_state, e.action)
-            for e in self.events
-            if alarm_id is None or e.alarm_id == alarm_id
-        ]
-
-
-def hi(**extra: Any) -> dict[str, Any]:
-    return {"id": "L.Hi", "tag": "L", "kind": "hi", "limit": 80, **extra}
 
 
 # -- delays ----------------------------------------------------------------------------------
@@ -149,17 +112,6 @@ def test_bad_values_neither_raise_nor_clear_a_limit_alarm_and_comm_loss_covers_t
     rig.tick(200)
     assert rig.state("L.Hi") is S.UNACK
     assert rig.engine.status("L.Hi").value == 10  # the last value is still shown
-
-
-def test_uncertain_values_are_evaluated_while_nan_none_and_text_hold() -> None:
-    rig = Rig(hi())
-    rig.at(100, "L", 90, Quality.uncertain(QualityReason.LAST_USABLE))
-    assert rig.state("L.Hi") is S.UNACK
-    for t, junk in enumerate((float("nan"), None, "n/a"), 101):
-        rig.at(t, "L", junk)
-        assert rig.engine.status("L.Hi").active
-    rig.at(110, "L", 10)
-    assert rig.state("L.Hi") is S.RTN_UNACK
 
 
 def test_time_never_runs_backwards_per_tag_and_source_time_falls_back_to_receive_time() -> None:

@@ -269,6 +269,10 @@ RANDOM_ALARMS: list[dict[str, Any]] = [
     {"id": "F", "tag": "X", "kind": "rate", "rate": 5, "window_s": 4, "deadband": 1},
     {"id": "G", "tag": "X", "kind": "deviation", "setpoint": "SP", "band": 10, "deadband": 2,
      "suppress_when": "S == 1"},
+    {"id": "H", "tag": "X", "kind": "hi", "limit": 60, "deadband": 8, "on_delay_s": 2,
+     "off_delay_s": 1.5},
+    {"id": "J", "tag": "X", "kind": "lo", "limit": 40, "deadband": 8, "on_delay_s": 1,
+     "off_delay_s": 2, "uncertain": "evaluate"},
 ]  # fmt: skip
 IDS = [d["id"] for d in RANDOM_ALARMS]
 OPERATOR = ("ack", "reset", "shelve", "unshelve", "oos", "rts", "comment")
@@ -337,6 +341,38 @@ def check_events(new: list[AlarmEvent], last: dict[str, AlarmEvent], sequence: i
         last[event.alarm_id] = event
 
 
+class DelayOracle:
+    """An independent count of what a delayed analog alarm must be: a change needs the raw
+    limit (to come) or the limit less the deadband (to go) held, on usable values only, for
+    the whole delay; values are held between samples."""
+
+    def __init__(self, alarm: dict[str, Any]) -> None:
+        self.rising = alarm["kind"] == "hi"
+        self.limit, self.deadband = alarm["limit"], alarm["deadband"]
+        self.on, self.off = alarm["on_delay_s"], alarm["off_delay_s"]
+        self.evaluate_uncertain = alarm.get("uncertain") == "evaluate"
+        self.active = False
+        self.since: float | None = None  # the opposite condition holds continuously since then
+
+    def at(self, t: float) -> None:
+        if self.since is not None and t >= self.since + (self.off if self.active else self.on):
+            self.active, self.since = not self.active, None
+
+    def value(self, t: float, v: float, quality: Quality) -> None:
+        self.at(t)
+        usable = quality is GOOD or (quality is UNCERTAIN and self.evaluate_uncertain)
+        if not usable:
+            self.since = None
+            return
+        past = v - self.limit if self.rising else self.limit - v
+        flips = past <= -self.deadband if self.active else past > 0
+        if not flips:
+            self.since = None
+        elif self.since is None:
+            self.since = t
+            self.at(t)
+
+
 def check_state(rig: Rig, last: dict[str, AlarmEvent], oracle_a: bool | None) -> None:
     e = rig.engine
     for alarm_id in IDS:
@@ -367,6 +403,7 @@ def test_random_sequences_keep_the_invariants(steps: list[tuple[str, Any, Any]])
     rig = Rig(*RANDOM_ALARMS)
     last: dict[str, AlarmEvent] = {}
     oracle_a: bool | None = None  # alarm A: hi 50, deadband 5, no delays, latching
+    delayed = {d["id"]: DelayOracle(d) for d in RANDOM_ALARMS if d["id"] in ("H", "J")}
     for step in steps:
         before = {i: rig.engine.status(i) for i in IDS}
         seen = len(rig.events)
@@ -375,7 +412,14 @@ def test_random_sequences_keep_the_invariants(steps: list[tuple[str, Any, Any]])
         except AlarmActionDenied:
             assert rig.events[seen:] == []
             assert {i: rig.engine.status(i) for i in IDS} == before
-        if step[0] == "X" and step[2] is not BAD:
+        if step[0] == "X" and step[2] is GOOD:  # Uncertain holds A's state
             oracle_a = step[1] >= 45 if oracle_a else step[1] > 50
+        for alarm_id, oracle in delayed.items():
+            if step[0] == "X":
+                oracle.value(rig.t, step[1], step[2])
+            elif step[0] == "time":
+                oracle.at(rig.t)
+            if step[0] in ("X", "time"):
+                assert rig.engine.status(alarm_id).active is oracle.active, (alarm_id, step)
         check_events(rig.events[seen:], last, seen)
         check_state(rig, last, oracle_a)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hmi.model.audit import (
+    ADDED_FIELDS,
     CANONICAL_FIELDS,
     GENESIS_HASH,
     JOINED_TEXTS,
@@ -21,6 +22,7 @@ from hmi.model.audit import (
     AuditResult,
     canonical,
     canonical_joined,
+    canonical_row,
     chain_hash,
     decode_value,
     encode_value,
@@ -50,13 +52,16 @@ def reference_canonical(record: AuditRecord) -> bytes:
     ).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     for name in ("old_value", "new_value", "read_back"):
         doc[name] = json.loads(encode_value(getattr(record, name)))
+    for name in ADDED_FIELDS:  # added later: only when not empty
+        if getattr(record, name):
+            doc[name] = getattr(record, name)
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @settings(max_examples=300, deadline=None)
 @given(
     action=st.sampled_from(AuditAction), result=st.sampled_from(AuditResult),
-    strings=st.lists(text, min_size=14, max_size=14), old=values, new=values, back=values,
+    strings=st.lists(text, min_size=16, max_size=16), old=values, new=values, back=values,
     sequence=st.integers(min_value=1, max_value=2**62), spooled=st.booleans(),
     us=st.integers(min_value=0, max_value=253_402_300_799_999_999),
 )  # fmt: skip
@@ -66,7 +71,7 @@ def test_fast_canonical_form_equals_the_documented_definition(
 ) -> None:  # fmt: skip
     names = ("user_id", "user_name", "role", "workstation", "session_id", "target_tag",
              "target_address", "reason", "meaning", "verifier_id", "verifier_name", "error",
-             "origin", "app_version")  # fmt: skip
+             "origin", "app_version", "details", "old_source")  # fmt: skip
     record = AuditRecord(
         uuid="u", timestamp_us=us, action=action, result=result, old_value=old, new_value=new,
         read_back=back, spooled=spooled, sequence=sequence, prev_hash=GENESIS_HASH,
@@ -216,8 +221,35 @@ def test_canonical_bytes_are_compact_sorted_json() -> None:
     assert canonical(*record.stored()[:24]) == raw
 
 
+def test_records_of_the_first_format_hash_as_they_always_did() -> None:
+    """A record without the added fields: the canonical bytes of the first format, byte for
+    byte (this one was hashed by the code before ``old_source`` and ``details`` existed)."""
+    old = AuditRecord(
+        uuid="00000000-0000-4000-8000-000000000001", timestamp_us=1_700_000_000_123_456,
+        action=AuditAction.WRITE, user_id="ann", user_name="Ann", role="operator",
+        workstation="ws1", target_tag="T.SP", target_address="local://sp", old_value=1.5,
+        new_value=2.5, read_back=2.5, origin="main/sp",
+    ).chain(1, GENESIS_HASH)  # fmt: skip
+    assert old.hash == "ab4dfb9ada5ba5f280b0af1281a74db04f886b840dc69f576e385dc4cf863be1"
+    row = old.stored()[:25]  # a row as the first format stored it
+    assert AuditRecord.from_stored(row) == old
+    assert canonical_row(row) == old.canonical()
+    assert b"old_source" not in old.canonical() and b"details" not in old.canonical()
+
+
+def test_the_added_fields_are_covered_by_the_hash() -> None:
+    base = AuditRecord.create(AuditAction.WRITE, old_source="device", details='{"a":1}')
+    chained = base.chain(1, GENESIS_HASH)
+    doc = json.loads(chained.canonical())
+    assert doc["old_source"] == "device" and doc["details"] == '{"a":1}'
+    for change in ({"old_source": ""}, {"old_source": "broker"}, {"details": ""}):
+        tampered = dataclasses.replace(chained, **change)
+        assert verify_chain([tampered]).first_problem is not None
+    assert AuditRecord.from_stored(chained.stored()) == chained
+
+
 @settings(max_examples=300, deadline=None)
-@given(strings=st.lists(text, min_size=18, max_size=18), old=values, new=values, back=values)
+@given(strings=st.lists(text, min_size=20, max_size=20), old=values, new=values, back=values)
 def test_the_joined_shortcut_is_exact_or_declines(
     strings: list[str], old: object, new: object, back: object
 ) -> None:
@@ -227,7 +259,7 @@ def test_the_joined_shortcut_is_exact_or_declines(
     fields.update(new_value=encode_value(new), old_value=encode_value(old),
                   read_back=encode_value(back), sequence=7, spooled=True,
                   timestamp=1_700_000_000_123_456)  # fmt: skip
-    exact = canonical(*(fields[n] for n in CANONICAL_FIELDS))
+    exact = canonical(*(fields[n] for n in CANONICAL_FIELDS), *strings[18:])
     joined = canonical_joined(
         "\x1f".join(strings), "\x1f".join(fields[n] for n in JOINED_VALUES), 7, True,
         1_700_000_000_123_456,
@@ -238,7 +270,7 @@ def test_the_joined_shortcut_is_exact_or_declines(
 
 
 def test_the_joined_shortcut_declines_what_it_cannot_do_exactly() -> None:
-    texts = ["x"] * 18
+    texts = ["x"] * 20
     values = '["null",null]\x1f["null",null]\x1f["null",null]'
     assert canonical_joined("\x1f".join(texts), values, 1, False, 0) is not None
     for bad in ("a\\u001fb", "a\x1fb", "back\\slash"):

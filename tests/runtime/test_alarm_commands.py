@@ -5,8 +5,10 @@ Real engine, broker, local:// driver, sessions and a SQLite audit trail."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -17,11 +19,13 @@ from hmi.model.alarm_states import AlarmAction, AlarmState
 from hmi.model.alarms import AlarmDefinition
 from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.model.tags import TagConfig, WritePolicy
+from hmi.runtime.alarm_journal import AlarmJournalWriter
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.broker import TagBroker
-from hmi.runtime.commands import AlarmRequest, CommandService, Outcome
+from hmi.runtime.commands import AlarmRequest, CommandResult, CommandService, Outcome
 from hmi.runtime.session import PermissionGuard, SessionService
+from hmi.storage.alarm_journal import AlarmJournal, AlarmQuery
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine
 from hmi.storage.trail import AuditTrail
@@ -138,3 +142,72 @@ def test_an_action_that_does_not_apply_is_denied_and_recorded(tmp_path: Path) ->
 
     [record] = run(tmp_path, scenario)
     assert record.result is AuditResult.DENIED and record.error
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_shelve_records_its_duration_and_expiry_in_the_audit_record_and_the_journal(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+    users = UserStore(make_engine(url), hasher=HASHER)
+    users.add("sup", "Sam Supervisor", "supervisor", PASSWORD)
+    clock = Clock(1_800_000_000.25)
+    journal = AlarmJournal.open(url)
+
+    async def main() -> list[CommandResult]:
+        trail = AuditTrail(AuditStore.open(url))
+        recorder = AuditRecorder(trail, workstation="ST-01", app_version="1.0", tags=TAGS)
+        sessions = SessionService(users, trail, recorder)
+        broker = TagBroker(TAGS, default_registry(), {})
+        alarms = AlarmEngineService(broker, ALARMS, clock=clock)
+        writer = AlarmJournalWriter(journal, workstation="ST-01")
+        writer.attach(alarms)
+        await broker.start()
+        await alarms.start()
+        service = CommandService(
+            broker, guard=PermissionGuard(sessions), recorder=recorder, alarms=alarms
+        )
+        st = Station(service, sessions, alarms)
+        await sessions.login("sup", PASSWORD)
+        await raise_alarm(st)
+        results = [
+            await service.alarm(AlarmRequest(AlarmAction.SHELVE, "Level.Hi", "sensor work", 900)),
+            await service.alarm(AlarmRequest(AlarmAction.SHELVE, "Level.Hi", "again", 99_999)),
+        ]
+        clock.now += 60
+        results.append(
+            await service.alarm(AlarmRequest(AlarmAction.SHELVE, "Level.Hi", "till it clears"))
+        )
+        await writer.flush()
+        await writer.aclose()
+        await alarms.stop()
+        await broker.stop()
+        await trail.aclose()
+        return results
+
+    timed, too_long, one_shot = asyncio.run(main())
+    assert timed.ok and one_shot.ok and too_long.outcome is Outcome.DENIED
+    shelves = [
+        r for r in AuditStore.open(url).iter_records() if r.action is AuditAction.ALARM_SHELVE
+    ]
+    assert [json.loads(r.details) for r in shelves] == [
+        {"duration_s": 900, "one_shot": False, "shelved_until": "2027-01-15T08:15:00.250000Z"},
+        {"duration_s": 99_999, "one_shot": False},  # refused: what was asked for
+        {"duration_s": None, "one_shot": True, "shelved_until": "2027-01-15T16:01:00.250000Z"},
+    ]  # the one-shot shelve ends with the condition, at the 8 h maximum at the latest
+    assert datetime.fromisoformat(json.loads(shelves[0].details)["shelved_until"]) == (
+        datetime.fromtimestamp(clock.now - 60 + 900, UTC)
+    )
+    page = journal.page(AlarmQuery(actions=(AlarmAction.SHELVE,)), newest_first=False)
+    assert [(e.shelve_s, e.shelved_until_us) for e in page.events] == [
+        (900.0, 1_800_000_900_250_000),
+        (None, 1_800_000_060_250_000 + 8 * 3600 * 1_000_000),
+    ]
+    assert timed.event.shelved_until == 1_800_000_900.25 and timed.event.shelve_s == 900

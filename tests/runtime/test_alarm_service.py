@@ -15,10 +15,12 @@ from hmi.drivers.local import LocalDriver
 from hmi.model.alarm_states import AlarmAction, AlarmActionDenied, AlarmEvent, AlarmState
 from hmi.model.alarms import AlarmDefinition, AlarmSettings, Priority
 from hmi.model.errors import ConfigError
+from hmi.model.project import ProjectFile
 from hmi.model.tags import TagConfig, WritePolicy
 from hmi.runtime.alarms import AlarmCommands, AlarmEngineService
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
+from tests.drivers.opcua.opcua_plant import PlantServer, free_port
 
 S = AlarmState
 DEFINITIONS: TypeAdapter[list[AlarmDefinition]] = TypeAdapter(list[AlarmDefinition])
@@ -154,6 +156,32 @@ def test_comm_loss_raises_after_its_delay_when_the_connection_drops(until: Until
     run(test, until)
 
 
+def test_a_connection_alarm_follows_the_health_the_broker_is_told(until: Until) -> None:
+    async def main() -> None:
+        tags = {"Level": TagConfig(name="Level", address="local://level?type=float&initial=5")}
+        broker = TagBroker(tags, default_registry(), {})  # no tag on "ua": no driver made
+        lost = {"id": "ua.CommLoss", "kind": "comm_loss", "connection": "ua", "on_delay_s": 0.1}
+        service = AlarmEngineService(
+            broker, DEFINITIONS.validate_python([lost]), settings=AlarmSettings(tick_s=0.02)
+        )
+        broker.report_health(ConnectionHealth("opcua://ua", ConnectionState.DISCONNECTED))
+        await service.start()  # what the broker knew before counts
+        try:
+            await until(lambda: service.status("ua.CommLoss").state is S.UNACK, timeout=2)
+            broker.report_health(ConnectionHealth("opcua://ua", ConnectionState.CONNECTING))
+            service.tick()
+            assert service.status("ua.CommLoss").state is S.UNACK  # still trying: still lost
+            broker.report_health(ConnectionHealth("opcua://ua", ConnectionState.CONNECTED))
+            assert service.status("ua.CommLoss").state is S.RTN_UNACK
+            broker.report_health(ConnectionHealth("opcua://ua", ConnectionState.FAILED))
+            await until(lambda: service.status("ua.CommLoss").state is S.UNACK, timeout=2)
+        finally:
+            await service.stop()
+        assert service._on_health not in broker._health_listeners
+
+    asyncio.run(main())
+
+
 def test_operator_actions_through_the_commands_interface(until: Until) -> None:
     async def test(plant: Plant) -> None:
         commands: AlarmCommands = plant.service
@@ -213,3 +241,53 @@ def test_an_alarm_on_an_unknown_tag_is_refused_before_anything_starts() -> None:
             await service.start()
 
     asyncio.run(main())
+
+
+def test_a_lost_opcua_server_raises_its_connections_alarm_with_no_tag_subscribed(
+    until: Until,
+) -> None:
+    """The default comm-loss alarm of a project's connection, against a real asyncua server
+    that stops and comes back; nothing subscribes to its tags (no screen shows them)."""
+    server = PlantServer(free_port(), None)
+    project = ProjectFile.model_validate({
+        "project": {"name": "p", "start_screen": "main"},
+        "screens": ["main.yaml"],
+        "settings": {"alarms": {"comm_loss": {"on_delay_s": 0.3}}},
+        "connections": {"plant": {"driver": "opcua", "endpoint": server.endpoint,
+                                  "keepalive_s": 0.5, "reconnect_max_s": 0.5}},
+        "tags": {"Level": {"address": f"opcua://plant/{server.node_id('Level')}"}},
+    })  # fmt: skip
+
+    async def main() -> None:
+        broker = TagBroker(project.tags, default_registry(), project.connections)
+        alarms = project.comm_loss_alarms()
+        service = AlarmEngineService(broker, alarms, settings=AlarmSettings(tick_s=0.02))
+        await service.start()
+        await broker.start()
+        try:
+            assert [a.id for a in alarms] == ["plant.CommLoss"]
+            assert broker.subscribers("Level") == 0
+            health = broker.health
+            await until(
+                lambda: "opcua://plant" in health and health["opcua://plant"].ok, timeout=10,
+                what="connected",
+            )  # fmt: skip
+            assert service.status("plant.CommLoss").state is S.NORMAL
+            await asyncio.to_thread(server.stop)
+            await until(
+                lambda: service.status("plant.CommLoss").state is S.UNACK, timeout=10,
+                what="the comm-loss alarm",
+            )  # fmt: skip
+            await asyncio.to_thread(server.start)
+            await until(
+                lambda: service.status("plant.CommLoss").state is S.RTN_UNACK, timeout=20,
+                what="the connection back",
+            )  # fmt: skip
+        finally:
+            await service.stop()
+            await broker.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.close()

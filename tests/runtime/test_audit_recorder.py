@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning
 from hmi.model.tags import ConfirmPolicy, TagConfig, WritePolicy
 from hmi.runtime.audit import AuditRecorder, ConfirmationResult
 from hmi.runtime.broker import TagBroker
@@ -58,6 +58,7 @@ class Dialog:
     signer: tuple[str, str] | None = ("op", PASSWORD)
     verifier: tuple[str, str] | None = ("sup", PASSWORD)
     asked: list[ConfirmPolicy] | None = None
+    verifier_meaning: SignatureMeaning = SignatureMeaning.VERIFIED  # what the dialog asks for
 
     async def confirm(
         self, kind: ConfirmPolicy, tag: TagConfig, old: Any, new: Any
@@ -67,8 +68,9 @@ class Dialog:
         if kind is ConfirmPolicy.SIGNATURE and self.signer:
             signature = await self.sessions.sign(*self.signer)
         if kind is ConfirmPolicy.VERIFY and self.verifier:
-            verifier = await self.sessions.sign(*self.verifier)
-        return ConfirmationResult(self.approve, self.reason, verifier, signature)
+            verifier = await self.sessions.sign(*self.verifier, self.verifier_meaning)
+        typed = self.verifier[0] if self.verifier else ""
+        return ConfirmationResult(self.approve, self.reason, verifier, signature, typed)
 
 
 @dataclass
@@ -225,7 +227,55 @@ def test_cancelled_and_refused_confirmations_are_recorded(tmp_path: Path) -> Non
     records = run(tmp_path, scenario)
     assert [r.result for r in records] == [AuditResult.CANCELLED] + [AuditResult.DENIED] * 5
     assert records[0].reason == "wrong tank" and records[0].error == "cancelled by the operator"
-    assert records[2].reason == "ok" and records[2].verifier_id == ""
+    assert records[2].reason == "ok"
+    assert (records[2].verifier_id, records[2].verifier_name) == ("op", "Olga Operator")
+    assert (records[3].verifier_id, records[3].verifier_name) == ("aud", "Ann Auditor")
+    assert "aud (auditor) may not verify writes" in records[3].error
+
+
+def test_a_verification_needs_a_signature_meaning_verified_by(tmp_path: Path) -> None:
+    """A second person's "performed by" signature (a real one, from the session service) is
+    not a verification: refused, nothing sent, and the record says who signed and why."""
+
+    async def scenario(st: Station) -> None:
+        await st.sessions.login("op", PASSWORD)
+        dialog = Dialog(st.sessions, reason="new curve")
+        for meaning in (SignatureMeaning.PERFORMED, SignatureMeaning.APPROVED):
+            dialog.verifier_meaning = meaning
+            st.guard.confirmer = dialog
+            result = await st.service.write("Verified", 20)
+            assert result.outcome is Outcome.DENIED, result.message
+            assert f"sup signed {meaning.value!r}" in result.message
+            assert "needs a signature meaning 'verified by'" in result.message
+            assert st.broker.latest("Verified").value == 10.0  # nothing was sent
+        dialog.verifier_meaning = SignatureMeaning.VERIFIED
+        assert (await st.service.write("Verified", 20)).ok
+
+    performed, approved, verified = run(tmp_path, scenario)
+    for record in (performed, approved):
+        assert (record.result, record.meaning) == (AuditResult.DENIED, "")
+        assert (record.verifier_id, record.verifier_name) == ("sup", "Sam Supervisor")
+        assert "needs a signature meaning 'verified by'" in record.error
+    assert (verified.result, verified.meaning, verified.verifier_id) == (
+        AuditResult.DONE, "verified by", "sup",
+    )  # fmt: skip
+
+
+def test_ones_own_signature_cannot_mean_verified_by(tmp_path: Path) -> None:
+    async def scenario(st: Station) -> None:
+        await st.sessions.login("op", PASSWORD)
+        signature = await st.sessions.sign("op", PASSWORD, SignatureMeaning.VERIFIED)
+
+        class SelfVerifying(Dialog):
+            async def confirm(self, *args: Any) -> ConfirmationResult:
+                return ConfirmationResult(True, "x", signature=signature)
+
+        st.guard.confirmer = SelfVerifying(st.sessions)
+        result = await st.service.write("Signed", 20)
+        assert result.outcome is Outcome.DENIED and "own change" in result.message
+
+    [record] = run(tmp_path, scenario)
+    assert record.result is AuditResult.DENIED and record.meaning == ""
 
 
 def test_a_signature_is_good_once(tmp_path: Path) -> None:

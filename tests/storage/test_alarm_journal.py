@@ -49,7 +49,8 @@ def test_events_round_trip_with_every_field(journal: AlarmJournal) -> None:
         event(1, action=A.ACKNOWLEDGE, from_state=S.UNACK, to_state=S.ACKED, user="olga",
               comment="Füllstand geprüft ✓", value=None),
         event(2, action=A.SHELVE, to_state=S.SHELVED, user="sam", comment="sensor work",
-              value="True", workstation="ST-02"),
+              value="True", workstation="ST-02", shelve_s=900.5,
+              shelved_until_us=1_800_000_900_500_001),
     ]  # fmt: skip
     assert journal.append_many(sent) == 3
     page = journal.page(newest_first=False)
@@ -59,7 +60,7 @@ def test_events_round_trip_with_every_field(journal: AlarmJournal) -> None:
                 for e in page.events]  # fmt: skip
     assert stripped == sent
     assert current_revisions(journal.engine) == head_revisions()
-    assert {"0002"} <= head_revisions()
+    assert {"0004_alarms"} <= head_revisions()
 
 
 def test_pages_newest_first_and_filters(journal: AlarmJournal) -> None:

@@ -3,18 +3,21 @@ append-only triggers, tamper detection, queries."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit import ADDED_FIELDS, GENESIS_HASH, AuditAction, AuditRecord, AuditResult
 from hmi.model.audit_verify import ProblemKind
+from hmi.storage import schema
 from hmi.storage.audit import AuditKeyError, AuditQuery, AuditStore
-from hmi.storage.db import StorageError
+from hmi.storage.db import StorageError, _alembic_config, make_engine
 
 OpenStore = Callable[..., AuditStore]
 
@@ -28,6 +31,7 @@ def full_record(action: AuditAction, n: int) -> AuditRecord:
         new_value=n + 0.5, read_back=n + 0.5, reason=f"batch {n} — ‘recipe’ change\nline 2",
         meaning="performed by", verifier_id="sup1", verifier_name="Sam Super",
         error="" if n % 2 else "read back 3.0", origin="overview/sp_entry", app_version="1.2.3",
+        old_source=["device", "", "broker"][n % 3], details='{"duration_s":900.0}' if n % 2 else "",
     )  # fmt: skip
 
 
@@ -333,3 +337,44 @@ def test_a_parallel_verify_finds_what_a_serial_one_does(open_store: OpenStore, w
         assert serial.first_problem.sequence == where + 1  # type: ignore[union-attr]
     else:  # the last one: only the head still holds the true hash
         assert serial.first_problem.kind is ProblemKind.HEAD_MISMATCH  # type: ignore[union-attr]
+
+
+def test_records_written_before_the_added_fields_still_verify_after_the_upgrade(
+    db_url: str,
+) -> None:
+    """A database of the first format (migration 0001 only) with records in it: upgraded, its
+    records verify as they are, and new records with ``old_source``/``details`` chain on."""
+    engine = make_engine(db_url)
+    with engine.connect() as connection, connection.begin():
+        command.upgrade(_alembic_config(connection), "0001")
+    old = [full_record(action, n) for n, action in enumerate(AuditAction)][:6]
+    old = [dataclasses.replace(r, old_source="", details="") for r in old]
+    chained, prev = [], GENESIS_HASH
+    for n, record in enumerate(old, 1):
+        chained.append(record.chain(n, prev))
+        prev = chained[-1].hash
+    names = [c for c in schema.AUDIT_COLUMNS if c not in ADDED_FIELDS]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"INSERT INTO audit ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
+            ),
+            [dict(zip(names, r.stored()[:25], strict=True)) for r in chained],
+        )
+        connection.execute(
+            text("UPDATE audit_head SET last_sequence = :s, last_hash = :h, scheme = 'sha256' "
+                 "WHERE chain = 'audit'"), {"s": len(chained), "h": prev},
+        )  # fmt: skip
+    engine.dispose()
+    store = AuditStore.open(db_url)  # migrates to the newest revision
+    try:
+        assert store.verify().ok, store.verify()
+        assert [store.get(r.uuid) for r in chained] == chained
+        new = store.append(
+            AuditRecord.create(AuditAction.WRITE, old_source="device", details='{"x":1}')
+        )
+        result = store.verify()
+        assert result.ok and result.count == len(chained) + 1, result
+        assert store.get(new.uuid) == new
+    finally:
+        store.close()

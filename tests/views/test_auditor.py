@@ -18,9 +18,10 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
 from hmi.app import Station
-from hmi.model.audit import AuditAction, AuditResult
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.storage.audit import AuditQuery, AuditStore
 from hmi.storage.db import make_engine
+from hmi.views.audit_detail import detail_rows
 from hmi.views.audit_model import COLUMNS
 from hmi.views.auditor import AuditorView
 from tests.views.audit_station import (
@@ -255,3 +256,19 @@ def test_the_trail_speaks_the_plant_words(qtbot: QtBot, station: Station, tmp_pa
     page = " ".join(pdfium.PdfDocument(str(path))[0].get_textpage().get_text_bounded().split())
     assert "Site Audit test plant (Riverside)" in page
     assert "MAN (0) → AUTO (1)" in page
+
+
+def test_the_detail_says_where_the_old_value_came_from_and_what_a_shelve_asked_for() -> None:
+    write = AuditRecord.create(AuditAction.WRITE, old_value=12.5, old_source="device")
+    rows = dict(detail_rows(write))
+    assert rows["Old value from"] == "read from the device before the write"
+    assert rows["Details"] == "—"
+    timed = '{"duration_s":900,"one_shot":false,"shelved_until":"2026-12-06T21:45:00.000000Z"}'
+    one_shot = '{"duration_s":null,"one_shot":true}'
+    shelve = AuditRecord.create(AuditAction.ALARM_SHELVE, details=timed)
+    assert dict(detail_rows(shelve))["Details"] == (
+        f"shelved for 900 s (15 min), until 2026-12-06 21:45:00 UTC   {timed}"
+    )
+    shelve = AuditRecord.create(AuditAction.ALARM_SHELVE, details=one_shot)
+    assert dict(detail_rows(shelve))["Details"].startswith("one-shot shelve (until the alarm")
+    assert dict(detail_rows(AuditRecord.create(AuditAction.WRITE)))["Old value from"] == "—"

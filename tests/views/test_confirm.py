@@ -154,6 +154,28 @@ def test_second_person_verification_flow(qtbot: QtBot, station: Station) -> None
     assert dialog.error_label.text().startswith("otto (operator) may not verify writes")
 
     dialog.verifier_edit.clear()
+    qtbot.keyClicks(dialog.verifier_edit, "Sam ")  # as typed; the password is wrong
+    qtbot.keyClicks(dialog.verifier_password, "not-his-password")
+    ok(qtbot, dialog)
+    qtbot.waitUntil(lambda: dialog.error_label.text() == SIGN_IN_REFUSED)
+    dialog.verifier_edit.clear()
+    qtbot.keyClicks(dialog.verifier_edit, "nobody")  # no such user
+    qtbot.keyClicks(dialog.verifier_password, PASSWORD)
+    ok(qtbot, dialog)
+    qtbot.waitUntil(lambda: not dialog.busy and dialog.verifier_password.text() == "")
+    refused = [r for r in records(station) if r.action is AuditAction.SIGNATURE]
+    assert [(r.result, r.user_id, r.verifier_id, r.verifier_name, r.meaning, r.target_tag)
+            for r in refused] == [
+        (AuditResult.DENIED, "olga", "olga", "Olga Operator", "verified by", "SP.Verified"),
+        (AuditResult.DENIED, "olga", "otto", "Otto Operator", "verified by", "SP.Verified"),
+        (AuditResult.DENIED, "olga", "sam", "Sam Supervisor", "verified by", "SP.Verified"),
+        (AuditResult.DENIED, "olga", "nobody", "", "verified by", "SP.Verified"),
+    ]  # fmt: skip
+    assert "must be another user" in refused[0].error
+    assert refused[1].error.startswith("otto (operator) may not verify writes")
+    assert refused[2].error.startswith("signature refused: ")
+
+    dialog.verifier_edit.clear()
     qtbot.keyClicks(dialog.verifier_edit, "sam")
     qtbot.keyClicks(dialog.verifier_password, PASSWORD)
     dialog.grab().save(artifact("audit_confirm.png"))

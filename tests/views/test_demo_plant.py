@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from hmi.app import Station, build_station
 from hmi.model.alarm_states import AlarmState
-from hmi.model.alarms import DigitalAlarm, Priority, QualityAlarm
+from hmi.model.alarms import ConnectionAlarm, DigitalAlarm, Priority
 from hmi.model.project import Project
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.views.screen_canvas import ScreenCanvas
@@ -205,13 +205,13 @@ def test_the_alarm_database_is_complete_and_rationalised(demo_project: Project) 
     assert {"T1.LevelHiHi", "T1.LevelHi", "T1.LevelLo", "T1.LevelLoLo", "T2.LevelHi"} <= set(alarms)
     assert {"P101.Trip", "P102.Trip", "LIC101.Deviation", "T1.RisingFast"} <= set(alarms)
     kinds = {alarm.kind for alarm in alarms.values()}
-    assert kinds == {"hihi", "hi", "lo", "lolo", "digital", "deviation", "rate", "bad_quality"}
+    assert kinds == {"hihi", "hi", "lo", "lolo", "digital", "deviation", "rate", "comm_loss"}
     assert {alarm.priority for alarm in alarms.values()} == set(Priority)
     for alarm in alarms.values():
         assert alarm.message.text and alarm.cause and alarm.consequence and alarm.action, alarm.id
-    comm = [a for a in alarms.values() if isinstance(a, QualityAlarm)]
-    connections = {demo_project.tags[a.tag].address.connection for a in comm}
-    assert connections == set(demo_project.file.connections), "a comm-loss alarm per connection"
+    comm = [a.connection for a in alarms.values() if isinstance(a, ConnectionAlarm)]
+    assert sorted(comm) == sorted(demo_project.file.connections), "one comm-loss per connection"
+    assert {"PlantUA.CommLoss", "PlantMB.CommLoss"} <= set(alarms)  # written, not the defaults
     trips = {a.tag for a in alarms.values() if isinstance(a, DigitalAlarm) and a.equals is True}
     assert {"P101.Fault", "P102.Fault", "LT101.Failed", "LT201.Failed"} <= trips
 

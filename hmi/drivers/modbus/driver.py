@@ -204,6 +204,21 @@ class ModbusDriver:
             raise WriteFailed(f"{address}: write not confirmed: {exc}") from exc
         return read_back
 
+    async def read(self, address: TagAddress) -> TagValue:
+        """The address's registers or bits, read now, ahead of every poll (as writes are)."""
+        point = self._points.get(address) or self._point(address)
+        if not self._scheduler.connected:
+            raise DriverError(f"{address}: {self.key} is not connected ({self._health.detail})")
+
+        async def job(exchange: Exchange) -> TagValue:
+            data = await self._read(exchange, point)
+            return TagValue.now(point.decode(data, point.offset))
+
+        try:
+            return await self._scheduler.write(job)
+        except fc.ModbusExceptionResponse as exc:
+            raise DriverError(f"{address}: unit {point.unit} answered {exc}") from exc
+
     # -- writing -------------------------------------------------------------------------------
 
     async def _write_job(

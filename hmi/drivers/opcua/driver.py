@@ -36,7 +36,7 @@ from hmi.drivers.opcua.session import (
 from hmi.drivers.opcua.subscriptions import GroupRules, SubscriptionSet
 from hmi.drivers.opcua.values import builtin_type, coerce_variant, tag_value
 from hmi.model.address import TagAddress
-from hmi.model.errors import ConfigError, WriteFailed
+from hmi.model.errors import ConfigError, DriverError, WriteFailed
 from hmi.model.project import OpcUaConnection
 from hmi.model.quality import Quality, QualityReason
 from hmi.model.value import TagValue
@@ -197,6 +197,27 @@ class OpcUaDriver:
             raise WriteFailed(
                 f"{address}: no answer from {self.connection.endpoint} ({type(exc).__name__}); "
                 "the value may or may not have been written"
+            ) from None
+        return tag_value(dv, time.time())
+
+    async def read(self, address: TagAddress) -> TagValue:
+        """The node's Value attribute, read now (one Read service call)."""
+        live = self._live
+        if live is None or live.lost is not None:
+            raise DriverError(f"{address}: not connected to {self.connection.endpoint}")
+        try:
+            node_id = ua.NodeId.from_string(address.path)
+        except Exception:
+            raise ConfigError(f"{address}: {address.path!r} is not a NodeId") from None
+        read = ua.ReadParameters()
+        read.NodesToRead = [ua.ReadValueId(NodeId=node_id, AttributeId=ua.AttributeIds.Value)]
+        try:
+            (dv,) = await live.client.uaclient.read(read)
+        except ua.UaStatusCodeError as exc:
+            raise DriverError(f"{status_text(exc.code)} (reading {address})") from None
+        except (TimeoutError, ConnectionError, OSError) as exc:
+            raise DriverError(
+                f"{address}: no answer from {self.connection.endpoint} ({type(exc).__name__})"
             ) from None
         return tag_value(dv, time.time())
 
