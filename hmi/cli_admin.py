@@ -340,9 +340,10 @@ def _cmd_db(args: argparse.Namespace) -> int:
     from hmi.storage import admin
 
     try:
-        revision = admin.upgrade_database(_settings(args, need_key=False).url)
+        site = _settings(args)
+        revision = admin.upgrade_database(site.url, key=site.key)
     except Exception as exc:
-        _fail("db upgrade", exc)
+        _fail("db upgrade", exc, site if "site" in locals() else None)
         return 1
     print(f"database schema at revision {revision}")
     return 0

@@ -37,7 +37,7 @@ from hmi.storage.db import (
 )
 from hmi.storage.export import ExportSummary, export_to_path
 from hmi.storage.spool_check import SpoolHold, read_hold, release_hold
-from hmi.storage.users import User, UserStore
+from hmi.storage.users import ChangeBy, User, UserStore
 from hmi.storage.witness import chain_problem
 
 __all__ = [
@@ -81,17 +81,26 @@ def _os_user() -> str:
         return "os:unknown"
 
 
+def _workstation() -> str:
+    return os.uname().nodename if hasattr(os, "uname") else ""
+
+
 def _record(store: AuditStore, action: AuditAction, **fields: Any) -> AuditRecord:
     return store.append(
         AuditRecord.create(
             action,
             user_id=_os_user(),
-            workstation=os.uname().nodename if hasattr(os, "uname") else "",
+            workstation=_workstation(),
             origin=_ORIGIN,
             app_version=__version__,
             **fields,
         )
     )
+
+
+def _by() -> ChangeBy:
+    """The command line as the maker of a user change (its record seals the row)."""
+    return ChangeBy(_os_user(), origin=_ORIGIN, workstation=_workstation(), app_version=__version__)
 
 
 @contextmanager
@@ -103,7 +112,7 @@ def _stores(
     try:
         store = AuditStore(engine, key=key)
         store.check_key()
-        yield store, UserStore(engine, security=security)
+        yield store, UserStore(engine, security=security, chain=store)
     finally:
         engine.dispose()
 
@@ -118,11 +127,17 @@ def _users(url: str | None, security: SecurityConfig | None) -> Iterator[UserSto
         engine.dispose()
 
 
-def upgrade_database(url: str | None = None) -> str:
-    """Create or migrate the schema (as the database owner); returns the revision now."""
+def upgrade_database(url: str | None = None, *, key: bytes | None = None) -> str:
+    """Create or migrate the schema (as the database owner); returns the revision now. Users
+    from before seals are then sealed as they are (``user_seal`` records, with ``key``)."""
     engine = make_engine(url or default_database_url())
     try:
         upgrade(engine)
+        chain = AuditStore(engine, key=key, migrate=False)
+        UserStore(engine, chain=chain, migrate=False).seal_pending(
+            ChangeBy(_os_user(), origin=f"{_ORIGIN} (db upgrade)", workstation=_workstation(),
+                     app_version=__version__)
+        )  # fmt: skip
         return ", ".join(sorted(current_revisions(engine)))
     finally:
         engine.dispose()
@@ -254,13 +269,8 @@ def add_user(
     must_change: bool = True,
 ) -> User:
     """Add a user (the password policy applies); ``must_change``: change it at first login."""
-    with _stores(url, security, key) as (store, users):
-        user = users.add(user_id, full_name, role, password, must_change=must_change)
-        _record(
-            store, AuditAction.USER_ADD, target_address=f"user:{user.user_id}",
-            new_value=f"name={user.full_name}, role={user.role}",
-        )  # fmt: skip
-        return user
+    with _stores(url, security, key) as (_, users):
+        return users.add(user_id, full_name, role, password, must_change=must_change, by=_by())
 
 
 def change_user(
@@ -272,15 +282,8 @@ def change_user(
     security: SecurityConfig | None = None,
     key: bytes | None = None,
 ) -> User:
-    with _stores(url, security, key) as (store, users):
-        before = users.get(user_id)
-        user = users.change(user_id, full_name=full_name, role=role)
-        old = f"name={before.full_name}, role={before.role}" if before else None
-        _record(
-            store, AuditAction.USER_CHANGE, target_address=f"user:{user.user_id}",
-            old_value=old, new_value=f"name={user.full_name}, role={user.role}",
-        )  # fmt: skip
-        return user
+    with _stores(url, security, key) as (_, users):
+        return users.change(user_id, full_name=full_name, role=role, by=_by())
 
 
 def set_password(
@@ -293,19 +296,16 @@ def set_password(
     must_change: bool = True,
 ) -> User:
     """An administrator's reset: the user must change it at next login unless told not to."""
-    with _stores(url, security, key) as (store, users):
-        user = users.passwd(user_id, password, must_change=must_change)
-        _record(store, AuditAction.PASSWORD_CHANGE, target_address=f"user:{user.user_id}")
-        return user
+    with _stores(url, security, key) as (_, users):
+        return users.passwd(user_id, password, must_change=must_change, by=_by())
 
 
 def _flag(
-    action: AuditAction, user_id: str, name: str, url: str | None,
-    security: SecurityConfig | None, key: bytes | None,
+    user_id: str, name: str, url: str | None, security: SecurityConfig | None,
+    key: bytes | None,
 ) -> User:  # fmt: skip
-    with _stores(url, security, key) as (store, users):
-        user: User = getattr(users, name)(user_id)
-        _record(store, action, target_address=f"user:{user.user_id}")
+    with _stores(url, security, key) as (_, users):
+        user: User = getattr(users, name)(user_id, by=_by())
         return user
 
 
@@ -313,21 +313,21 @@ def disable_user(
     user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
     key: bytes | None = None,
 ) -> User:  # fmt: skip
-    return _flag(AuditAction.USER_DISABLE, user_id, "disable", url, security, key)
+    return _flag(user_id, "disable", url, security, key)
 
 
 def enable_user(
     user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
     key: bytes | None = None,
 ) -> User:  # fmt: skip
-    return _flag(AuditAction.USER_ENABLE, user_id, "enable", url, security, key)
+    return _flag(user_id, "enable", url, security, key)
 
 
 def unlock_user(
     user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
     key: bytes | None = None,
 ) -> User:  # fmt: skip
-    return _flag(AuditAction.USER_UNLOCK, user_id, "unlock", url, security, key)
+    return _flag(user_id, "unlock", url, security, key)
 
 
 def grant_statements(station_role: str, auditor_role: str, *, database: str) -> list[str]:
