@@ -337,10 +337,14 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
+    from hmi.model.errors import ConfigError
     from hmi.storage import admin
 
     try:
-        site = _settings(args)
+        try:  # a key is needed only to seal users from before seals, on a keyed chain
+            site = _settings(args)
+        except ConfigError:
+            site = _settings(args, need_key=False)
         revision = admin.upgrade_database(site.url, key=site.key)
     except Exception as exc:
         _fail("db upgrade", exc, site if "site" in locals() else None)

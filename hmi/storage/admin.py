@@ -41,6 +41,7 @@ from hmi.storage.users import ChangeBy, User, UserStore
 from hmi.storage.witness import chain_problem
 
 __all__ = [
+    "STATION_GRANTS",
     "AuditKeyError",  # re-exported from hmi.storage.audit, as is check_audit_key
     "add_user",
     "change_user",
@@ -330,17 +331,37 @@ def unlock_user(
     return _flag(user_id, "unlock", url, security, key)
 
 
+STATION_GRANTS: tuple[tuple[str, str], ...] = (
+    ("SELECT, INSERT", "TABLE audit"),
+    ("SELECT, UPDATE", "TABLE audit_head"),
+    ("SELECT", "TABLE users"),
+    ("EXECUTE", "FUNCTION hmi_user_write(jsonb, jsonb, text)"),
+    ("EXECUTE", "FUNCTION hmi_user_failed(text)"),
+    ("EXECUTE", "FUNCTION hmi_user_signed_in(text, bigint)"),
+    ("SELECT, INSERT", "TABLE alarm_events"),
+    ("USAGE", "SEQUENCE alarm_events_id_seq"),
+    ("SELECT, INSERT, UPDATE", "TABLE alarm_snapshot"),
+    ("SELECT, INSERT, UPDATE", "TABLE historian_tags"),
+    ("USAGE", "SEQUENCE historian_tags_id_seq"),
+    ("SELECT, INSERT, DELETE", "TABLE historian_samples"),
+    ("SELECT, INSERT, UPDATE, DELETE", "TABLE historian_rollups"),
+)
+"""What a station does with each object: append and read the audit chain, lock and move its
+head (forward only, by trigger), read users and change them only through the audited
+functions, journal alarm events and keep its alarm snapshot, record, roll up and purge the
+historian. docs/audit.md prints ``grant_statements`` and says why each line is there."""
+
+
 def grant_statements(station_role: str, auditor_role: str, *, database: str) -> list[str]:
-    """The SQL (run as the database owner) that gives the stations an insert-only role and
-    the auditors a read-only one on PostgreSQL; docs/audit.md explains each line. The roles
-    must exist; neither may own the tables (an owner can switch the triggers off)."""
+    """The SQL (run as the database owner, after ``hmi db upgrade``) that gives the stations
+    exactly what they use (``STATION_GRANTS``) and the auditors read access to the audit
+    trail, on PostgreSQL. The roles must exist; neither may own the tables (an owner can
+    switch the triggers off and write ``users`` directly)."""
     s, a = f'"{station_role}"', f'"{auditor_role}"'
     return [
         f'GRANT CONNECT ON DATABASE "{database}" TO {s}, {a}',
         f"GRANT USAGE ON SCHEMA public TO {s}, {a}",
-        f"GRANT SELECT ON alembic_version TO {s}, {a}",
-        f"GRANT SELECT, INSERT ON audit TO {s}",
-        f"GRANT SELECT, UPDATE ON audit_head TO {s}",
-        f"GRANT SELECT, INSERT, UPDATE ON users TO {s}",
-        f"GRANT SELECT ON audit, audit_head, audit_readable TO {a}",
+        f"GRANT SELECT ON TABLE alembic_version TO {s}, {a}",
+        *(f"GRANT {privileges} ON {target} TO {s}" for privileges, target in STATION_GRANTS),
+        f"GRANT SELECT ON TABLE audit, audit_head, audit_readable TO {a}",
     ]

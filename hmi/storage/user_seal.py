@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -76,14 +76,18 @@ def _is_postgres(connection: Connection) -> bool:
 
 def write_sealed(
     connection: Connection, chain: AuditStore, row: Mapping[str, Any], record: AuditRecord,
-    *, new: bool,
+    *, new: bool, before: Sequence[AuditRecord] = (),
 ) -> AuditRecord:  # fmt: skip
     """Write ``row`` (every column of ``users``) and the record that seals it, in
-    ``connection``'s write transaction, under the chain's head lock; the record as chained."""
+    ``connection``'s write transaction, under the chain's head lock; the record as chained.
+    ``before``: records chained ahead of it in the same transaction (the failed attempt that
+    led to a lockout)."""
     values = {c.name: row[c.name] for c in _users.columns if c.name != "sealed_by"}
     values["sealed_by"] = record.uuid
     sealed = replace(record, read_back=seal_of(values))
-    placed = chain.place(connection, [sealed])[0]
+    *ahead, placed = chain.place(connection, [*before, sealed])
+    if ahead:
+        chain.store_placed(connection, ahead)
     if _is_postgres(connection):
         stored = dict(zip(schema.AUDIT_COLUMNS, placed.stored(), strict=True))
         connection.execute(

@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, Engine, Row, func, select
 
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.model.errors import HmiError
 from hmi.model.security import PasswordRejected, Permission, SecurityConfig
 from hmi.storage import schema
@@ -87,7 +87,7 @@ class AuthenticationFailed(HmiError):
     ) -> None:
         self.user_id = user_id
         self.problem = problem  # TAMPERED: what the seal check found
-        self.lockout_record: AuditRecord | None = None  # the lockout's record, made here
+        self.recorded = False  # the store recorded the attempt and the lockout it started
         self.reason = reason
         self.locked_until = locked_until
         self.lockout_started = lockout_started
@@ -261,11 +261,12 @@ class UserStore:
 
     def _write(
         self, connection: Connection, action: AuditAction, old: Mapping[str, Any] | None,
-        values: Mapping[str, Any], by: ChangeBy | None, **fields: Any,
+        values: Mapping[str, Any], by: ChangeBy | None, *,
+        before: tuple[AuditRecord, ...] = (), **fields: Any,
     ) -> AuditRecord:  # fmt: skip
         row = {**(old or {}), **values}
         record = self._record(action, str(row["user_id"]), by, old, row, **fields)
-        return write_sealed(connection, self.chain, row, record, new=old is None)
+        return write_sealed(connection, self.chain, row, record, new=old is None, before=before)
 
     def _change(
         self, action: AuditAction, user_id: str, by: ChangeBy | None, **values: Any
@@ -446,9 +447,16 @@ class UserStore:
                 lockout_started=True, attempts=attempts,
             )  # fmt: skip
             old = connection.execute(select(_users).where(_users.c.user_id == uid)).one()
-            failure.lockout_record = self._write(
+            attempt = AuditRecord.create(
+                AuditAction.LOGIN_FAILED, result=AuditResult.DENIED, user_id=uid,
+                target_address=f"user:{uid}", error=failure.detail, origin=origin,
+                workstation=self._identity.get("workstation", ""),
+                app_version=self._identity.get("app_version", ""),
+            )  # fmt: skip
+            self._write(
                 connection, AuditAction.LOCKOUT, dict(old._mapping),
                 {"failed_attempts": 0, "locked_until_us": locked_until},
-                ChangeBy(uid, origin=origin), error=failure.detail,
+                ChangeBy(uid, origin=origin), before=(attempt,), error=failure.detail,
             )  # fmt: skip
+            failure.recorded = True
         return failure
