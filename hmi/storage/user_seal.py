@@ -141,22 +141,22 @@ def seal_problem(connection: Connection, row: Any, key: bytes | None) -> str | N
     ``key``: the chain's HMAC key (None: SHA-256), to check the sealing record's own hash."""
     uid, sealed_by = row.user_id, row.sealed_by
     if not sealed_by:
-        return "its row is sealed by no audit record: added or changed outside the audited path"
+        return "sealed by no audit record (added or changed by hand)"
     if sealed_by == PENDING:
         return (
-            "its row is marked as from before seals and was not sealed by the upgrade: "
-            "run `hmi db upgrade`, or it was marked so outside the audited path"
+            "marked as from before seals and never sealed (run `hmi db upgrade`), or marked "
+            "so by hand"
         )
     columns = [_audit.c[name] for name in schema.AUDIT_COLUMNS]
     record = connection.execute(select(*columns).where(_audit.c.uuid == sealed_by)).first()
     if record is None:
-        return f"its row names audit record {sealed_by} as its seal, and there is no such record"
+        return f"its seal names audit record {sealed_by}, which does not exist"
     sequence = int(record.sequence)
-    where = f"its row's seal, audit record #{sequence}"
+    where = f"its seal, audit record #{sequence}"
     if record.target_address != f"user:{uid}":
-        return f"{where}, is about {record.target_address!r}, not this user"
+        return f"{where}, is about {record.target_address!r}"
     if chain_hash(canonical(*tuple(record)[:24]), key) != record.hash:
-        return f"{where}, does not hash right: it was forged or altered"
+        return f"{where}, does not hash right (forged or altered)"
     head = connection.execute(
         select(schema.audit_head.c.last_sequence, schema.audit_head.c.last_hash).where(
             schema.audit_head.c.chain == "audit"
@@ -170,7 +170,7 @@ def seal_problem(connection: Connection, row: Any, key: bytes | None) -> str | N
         ).scalar()
         linked = sequence < int(head.last_sequence) and following == record.hash
     if not linked:
-        return f"{where}, is not part of the audit chain: it was added outside the audit store"
+        return f"{where}, is not part of the chain (added outside the audit store)"
     newest = connection.execute(
         select(func.max(_audit.c.sequence)).where(
             _audit.c.target_address == f"user:{uid}",
@@ -179,9 +179,7 @@ def seal_problem(connection: Connection, row: Any, key: bytes | None) -> str | N
         )
     ).scalar()
     if newest is not None and int(newest) > sequence:
-        return (
-            f"{where}, is not its newest (#{int(newest)}): the row was set back to an earlier state"
-        )
+        return f"set back to the state of audit record #{sequence}; its newest seal is #{newest}"
     if decode_value(record.read_back) != seal_of(row._mapping):
-        return f"{where}, does not match the row: it was changed outside the audited path"
+        return f"it no longer matches its seal, audit record #{sequence}"
     return None

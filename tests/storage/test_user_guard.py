@@ -172,7 +172,10 @@ def test_a_row_set_back_to_an_earlier_sealed_state_is_refused(sqlite_url: str) -
     connection.commit()
     connection.close()
     assert _sign_in(users, "jdoe", GOOD)[0] == SIGN_IN_REFUSED
-    assert "set back to an earlier state" in _last_failure(users).error
+    assert (
+        "set back to the state of audit record #1; its newest seal is #2"
+        in _last_failure(users).error
+    )
     users.engine.dispose()
 
 
@@ -320,6 +323,6 @@ def test_users_from_before_seals_are_sealed_by_the_upgrade(tmp_path: Path) -> No
     _as_owner(url, None, sql)
     reopened = _users(url, key=KEY)
     assert _sign_in(reopened, "eve", EVIL)[0] == SIGN_IN_REFUSED
-    assert "from before seals" in _last_failure(reopened).error
+    assert "marked as from before seals and never sealed" in _last_failure(reopened).error
     users.engine.dispose()
     reopened.engine.dispose()
