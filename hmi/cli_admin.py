@@ -156,6 +156,8 @@ def _password(prompt: str, *, twice: bool) -> str:
 
 
 def _state(user: Any) -> str:
+    if user.seal_problem:
+        return f"REFUSED AT SIGN-IN, row changed outside the audited path: {user.seal_problem}"
     if user.disabled:
         return "disabled"
     if user.locked_until is not None:

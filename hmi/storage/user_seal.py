@@ -136,9 +136,13 @@ def reset_failures(connection: Connection, user_id: str, now_us: int) -> None:
     )
 
 
-def seal_problem(connection: Connection, row: Any, key: bytes | None) -> str | None:
+def seal_problem(
+    connection: Connection, row: Any, key: bytes | None, *, keyless: bool = False
+) -> str | None:
     """Why the user ``row`` was changed outside the audited path, or None if its seal holds.
-    ``key``: the chain's HMAC key (None: SHA-256), to check the sealing record's own hash."""
+    ``key``: the chain's HMAC key (None: SHA-256), to check the sealing record's own hash;
+    ``keyless``: a reader without the key of a keyed chain (``hmi users list``) skips that
+    one check rather than report every row (sign-in never does)."""
     uid, sealed_by = row.user_id, row.sealed_by
     if not sealed_by:
         return "sealed by no audit record (added or changed by hand)"
@@ -155,13 +159,15 @@ def seal_problem(connection: Connection, row: Any, key: bytes | None) -> str | N
     where = f"its seal, audit record #{sequence}"
     if record.target_address != f"user:{uid}":
         return f"{where}, is about {record.target_address!r}"
-    if chain_hash(canonical(*tuple(record)[:24]), key) != record.hash:
-        return f"{where}, does not hash right (forged or altered)"
     head = connection.execute(
-        select(schema.audit_head.c.last_sequence, schema.audit_head.c.last_hash).where(
-            schema.audit_head.c.chain == "audit"
-        )
-    ).one()
+        select(
+            schema.audit_head.c.last_sequence, schema.audit_head.c.last_hash,
+            schema.audit_head.c.scheme,
+        ).where(schema.audit_head.c.chain == "audit")
+    ).one()  # fmt: skip
+    unknowable = keyless and key is None and head.scheme == "hmac-sha256"
+    if not unknowable and chain_hash(canonical(*tuple(record)[:24]), key) != record.hash:
+        return f"{where}, does not hash right (forged or altered)"
     if sequence == int(head.last_sequence):
         linked = head.last_hash == record.hash
     else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -120,6 +120,7 @@ class User:
     must_change_password: bool
     created_at: datetime
     password_expired: bool = False
+    seal_problem: str = ""  # filled by ``UserStore.list``: why sign-in refuses the row
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +215,14 @@ class UserStore:
         return None if row is None else self._user(row)
 
     def list(self) -> list[User]:
+        """Every user, each with what the seal check finds wrong with its row, if anything."""
         self.ready()
         with self.engine.connect() as connection:
             rows = connection.execute(select(_users).order_by(_users.c.user_id)).all()
-        return [self._user(r) for r in rows]
+            problems = [
+                seal_problem(connection, r, self.chain._key, keyless=True) or "" for r in rows
+            ]
+        return [replace(self._user(r), seal_problem=p) for r, p in zip(rows, problems, strict=True)]
 
     def needs_admin(self) -> bool:
         """True on first run: no enabled user may manage users, so one must be created."""

@@ -26,7 +26,7 @@ from hmi.model.audit import AuditAction, AuditRecord, AuditResult
 from hmi.model.security import LockoutPolicy, SecurityConfig
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import SessionService
-from hmi.storage import schema
+from hmi.storage import admin, schema
 from hmi.storage.admin import grant_statements
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import _alembic_config, make_engine, upgrade
@@ -135,6 +135,8 @@ def test_a_row_changed_by_the_owner_is_refused_at_the_next_sign_in(
     assert failure.target_address == f"user:{who}" and failure.result is AuditResult.DENIED
     assert failure.error.startswith(AuthFailure.TAMPERED.value), failure.error
     assert alerts == [f"sign-in of {who} refused: {failure.error}"]
+    listed = {u.user_id: u.seal_problem for u in admin.list_users(db_url, SECURITY)}
+    assert listed[who] and failure.error.endswith(listed[who])  # `hmi users list` says it too
     assert users.chain.verify().ok  # the chain itself was not touched: the row was
     users.engine.dispose()
 
@@ -304,16 +306,34 @@ def test_the_audited_functions_refuse_a_record_that_hides_the_change(station_url
     users.engine.dispose()
 
 
-def test_users_from_before_seals_are_sealed_by_the_upgrade(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+def _before_seals(url: str) -> None:
+    """A database as the version before seals left it, with one user."""
     engine = make_engine(url)
-    with engine.begin() as connection:  # a database as the version before seals left it
+    with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "0001")
         connection.exec_driver_sql(
             "INSERT INTO users VALUES ('old', 'Otto Old', 'admin', ?, 0, 0, NULL, 1, 0, 1)",
             (FAST_HASHER.hash(GOOD),),
         )
     engine.dispose()
+
+
+def test_hmi_db_upgrade_seals_the_users_from_before_seals(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+    _before_seals(url)
+    assert "0004_users" in admin.upgrade_database(url)
+    users = _users(url)
+    assert users.authenticate("old", GOOD).role == "admin"
+    sealed = users.chain.page(limit=1).records[0]
+    assert sealed.action is AuditAction.USER_SEAL and sealed.target_address == "user:old"
+    assert sealed.origin == "command line (db upgrade)" and sealed.user_id.startswith("os:")
+    assert users.chain.verify().ok
+    users.engine.dispose()
+
+
+def test_users_from_before_seals_are_sealed_by_the_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+    _before_seals(url)
     users = _users(url, key=KEY)
     assert users.authenticate("old", GOOD).role == "admin"  # sealed on opening
     sealed = users.chain.page(limit=1).records[0]
