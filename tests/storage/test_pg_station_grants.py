@@ -1,7 +1,7 @@
 """Issue 21 item 1: the documented grants are the code's (``grant_statements``), they hold
 nothing a station does not use, and a station's stores, opened as exactly that role, use every
-feature: audited writes, users (sign-in, lockout, the administration path), the alarm journal
-and snapshot, the historian (record, roll up, read, mark gaps, purge)."""
+feature: audited writes, users (sign-in, lockout, the administration path), forwarding a spool,
+the alarm journal and snapshot, the historian (record, roll up, read, mark gaps, purge)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from hmi.model.alarm_states import AlarmAction, AlarmSnapshot, AlarmState
 from hmi.model.alarms import Priority
-from hmi.model.audit import AuditAction
+from hmi.model.audit import AuditAction, AuditRecord
 from hmi.model.security import LockoutPolicy, SecurityConfig
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import SessionService, UserAdministration
@@ -25,6 +25,7 @@ from hmi.storage.alarm_journal import AlarmJournal, AlarmQuery, JournalEvent
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine, upgrade
 from hmi.storage.historian import HistorianStore
+from hmi.storage.spool import SpoolStore
 from hmi.storage.trail import AuditTrail
 from hmi.storage.users import AuthenticationFailed, UserStore
 from tests.storage.conftest import FAST_HASHER, PgAdmin
@@ -111,7 +112,7 @@ def _event(i: int, action: AlarmAction, to_state: AlarmState) -> JournalEvent:
 
 @pytest.mark.postgres
 def test_a_station_uses_every_feature_with_exactly_the_documented_grants(
-    station: tuple[str, str],
+    station: tuple[str, str], tmp_path: Path
 ) -> None:
     url = station[0]
     engine = make_engine(url)
@@ -147,15 +148,25 @@ def test_a_station_uses_every_feature_with_exactly_the_documented_grants(
         )
         await sessions.logout(reason="end of shift")
         await trail.aclose()
+        # a record left in the spool by an earlier run is forwarded at start
+        left = SpoolStore(tmp_path / "spool.sqlite")
+        left.put([AuditRecord.create(AuditAction.APP_STOP, workstation="ST-04")])
+        left.close()
+        forwarding = AuditTrail(chain, SpoolStore(tmp_path / "spool.sqlite"))
+        forwarding.start()
+        await forwarding.aclose()
+        assert forwarding.status.pending == 0 and not forwarding.spooling
 
     asyncio.run(at_the_station())
-    actions = [r.action for r in chain.iter_records()]
+    kept = list(chain.iter_records())
+    assert kept[-1].spooled and not any(r.spooled for r in kept[:-1])
+    actions = [r.action for r in kept]
     assert actions == [
         AuditAction.USER_ADD, AuditAction.LOGIN, AuditAction.USER_ADD, AuditAction.USER_CHANGE,
         AuditAction.PASSWORD_CHANGE, AuditAction.USER_DISABLE, AuditAction.USER_ENABLE,
         AuditAction.LOGIN_FAILED, AuditAction.LOGIN_FAILED, AuditAction.LOCKOUT,
         AuditAction.USER_UNLOCK, AuditAction.LOGOUT, AuditAction.LOGIN, AuditAction.WRITE,
-        AuditAction.LOGOUT,
+        AuditAction.LOGOUT, AuditAction.APP_STOP,
     ]  # fmt: skip
     assert chain.verify().ok and users.seal_problem("olga") is None
 
