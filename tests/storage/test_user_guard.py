@@ -346,3 +346,28 @@ def test_users_from_before_seals_are_sealed_by_the_upgrade(tmp_path: Path) -> No
     assert "marked as from before seals and never sealed" in _last_failure(reopened).error
     users.engine.dispose()
     reopened.engine.dispose()
+
+
+def test_a_seal_record_slipped_in_past_the_head_is_refused(sqlite_url: str) -> None:
+    """Unkeyed, so the forged record hashes right: only its place outside the chain shows."""
+    users = _users(sqlite_url)
+    users.add("jdoe", "Jane Doe", "operator", GOOD, must_change=False)
+    head = users.chain.head()
+    with users.engine.connect() as connection:
+        row = dict(connection.execute(schema.users.select()).one()._mapping)
+    forged = AuditRecord.create(
+        AuditAction.USER_CHANGE, target_address="user:jdoe", new_value="name=Jane Doe, role=admin"
+    )
+    row.update(role="admin", sealed_by=forged.uuid)
+    forged = replace(forged, read_back=seal_of(row)).chain(head.sequence + 1, head.hash)
+    connection = sqlite3.connect(str(make_url(sqlite_url).database))
+    marks = ", ".join("?" for _ in schema.AUDIT_COLUMNS)
+    connection.execute(f"INSERT INTO audit VALUES ({marks})", forged.stored())  # head left
+    connection.execute(
+        "UPDATE users SET role = 'admin', sealed_by = ? WHERE user_id = 'jdoe'", (forged.uuid,)
+    )
+    connection.commit()
+    connection.close()
+    assert _sign_in(users, "jdoe", GOOD)[0] == SIGN_IN_REFUSED
+    assert "is not part of the chain" in _last_failure(users).error
+    users.engine.dispose()
