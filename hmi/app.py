@@ -214,7 +214,10 @@ def build_station(
             witness=HeadWitness(store.url, station=project.file.database.workstation),
         )
     if users is None:
-        users = UserStore(trail.store.engine, security=security)
+        users = UserStore(
+            trail.store.engine, security=security, chain=trail.store,
+            identity={"workstation": project.file.database.workstation, "app_version": __version__},
+        )  # fmt: skip
     recorder = AuditRecorder(
         trail,
         workstation=project.file.database.workstation,
@@ -255,6 +258,10 @@ def build_station(
     confirmer.parent = window
     status_sinks.append(window.status.show_trail)
     status_sinks.append(_key_refusal_notice(window))
+    sessions.add_alert_listener(
+        lambda text: window.status.show_message(f"users: {text}", outcome="failed")
+        if isValid(window) else None
+    )  # fmt: skip
     store_url = trail.store.engine.url.render_as_string(hide_password=False)
     header = project.file.project
     site = f"{header.name} ({header.site})" if header.site else header.name

@@ -160,6 +160,8 @@ def _password(prompt: str, *, twice: bool) -> str:
 
 
 def _state(user: Any) -> str:
+    if user.seal_problem:
+        return f"REFUSED AT SIGN-IN, row changed outside the audited path: {user.seal_problem}"
     if user.disabled:
         return "disabled"
     if user.locked_until is not None:
@@ -378,12 +380,17 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
+    from hmi.model.errors import ConfigError
     from hmi.storage import admin
 
     try:
-        revision = admin.upgrade_database(_settings(args, need_key=False).url)
+        try:  # a key is needed only to seal users from before seals, on a keyed chain
+            site = _settings(args)
+        except ConfigError:
+            site = _settings(args, need_key=False)
+        revision = admin.upgrade_database(site.url, key=site.key)
     except Exception as exc:
-        _fail("db upgrade", exc)
+        _fail("db upgrade", exc, site if "site" in locals() else None)
         return 1
     print(f"database schema at revision {revision}")
     return 0

@@ -84,6 +84,7 @@ class AuditAction(StrEnum):
     USER_ENABLE = "user_enable"
     USER_UNLOCK = "user_unlock"
     PASSWORD_CHANGE = "password_change"
+    USER_SEAL = "user_seal"  # a user row from before seals, sealed as it was by the upgrade
     ALARM_ACK = "alarm_ack"
     ALARM_RESET = "alarm_reset"
     ALARM_SHELVE = "alarm_shelve"

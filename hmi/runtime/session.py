@@ -22,7 +22,7 @@ from hmi.model.security import Permission, SecurityConfig
 from hmi.model.tags import ConfirmPolicy, TagConfig
 from hmi.runtime.audit import NOBODY, Actor, AuditRecorder, ConfirmationResult, Signature
 from hmi.runtime.commands import APPROVED, Approval, WriteRequest
-from hmi.storage.users import AuthenticationFailed, User, UserStore
+from hmi.storage.users import AuthenticationFailed, AuthFailure, ChangeBy, User, UserStore
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class SessionService:
         self._last_activity = clock()
         self._signatures: dict[str, Signature] = {}
         self._listeners: list[SessionListener] = []
+        self._alerts: list[Callable[[str], None]] = []
         recorder.bind(self.actor)
 
     # -- state ---------------------------------------------------------------------------------
@@ -98,6 +99,19 @@ class SessionService:
     def add_listener(self, listener: SessionListener) -> None:
         """``listener(session or None)`` after every login, logout, lock and unlock."""
         self._listeners.append(listener)
+
+    def add_alert_listener(self, listener: Callable[[str], None]) -> None:
+        """``listener(text)`` when a sign-in finds a user row changed outside the audited path
+        (for the station's message line; the prompt itself gives the usual answer)."""
+        self._alerts.append(listener)
+
+    def change_by(self, origin: str = "user administration") -> ChangeBy:
+        """Who is logged in, as the maker of a user change (its record seals the row)."""
+        who = self.actor()
+        return ChangeBy(
+            who.user_id, who.user_name, who.role, who.session_id, origin,
+            self.recorder.workstation, self.recorder.app_version,
+        )  # fmt: skip
 
     def _set(self, session: Session | None) -> None:
         self._current = session
@@ -133,11 +147,17 @@ class SessionService:
 
     async def _authenticate(self, user_id: str, password: str, origin: str) -> User:
         try:
-            return await self._worker.call(self._users.authenticate, user_id, password)
+            return await self._worker.call(
+                self._users.authenticate, user_id, password, origin=origin
+            )
         except AuthenticationFailed as exc:
+            if exc.recorded:  # the attempt and its lockout, with the lock they seal
+                raise
             await self.recorder.login_failed(exc.user_id, exc.detail, origin=origin)
-            if exc.lockout_started:
-                await self.recorder.lockout(exc.user_id, exc.detail, origin=origin)
+            if exc.reason is AuthFailure.TAMPERED:
+                log.error("sign-in of %s refused: %s", exc.user_id, exc.detail)
+                for alert in self._alerts:
+                    alert(f"sign-in of {exc.user_id} refused: {exc.detail}")
             raise
 
     async def login(self, user_id: str, password: str) -> Session:
@@ -190,13 +210,14 @@ class SessionService:
             raise WriteDenied("log in to change your password")
         uid = session.user.user_id
         try:
-            user = await self._worker.call(self._users.passwd, uid, new, old_password=old)
+            user = await self._worker.call(
+                self._users.passwd, uid, new, old_password=old, by=self.change_by()
+            )
         except Exception as exc:
             await self.recorder.user_change(
                 AuditAction.PASSWORD_CHANGE, uid, result=AuditResult.DENIED, error=str(exc)
             )
             raise
-        await self.recorder.user_change(AuditAction.PASSWORD_CHANGE, uid)
         self._set(replace(session, user=user))
 
     # -- electronic signatures -----------------------------------------------------------------
@@ -398,13 +419,10 @@ class PermissionGuard:
         return Approval(True, answer.reason.strip(), meaning)
 
 
-def _describe(user: User | None) -> str | None:
-    return None if user is None else f"name={user.full_name}, role={user.role}"
-
-
 class UserAdministration:
     """User management at the station (the UI's user dialog). Needs ``manage_users``; every
-    change is recorded with who made it, and so is every refusal."""
+    change is recorded with who made it (by the user store, in the change's own transaction),
+    and so is every refusal."""
 
     def __init__(self, sessions: SessionService, users: UserStore, worker: Worker) -> None:
         self._sessions = sessions
@@ -420,16 +438,11 @@ class UserAdministration:
                 action, target, result=AuditResult.DENIED, error="may not manage users"
             )
             raise WriteDenied("managing users needs the manage_users permission")
-        before = await self._worker.call(self._users.get, target)
         try:
-            user = await self._worker.call(fn, *args, **kw)
+            return await self._worker.call(fn, *args, by=self._sessions.change_by(), **kw)
         except Exception as exc:
             await recorder.user_change(action, target, result=AuditResult.FAILED, error=str(exc))
             raise
-        await recorder.user_change(
-            action, user.user_id, old=_describe(before), new=_describe(user)
-        )  # fmt: skip
-        return user
 
     async def list(self) -> list[User]:
         if not self._sessions.can(Permission.MANAGE_USERS):

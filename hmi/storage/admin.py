@@ -37,10 +37,11 @@ from hmi.storage.db import (
 )
 from hmi.storage.export import ExportSummary, StateTexts, export_to_path
 from hmi.storage.spool_check import SpoolHold, read_hold, release_hold
-from hmi.storage.users import User, UserStore
+from hmi.storage.users import ChangeBy, User, UserStore
 from hmi.storage.witness import chain_problem
 
 __all__ = [
+    "STATION_GRANTS",
     "AuditKeyError",  # re-exported from hmi.storage.audit, as is check_audit_key
     "add_user",
     "change_user",
@@ -81,17 +82,26 @@ def _os_user() -> str:
         return "os:unknown"
 
 
+def _workstation() -> str:
+    return os.uname().nodename if hasattr(os, "uname") else ""
+
+
 def _record(store: AuditStore, action: AuditAction, **fields: Any) -> AuditRecord:
     return store.append(
         AuditRecord.create(
             action,
             user_id=_os_user(),
-            workstation=os.uname().nodename if hasattr(os, "uname") else "",
+            workstation=_workstation(),
             origin=_ORIGIN,
             app_version=__version__,
             **fields,
         )
     )
+
+
+def _by() -> ChangeBy:
+    """The command line as the maker of a user change (its record seals the row)."""
+    return ChangeBy(_os_user(), origin=_ORIGIN, workstation=_workstation(), app_version=__version__)
 
 
 @contextmanager
@@ -103,7 +113,7 @@ def _stores(
     try:
         store = AuditStore(engine, key=key)
         store.check_key()
-        yield store, UserStore(engine, security=security)
+        yield store, UserStore(engine, security=security, chain=store)
     finally:
         engine.dispose()
 
@@ -118,11 +128,17 @@ def _users(url: str | None, security: SecurityConfig | None) -> Iterator[UserSto
         engine.dispose()
 
 
-def upgrade_database(url: str | None = None) -> str:
-    """Create or migrate the schema (as the database owner); returns the revision now."""
+def upgrade_database(url: str | None = None, *, key: bytes | None = None) -> str:
+    """Create or migrate the schema (as the database owner); returns the revision now. Users
+    from before seals are then sealed as they are (``user_seal`` records, with ``key``)."""
     engine = make_engine(url or default_database_url())
     try:
         upgrade(engine)
+        chain = AuditStore(engine, key=key, migrate=False)
+        UserStore(engine, chain=chain, migrate=False).seal_pending(
+            ChangeBy(_os_user(), origin=f"{_ORIGIN} (db upgrade)", workstation=_workstation(),
+                     app_version=__version__)
+        )  # fmt: skip
         return ", ".join(sorted(current_revisions(engine)))
     finally:
         engine.dispose()
@@ -257,13 +273,8 @@ def add_user(
     must_change: bool = True,
 ) -> User:
     """Add a user (the password policy applies); ``must_change``: change it at first login."""
-    with _stores(url, security, key) as (store, users):
-        user = users.add(user_id, full_name, role, password, must_change=must_change)
-        _record(
-            store, AuditAction.USER_ADD, target_address=f"user:{user.user_id}",
-            new_value=f"name={user.full_name}, role={user.role}",
-        )  # fmt: skip
-        return user
+    with _stores(url, security, key) as (_, users):
+        return users.add(user_id, full_name, role, password, must_change=must_change, by=_by())
 
 
 def change_user(
@@ -275,15 +286,8 @@ def change_user(
     security: SecurityConfig | None = None,
     key: bytes | None = None,
 ) -> User:
-    with _stores(url, security, key) as (store, users):
-        before = users.get(user_id)
-        user = users.change(user_id, full_name=full_name, role=role)
-        old = f"name={before.full_name}, role={before.role}" if before else None
-        _record(
-            store, AuditAction.USER_CHANGE, target_address=f"user:{user.user_id}",
-            old_value=old, new_value=f"name={user.full_name}, role={user.role}",
-        )  # fmt: skip
-        return user
+    with _stores(url, security, key) as (_, users):
+        return users.change(user_id, full_name=full_name, role=role, by=_by())
 
 
 def set_password(
@@ -296,19 +300,16 @@ def set_password(
     must_change: bool = True,
 ) -> User:
     """An administrator's reset: the user must change it at next login unless told not to."""
-    with _stores(url, security, key) as (store, users):
-        user = users.passwd(user_id, password, must_change=must_change)
-        _record(store, AuditAction.PASSWORD_CHANGE, target_address=f"user:{user.user_id}")
-        return user
+    with _stores(url, security, key) as (_, users):
+        return users.passwd(user_id, password, must_change=must_change, by=_by())
 
 
 def _flag(
-    action: AuditAction, user_id: str, name: str, url: str | None,
-    security: SecurityConfig | None, key: bytes | None,
+    user_id: str, name: str, url: str | None, security: SecurityConfig | None,
+    key: bytes | None,
 ) -> User:  # fmt: skip
-    with _stores(url, security, key) as (store, users):
-        user: User = getattr(users, name)(user_id)
-        _record(store, action, target_address=f"user:{user.user_id}")
+    with _stores(url, security, key) as (_, users):
+        user: User = getattr(users, name)(user_id, by=_by())
         return user
 
 
@@ -316,34 +317,54 @@ def disable_user(
     user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
     key: bytes | None = None,
 ) -> User:  # fmt: skip
-    return _flag(AuditAction.USER_DISABLE, user_id, "disable", url, security, key)
+    return _flag(user_id, "disable", url, security, key)
 
 
 def enable_user(
     user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
     key: bytes | None = None,
 ) -> User:  # fmt: skip
-    return _flag(AuditAction.USER_ENABLE, user_id, "enable", url, security, key)
+    return _flag(user_id, "enable", url, security, key)
 
 
 def unlock_user(
     user_id: str, *, url: str | None = None, security: SecurityConfig | None = None,
     key: bytes | None = None,
 ) -> User:  # fmt: skip
-    return _flag(AuditAction.USER_UNLOCK, user_id, "unlock", url, security, key)
+    return _flag(user_id, "unlock", url, security, key)
+
+
+STATION_GRANTS: tuple[tuple[str, str], ...] = (
+    ("SELECT, INSERT", "TABLE audit"),
+    ("SELECT, UPDATE", "TABLE audit_head"),
+    ("SELECT", "TABLE users"),
+    ("EXECUTE", "FUNCTION hmi_user_write(jsonb, jsonb, text)"),
+    ("EXECUTE", "FUNCTION hmi_user_failed(text)"),
+    ("EXECUTE", "FUNCTION hmi_user_signed_in(text, bigint)"),
+    ("SELECT, INSERT", "TABLE alarm_events"),
+    ("USAGE", "SEQUENCE alarm_events_id_seq"),
+    ("SELECT, INSERT, UPDATE", "TABLE alarm_snapshot"),
+    ("SELECT, INSERT, UPDATE", "TABLE historian_tags"),
+    ("USAGE", "SEQUENCE historian_tags_id_seq"),
+    ("SELECT, INSERT, DELETE", "TABLE historian_samples"),
+    ("SELECT, INSERT, UPDATE, DELETE", "TABLE historian_rollups"),
+)
+"""What a station does with each object: append and read the audit chain, lock and move its
+head (forward only, by trigger), read users and change them only through the audited
+functions, journal alarm events and keep its alarm snapshot, record, roll up and purge the
+historian. docs/audit.md prints ``grant_statements`` and says why each line is there."""
 
 
 def grant_statements(station_role: str, auditor_role: str, *, database: str) -> list[str]:
-    """The SQL (run as the database owner) that gives the stations an insert-only role and
-    the auditors a read-only one on PostgreSQL; docs/audit.md explains each line. The roles
-    must exist; neither may own the tables (an owner can switch the triggers off)."""
+    """The SQL (run as the database owner, after ``hmi db upgrade``) that gives the stations
+    exactly what they use (``STATION_GRANTS``) and the auditors read access to the audit
+    trail, on PostgreSQL. The roles must exist; neither may own the tables (an owner can
+    switch the triggers off and write ``users`` directly)."""
     s, a = f'"{station_role}"', f'"{auditor_role}"'
     return [
         f'GRANT CONNECT ON DATABASE "{database}" TO {s}, {a}',
         f"GRANT USAGE ON SCHEMA public TO {s}, {a}",
-        f"GRANT SELECT ON alembic_version TO {s}, {a}",
-        f"GRANT SELECT, INSERT ON audit TO {s}",
-        f"GRANT SELECT, UPDATE ON audit_head TO {s}",
-        f"GRANT SELECT, INSERT, UPDATE ON users TO {s}",
-        f"GRANT SELECT ON audit, audit_head, audit_readable TO {a}",
+        f"GRANT SELECT ON TABLE alembic_version TO {s}, {a}",
+        *(f"GRANT {privileges} ON {target} TO {s}" for privileges, target in STATION_GRANTS),
+        f"GRANT SELECT ON TABLE audit, audit_head, audit_readable TO {a}",
     ]

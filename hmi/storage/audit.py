@@ -208,39 +208,54 @@ class AuditStore:
             return []
         self.ready()
         with write_transaction(self.engine) as connection:
-            row = connection.execute(self._lock_head, {"which": self._chain}).one()
-            sequence, prev_hash, scheme = int(row[0]), str(row[1]), str(row[2])
-            self._check_key(connection, sequence, scheme)
-            # a row slipped in past the head (by someone with INSERT on the table) must not
-            # stop the trail: chain after it, from the head; verify names it as foreign
-            last_stored = connection.execute(self._last_stored).scalar()
-            if last_stored is not None and int(last_stored) > sequence:
-                log.error(
-                    "audit chain %s: record(s) %d..%d stored past the chain head %d, added "
-                    "outside the audit store; appending after them", self._chain,
-                    sequence + 1, int(last_stored), sequence,
-                )  # fmt: skip
-                sequence = int(last_stored)
-            if skip_existing:
-                present = self._present(connection, records)
-                records = [r for r in records if r.uuid not in present]
-                if not records:
-                    return []
-            placed = []
-            for record in records:
-                sequence += 1
-                chained = record.chain(sequence, prev_hash, self._key)
-                prev_hash = chained.hash
-                placed.append(chained)
-            names = schema.AUDIT_COLUMNS
-            connection.execute(
-                self._insert, [dict(zip(names, r.stored(), strict=True)) for r in placed]
-            )
-            connection.execute(
-                self._move_head,
-                {"which": self._chain, "seq": sequence, "hash": prev_hash, "scheme": self.scheme},
-            )
+            placed = self.place(connection, records, skip_existing=skip_existing)
+            if placed:
+                self.store_placed(connection, placed)
         return placed
+
+    def place(
+        self, connection: Connection, records: Sequence[AuditRecord], *, skip_existing: bool = False
+    ) -> list[AuditRecord]:
+        """Lock the head in ``connection``'s write transaction and chain ``records`` after it,
+        without storing them: ``store_placed`` does, or the user store's audited write path,
+        which stores a record with the user row it seals (``hmi.storage.user_seal``)."""
+        row = connection.execute(self._lock_head, {"which": self._chain}).one()
+        sequence, prev_hash, scheme = int(row[0]), str(row[1]), str(row[2])
+        self._check_key(connection, sequence, scheme)
+        # a row slipped in past the head (by someone with INSERT on the table) must not
+        # stop the trail: chain after it, from the head; verify names it as foreign
+        last_stored = connection.execute(self._last_stored).scalar()
+        if last_stored is not None and int(last_stored) > sequence:
+            log.error(
+                "audit chain %s: record(s) %d..%d stored past the chain head %d, added "
+                "outside the audit store; appending after them", self._chain,
+                sequence + 1, int(last_stored), sequence,
+            )  # fmt: skip
+            sequence = int(last_stored)
+        if skip_existing:
+            present = self._present(connection, records)
+            records = [r for r in records if r.uuid not in present]
+            if not records:
+                return []
+        placed = []
+        for record in records:
+            sequence += 1
+            chained = record.chain(sequence, prev_hash, self._key)
+            prev_hash = chained.hash
+            placed.append(chained)
+        return placed
+
+    def store_placed(self, connection: Connection, placed: Sequence[AuditRecord]) -> None:
+        """Insert records ``place`` chained, and move the head onto the last."""
+        names = schema.AUDIT_COLUMNS
+        connection.execute(
+            self._insert, [dict(zip(names, r.stored(), strict=True)) for r in placed]
+        )
+        connection.execute(
+            self._move_head,
+            {"which": self._chain, "seq": placed[-1].sequence, "hash": placed[-1].hash,
+             "scheme": self.scheme},
+        )  # fmt: skip
 
     def _present(self, connection: Connection, records: Sequence[AuditRecord]) -> set[str]:
         """The uuids of ``records`` the chain already holds (a forward that was committed

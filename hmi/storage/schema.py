@@ -80,6 +80,9 @@ users = Table(
     Column("password_changed_us", BigInteger, nullable=False),
     Column("must_change_password", Boolean, nullable=False),
     Column("created_us", BigInteger, nullable=False),
+    Column("sealed_by", String(36), nullable=False, server_default=""),
 )
+"""A user's state; every change to it is sealed by an audit record (``hmi.storage.user_seal``):
+``sealed_by`` is that record's uuid."""
 
 AUDIT_COLUMNS = tuple(c.name for c in audit.columns)

@@ -14,7 +14,6 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from shiboken6 import isValid
 
-from hmi.model.audit import AuditAction
 from hmi.model.security import Permission
 from hmi.runtime.session import Session, SessionService
 from hmi.storage.users import UserStore
@@ -265,11 +264,8 @@ class SessionController(QObject):
 
         async def create(user_id: str, full_name: str, password: str) -> None:
             user = await worker.call(
-                users.add, user_id, full_name, role, password, must_change=False
-            )
-            await self.sessions.recorder.user_change(
-                AuditAction.USER_ADD, user.user_id,
-                new=f"name={user.full_name}, role={user.role}", origin="first start",
+                users.add, user_id, full_name, role, password, must_change=False,
+                by=self.sessions.change_by("first start"),
             )  # fmt: skip
             await self.sessions.login(user.user_id, password)
 

@@ -64,6 +64,8 @@ def run(
     records = list(store.iter_records())
     assert store.verify().ok
     store.close()
+    setup, records = records[:3], records[3:]  # the set-up's users, each sealed by its record
+    assert [r.action for r in setup] == [AuditAction.USER_ADD] * 3
     return records
 
 

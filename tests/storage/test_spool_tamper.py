@@ -115,10 +115,11 @@ def test_a_tampered_spool_is_kept_not_forwarded_and_holds_actions(
     central = AuditStore.open(db_url)
     records = list(central.iter_records())
     assert [r.action for r in records] == [
+        AuditAction.USER_ADD,  # the set-up's user, sealed by its record
         AuditAction.AUDIT_SPOOL_REJECTED,
         AuditAction.LOGIN,
     ]  # not one spooled write came through
-    rejected = records[0]
+    rejected = records[1]
     assert rejected.result is AuditResult.FAILED and rejected.workstation == "ST-07"
     assert rejected.target_address == f"file:{hold.evidence}" and rejected.error
     assert central.verify().ok
