@@ -348,6 +348,7 @@ STATION_GRANTS: tuple[tuple[str, str], ...] = (
     ("USAGE", "SEQUENCE historian_tags_id_seq"),
     ("SELECT, INSERT, DELETE", "TABLE historian_samples"),
     ("SELECT, INSERT, UPDATE, DELETE", "TABLE historian_rollups"),
+    ("SELECT, INSERT, UPDATE", "TABLE historian_stations"),
 )
 """What a station does with each object: append and read the audit chain, lock and move its
 head (forward only, by trigger), read users and change them only through the audited

@@ -191,4 +191,7 @@ def test_a_station_uses_every_feature_with_exactly_the_documented_grants(
     historian.write([("T1.Level", (T0 + 5) * 1_000_000 + 1, 1.0, GOOD_QUALITY)])  # late: re-rolled
     assert historian.mark_gaps({"T1.Level": T0 + 700}, 0) == ["T1.Level"]
     assert historian.purge(T0 + 300) > 0
+    historian.alive("ST-01", T0 + 800)  # the last-alive time that marks an unclean stop
+    historian.alive("ST-01", T0 + 810, stopped=True)
+    assert historian.last_alive("ST-01") == (T0 + 810, True)
     engine.dispose()
