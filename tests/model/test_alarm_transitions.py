@@ -365,7 +365,7 @@ class DelayOracle:
             self.since = None
             return
         past = v - self.limit if self.rising else self.limit - v
-        flips = past <= -self.deadband if self.active else past > 0
+        flips = past < -self.deadband if self.active else past > 0  # clear strictly beyond
         if not flips:
             self.since = None
         elif self.since is None:
