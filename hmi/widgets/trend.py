@@ -262,14 +262,16 @@ class TrendWidget(QFrame):
             start, end = local_time(x0), local_time(x1)
             same_day = start.date() == end.date()
             fmt = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M"
+            # the start's offset only where it differs (the repeated hour at the end of DST)
+            since = "" if offset_text(start) == offset_text(end) else f" {offset_text(start)}"
             short = (
-                f"Paused · {start:%H:%M:%S} – {end:%H:%M:%S} {offset_text(end)}"
+                f"Paused · {start:%H:%M:%S}{since} – {end:%H:%M:%S} {offset_text(end)}"
                 if same_day
-                else f"Paused · {start:%m-%d %H:%M} – {end:%m-%d %H:%M} {offset_text(end)}"
+                else f"Paused · {start:%m-%d %H:%M}{since} – {end:%m-%d %H:%M} {offset_text(end)}"
             )
             self.toolbar.set_note(
-                f"Paused · {start:%Y-%m-%d %H:%M:%S} {offset_text(start)} – "
-                f"{end.strftime(fmt)} {offset_text(end)}",
+                f"Paused · {start:%Y-%m-%d %H:%M:%S}{since} – {end.strftime(fmt)} "
+                f"{offset_text(end)}",
                 short,
                 "Paused",
                 keep=True,
