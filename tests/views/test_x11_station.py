@@ -133,6 +133,7 @@ def start_x(size: tuple[int, int], *, window_manager: bool) -> XServer:
         wait_for(
             lambda: "window id" in server.x("xprop", "-root", "_NET_SUPPORTING_WM_CHECK"),
             "openbox to manage the screen",
+            timeout=60.0,  # a loaded machine starts it slowly
         )
     return server
 
