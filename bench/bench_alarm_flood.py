@@ -47,7 +47,7 @@ from PySide6.QtWidgets import QApplication
 
 from hmi import app as station_app
 from hmi.drivers.defaults import default_registry
-from hmi.model.alarms import AlarmDefinition, AlarmSettings
+from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings
 from hmi.model.tags import TagConfig
 from hmi.model.value import TagValue
 from hmi.runtime.alarm_journal import AlarmJournalWriter
@@ -112,9 +112,9 @@ class Views:
     """The summary, banner and history, shown; the history searched again every second."""
 
     def __init__(self, plant: Plant, shown: set[str]) -> None:
-        from hmi.views.alarm_banner import AlarmBanner
-        from hmi.views.alarm_history import AlarmHistoryView
-        from hmi.views.alarm_summary import AlarmSummaryView
+        from hmi.views.alarms.banner import AlarmBanner
+        from hmi.views.alarms.history import AlarmHistoryView
+        from hmi.views.alarms.summary import AlarmSummaryView
 
         class SilentTone:
             def play(self) -> None:

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pydantic import TypeAdapter
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.alarm_engine import AlarmEngine
-from hmi.model.alarm_states import AlarmEvent
-from hmi.model.alarms import AlarmDefinition
+from hmi.model.alarms.definitions import AlarmDefinition
+from hmi.model.alarms.engine import AlarmEngine
+from hmi.model.alarms.states import AlarmEvent
 from hmi.model.quality import GOOD
 from hmi.model.tags import TagConfig
 from hmi.model.value import TagValue

@@ -37,7 +37,7 @@ import psycopg
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from hmi.model.audit import GENESIS_HASH, AuditAction, AuditRecord, canonical, encode_value
+from hmi.model.audit.record import GENESIS_HASH, AuditAction, AuditRecord, canonical, encode_value
 from hmi.storage import schema
 from hmi.storage.audit import AuditQuery, AuditStore
 from hmi.storage.db import make_engine

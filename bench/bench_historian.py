@@ -40,10 +40,10 @@ from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.decimate import bucketize
-from hmi.model.historian import HistorianConfig, Sample
 from hmi.model.quality import GOOD
 from hmi.model.tags import TagConfig
+from hmi.model.trends.decimate import bucketize
+from hmi.model.trends.historian import HistorianConfig, Sample
 from hmi.model.value import TagValue
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.historian import HistorianRecorder

@@ -28,8 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.loader import load_project, load_screen_file
-from hmi.model.project import Project
+from hmi.model.screens.loader import Project, load_project, load_screen_file
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
 from hmi.runtime.qt_bridge import QtTagBridge

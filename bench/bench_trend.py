@@ -35,14 +35,14 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.screen import TrendSpec
+from hmi.model.screens.schema import TrendSpec
 from hmi.model.tags import TagConfig
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.widgets.context import WidgetContext
-from hmi.widgets.trend import TrendWidget
-from hmi.widgets.trend_axis import time_axis
+from hmi.widgets.trend.axis import time_axis
+from hmi.widgets.trend.widget import TrendWidget
 
 TARGET_FRAME_MS = 16.0
 TARGET_RATIO = 3.0

@@ -199,7 +199,7 @@ async def measure_screen(
         install_splits(splits)
     from hmi.app import apply_theme, build_station
     from hmi.drivers.base import ConnectionState
-    from hmi.model.loader import load_project
+    from hmi.model.screens.loader import load_project
     from hmi.model.value import TagValue
 
     assert raw.stdout is not None and raw.stdin is not None

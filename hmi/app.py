@@ -26,11 +26,10 @@ from shiboken6 import isValid
 from hmi import __version__
 from hmi.drivers.base import DriverRegistry
 from hmi.drivers.defaults import default_registry
-from hmi.model.audit import AuditAction
+from hmi.model.audit.record import AuditAction
 from hmi.model.errors import ConfigError, ProjectError
-from hmi.model.loader import load_project
-from hmi.model.project import Project
-from hmi.model.templates import trended_tags
+from hmi.model.screens.loader import Project, load_project
+from hmi.model.screens.templates import trended_tags
 from hmi.qt_platform import xcb_problem
 from hmi.resources import icon_path, theme_path
 from hmi.runtime.alarm_journal import AlarmJournalWriter
@@ -48,11 +47,11 @@ from hmi.storage.spool import SpoolStore
 from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
 from hmi.storage.witness import HeadWitness
-from hmi.views.auditor import AuditorView
-from hmi.views.confirm import QtConfirmer
-from hmi.views.login_session import SessionController
+from hmi.views.audit.viewer import AuditorView
+from hmi.views.login.confirm import QtConfirmer
+from hmi.views.login.session import SessionController
+from hmi.views.login.users import UsersDialog
 from hmi.views.main_window import MainWindow
-from hmi.views.users_dialog import UsersDialog
 from hmi.widgets.alarm_mark import AlarmMarks
 
 __all__ = [

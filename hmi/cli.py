@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from hmi import __version__
 
 if TYPE_CHECKING:
-    from hmi.model.project import Project
+    from hmi.model.screens.loader import Project
 
 
 def demo_project_dir() -> Path:
@@ -32,7 +32,7 @@ def demo_project_dir() -> Path:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from hmi.model.loader import check_project, load_project
+    from hmi.model.screens.loader import check_project, load_project
 
     problems = check_project(args.project)
     if problems:
@@ -49,7 +49,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from hmi.model.loader import json_schema
+    from hmi.model.screens.loader import json_schema
 
     text = json.dumps(json_schema(), indent=2)
     if args.output:
@@ -162,7 +162,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     operator window on the demo project. Closing the window stops the plant."""
     from hmi.app import run
     from hmi.model.errors import ConfigError, ProjectError
-    from hmi.model.loader import load_project
+    from hmi.model.screens.loader import load_project
     from hmi.qt_platform import xcb_problem
 
     if (problem := xcb_problem()) is not None:

@@ -1,7 +1,7 @@
 """``hmi users ...``, ``hmi audit ...`` and ``hmi db upgrade``: the command line of the audit
 trail and the users, for IT and auditors. Parsing and printing only; the work is done by
 ``hmi.storage.admin`` (which records every change as made by ``os:<login>`` from the
-``command line``) and, for PDF reports, ``hmi.views.audit_report``.
+``command line``) and, for PDF reports, ``hmi.views.audit.report``.
 
 The database is ``--db URL``, else the ``database.url`` of ``--project``, else the station's
 own SQLite file. ``--project`` also brings the site's roles, password policy and audit key;
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from hmi.model.audit_verify import VerifyResult
+    from hmi.model.audit.verify import VerifyResult
     from hmi.model.security import SecurityConfig
     from hmi.storage.audit import AuditQuery
 
@@ -127,7 +127,7 @@ def _settings(args: argparse.Namespace, *, need_key: bool = True) -> _Site:
     if not args.project:
         return _Site(args.db)
     from hmi.model.errors import ConfigError
-    from hmi.model.loader import load_project
+    from hmi.model.screens.loader import load_project
 
     project = load_project(args.project)
     name = project.file.audit_key_env
@@ -263,7 +263,7 @@ def _when(text: str) -> datetime:
 
 
 def _query(args: argparse.Namespace) -> AuditQuery:
-    from hmi.model.audit import AuditAction, AuditResult
+    from hmi.model.audit.record import AuditAction, AuditResult
     from hmi.storage.audit import AuditQuery
 
     return AuditQuery(
@@ -278,7 +278,7 @@ def _checkpoint_statement(files: Sequence[str], site: _Site) -> str:
     """What comparing the chain with the checkpoints showed, for the PDF; "" for none."""
     if not files:
         return ""
-    from hmi.model.audit_checkpoint import SignedCheckpoint
+    from hmi.model.audit.checkpoint import SignedCheckpoint
     from hmi.storage import admin
 
     paths = [Path(f) for f in files]
@@ -298,11 +298,11 @@ def _export_pdf(
     from PySide6.QtGui import QGuiApplication
 
     from hmi import __version__
-    from hmi.model.audit import AuditAction, AuditRecord
+    from hmi.model.audit.record import AuditAction, AuditRecord
     from hmi.storage.admin import check_audit_key
     from hmi.storage.audit import AuditStore
     from hmi.storage.db import default_database_url, make_engine
-    from hmi.views.audit_report import write_store_report
+    from hmi.views.audit.report import write_store_report
 
     app = QGuiApplication.instance() or QGuiApplication(["hmi", "-platform", "offscreen"])
     key = site.key
@@ -405,7 +405,7 @@ def _database_options(parser: argparse.ArgumentParser) -> None:
 
 def add_admin_commands(sub: Any) -> None:
     """Add ``users``, ``audit`` and ``db`` to the ``hmi`` command's sub-parsers."""
-    from hmi.model.audit import AuditAction, AuditResult
+    from hmi.model.audit.record import AuditAction, AuditResult
 
     users = sub.add_parser("users", help="list, add, change the station's users")
     users_sub = users.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -56,7 +56,7 @@ def _signing_key() -> tuple[Any, str]:
 
 def _cmd_checkpoint(args: argparse.Namespace) -> int:
     from hmi.cli_admin import settings_from_args
-    from hmi.model.audit_checkpoint import SignedCheckpoint
+    from hmi.model.audit.checkpoint import SignedCheckpoint
     from hmi.storage import admin
     from hmi.storage.audit import AuditStore
     from hmi.storage.db import default_database_url

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station, build_station, key_hint, run, site_key
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.model.errors import ConfigError
-from hmi.model.loader import load_project
+from hmi.model.screens.loader import load_project
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine
 from hmi.storage.spool import SpoolStore

@@ -23,8 +23,7 @@ from hmi.cli import (
     stop_plant,
 )
 from hmi.model.errors import ConfigError
-from hmi.model.loader import load_project
-from hmi.model.project import Project
+from hmi.model.screens.loader import Project, load_project
 from tests.drivers.opcua.opcua_plant import PlantServer
 
 

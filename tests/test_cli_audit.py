@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from hmi.cli import main
 from hmi.cli_admin import ProgressBar
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import StorageError, make_engine
 from tests.storage.conftest import PgAdmin, written

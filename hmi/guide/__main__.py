@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from hmi.guide.page import PICTURES, guide_markdown, picture_name
-from hmi.model.screen import WIDGET_TYPES
+from hmi.model.screens.schema import WIDGET_TYPES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hmi.guide.examples import EXAMPLES, Example
 from hmi.guide.schema_tables import COMMON_FIELDS, FieldTables, anchor
-from hmi.model.screen import WIDGET_TYPES
+from hmi.model.screens.schema import WIDGET_TYPES
 
 __all__ = ["PICTURES", "guide_markdown", "picture_name"]
 

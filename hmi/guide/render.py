@@ -24,8 +24,7 @@ from hmi.guide.examples import (
     SAMPLE_VALUES,
     TEMPLATE_YAML,
 )
-from hmi.model.loader import load_project
-from hmi.model.project import Project
+from hmi.model.screens.loader import Project, load_project
 from hmi.model.value import TagValue
 from hmi.resources import icon_path, theme_path
 from hmi.runtime.broker import TagBroker

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hmi.model.loader import json_schema
+from hmi.model.screens.loader import json_schema
 
 __all__ = ["COMMON_FIELDS", "FieldTables", "type_text"]
 

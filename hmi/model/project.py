@@ -8,11 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from hmi.model.alarms import AlarmDefinition, AlarmSettings, ConnectionAlarm
-from hmi.model.historian import HistorianConfig
-from hmi.model.screen import ScreenFile, Strict, TemplateFile
+from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings, ConnectionAlarm
 from hmi.model.security import SecurityConfig
-from hmi.model.tags import TagConfig
+from hmi.model.tags import Strict, TagConfig
+from hmi.model.trends.historian import HistorianConfig
 
 
 class OpcUaConnection(Strict):
@@ -249,28 +248,3 @@ class ProjectFile(Strict):
         if self.security.audit_key_env and not self.database.hmac_key_env:
             return "security.audit_key_env"
         return "database.hmac_key_env"
-
-
-class Project(Strict):
-    """A loaded, cross-checked project: what the runtime builds from."""
-
-    root: str
-    file: ProjectFile
-    screens: dict[str, ScreenFile]
-    templates: dict[str, TemplateFile]
-    screen_paths: dict[str, str] = {}
-    template_paths: dict[str, str] = {}
-
-    @property
-    def tags(self) -> dict[str, TagConfig]:
-        return self.file.tags
-
-    @property
-    def alarms(self) -> tuple[AlarmDefinition, ...]:
-        """The alarms written in ``alarms:``, then each connection's default communication-loss
-        alarm (``ProjectFile.comm_loss_alarms``)."""
-        return (*self.file.alarms, *self.file.comm_loss_alarms())
-
-    @property
-    def start_screen(self) -> str:
-        return self.file.project.start_screen

@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from hmi.model.alarm_kpi import JournalEvent
-from hmi.model.alarm_states import AlarmEvent, AlarmSnapshot
+from hmi.model.alarms.kpi import JournalEvent
+from hmi.model.alarms.states import AlarmEvent, AlarmSnapshot
 from hmi.model.errors import HmiError
 
 __all__ = ["AlarmJournalWriter", "JournalBehind", "JournalStatus"]

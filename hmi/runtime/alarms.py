@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hmi.drivers.base import ConnectionHealth, ConnectionState
-from hmi.model.alarm_engine import AlarmEngine
-from hmi.model.alarm_states import (
+from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings
+from hmi.model.alarms.engine import AlarmEngine
+from hmi.model.alarms.states import (
     AlarmActionDenied,
     AlarmCounts,
     AlarmEvent,
@@ -32,7 +33,6 @@ from hmi.model.alarm_states import (
     AlarmState,
     AlarmStatus,
 )
-from hmi.model.alarms import AlarmDefinition, AlarmSettings
 from hmi.runtime.broker import TagBroker
 
 __all__ = [

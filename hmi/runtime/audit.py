@@ -14,8 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hmi.model.alarm_states import AlarmAction, AlarmEvent
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning, iso_from_us
+from hmi.model.alarms.states import AlarmAction, AlarmEvent
+from hmi.model.audit.record import (
+    AuditAction,
+    AuditRecord,
+    AuditResult,
+    SignatureMeaning,
+    iso_from_us,
+)
 from hmi.model.tags import TagConfig
 from hmi.runtime.commands import AlarmRequest, CommandResult, Outcome
 

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from hmi.drivers.base import Driver
-from hmi.model.alarm_states import OPERATOR_ACTIONS, AlarmAction, AlarmActionDenied
+from hmi.model.alarms.states import OPERATOR_ACTIONS, AlarmAction, AlarmActionDenied
 from hmi.model.errors import HmiError, WriteDenied, WriteFailed
 from hmi.model.quality import QualityReason
 from hmi.model.security import Permission

@@ -2,7 +2,7 @@
 the ``HistorySource`` trends backfill from.
 
 * ``HistorianRecorder.record`` is a broker listener: it applies the recording rule
-  (``hmi.model.historian``: deadband, heartbeat, quality) and appends what passes to a bounded
+  (``hmi.model.trends.historian``: deadband, heartbeat, quality) and appends what passes to a bounded
   queue. It never blocks and never touches the database. **Overflow policy:** when the queue
   holds ``queue_size`` values (the database is away or too slow), the oldest value is dropped
   for each new one and counted; the writer logs the count (first drop at once, then once a
@@ -33,10 +33,10 @@ from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from hmi.model.decimate import BucketSeries
 from hmi.model.errors import HmiError
-from hmi.model.historian import HistorianConfig, RecordingFilter, Sample, quality_code, to_us
 from hmi.model.quality import NOT_CONNECTED
+from hmi.model.trends.decimate import BucketSeries
+from hmi.model.trends.historian import HistorianConfig, RecordingFilter, Sample, quality_code, to_us
 from hmi.model.value import TagValue
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.history import HistorySource, MemoryHistory, RawSamples

@@ -21,8 +21,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from hmi.model.decimate import BucketSeries, FloatArray, bucketize
-from hmi.model.trend_buffer import TrendBuffer, sample_of
+from hmi.model.trends.buffer import TrendBuffer, sample_of
+from hmi.model.trends.decimate import BucketSeries, FloatArray, bucketize
 from hmi.model.value import TagValue
 
 __all__ = ["BucketSeries", "HistorySource", "MemoryHistory", "RawSamples", "SampleSource"]
@@ -42,7 +42,7 @@ class HistorySource(Protocol):
 @dataclass(frozen=True, slots=True)
 class RawSamples:
     """One tag's samples as stored, for exports: times in integer µs (UTC), values (NaN where
-    none), quality codes (``hmi.model.historian.quality_code``), and where they came from."""
+    none), quality codes (``hmi.model.trends.historian.quality_code``), and where they came from."""
 
     times_us: npt.NDArray[np.int64]
     values: FloatArray

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult, SignatureMeaning
 from hmi.model.errors import WriteDenied
 from hmi.model.security import Permission, SecurityConfig
 from hmi.model.tags import ConfirmPolicy, TagConfig

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from hmi import __version__
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
-from hmi.model.audit_checkpoint import Checkpoint, CheckpointError, SignedCheckpoint
-from hmi.model.audit_verify import VerifyResult
+from hmi.model.audit.checkpoint import Checkpoint, CheckpointError, SignedCheckpoint
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit.verify import VerifyResult
 from hmi.model.security import SecurityConfig
 from hmi.storage.audit import AuditKeyError, AuditQuery, AuditStore, Progress, check_audit_key
 from hmi.storage.db import (

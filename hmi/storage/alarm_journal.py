@@ -37,7 +37,8 @@ from sqlalchemy import (
     update,
 )
 
-from hmi.model.alarm_kpi import (
+from hmi.model.alarms.definitions import Priority
+from hmi.model.alarms.kpi import (
     ACTIVE_STATES,
     PERIOD_S,
     STALE_AFTER_S,
@@ -50,9 +51,8 @@ from hmi.model.alarm_kpi import (
     format_report,
     load_from_counts,
 )
-from hmi.model.alarm_states import AlarmAction, AlarmSnapshot, AlarmState
-from hmi.model.alarms import Priority
-from hmi.model.audit import us_from_datetime
+from hmi.model.alarms.states import AlarmAction, AlarmSnapshot, AlarmState
+from hmi.model.audit.record import us_from_datetime
 from hmi.storage.db import ensure_schema, make_engine, write_transaction
 
 __all__ = ["AlarmJournal", "AlarmQuery", "JournalCursor", "JournalPage", "alarm_report"]
@@ -274,7 +274,7 @@ class AlarmJournal:
         with self.engine.connect() as connection:
             return int(connection.execute(statement).scalar_one())
 
-    # -- KPIs in SQL (the same definitions as hmi.model.alarm_kpi) -----------------------------
+    # -- KPIs in SQL (the same definitions as hmi.model.alarms.kpi) -----------------------------
 
     def _activations(self, start_us: int, end_us: int) -> list[ColumnElement[bool]]:
         c = alarm_events.c

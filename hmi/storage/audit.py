@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 
-from hmi.model.audit import (
+from hmi.model.audit.record import (
     GENESIS_HASH,
     JOINED_TEXTS,
     JOINED_VALUES,
@@ -46,7 +46,7 @@ from hmi.model.audit import (
     chain_hash,
     us_from_datetime,
 )
-from hmi.model.audit_verify import ChainVerifier, VerifyResult
+from hmi.model.audit.verify import ChainVerifier, VerifyResult
 from hmi.storage import schema
 from hmi.storage.db import StorageError, ensure_schema, make_engine, write_transaction
 

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from hmi.model.audit import AuditRecord, encode_value
-from hmi.model.audit_verify import VerifyResult
+from hmi.model.audit.record import AuditRecord, encode_value
+from hmi.model.audit.verify import VerifyResult
 from hmi.storage.audit import AuditQuery, AuditStore, Progress
 
 __all__ = [

@@ -19,10 +19,10 @@ import numpy.typing as npt
 from sqlalchemy import Connection, Engine, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from hmi.model.decimate import BucketSeries, FloatArray
-from hmi.model.historian import Sample, to_us
 from hmi.model.paths import user_data_dir
 from hmi.model.quality import QualityLevel
+from hmi.model.trends.decimate import BucketSeries, FloatArray
+from hmi.model.trends.historian import Sample, to_us
 from hmi.storage import historian_sql as sql
 from hmi.storage.db import StorageError, ensure_schema, make_engine, write_transaction
 
@@ -284,7 +284,7 @@ class HistorianStore:
 
     def query(self, tag: str, start: float, end: float, buckets: int) -> BucketSeries:
         """``tag`` over ``[start, end)`` in ``buckets`` equal buckets (see
-        ``hmi.model.decimate.BucketSeries``), aggregated by the database. Reads the coarsest
+        ``hmi.model.trends.decimate.BucketSeries``), aggregated by the database. Reads the coarsest
         roll-up level with at least two blocks per bucket (a block counts in the bucket of its
         middle, so a peak is drawn at most half a block, a quarter of a bucket, from its time)
         and raw samples for the rest; with no level fine enough, raw samples only (exact)."""

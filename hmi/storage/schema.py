@@ -22,7 +22,7 @@ _SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KE
 
 
 def _audit_columns() -> list[Column[Any]]:
-    """The record's columns, in ``CANONICAL_FIELDS`` order (see ``hmi.model.audit``), then
+    """The record's columns, in ``CANONICAL_FIELDS`` order (see ``hmi.model.audit.record``), then
     ``hash``, then ``ADDED_FIELDS`` (migration 0004): a row read in this order feeds the
     verifier as it is."""
     text = ("action", "app_version", "error", "meaning", "new_value", "old_value", "origin")

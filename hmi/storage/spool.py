@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from hmi.model.audit import AuditRecord, chain_hash
+from hmi.model.audit.record import AuditRecord, chain_hash
 from hmi.storage import schema
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import default_spool_path, make_engine, write_transaction

@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.errors import HmiError
 from hmi.storage.audit import AuditKeyError, AuditStore
 from hmi.storage.db import StorageError

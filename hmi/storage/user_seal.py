@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
-from hmi.model.audit import AuditRecord, canonical, chain_hash, decode_value
+from hmi.model.audit.record import AuditRecord, canonical, chain_hash, decode_value
 from hmi.storage import schema
 from hmi.storage.audit import AuditStore
 

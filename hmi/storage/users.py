@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, Engine, Row, func, select
 
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.errors import HmiError
 from hmi.model.security import PasswordRejected, Permission, SecurityConfig
 from hmi.storage import schema

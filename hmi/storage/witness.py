@@ -25,8 +25,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from hmi.model.audit import AuditRecord
-from hmi.model.audit_checkpoint import Checkpoint
+from hmi.model.audit.checkpoint import Checkpoint
+from hmi.model.audit.record import AuditRecord
 from hmi.model.paths import user_data_dir
 from hmi.storage import schema
 from hmi.storage.audit import AuditStore

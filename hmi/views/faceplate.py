@@ -14,8 +14,8 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from hmi.model.errors import ConfigError
-from hmi.model.screen import TemplateFile
-from hmi.model.templates import instantiate_title
+from hmi.model.screens.schema import TemplateFile
+from hmi.model.screens.templates import instantiate_title
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.dialog import OperatorDialog

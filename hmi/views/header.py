@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from hmi.runtime.alarms import AlarmEngineService
-from hmi.views.alarm_banner import AlarmBanner
+from hmi.views.alarms.banner import AlarmBanner
 
 __all__ = ["StationHeader"]
 

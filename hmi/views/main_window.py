@@ -11,15 +11,15 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
 from hmi.model.errors import ConfigError
-from hmi.model.project import Project
+from hmi.model.screens.loader import Project
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.history import HistorySource
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.storage.alarm_journal import AlarmJournal
-from hmi.views.alarm_banner import AlarmBanner
-from hmi.views.alarm_history import AlarmHistoryView
-from hmi.views.alarm_kpis import AlarmKpiView
-from hmi.views.alarm_summary import AlarmSummaryView
+from hmi.views.alarms.banner import AlarmBanner
+from hmi.views.alarms.history import AlarmHistoryView
+from hmi.views.alarms.kpis import AlarmKpiView
+from hmi.views.alarms.summary import AlarmSummaryView
 from hmi.views.faceplate import FaceplateManager
 from hmi.views.header import StationHeader
 from hmi.views.navigation import NavBar
@@ -29,7 +29,7 @@ from hmi.views.secondary_windows import SecondaryWindows
 from hmi.views.status_bar import StationStatusBar
 from hmi.widgets.alarm_mark import AlarmMarks
 from hmi.widgets.context import WidgetContext
-from hmi.widgets.trend_adhoc import AdhocTrendDialog
+from hmi.widgets.trend.adhoc import AdhocTrendDialog
 
 __all__ = ["QUIT_SHORTCUT", "MainWindow"]
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from hmi.model.screen import ScreenFile
+from hmi.model.screens.schema import ScreenFile
 
 __all__ = ["Breadcrumb", "NavBar", "parent_chain"]
 

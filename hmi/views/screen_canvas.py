@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QWidget
 
 from hmi.model.errors import ConfigError
 from hmi.model.expr import Expression
-from hmi.model.screen import GroupSpec, InstanceSpec, ScreenFile, TemplateFile, WidgetSpec
-from hmi.model.templates import instantiate
+from hmi.model.screens.schema import GroupSpec, InstanceSpec, ScreenFile, TemplateFile, WidgetSpec
+from hmi.model.screens.templates import instantiate
 from hmi.model.value import TagValue
 from hmi.runtime.qt_bridge import Binding, QtTagBridge
 from hmi.widgets import WIDGET_CLASSES

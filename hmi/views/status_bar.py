@@ -46,7 +46,7 @@ def describe(result: CommandResult) -> str:
 
 
 class StationStatusBar(QStatusBar):
-    # the user button's menu; the session controller (hmi.views.login_session) acts on them
+    # the user button's menu; the session controller (hmi.views.login.session) acts on them
     login_requested = Signal()
     logout_requested = Signal()
     lock_requested = Signal()

@@ -13,7 +13,7 @@ from hmi.widgets.indicator import IndicatorWidget
 from hmi.widgets.label import LabelWidget
 from hmi.widgets.setpoint import SetpointWidget
 from hmi.widgets.symbol import SymbolWidget
-from hmi.widgets.trend import TrendWidget
+from hmi.widgets.trend.widget import TrendWidget
 from hmi.widgets.value import ValueWidget
 
 __all__ = [

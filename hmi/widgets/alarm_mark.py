@@ -25,14 +25,14 @@ from PySide6.QtCore import Property, QObject, QPointF, QRectF, Qt, QTimer, Signa
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QWidget
 
-from hmi.model.alarm_states import (
+from hmi.model.alarms.definitions import Priority
+from hmi.model.alarms.states import (
     UNACKNOWLEDGED,
     AlarmCounts,
     AlarmEvent,
     AlarmState,
     AlarmStatus,
 )
-from hmi.model.alarms import Priority
 from hmi.widgets.base import color_property
 from hmi.widgets.picture import CornerMark, PixmapCache
 

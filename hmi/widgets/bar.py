@@ -14,7 +14,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QWidget
 
-from hmi.model.screen import BarSpec
+from hmi.model.screens.schema import BarSpec
 from hmi.model.value import TagValue
 from hmi.widgets.base import TagBinding
 from hmi.widgets.context import WidgetContext

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QWidget
 
 from hmi.model.errors import HmiError
 from hmi.model.quality import Quality, QualityLevel, QualityReason
-from hmi.model.screen import StateLook
+from hmi.model.screens.schema import StateLook
 from hmi.model.tags import TagConfig
 from hmi.model.value import TagValue
 from hmi.runtime.qt_bridge import Binding

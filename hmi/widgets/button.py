@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
-from hmi.model.screen import (
+from hmi.model.screens.schema import (
     ButtonSpec,
     FaceplateAction,
     Look,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
-from hmi.model.screen import GroupSpec
+from hmi.model.screens.schema import GroupSpec
 from hmi.widgets.base import scale_font
 from hmi.widgets.context import WidgetContext
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QPainter, QPixmap, QResizeEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QLabel, QWidget
 
-from hmi.model.screen import ImageSpec
+from hmi.model.screens.schema import ImageSpec
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.picture import draw_pixmap
 

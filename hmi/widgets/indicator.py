@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from hmi.model.screen import IndicatorSpec, Look, StateLook
+from hmi.model.screens.schema import IndicatorSpec, Look, StateLook
 from hmi.model.value import TagValue
 from hmi.widgets.base import NO_VALUE, TagBinding, match_state, scale_font, set_style_property
 from hmi.widgets.context import WidgetContext

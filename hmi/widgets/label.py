@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from hmi.model.screen import LabelSpec
+from hmi.model.screens.schema import LabelSpec
 from hmi.widgets.base import screen_font_px
 from hmi.widgets.context import WidgetContext
 

@@ -11,7 +11,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolTip, QWidget
 
 from hmi.model.errors import WriteDenied
-from hmi.model.screen import SetpointSpec
+from hmi.model.screens.schema import SetpointSpec
 from hmi.model.value import TagValue
 from hmi.runtime.commands import CommandResult
 from hmi.widgets.base import NO_VALUE, TagBinding, origin, scale_font, set_style_property

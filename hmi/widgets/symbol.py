@@ -17,7 +17,7 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.errors import HmiError
-from hmi.model.screen import Look, SymbolSpec
+from hmi.model.screens.schema import Look, SymbolSpec
 from hmi.model.value import TagValue
 from hmi.resources import BUILTIN_SYMBOLS, symbol_path
 from hmi.widgets.base import TagBinding, color_property, match_state, set_style_property

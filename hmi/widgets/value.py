@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from hmi.model.screen import SetpointSpec, ValueSpec
+from hmi.model.screens.schema import SetpointSpec, ValueSpec
 from hmi.model.tags import DataType, TagConfig
 from hmi.model.value import TagValue
 from hmi.widgets.base import NO_VALUE, TagBinding, origin, scale_font, set_style_property

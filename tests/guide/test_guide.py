@@ -18,8 +18,8 @@ from hmi.guide.__main__ import check
 from hmi.guide.examples import EXAMPLES
 from hmi.guide.page import guide_markdown, picture_name
 from hmi.guide.schema_tables import FieldTables
-from hmi.model.loader import json_schema
-from hmi.model.screen import WIDGET_TYPES
+from hmi.model.screens.loader import json_schema
+from hmi.model.screens.schema import WIDGET_TYPES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = DOCS / "screens.md"

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from hmi.model.alarm_engine import AlarmEngine
-from hmi.model.alarm_states import AlarmAction, AlarmEvent, AlarmState
-from hmi.model.alarms import AlarmDefinition, AlarmSettings
+from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings
+from hmi.model.alarms.engine import AlarmEngine
+from hmi.model.alarms.states import AlarmAction, AlarmEvent, AlarmState
 from hmi.model.quality import GOOD, Quality, QualityReason
 from hmi.model.value import TagValue
 

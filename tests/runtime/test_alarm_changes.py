@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from hmi.model.alarm_states import AlarmAction, AlarmEvent, AlarmState, AlarmStatus
-from hmi.model.alarms import Priority
+from hmi.model.alarms.definitions import Priority
+from hmi.model.alarms.states import AlarmAction, AlarmEvent, AlarmState, AlarmStatus
 from hmi.runtime.alarms import AlarmChanges, AlarmList, Descending
 
 S = AlarmState

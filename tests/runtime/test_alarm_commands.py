@@ -15,9 +15,9 @@ from argon2 import PasswordHasher
 from pydantic import TypeAdapter
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.alarm_states import AlarmAction, AlarmState
-from hmi.model.alarms import AlarmDefinition
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.alarms.definitions import AlarmDefinition
+from hmi.model.alarms.states import AlarmAction, AlarmState
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.tags import TagConfig, WritePolicy
 from hmi.runtime.alarm_journal import AlarmJournalWriter
 from hmi.runtime.alarms import AlarmEngineService

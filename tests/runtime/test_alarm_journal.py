@@ -13,9 +13,9 @@ import pytest
 from pydantic import TypeAdapter
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.alarm_kpi import JournalEvent
-from hmi.model.alarm_states import AlarmAction, AlarmEvent, AlarmSnapshot, AlarmState
-from hmi.model.alarms import AlarmDefinition, Priority
+from hmi.model.alarms.definitions import AlarmDefinition, Priority
+from hmi.model.alarms.kpi import JournalEvent
+from hmi.model.alarms.states import AlarmAction, AlarmEvent, AlarmSnapshot, AlarmState
 from hmi.model.tags import TagConfig, WritePolicy
 from hmi.runtime.alarm_journal import AlarmJournalWriter, JournalBehind
 from hmi.runtime.alarms import AlarmEngineService

@@ -12,8 +12,8 @@ from pydantic import TypeAdapter
 from hmi.drivers.base import ConnectionHealth, ConnectionState
 from hmi.drivers.defaults import default_registry
 from hmi.drivers.local import LocalDriver
-from hmi.model.alarm_states import AlarmAction, AlarmActionDenied, AlarmEvent, AlarmState
-from hmi.model.alarms import AlarmDefinition, AlarmSettings, Priority
+from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings, Priority
+from hmi.model.alarms.states import AlarmAction, AlarmActionDenied, AlarmEvent, AlarmState
 from hmi.model.errors import ConfigError
 from hmi.model.project import ProjectFile
 from hmi.model.tags import TagConfig, WritePolicy

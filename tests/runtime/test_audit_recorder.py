@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult, SignatureMeaning
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult, SignatureMeaning
 from hmi.model.tags import ConfirmPolicy, TagConfig, WritePolicy
 from hmi.runtime.audit import AuditRecorder, ConfirmationResult
 from hmi.runtime.broker import TagBroker

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.model.tags import TagConfig, WritePolicy
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.broker import TagBroker

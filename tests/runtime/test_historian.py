@@ -14,9 +14,9 @@ import pytest
 from hmi.drivers.base import ConnectionHealth, ConnectionState
 from hmi.drivers.defaults import default_registry
 from hmi.drivers.local import LocalDriver
-from hmi.model.historian import HistorianConfig
 from hmi.model.quality import GOOD, QualityLevel
 from hmi.model.tags import TagConfig
+from hmi.model.trends.historian import HistorianConfig
 from hmi.model.value import TagValue
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.historian import HistorianRecorder, SqlHistory, StationHistory

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.errors import WriteDenied
 from hmi.model.security import LockoutPolicy, PasswordRejected, SecurityConfig
 from hmi.runtime.audit import AuditRecorder

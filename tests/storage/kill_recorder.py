@@ -10,8 +10,8 @@ import sys
 
 from hmi.drivers.defaults import default_registry
 from hmi.drivers.local import LocalDriver
-from hmi.model.historian import HistorianConfig
 from hmi.model.tags import TagConfig
+from hmi.model.trends.historian import HistorianConfig
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.historian import HistorianRecorder
 from hmi.storage.historian import HistorianStore

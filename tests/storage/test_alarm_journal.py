@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hmi.model.alarm_kpi import JournalEvent, compute_kpis
-from hmi.model.alarm_states import AlarmAction, AlarmMemory, AlarmSnapshot, AlarmState
-from hmi.model.alarms import Priority
+from hmi.model.alarms.definitions import Priority
+from hmi.model.alarms.kpi import JournalEvent, compute_kpis
+from hmi.model.alarms.states import AlarmAction, AlarmMemory, AlarmSnapshot, AlarmState
 from hmi.storage.alarm_journal import AlarmJournal, AlarmQuery, alarm_report
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import current_revisions, head_revisions, make_engine

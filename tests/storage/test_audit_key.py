@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.storage import admin
 from hmi.storage.audit import AuditKeyError, AuditStore, check_audit_key
 from hmi.storage.spool import SpoolStore

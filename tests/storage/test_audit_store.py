@@ -13,8 +13,8 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from hmi.model.audit import ADDED_FIELDS, GENESIS_HASH, AuditAction, AuditRecord, AuditResult
-from hmi.model.audit_verify import ProblemKind
+from hmi.model.audit.record import ADDED_FIELDS, GENESIS_HASH, AuditAction, AuditRecord, AuditResult
+from hmi.model.audit.verify import ProblemKind
 from hmi.storage import schema
 from hmi.storage.audit import AuditKeyError, AuditQuery, AuditStore
 from hmi.storage.db import StorageError, _alembic_config, make_engine

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hmi.model.audit import (
+from hmi.model.audit.record import (
     GENESIS_HASH,
     AuditAction,
     AuditRecord,

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from sqlalchemy import inspect
 
-from hmi.model.decimate import BucketSeries, bucketize
-from hmi.model.historian import Sample, quality_code
 from hmi.model.quality import GOOD, Quality, QualityLevel, QualityReason
+from hmi.model.trends.decimate import BucketSeries, bucketize
+from hmi.model.trends.historian import Sample, quality_code
 from hmi.storage.db import StorageError
 from hmi.storage.historian import HistorianStore
 from hmi.storage.historian_sql import LEVELS
@@ -136,7 +136,7 @@ def test_rollups_with_unaligned_buckets_keep_every_extreme(store: HistorianStore
 
 def test_a_spike_in_a_month_of_seconds_reaches_the_drawn_curve(sqlite_url: str) -> None:
     """2.6 million rows at 1 Hz, one sample of them a spike: buckets -> points -> decimation."""
-    from hmi.model.decimate import minmax_decimate
+    from hmi.model.trends.decimate import minmax_decimate
 
     store = HistorianStore.open(sqlite_url)
     n = 30 * 86400

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.historian import HistorianConfig
 from hmi.model.quality import QualityLevel
 from hmi.model.tags import TagConfig
+from hmi.model.trends.historian import HistorianConfig
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.historian import HistorianRecorder
 from hmi.storage.historian import HistorianStore

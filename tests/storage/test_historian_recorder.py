@@ -8,9 +8,9 @@ import asyncio
 import pytest
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.historian import HistorianConfig
 from hmi.model.quality import GOOD
 from hmi.model.tags import TagConfig
+from hmi.model.trends.historian import HistorianConfig
 from hmi.model.value import TagValue
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.historian import HistorianRecorder

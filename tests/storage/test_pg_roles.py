@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.storage import schema
 from hmi.storage.admin import grant_statements
 from hmi.storage.audit import AuditStore

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from hmi.model.alarm_states import AlarmAction, AlarmSnapshot, AlarmState
-from hmi.model.alarms import Priority
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.alarms.definitions import Priority
+from hmi.model.alarms.states import AlarmAction, AlarmSnapshot, AlarmState
+from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.model.security import LockoutPolicy, SecurityConfig
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import SessionService, UserAdministration

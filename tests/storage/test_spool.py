@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.storage.audit import AuditQuery, AuditStore
 from hmi.storage.spool import SpoolStore
 from hmi.storage.trail import AuditTrail, TrailStatus

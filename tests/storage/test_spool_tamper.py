@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.errors import WriteDenied
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import PermissionGuard, SessionService

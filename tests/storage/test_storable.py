@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hmi.model.audit import AuditAction, AuditRecord, decode_value, encode_value
-from hmi.model.audit_storable import (
+from hmi.model.audit.record import AuditAction, AuditRecord, decode_value, encode_value
+from hmi.model.audit.storable import (
     MAX_TEXT_CHARS,
     MAX_VALUE_BYTES,
     MAX_VALUE_ITEMS,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hmi.model.audit import AuditAction, AuditRecord
+from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.storage.audit import AuditStore
 from hmi.storage.spool import SpoolStore
 from hmi.storage.trail import AuditTrail, AuditUnavailable

@@ -22,7 +22,7 @@ import pytest
 from alembic import command
 from sqlalchemy.engine import make_url
 
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.security import LockoutPolicy, SecurityConfig
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import SessionService

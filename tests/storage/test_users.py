@@ -10,7 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, text
 
-from hmi.model.audit import AuditAction
+from hmi.model.audit.record import AuditAction
 from hmi.model.security import LockoutPolicy, PasswordRejected, SecurityConfig
 from hmi.storage import admin, schema
 from hmi.storage.audit import AuditQuery, AuditStore

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
-from hmi.model.audit_checkpoint import SignedCheckpoint
+from hmi.model.audit.checkpoint import SignedCheckpoint
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine
 from hmi.storage.trail import AuditTrail, TrailStatus

@@ -12,9 +12,9 @@ from argon2 import PasswordHasher
 from pydantic import TypeAdapter
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.alarm_states import AlarmAction, AlarmState
-from hmi.model.alarms import AlarmDefinition, AlarmSettings
-from hmi.model.audit import AuditRecord
+from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings
+from hmi.model.alarms.states import AlarmAction, AlarmState
+from hmi.model.audit.record import AuditRecord
 from hmi.model.tags import TagConfig, WritePolicy
 from hmi.model.value import TagValue
 from hmi.runtime.alarms import AlarmEngineService

@@ -11,9 +11,8 @@ from typing import Any
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station, build_station
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
-from hmi.model.loader import load_project
-from hmi.model.project import Project
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
+from hmi.model.screens.loader import Project, load_project
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine
 from tests.views.conftest import ARTIFACTS, _run_async

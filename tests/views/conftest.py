@@ -25,8 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from hmi.app import Station, apply_theme, build_station
 from hmi.cli import plant_ports, start_plant, stop_plant
 from hmi.drivers.base import ConnectionState
-from hmi.model.loader import load_project
-from hmi.model.project import Project
+from hmi.model.screens.loader import Project, load_project
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "screens"

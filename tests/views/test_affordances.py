@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
-from hmi.model.audit import AuditAction
+from hmi.model.audit.record import AuditAction
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.button import ButtonWidget
 from hmi.widgets.setpoint import SetpointWidget

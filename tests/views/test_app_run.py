@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from hmi.model.project import Project
+from hmi.model.screens.loader import Project
 from hmi.storage.admin import add_user
 
 RUN_SCRIPT = textwrap.dedent(

@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station, build_station
-from hmi.model.alarm_states import AlarmState
-from hmi.model.alarms import ConnectionAlarm, DigitalAlarm, Priority
-from hmi.model.project import Project
+from hmi.model.alarms.definitions import ConnectionAlarm, DigitalAlarm, Priority
+from hmi.model.alarms.states import AlarmState
+from hmi.model.screens.loader import Project
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.base import NO_VALUE

@@ -18,13 +18,13 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
-from hmi.model.audit import AuditAction, AuditRecord, AuditResult
-from hmi.model.project import Project
-from hmi.model.screen import FaceplateAction
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
+from hmi.model.screens.loader import Project
+from hmi.model.screens.schema import FaceplateAction
 from hmi.model.tags import ConfirmPolicy
-from hmi.views.confirm import ConfirmDialog, QtConfirmer
 from hmi.views.faceplate import FaceplateWindow, faceplate_origin
-from hmi.views.login import LoginDialog
+from hmi.views.login.confirm import ConfirmDialog, QtConfirmer
+from hmi.views.login.dialogs import LoginDialog
 from hmi.widgets.button import ButtonWidget
 from hmi.widgets.dialog import CommandButton
 from hmi.widgets.setpoint import SetpointWidget

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
-from hmi.model.project import Project
+from hmi.model.screens.loader import Project
 from hmi.views.navigation import parent_chain
 
 

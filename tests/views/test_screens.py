@@ -12,9 +12,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station, build_station
-from hmi.model.loader import check_project
-from hmi.model.project import Project
-from hmi.model.templates import trended_tags
+from hmi.model.screens.loader import Project, check_project
+from hmi.model.screens.templates import trended_tags
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.base import NO_VALUE
 from hmi.widgets.value import DESIGN_FONT_PX as VALUE_FONT_PX

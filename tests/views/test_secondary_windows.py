@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
-from hmi.model.project import Project
+from hmi.model.screens.loader import Project
 from hmi.views.secondary_windows import FRAME_ALLOWANCE, MARGIN
 
 

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QPoint
 
-from hmi.model.alarm_states import AlarmEvent, AlarmState, AlarmStatus
-from hmi.model.alarms import Priority
-from hmi.model.screen import ValueSpec
+from hmi.model.alarms.definitions import Priority
+from hmi.model.alarms.states import AlarmEvent, AlarmState, AlarmStatus
+from hmi.model.screens.schema import ValueSpec
 from hmi.widgets import alarm_mark
 from hmi.widgets.alarm_mark import AlarmMark, AlarmMarks
 from hmi.widgets.value import ValueWidget

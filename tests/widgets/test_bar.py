@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import BarSpec
+from hmi.model.screens.schema import BarSpec
 from hmi.widgets.bar import BarWidget
 
 from .conftest import Station

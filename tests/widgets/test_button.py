@@ -7,7 +7,7 @@ import asyncio
 from PySide6.QtCore import Qt
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import ButtonSpec, Look
+from hmi.model.screens.schema import ButtonSpec, Look
 from hmi.runtime.commands import Outcome
 from hmi.widgets.button import ButtonWidget
 

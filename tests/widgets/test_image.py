@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QColor, QImage
 
-from hmi.model.screen import ImageSpec
+from hmi.model.screens.schema import ImageSpec
 from hmi.widgets.image import ImageWidget
 
 from .conftest import Station

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import IndicatorSpec, Look, StateLook
+from hmi.model.screens.schema import IndicatorSpec, Look, StateLook
 from hmi.widgets.indicator import IndicatorWidget
 
 from .conftest import Station

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import ButtonSpec, ValueSpec
+from hmi.model.screens.schema import ButtonSpec, ValueSpec
 from hmi.resources import theme_path
 from hmi.widgets.base import QualityBadge
 from hmi.widgets.button import ButtonWidget

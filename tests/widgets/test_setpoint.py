@@ -7,7 +7,7 @@ import asyncio
 from PySide6.QtCore import Qt
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import SetpointSpec
+from hmi.model.screens.schema import SetpointSpec
 from hmi.runtime.commands import Outcome
 from hmi.widgets.setpoint import SetpointWidget
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import (
+from hmi.model.screens.schema import (
     BarSpec,
     ButtonSpec,
     GroupSpec,

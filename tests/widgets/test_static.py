@@ -8,11 +8,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import GroupSpec, ImageSpec, LabelSpec, TrendSpec
+from hmi.model.screens.schema import GroupSpec, ImageSpec, LabelSpec, TrendSpec
 from hmi.widgets.group import GroupWidget
 from hmi.widgets.image import ImageWidget
 from hmi.widgets.label import LabelWidget
-from hmi.widgets.trend import TrendWidget
+from hmi.widgets.trend.widget import TrendWidget
 
 from .conftest import Station
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QColor
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import Look, StateLook, SymbolSpec
+from hmi.model.screens.schema import Look, StateLook, SymbolSpec
 from hmi.resources import BUILTIN_SYMBOLS
 from hmi.widgets.symbol import SymbolWidget
 

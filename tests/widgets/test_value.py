@@ -9,7 +9,7 @@ from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication
 
 from hmi.model.quality import Quality, QualityReason
-from hmi.model.screen import ValueSpec
+from hmi.model.screens.schema import ValueSpec
 from hmi.model.value import TagValue
 from hmi.widgets.value import ValueWidget
 

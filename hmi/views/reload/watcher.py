@@ -19,14 +19,14 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from hmi.model.errors import ProjectError
-from hmi.model.loader import (
+from hmi.model.screens.loader import (
+    Project,
     listed_files,
     load_project,
     load_screen_file,
     load_template_file,
 )
-from hmi.model.project import Project
-from hmi.model.screen import ScreenFile, TemplateFile
+from hmi.model.screens.schema import ScreenFile, TemplateFile
 
 __all__ = ["LiveReload", "project_dir", "project_yaml"]
 

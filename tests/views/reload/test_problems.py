@@ -12,7 +12,7 @@ from PySide6.QtCore import QRect, Qt
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
-from hmi.model.loader import load_project
+from hmi.model.screens.loader import load_project
 from hmi.views.main_window import MainWindow
 from tests.views.conftest import _run_async, log_in
 

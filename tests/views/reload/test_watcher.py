@@ -13,7 +13,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
-from hmi.model.loader import load_project
+from hmi.model.screens.loader import load_project
 from hmi.views.main_window import MainWindow
 
 PROBE = """

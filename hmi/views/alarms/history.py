@@ -1,0 +1,318 @@
+"""The alarm history: journalled alarm events, filtered by time range, priority, tag (``*``
+wildcards), action, resulting state and text, a page at a time, newest first. Queries run on a
+worker thread, so a slow central database never freezes the station."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from PySide6.QtCore import QDateTime, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hmi.model.alarms.definitions import Priority
+from hmi.model.alarms.kpi import JournalEvent
+from hmi.model.alarms.states import AlarmAction, AlarmState
+from hmi.model.tags import TagConfig
+from hmi.storage.alarm_journal import AlarmQuery, JournalCursor, JournalPage
+from hmi.views.table_model import Index, RowTableModel
+from hmi.widgets.alarm_mark import PRIORITY_NUMBER, priority_pixmap
+
+__all__ = [
+    "AlarmHistoryModel",
+    "AlarmHistoryView",
+    "JournalReader",
+    "aware",
+    "qt_time",
+    "value_shown",
+]
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("Time", "Priority", "Alarm", "Tag", "Action", "From", "To", "Value", "Message",
+           "User", "Comment", "Station")  # fmt: skip
+_ANY = "Any"
+MESSAGE = COLUMNS.index("Message")
+
+
+class JournalReader(Protocol):
+    """``hmi.storage.alarm_journal.AlarmJournal`` as the history reads it (blocking)."""
+
+    def page(
+        self,
+        query: AlarmQuery = ...,
+        *,
+        cursor: JournalCursor | None = None,
+        limit: int = 200,
+        newest_first: bool = True,
+    ) -> JournalPage: ...
+
+
+def aware(value: QDateTime) -> datetime:
+    """A date-time edit's value as an aware datetime."""
+    return datetime.fromtimestamp(value.toMSecsSinceEpoch() / 1000, UTC)
+
+
+def qt_time(moment: datetime) -> QDateTime:
+    """An aware (or naive local) datetime for a date-time edit."""
+    return QDateTime.fromMSecsSinceEpoch(round(moment.timestamp() * 1000))
+
+
+def local_stamp(us: int) -> str:
+    return datetime.fromtimestamp(us / 1e6).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def value_shown(tag: TagConfig | None, text: str | None) -> str:
+    """A journalled value (text, floats exact: ``62.283910654347615``) as the tag's screens
+    show it: its format, units or state text (``62.3 %``, ``AUTO``)."""
+    if text is None:
+        return "----"
+    if tag is None:
+        return text
+    if text in ("True", "False"):
+        return tag.display(text == "True")
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    value: float | int = int(number) if number.is_integer() else number
+    return tag.display(value)
+
+
+class AlarmHistoryModel(RowTableModel[JournalEvent]):
+    """One page of journalled events, newest first; values in their tag's format."""
+
+    def __init__(
+        self, parent: QObject | None = None, *, tags: Mapping[str, TagConfig] | None = None
+    ) -> None:
+        super().__init__(COLUMNS, parent)
+        self.tags: Mapping[str, TagConfig] = tags or {}
+        self._texts: dict[int, tuple[Any, ...]] = {}  # by row: the page's texts, made once
+        for signal in (self.modelReset, self.rowsInserted, self.rowsRemoved, self.dataChanged,
+                       self.layoutChanged):  # fmt: skip
+            signal.connect(self._texts.clear)
+
+    @property
+    def events(self) -> list[JournalEvent]:
+        return self.rows
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """The display texts of a row are made once per page, not once per cell and paint
+        (a repaint during a flood stays cheap)."""
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return super().data(index, role)
+        row = index.row()
+        texts = self._texts.get(row)
+        if texts is None:
+            if not 0 <= row < len(self.rows):
+                return None
+            event = self.rows[row]
+            texts = tuple(self.cell(event, c, role) for c in range(len(self.columns)))
+            self._texts[row] = texts
+        return texts[index.column()] if index.column() < len(texts) else None
+
+    def cell(self, e: JournalEvent, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                local_stamp(e.time_us),
+                f"{PRIORITY_NUMBER[e.priority]} {e.priority.value.title()}",
+                e.alarm_id, e.tag, e.action.value, e.from_state.value, e.to_state.value,
+                value_shown(self.tags.get(e.tag), e.value), e.message, e.user, e.comment,
+                e.workstation,
+            )[column]  # fmt: skip
+        if role == Qt.ItemDataRole.DecorationRole and column == 1:
+            return priority_pixmap(e.priority, 14)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return e.comment or e.message
+        return None
+
+
+def _combo(parent: QWidget, name: str, items: list[str]) -> QComboBox:
+    box = QComboBox(parent)
+    box.setObjectName(name)
+    box.addItems([_ANY, *items])
+    return box
+
+
+class AlarmHistoryView(QWidget):
+    loaded = Signal(int)  # events on the page now shown
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        journal: JournalReader,
+        *,
+        tags: Mapping[str, TagConfig] | None = None,
+        page_size: int = 200,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("AlarmHistory")
+        self.journal = journal
+        self.page_size = page_size
+        self.query = AlarmQuery()
+        self._cursors: list[JournalCursor | None] = [None]  # where each page shown began
+        self._next: JournalCursor | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.model = AlarmHistoryModel(self, tags=tags)
+        self._searched = False
+        self._build()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Opens on the last 24 hours, already searched: an empty table until Search reads
+        as "no alarms"."""
+        super().showEvent(event)
+        if not self._searched:
+            self.search()
+
+    def _build(self) -> None:
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 8, 8, 8)
+        bar = QHBoxLayout()
+        now = QDateTime.currentDateTime()
+        self.since = QDateTimeEdit(now.addDays(-1), self)
+        self.until = QDateTimeEdit(now.addSecs(3600), self)
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.priority = _combo(self, "AlarmHistoryPriority", [p.value for p in Priority])
+        self.action = _combo(self, "AlarmHistoryAction", [a.value for a in AlarmAction])
+        self.state = _combo(self, "AlarmHistoryState", [s.value for s in AlarmState])
+        self.tag = QLineEdit(self)
+        self.tag.setPlaceholderText("tag, e.g. Tank*")
+        self.text = QLineEdit(self)
+        self.text.setPlaceholderText("text in message, comment, user")
+        for edit in (self.tag, self.text):  # the hint says what to type: never elided
+            edit.ensurePolished()
+            hint = edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+            edit.setMinimumWidth(hint + 16)
+        for label, widget in (("From", self.since), ("to", self.until),
+                              ("Priority", self.priority), ("Action", self.action),
+                              ("State", self.state)):  # fmt: skip
+            bar.addWidget(QLabel(label, self))
+            bar.addWidget(widget)
+        bar.addWidget(self.tag, 1)
+        bar.addWidget(self.text, 1)
+        self.search_button = self._button("Search", self.search)
+        bar.addWidget(self.search_button)
+        column.addLayout(bar)
+        self.table = QTableView(self)
+        self.table.setObjectName("AlarmHistoryTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setIconSize(QSize(14, 14))
+        # The message wraps in its column (rows grow to fit) instead of being cut.
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
+        header.setResizeContentsPrecision(0)  # fit the rows on screen: a new page stays cheap
+        self.table.verticalHeader().setResizeContentsPrecision(0)
+        column.addWidget(self.table, 1)
+        pager = QHBoxLayout()
+        self.newer_button = self._button("◀ Newer", self.newer)
+        self.older_button = self._button("Older ▶", self.older)
+        self.page_label = QLabel("", self)
+        self.page_label.setObjectName("AlarmHistoryPage")
+        pager.addWidget(self.newer_button)
+        pager.addWidget(self.older_button)
+        pager.addWidget(self.page_label, 1)
+        column.addLayout(pager)
+        self._pager()
+
+    def _button(self, text: str, slot: Any) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setObjectName("AlarmHistoryButton")
+        button.clicked.connect(slot)
+        return button
+
+    def filters(self) -> AlarmQuery:
+        """The query the filter fields describe (local times from the edits)."""
+
+        def chosen(box: QComboBox) -> str | None:
+            return None if box.currentText() == _ANY else box.currentText()
+
+        priority, action, state = chosen(self.priority), chosen(self.action), chosen(self.state)
+        return AlarmQuery(
+            since=aware(self.since.dateTime()),
+            until=aware(self.until.dateTime()) + timedelta(seconds=59.999999),
+            priorities=(Priority(priority),) if priority else (),
+            actions=(AlarmAction(action),) if action else (),
+            states=(AlarmState(state),) if state else (),
+            tag=self.tag.text().strip() or None,
+            text=self.text.text().strip() or None,
+        )
+
+    def search(self) -> asyncio.Task[None]:
+        """Run the query from the first (newest) page."""
+        self._searched = True
+        self.query = self.filters()
+        self._cursors = [None]
+        return self._load()
+
+    def older(self) -> asyncio.Task[None] | None:
+        if self._next is None:
+            return None
+        self._cursors.append(self._next)
+        return self._load()
+
+    def newer(self) -> asyncio.Task[None] | None:
+        if len(self._cursors) < 2:
+            return None
+        self._cursors.pop()
+        return self._load()
+
+    def _load(self) -> asyncio.Task[None]:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = asyncio.get_event_loop().create_task(self._fetch(self._cursors[-1]))
+        return self._task
+
+    async def _fetch(self, cursor: JournalCursor | None) -> None:
+        self.page_label.setText("Searching…")
+        for button in (self.newer_button, self.older_button):
+            button.setEnabled(False)
+        try:
+            page = await asyncio.to_thread(
+                self.journal.page, self.query, cursor=cursor, limit=self.page_size
+            )
+        except Exception as exc:
+            log.warning("alarm history query failed: %s", exc)
+            self.page_label.setText(f"The alarm journal cannot be read: {exc}")
+            self.failed.emit(str(exc))
+            self._pager()
+            return
+        self._next = page.next_cursor
+        self.model.replace_rows(page.events)
+        self._pager()
+        self.loaded.emit(len(page.events))
+
+    def _pager(self) -> None:
+        shown = len(self.model.events)
+        number = len(self._cursors)
+        self.page_label.setText(
+            f"Page {number}: {shown} event(s), newest first"
+            if shown
+            else "No alarm events match these filters"
+        )
+        self.newer_button.setEnabled(number > 1)
+        self.older_button.setEnabled(self._next is not None)
