@@ -14,8 +14,8 @@ import asyncio
 import logging
 from typing import Literal
 
+from .errors import LineDown, NoResponse
 from .pdu import ProtocolError, crc16, rtu_response_length
-from .transport import LineDown, NoResponse
 
 log = logging.getLogger(__name__)
 

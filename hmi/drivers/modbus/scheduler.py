@@ -30,6 +30,7 @@ from hmi.drivers.base import ConnectionState
 from hmi.model.errors import ConfigError
 from hmi.model.quality import QualityReason
 
+from .errors import LineDown, NoResponse
 from .pdu import (
     GATEWAY_EXCEPTIONS,
     TRANSIENT_EXCEPTIONS,
@@ -39,7 +40,7 @@ from .pdu import (
     read_request,
 )
 from .plan import Block
-from .transport import LineDown, NoResponse, Transport
+from .transport import Transport
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import logging
 import socket
 import struct
 
+from .errors import LineDown, NoResponse
 from .pdu import ProtocolError
-from .transport import LineDown, NoResponse
 
 log = logging.getLogger(__name__)
 

@@ -11,24 +11,19 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from hmi.model.errors import ConfigError, DriverError
+from hmi.model.errors import ConfigError
 from hmi.model.project import ModbusConnection
 
+from .rtu import open_rtu_over_tcp, open_rtu_serial
+from .tcp import open_tcp
+
 DEFAULT_PORT = 502
-
-
-class LineDown(DriverError):
-    """The connection or port is gone: no unit on this line can be reached until reconnected."""
-
-
-class NoResponse(DriverError):
-    """No answer within the timeout: the unit is silent (or the line, if all are)."""
 
 
 class Transport(Protocol):
     max_in_flight: int
     lost: asyncio.Future[None]
-    """Done when the link is gone; ``request`` then raises ``LineDown``."""
+    """Done when the link is gone; ``request`` then raises ``LineDown`` (``errors.py``)."""
 
     async def request(self, *, unit: int, pdu: bytes, timeout: float) -> bytes: ...
 
@@ -54,9 +49,6 @@ def check_connection(connection: ModbusConnection) -> None:
 
 async def open_transport(connection: ModbusConnection) -> Transport:
     """Open the line the connection describes; ``OSError`` or ``TimeoutError`` if it cannot."""
-    from .rtu import open_rtu_over_tcp, open_rtu_serial
-    from .tcp import open_tcp
-
     check_connection(connection)
     timeout = connection.timeout_s
     if connection.transport == "rtu":

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from hmi.drivers.modbus.errors import LineDown, NoResponse
 from hmi.drivers.modbus.pdu import ProtocolError, crc16, read_data, read_request
 from hmi.drivers.modbus.rtu import open_rtu_over_tcp
 from hmi.drivers.modbus.tcp import open_tcp
-from hmi.drivers.modbus.transport import LineDown, NoResponse
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
