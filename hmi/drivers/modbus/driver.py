@@ -1,4 +1,5 @@
 """The Modbus driver: serves every ``modbus://<connection>/...`` address of one connection.
+Its writes go out through ``writes.py``; this module polls and publishes.
 
 It keeps the subscribed points, builds the ``PollPlan`` from them and what the devices taught
 it, hands the blocks to the line's ``LineScheduler``, and turns what comes back into
@@ -31,6 +32,7 @@ from .codec import FLOATS, BlockDecoder, Point
 from .plan import Block, Knowledge, Limits, PollPlan, cut_for
 from .scheduler import Exchange, LineScheduler
 from .transport import Transport, check_connection, describe, open_transport
+from .writes import check_read_back, payload_for, read_point, write_point
 
 __all__ = ["ModbusDriver", "modbus_driver"]
 
@@ -183,13 +185,7 @@ class ModbusDriver:
             point = self._points.get(address) or self._point(address)
         except ConfigError as exc:
             raise WriteDenied(str(exc)) from None
-        if not point.writable:
-            raise WriteDenied(f"{address}: {point.table} is read-only in Modbus; nothing was sent")
-        payload: bytes | bool
-        if point.bit is not None or point.is_bit:
-            payload = point.encode_bool(value)
-        else:
-            payload = point.encode(value)
+        payload = payload_for(point, value)
         if not self._scheduler.connected:
             raise WriteFailed(f"{address}: {self.key} is not connected ({self._health.detail})")
         try:
@@ -211,7 +207,7 @@ class ModbusDriver:
             raise DriverError(f"{address}: {self.key} is not connected ({self._health.detail})")
 
         async def job(exchange: Exchange) -> TagValue:
-            data = await self._read(exchange, point)
+            data = await read_point(exchange, point)
             return TagValue.now(point.decode(data, point.offset))
 
         try:
@@ -219,35 +215,14 @@ class ModbusDriver:
         except fc.ModbusExceptionResponse as exc:
             raise DriverError(f"{address}: unit {point.unit} answered {exc}") from exc
 
-    # -- writing -------------------------------------------------------------------------------
+    # -- writing (the Modbus side: writes.py) --------------------------------------------------
 
     async def _write_job(
         self, exchange: Exchange, point: Point, payload: bytes | bool, value: Any
     ) -> TagValue | None:
-        unit, offset = point.unit, point.offset
         force = self._connection.force_multiple_write
-        if point.is_bit:
-            assert isinstance(payload, bool)
-            request = (
-                fc.write_multiple_coils(offset, [payload])
-                if force
-                else fc.write_single_coil(offset, payload)
-            )
-        else:
-            if point.bit is not None:  # read-modify-write, inside this one write job
-                register = await self._read(exchange, point)
-                payload = point.with_bit(register, bool(payload))
-            assert isinstance(payload, bytes)
-            request = (
-                fc.write_single_register(offset, payload)
-                if len(payload) == 2 and not force
-                else fc.write_multiple_registers(offset, payload)
-            )
-        echoed = fc.check_write_response(request, await exchange(unit, request))
-        if not echoed and point.check_readback:
-            log.warning("%s: the write answer echoes another value; reading back", point.address)
-        data = await self._read(exchange, point)
-        read_back = TagValue.now(point.decode(data, offset))
+        data, written = await write_point(exchange, point, payload, value, force_multiple=force)
+        read_back = TagValue.now(point.decode(data, point.offset))
         if point.kind in FLOATS and not math.isfinite(read_back.value):
             read_back = read_back._replace(quality=_SENSOR_FAILURE, detail=_sent(read_back.value))
             self._mark([point.address], _SENSOR_FAILURE, read_back.detail)
@@ -255,20 +230,11 @@ class ModbusDriver:
             self._live[point.address.raw] = read_back
             self._generation += 1
             self._context.publish([(point.address, read_back)])
-        wrote_bit = point.is_bit or point.bit is not None
-        written = payload if not wrote_bit else point.encode_bool(value)
         if not point.check_readback:
             return None  # a momentary command: the device may already have reset it, so no
             # read-back can confirm it (the command service then does not compare)
-        if (read_back.value != written) if wrote_bit else (data != written):
-            raise WriteFailed(f"{point.address}: wrote {value!r} but read back {read_back.value!r}")
+        check_read_back(point, value, read_back.value, data, written)
         return read_back
-
-    @staticmethod
-    async def _read(exchange: Exchange, point: Point) -> bytes:
-        function = fc.READ_FUNCTION[point.table]
-        pdu = await exchange(point.unit, fc.read_request(function, point.offset, point.width))
-        return fc.read_data(function, point.width, pdu)
 
     # -- plan ----------------------------------------------------------------------------------
 
