@@ -17,12 +17,10 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Engine,
     Table,
@@ -39,15 +37,13 @@ from hmi.model.audit.record import (
     GENESIS_HASH,
     JOINED_TEXTS,
     JOINED_VALUES,
-    AuditAction,
     AuditRecord,
-    AuditResult,
     canonical_row,
     chain_hash,
-    us_from_datetime,
 )
 from hmi.model.audit.verify import ChainVerifier, VerifyResult
 from hmi.storage import schema
+from hmi.storage.audit_query import AuditPage, AuditQuery, audit_filter
 from hmi.storage.db import StorageError, ensure_schema, make_engine, write_transaction
 
 log = logging.getLogger(__name__)
@@ -82,47 +78,6 @@ class ChainHead:
     sequence: int
     hash: str
     scheme: str  # "" before the first record, then "sha256" or "hmac-sha256"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditQuery:
-    """What the auditor asks for; empty fields do not filter. ``tag`` and ``user_id`` match
-    exactly unless they contain ``*``; ``text`` searches reason, error, names, tag, values."""
-
-    since: datetime | None = None
-    until: datetime | None = None  # exclusive
-    user_id: str | None = None
-    actions: tuple[AuditAction, ...] = ()
-    results: tuple[AuditResult, ...] = ()
-    tag: str | None = None
-    workstation: str | None = None
-    text: str | None = None
-    first_sequence: int | None = None
-    last_sequence: int | None = None
-
-    def describe(self) -> dict[str, Any]:
-        """The filter as plain values (export metadata, report headers)."""
-        return {
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
-            "user_id": self.user_id, "actions": [a.value for a in self.actions],
-            "results": [r.value for r in self.results], "tag": self.tag,
-            "workstation": self.workstation, "text": self.text,
-            "first_sequence": self.first_sequence, "last_sequence": self.last_sequence,
-        }  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class AuditPage:
-    records: list[AuditRecord]
-    next_cursor: int | None  # pass as ``cursor`` for the next page; None: no more
-    newest_first: bool = True
-    filters: AuditQuery = field(default_factory=AuditQuery)
-
-
-def _like(pattern: str) -> str:
-    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%")
 
 
 class AuditStore:
@@ -343,37 +298,9 @@ class AuditStore:
             ).first()
         return None if row is None else AuditRecord.from_stored(row)
 
-    def _where(self, query: AuditQuery) -> list[ColumnElement[bool]]:
-        c = self._table.c
-        where: list[ColumnElement[bool]] = []
-        if query.since is not None:
-            where.append(c.timestamp_us >= us_from_datetime(query.since))
-        if query.until is not None:
-            where.append(c.timestamp_us < us_from_datetime(query.until))
-        for column, value in ((c.user_id, query.user_id), (c.target_tag, query.tag),
-                              (c.workstation, query.workstation)):  # fmt: skip
-            if value:
-                where.append(
-                    column.like(_like(value), escape="\\") if "*" in value else column == value
-                )
-        if query.actions:
-            where.append(c.action.in_([a.value for a in query.actions]))
-        if query.results:
-            where.append(c.result.in_([r.value for r in query.results]))
-        if query.first_sequence is not None:
-            where.append(c.sequence >= query.first_sequence)
-        if query.last_sequence is not None:
-            where.append(c.sequence <= query.last_sequence)
-        if query.text:
-            pattern = f"%{_like(query.text)}%"
-            searched = (c.reason, c.error, c.user_id, c.user_name, c.target_tag,
-                        c.target_address, c.old_value, c.new_value, c.origin, c.verifier_name)  # fmt: skip
-            where.append(or_(*(col.ilike(pattern, escape="\\") for col in searched)))
-        return where
-
     def count(self, query: AuditQuery | None = None) -> int:
         self.ready()
-        where = self._where(query or AuditQuery())
+        where = audit_filter(self._table, query or AuditQuery())
         with self.engine.connect() as connection:
             return int(
                 connection.execute(
@@ -394,7 +321,7 @@ class AuditStore:
         self.ready()
         query = query or AuditQuery()
         seq = self._table.c.sequence
-        where = self._where(query)
+        where = audit_filter(self._table, query)
         if cursor is not None:
             where.append(seq < cursor if newest_first else seq > cursor)
         statement = (
