@@ -159,18 +159,6 @@ def _password(prompt: str, *, twice: bool) -> str:
     return first
 
 
-def _state(user: Any) -> str:
-    if user.seal_problem:
-        return f"REFUSED AT SIGN-IN, row changed outside the audited path: {user.seal_problem}"
-    if user.disabled:
-        return "disabled"
-    if user.locked_until is not None:
-        return f"locked out until {user.locked_until:%Y-%m-%d %H:%M} UTC"
-    if user.must_change_password:
-        return "must change password"
-    return "password expired" if user.password_expired else "active"
-
-
 def _cmd_users(args: argparse.Namespace) -> int:
     from hmi.storage import admin
 
@@ -182,7 +170,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
         if action == "list":
             users = admin.list_users(url, security)
             rows = [("USER", "NAME", "ROLE", "STATE", "PASSWORD CHANGED")]
-            rows += [(u.user_id, u.full_name, u.role, _state(u),
+            rows += [(u.user_id, u.full_name, u.role, u.state,
                       f"{u.password_changed_at:%Y-%m-%d %H:%M} UTC") for u in users]  # fmt: skip
             widths = [max(len(row[i]) for row in rows) for i in range(5)]
             for row in rows:
@@ -213,7 +201,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
             change = {"disable": admin.disable_user, "enable": admin.enable_user,
                       "unlock": admin.unlock_user}[action]  # fmt: skip
             user = change(args.user, url=url, security=security, key=key)
-            print(f"{user.user_id}: {_state(user)}")
+            print(f"{user.user_id}: {user.state}")
         return 0
     except Exception as exc:
         return _fail(f"users {args.action}", exc, site)

@@ -122,6 +122,19 @@ class User:
     password_expired: bool = False
     seal_problem: str = ""  # filled by ``UserStore.list``: why sign-in refuses the row
 
+    @property
+    def state(self) -> str:
+        """The account's state in words, the same in ``hmi users`` and the users dialog."""
+        if self.seal_problem:
+            return f"REFUSED AT SIGN-IN, row changed outside the audited path: {self.seal_problem}"
+        if self.disabled:
+            return "disabled"
+        if self.locked_until is not None:
+            return f"locked out until {self.locked_until:%Y-%m-%d %H:%M} UTC"
+        if self.must_change_password:
+            return "must change password"
+        return "password expired" if self.password_expired else "active"
+
 
 @dataclass(frozen=True, slots=True)
 class ChangeBy:

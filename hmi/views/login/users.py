@@ -34,16 +34,6 @@ log = logging.getLogger(__name__)
 _COLUMNS = ("User", "Name", "Role", "State", "Password changed")
 
 
-def _state(user: User) -> str:
-    if user.disabled:
-        return "disabled"
-    if user.locked_until is not None:
-        return f"locked out until {user.locked_until:%H:%M} UTC"
-    if user.must_change_password:
-        return "must change password"
-    return "expired password" if user.password_expired else "active"
-
-
 class AddUserDialog(FormDialog):
     def __init__(
         self, admin: UserAdministration, sessions: SessionService, parent: QWidget | None = None
@@ -197,7 +187,7 @@ class UsersDialog(OperatorDialog):
         self.users = users
         self.table.setRowCount(len(users))
         for row, user in enumerate(users):
-            cells = (user.user_id, user.full_name, user.role, _state(user),
+            cells = (user.user_id, user.full_name, user.role, user.state,
                      f"{user.password_changed_at:%Y-%m-%d %H:%M} UTC")  # fmt: skip
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
