@@ -456,7 +456,7 @@ def add_admin_commands(sub: Any) -> None:
     export.set_defaults(func=_cmd_audit_export)
     from hmi.cli_trust import add_trust_commands
 
-    add_trust_commands(audit_sub, _database_options)
+    add_trust_commands(audit_sub, _database_options, settings_from_args)
 
     db = sub.add_parser("db", help="the database schema")
     db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 __all__ = ["add_trust_commands"]
 
+Settings = Callable[[argparse.Namespace], Any]
+"""The site (``url``, ``key``, ...) that the parsed arguments name."""
 
-def _cmd_spool(args: argparse.Namespace) -> int:
-    from hmi.cli_admin import settings_from_args
+
+def _cmd_spool(args: argparse.Namespace, *, settings_from_args: Settings) -> int:
     from hmi.storage import admin
     from hmi.storage.db import default_spool_path
     from hmi.storage.spool_check import read_hold
@@ -54,8 +58,7 @@ def _signing_key() -> tuple[Any, str]:
     return key, cert.decode("ascii")
 
 
-def _cmd_checkpoint(args: argparse.Namespace) -> int:
-    from hmi.cli_admin import settings_from_args
+def _cmd_checkpoint(args: argparse.Namespace, *, settings_from_args: Settings) -> int:
     from hmi.model.audit.checkpoint import SignedCheckpoint
     from hmi.storage import admin
     from hmi.storage.audit import AuditStore
@@ -89,14 +92,16 @@ def _cmd_checkpoint(args: argparse.Namespace) -> int:
     return 0 if checkpoint.verified else 1
 
 
-def add_trust_commands(audit_sub: Any, database_options: Any) -> None:
-    """Add ``checkpoint`` and ``spool show|release`` to ``hmi audit``'s sub-parsers."""
+def add_trust_commands(audit_sub: Any, database_options: Any, settings: Settings) -> None:
+    """Add ``checkpoint`` and ``spool show|release`` to ``hmi audit``'s sub-parsers; ``settings``
+    reads the site from ``--db`` and ``--project`` (``hmi.cli_admin.settings_from_args``, passed
+    in so that this module does not import the one that imports it)."""
     checkpoint = audit_sub.add_parser(
         "checkpoint", help="write a signed statement of the chain's head, for an auditor to keep"
     )
     checkpoint.add_argument("-o", "--output", required=True, help="the file to write")
     database_options(checkpoint)
-    checkpoint.set_defaults(func=_cmd_checkpoint)
+    checkpoint.set_defaults(func=partial(_cmd_checkpoint, settings_from_args=settings))
     spool = audit_sub.add_parser(
         "spool", help="a station's audit spool that failed its check: show or release the hold"
     )
@@ -107,4 +112,4 @@ def add_trust_commands(audit_sub: Any, database_options: Any) -> None:
     for parser in (show, release):
         parser.add_argument("--spool", help="the spool file (default: the station's own)")
         database_options(parser)
-    spool.set_defaults(func=_cmd_spool)
+    spool.set_defaults(func=partial(_cmd_spool, settings_from_args=settings))
