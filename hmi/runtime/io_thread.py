@@ -15,7 +15,7 @@ milliseconds (``sys.getswitchinterval``), so the screen stays smooth.
   reported before it (a late Good value must not cover a Bad(NotConnected) mark).
 
 The broker stays on the station's loop: it is the one place the two threads meet
-(ARCHITECTURE.md, "Thread boundary").
+(docs/architecture.md, "The thread boundary").
 """
 
 from __future__ import annotations
