@@ -1,4 +1,6 @@
-"""Pure model of the HMI: tags, quality, values, project and screen schema. No Qt here."""
+"""Pure model of the HMI: tags, addresses, quality, values, project.yaml's schema, security; a
+package per concern: ``screens`` (loading and checking project and screen files), ``alarms``,
+``audit``, ``trends``. No Qt here."""
 
 from hmi.model.address import TagAddress, parse_address
 from hmi.model.errors import (

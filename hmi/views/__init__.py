@@ -1,4 +1,5 @@
-"""Windows and dialogs: the main window, screen canvas, faceplates, live reload.
+"""Windows and dialogs: the main window, header, status bar, navigation, screen canvas,
+faceplates, live reload; a package per concern: ``alarms``, ``audit``, ``login``.
 
 Import from the modules (``hmi.views.main_window`` etc.); this package imports nothing, so a
 tool that needs one view does not load them all."""
