@@ -1,6 +1,8 @@
-"""The audit trail, pure: the record, its canonical form and the hash chain (``record``), and
-the walk over the chain that names the first broken record (``verify``)."""
+"""The audit trail, pure: the record, its canonical form and the hash chain (``record``), what
+makes any value storable before it is hashed (``storable``), the walk over the chain that names
+the first broken record (``verify``), and signed checkpoints of its head (``checkpoint``)."""
 
+from hmi.model.audit.checkpoint import Checkpoint, CheckpointError, SignedCheckpoint
 from hmi.model.audit.record import (
     GENESIS_HASH,
     AuditAction,
@@ -19,7 +21,10 @@ __all__ = [
     "AuditResult",
     "ChainProblem",
     "ChainVerifier",
+    "Checkpoint",
+    "CheckpointError",
     "SignatureMeaning",
+    "SignedCheckpoint",
     "VerifyResult",
     "canonical",
     "chain_hash",
