@@ -5,9 +5,8 @@ CLI. Every append runs in one write transaction that locks the chain head (``SEL
 UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so any number of stations sharing one
 database extend one chain and never fork it; the commit is durable before ``append`` returns.
 
-Before its first append to a chain that has records, a store checks that its key is the
-chain's (``AuditKeyError`` if not, and nothing is written): records hashed with another key
-would fail every later verify.
+Before its first append to a chain with records, a store checks that its key is the chain's
+(``AuditKeyError`` if not; nothing is written): records with another key would fail verify.
 """
 
 from __future__ import annotations
@@ -126,8 +125,7 @@ class AuditStore:
     def open(
         cls, url: str, *, key: bytes | None = None, key_hint: str = "", migrate: bool = True
     ) -> AuditStore:
-        """A store on ``url``; nothing is connected until first use, so opening never fails
-        because the database is away."""
+        """A store on ``url``; nothing connects until first use (the database may be away)."""
         return cls(make_engine(url), key=key, key_hint=key_hint, migrate=migrate)
 
     @property
@@ -213,28 +211,26 @@ class AuditStore:
         )  # fmt: skip
 
     def _present(self, connection: Connection, records: Sequence[AuditRecord]) -> set[str]:
-        """The uuids of ``records`` the chain already holds (a forward that was committed
-        before the spool forgot it). A row with such a uuid whose content is not the
-        record's was put there outside the audit store, to make the real record be skipped:
+        """The uuids of ``records`` the chain holds already (a forward committed before the
+        spool forgot it). One held with other content was planted to have the record skipped:
         refused (``StorageError``), so the record stays where it waits and nothing is lost."""
         by_uuid = {r.uuid: r for r in records}
-        columns = [self._table.c[name] for name in schema.AUDIT_COLUMNS]
-        rows = connection.execute(
-            select(*columns).where(self._table.c.uuid.in_(list(by_uuid)))
-        ).all()
-        for row in rows:
-            stored = AuditRecord.from_stored(row)
+        where = self._table.c.uuid.in_(list(by_uuid))
+        found = [
+            AuditRecord.from_stored(r)
+            for r in connection.execute(select(*self._columns).where(where))
+        ]
+        for stored in found:
             if _content(stored) != _content(by_uuid[stored.uuid]):
                 raise StorageError(
-                    f"record {stored.uuid} is already in {self.url} as record "
-                    f"{stored.sequence}, with other content: a row was added outside the "
-                    f"audit store; the real record is kept where it waits"
+                    f"record {stored.uuid} is already in {self.url} as record {stored.sequence} "
+                    "with other content, added outside the audit store; the real one is kept"
                 )
-        return {str(row[schema.AUDIT_COLUMNS.index("uuid")]) for row in rows}
+        return {r.uuid for r in found}
 
     def check_key(self) -> None:
         """Refuse now (``AuditKeyError``), not at the first append, a key that cannot extend
-        the chain; the CLI asks before it changes anything. Needs the database."""
+        the chain (the CLI asks before it changes anything)."""
         self.ready()
         head = self.head()
         with self.engine.connect() as connection:
@@ -462,8 +458,8 @@ class AuditStore:
         return verifier
 
     def _beyond_head(self) -> int:
-        """The highest sequence stored past the chain head, read in one statement (one
-        snapshot, so a concurrent append is not mistaken for one); 0 if none."""
+        """The highest sequence stored past the head, 0 if none; one statement (one snapshot:
+        a concurrent append is not mistaken for one)."""
         head_table, seq = schema.audit_head, self._table.c.sequence
         newest = select(func.coalesce(func.max(seq), 0)).scalar_subquery()
         with self.engine.connect() as connection:
@@ -473,8 +469,7 @@ class AuditStore:
         return int(row[1]) if int(row[1]) > int(row[0]) else 0
 
 
-def _content(record: AuditRecord) -> AuditRecord:
-    """What a record says, without where a chain put it."""
+def _content(record: AuditRecord) -> AuditRecord:  # what it says, not where a chain put it
     return replace(record, sequence=0, prev_hash="", hash="", spooled=False)
 
 
