@@ -8,13 +8,21 @@ reads as written. The pure-Python round-trip parser was 10x slower on large scre
 
 Duplicate keys are found on the node tree, so every duplicate is reported (not only the first)
 and the rest of the file is still checked.
+
+Screen files are data, and a hostile one must not hang or exhaust the station: a file is read
+only if it is a regular file of at most ``MAX_FILE_BYTES``; aliases may add at most
+``MAX_ALIAS_VALUES`` values to what is written (a "billion laughs" file is refused, not
+expanded); an alias inside the list or mapping it names is refused; nesting is at most
+``MAX_DEPTH`` levels.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +36,10 @@ Part = str | int
 Pos = tuple[int, int]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_ALIAS_VALUES = 100_000
+MAX_DEPTH = 64
 
 
 class _Core12Resolver(yaml.resolver.Resolver):
@@ -167,13 +179,42 @@ class YamlDoc:
         return SourceLocation(self.path, 1, 1)
 
 
+def _read_bytes(path: Path) -> bytes | str:
+    """The file's bytes, or why it cannot be read. Opened without blocking and checked to be a
+    regular file first: a FIFO or a device (``/dev/zero``) would hang or never end."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except ValueError:
+        return "the file name holds a NUL character"
+    except IsADirectoryError:
+        return "it is a directory, not a file"
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror}"
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            return "it is a directory, not a file"
+        if not stat.S_ISREG(info.st_mode):
+            return "it is not a regular file (a FIFO, a socket or a device); list a YAML file"
+        if info.st_size > MAX_FILE_BYTES:
+            return f"the file is {info.st_size:,} bytes; at most {MAX_FILE_BYTES:,} are read"
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror}"
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:
+        return f"the file is more than {MAX_FILE_BYTES:,} bytes"
+    return raw
+
+
 def read_yaml(path: Path) -> YamlDoc:
     """Read and parse one file; problems are collected in the result, never raised."""
     doc = YamlDoc(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        doc.problems.append(ProjectProblem(doc.start, f"cannot read the file: {exc.strerror}"))
+    raw = _read_bytes(path)
+    if isinstance(raw, str):
+        doc.problems.append(ProjectProblem(doc.start, raw))
         return doc
     try:
         doc.text = raw.decode("utf-8-sig")
@@ -185,11 +226,18 @@ def read_yaml(path: Path) -> YamlDoc:
     loader = _PositionLoader(doc.text)
     try:
         node = loader.get_single_node()
+        shape = None if node is None else _shape_problem(doc, node)
+        if shape is not None:
+            doc.problems.append(shape)
+            return doc
         if node is not None:
             _find_duplicates(doc, node, set())
         doc.data = None if node is None else _construct(node, {})
     except yaml.MarkedYAMLError as exc:
         doc.problems.append(_syntax_problem(doc, exc))
+        return doc
+    except yaml.reader.ReaderError as exc:
+        doc.problems.append(_reader_problem(doc, exc))
         return doc
     except (ValueError, OverflowError) as exc:  # a scalar the core schema cannot build
         doc.problems.append(ProjectProblem(doc.start, f"YAML value error: {exc}"))
@@ -198,6 +246,69 @@ def read_yaml(path: Path) -> YamlDoc:
         loader.dispose()
     doc.parsed = True
     return doc
+
+
+def _reader_problem(doc: YamlDoc, exc: yaml.reader.ReaderError) -> ProjectProblem:
+    """A character YAML does not allow (NUL, other control characters), at its place."""
+    index = min(max(exc.position, 0), len(doc.text))
+    line = doc.text.count("\n", 0, index)
+    col = index - (doc.text.rfind("\n", 0, index) + 1)
+    found = doc.text[index : index + 1]
+    name = f"U+{ord(found):04X}" if found else "a character"
+    return doc.problem(
+        line, col, f"{name} is a control character, which YAML does not allow in a file; remove it"
+    )
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _shape_problem(doc: YamlDoc, root: Node) -> ProjectProblem | None:
+    """Aliases that expand beyond ``MAX_ALIAS_VALUES``, an alias inside what it names, or
+    nesting beyond ``MAX_DEPTH``; in time linear in the nodes written (each is sized once)."""
+    sizes: dict[int, int] = {}
+    running: dict[int, int] = {id(root): 0}
+    stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(_children(root)))]
+    added = 0
+    while stack:
+        node, items = stack[-1]
+        item = next(items, None)
+        if item is None:
+            stack.pop()
+            sizes[id(node)] = running.pop(id(node)) + 1
+            if stack:
+                running[id(stack[-1][0])] += sizes[id(node)]
+            continue
+        key = id(item)
+        if key in sizes:  # written once, used again: an alias
+            added += sizes[key]
+            running[id(node)] += sizes[key]
+            if added > MAX_ALIAS_VALUES:
+                return doc.problem(
+                    *_mark(node),
+                    f"aliases here expand the file by more than {MAX_ALIAS_VALUES:,} values; "
+                    "write the values out or use a template",
+                )
+            continue
+        if key in running:
+            return doc.problem(
+                *_mark(node),
+                "an alias here names a list or mapping that contains it (a recursive alias)",
+            )
+        if len(stack) >= MAX_DEPTH:
+            return doc.problem(*_mark(item), f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, ScalarNode):
+            sizes[key] = 1
+            running[id(node)] += 1
+            continue
+        running[key] = 0
+        stack.append((item, iter(_children(item))))
+    return None
 
 
 def _syntax_problem(doc: YamlDoc, exc: yaml.MarkedYAMLError) -> ProjectProblem:

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from hmi.model.expr import Expression, ExpressionError
+from hmi.model.screen import SCHEMA_CONFIG
 from hmi.model.tags import DataType, TagConfig
 
 __all__ = [
@@ -164,7 +165,7 @@ Seconds = Annotated[float, Field(ge=0, le=86_400)]
 class _Alarm(BaseModel):
     """What every kind of alarm has. ``id`` is unique in the project."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(**SCHEMA_CONFIG, arbitrary_types_allowed=True)
 
     kind: str
     id: str = Field(pattern=_ID, description="unique in the project, e.g. T100.LevelHi")
@@ -250,7 +251,7 @@ class DeviationAlarm(_Alarm):
 
     @model_validator(mode="after")
     def _deadband(self) -> DeviationAlarm:
-        if self.deadband >= self.band:
+        if not self.deadband < self.band:
             raise ValueError(f"deadband {self.deadband} must be below band {self.band}")
         return self
 
@@ -267,7 +268,7 @@ class RateAlarm(_Alarm):
 
     @model_validator(mode="after")
     def _deadband(self) -> RateAlarm:
-        if self.deadband >= self.rate:
+        if not self.deadband < self.rate:
             raise ValueError(f"deadband {self.deadband} must be below rate {self.rate}")
         return self
 
@@ -288,7 +289,7 @@ AlarmDefinition = Annotated[
 class AlarmSettings(BaseModel):
     """Project-wide alarm settings (``settings: alarms:``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SCHEMA_CONFIG
 
     max_shelve_s: float = Field(default=8 * 3600, gt=0, description="longest shelve allowed")
     tick_s: float = Field(default=1.0, gt=0, le=10, description="delay and shelve timer period")

@@ -9,6 +9,7 @@ known by name, so widgets using it are not reported again as using an unknown ta
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,14 +44,44 @@ _DRIVERS = {"opcua", "modbus"}
 
 def _project_yaml(path: str | Path) -> Path:
     path = Path(path)
-    return path / PROJECT_FILE if path.is_dir() or not path.suffix else path
+    try:
+        folder = path.is_dir() or not path.suffix
+    except (OSError, ValueError):
+        folder = False
+    return path / PROJECT_FILE if folder else path
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` made absolute with symlinks followed as far as they go (a symlink loop is left
+    as written: reading it then says so)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.abspath(path))
+
+
+def project_path(root: Path, name: str) -> Path | str:
+    """The file a project lists as ``name`` (relative to its folder ``root``), or why it is
+    refused: project files, like images, stay inside the project folder, so a listed path
+    never reads (or quotes) a file of the machine's."""
+    if "\x00" in name:
+        return "the file name holds a NUL character"
+    if Path(name).is_absolute():
+        return "an absolute path; list files relative to the project folder"
+    path = _resolved(root / name)
+    if not path.is_relative_to(root):
+        return (
+            f"it is outside the project folder {root} (the path or a symlink leads out); "
+            "project files stay inside the project folder"
+        )
+    return path
 
 
 class _ProjectLoader:
     """One run over a project; collects problems instead of raising."""
 
     def __init__(self, path: str | Path) -> None:
-        self.file = _project_yaml(path).resolve()
+        self.file = _resolved(_project_yaml(path))
         self.root = self.file.parent
         self.problems: list[ProjectProblem] = []
         self.project_file: ProjectFile | None = None
@@ -59,7 +90,7 @@ class _ProjectLoader:
 
     def run(self) -> Project | None:
         doc = read_yaml(self.file)
-        if not self.file.exists():
+        if not os.path.lexists(self.file):
             doc.problems[:] = [
                 ProjectProblem(doc.start, f"no {PROJECT_FILE} here; a project folder needs one")
             ]
@@ -162,14 +193,17 @@ class _ProjectLoader:
         for index, name in enumerate(listed if isinstance(listed, list) else []):
             if not isinstance(name, str):
                 continue  # reported by validation
-            path = (self.root / name).resolve()
             where = NodeWhere(doc, (key,)).value(index)
+            kind = key.rstrip("s")
+            path = project_path(self.root, name)
+            if isinstance(path, str):
+                self.problems.append(ProjectProblem(where, f"{kind} file {name!r}: {path}"))
+                continue
             if path in seen:
                 self.problems.append(ProjectProblem(where, f"{name!r} is listed twice in '{key}:'"))
                 continue
             seen[path] = index
-            if not path.is_file():
-                kind = key.rstrip("s")
+            if not os.path.lexists(path):
                 self.problems.append(
                     ProjectProblem(
                         where, f"{kind} file {name!r} does not exist (looked for {path})"
@@ -275,15 +309,16 @@ def listed_files(path: str | Path) -> dict[Path, str] | None:
     """The screen and template files a project.yaml lists, each mapped to its kind ("screen"
     or "template"), even when the project is invalid (live reload watches them to re-check it);
     None when project.yaml itself cannot be read as YAML."""
-    doc = read_yaml(_project_yaml(path).resolve())
+    doc = read_yaml(_resolved(_project_yaml(path)))
     if not isinstance(doc.data, Mapping):
         return None
     listed: dict[Path, str] = {}
     for key, kind in (("screens", "screen"), ("templates", "template")):
         names = child(doc.data, key)
         for name in names if isinstance(names, list) else []:
-            if isinstance(name, str):
-                listed.setdefault((doc.path.parent / name).resolve(), kind)
+            found = project_path(doc.path.parent, name) if isinstance(name, str) else None
+            if isinstance(found, Path):
+                listed.setdefault(found, kind)
     return listed
 
 
@@ -326,7 +361,7 @@ def _without_file(
 
 def load_screen_file(path: str | Path, project: Project) -> ScreenFile:
     """Validate one screen file against a loaded project (live reload); raise ``ProjectError``."""
-    path = Path(path).resolve()
+    path = _resolved(Path(path))
     found = read_screen(path, str(path))
     problems = list(found.doc.problems)
     header = found.header
@@ -350,7 +385,7 @@ def load_screen_file(path: str | Path, project: Project) -> ScreenFile:
 def load_template_file(path: str | Path, project: Project) -> TemplateFile:
     """Validate one template file against a loaded project (live reload), including the
     screens that place it: a changed param list must not break them silently."""
-    path = Path(path).resolve()
+    path = _resolved(Path(path))
     found = read_template(path, str(path))
     problems = list(found.doc.problems)
     header = found.header
@@ -371,7 +406,7 @@ def load_template_file(path: str | Path, project: Project) -> TemplateFile:
     if isinstance(found.model, TemplateFile) and not problems:
         for screen_id, screen_path in project.screen_paths.items():
             if screen_id in project.screens:
-                doc = read_yaml((Path(project.root) / screen_path).resolve())
+                doc = read_yaml(_resolved(Path(project.root) / screen_path))
                 check_template_uses(doc, found.model.template.id, catalog, problems)
     if problems or not isinstance(found.model, TemplateFile):
         raise ProjectError(_sorted(problems))

@@ -15,9 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Rect = tuple[float, float, float, float]
 
+# Every schema model shares this: unknown keys are refused, and every number is finite (NaN
+# and infinity are refused where the number is read) unless a field says otherwise with
+# ``Field(allow_inf_nan=True)``. One rule here rather than a check per field.
+SCHEMA_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+MAX_DESIGN_SIZE = 16_384  # design pixels; Qt cannot lay out a widget beyond 16,777,215 device px
+MAX_FONT_SIZE = 1_000.0  # design pixels
+TREND_SPAN_S = (1.0, 400 * 86_400.0)  # what a trend can show (hmi.widgets.trend MIN/MAX_SPAN_S)
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SCHEMA_CONFIG
 
 
 class Look(StrEnum):
@@ -51,13 +60,13 @@ class WidgetSpecBase(Strict):
         description="expression over tags, e.g. 'Pump1.Running == 1 and Tank1.Level > 5'",
     )
     font_size: float | None = Field(
-        default=None, gt=0, description="design pixels; default from the theme"
+        default=None, gt=0, le=MAX_FONT_SIZE, description="design pixels; default from the theme"
     )
 
     @field_validator("rect")
     @classmethod
     def _rect(cls, rect: Rect) -> Rect:
-        if rect[2] <= 0 or rect[3] <= 0:
+        if not (rect[2] > 0 and rect[3] > 0):
             raise ValueError(
                 f"width and height must be greater than 0, got {rect[2]:g} x {rect[3]:g}"
             )
@@ -207,7 +216,12 @@ TREND_PRESETS_S = (300.0, 900.0, 3600.0, 28_800.0, 86_400.0, 604_800.0, 2_592_00
 class TrendSpec(WidgetSpecBase):
     type: Literal["trend"]
     tags: tuple[str, ...] = Field(min_length=1, description="the tags drawn, one pen each")
-    span_s: float = Field(default=600, gt=0, description="live window in seconds")
+    span_s: float = Field(
+        default=600,
+        ge=TREND_SPAN_S[0],
+        le=TREND_SPAN_S[1],
+        description="live window in seconds (1 s to 400 days)",
+    )
     pens: tuple[TrendPenSpec, ...] = Field(
         default=(), description="styles of some or all of the tags, matched by tag"
     )
@@ -226,8 +240,9 @@ class TrendSpec(WidgetSpecBase):
                 raise ValueError(f"pen {pen.tag!r} is not one of the trend's tags")
             if pen.range is not None and not pen.range[0] < pen.range[1]:
                 raise ValueError(f"pen {pen.tag!r}: range low must be below high")
-        if any(p <= 0 for p in self.presets_s):
-            raise ValueError("presets_s must be spans greater than 0 seconds")
+        low, high = TREND_SPAN_S
+        if not all(low <= p <= high for p in self.presets_s):
+            raise ValueError(f"presets_s must be spans from {low:g} to {high:g} seconds")
         return self
 
     def pen(self, tag: str) -> TrendPenSpec:
@@ -282,6 +297,15 @@ WIDGET_TYPES = (
 )
 
 
+def _design_size(size: tuple[int, int]) -> tuple[int, int]:
+    if not (0 < size[0] <= MAX_DESIGN_SIZE and 0 < size[1] <= MAX_DESIGN_SIZE):
+        raise ValueError(
+            f"size must be [width, height], each from 1 to {MAX_DESIGN_SIZE}, "
+            f"got {size[0]} x {size[1]}"
+        )
+    return size
+
+
 class ScreenHeader(Strict):
     id: str = Field(
         pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="how navigation and buttons name it"
@@ -298,9 +322,7 @@ class ScreenHeader(Strict):
     @field_validator("size")
     @classmethod
     def _size(cls, size: tuple[int, int]) -> tuple[int, int]:
-        if size[0] <= 0 or size[1] <= 0:
-            raise ValueError("size must be [width, height] greater than 0")
-        return size
+        return _design_size(size)
 
 
 class ScreenFile(Strict):
@@ -317,6 +339,11 @@ class TemplateHeader(Strict):
     title: str = Field(default="", description="popup title; may use ${params}")
     params: tuple[str, ...] = Field(default=(), description="names used as ${name} in its widgets")
     size: tuple[int, int] = Field(description="design size [width, height]")
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, size: tuple[int, int]) -> tuple[int, int]:
+        return _design_size(size)
 
 
 class TemplateFile(Strict):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from hmi.model.address import TagAddress, parse_address
 from hmi.model.errors import AddressError, WriteDenied
+from hmi.model.screen import SCHEMA_CONFIG
 
 
 def _to_address(raw: Any) -> TagAddress:
@@ -28,7 +29,7 @@ Address = Annotated[TagAddress, BeforeValidator(_to_address)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(**SCHEMA_CONFIG, arbitrary_types_allowed=True)
 
 
 class ConfirmPolicy(StrEnum):
@@ -58,7 +59,7 @@ class WritePolicy(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> WritePolicy:
-        if self.min is not None and self.max is not None and self.min > self.max:
+        if self.min is not None and self.max is not None and not self.min <= self.max:
             raise ValueError(f"write min {self.min} is above write max {self.max}")
         return self
 
@@ -79,7 +80,7 @@ class Limits(Strict):
             if v is not None
         ]
         for (n1, v1), (n2, v2) in itertools.pairwise(given):
-            if v1 > v2:
+            if not v1 <= v2:
                 raise ValueError(
                     f"limit {n1}={v1} is above {n2}={v2}; expected lolo <= lo <= hi <= hihi"
                 )
@@ -183,11 +184,11 @@ class TagConfig(Strict):
         coerced = self.coerce(value)
         if isinstance(coerced, (int, float)) and not isinstance(coerced, bool):
             low, high = self.write.min, self.write.max
-            if low is not None and coerced < low:
+            if low is not None and not coerced >= low:
                 raise WriteDenied(
                     f"{self.name}: {coerced} is below the write limit {low} {self.units}".rstrip()
                 )
-            if high is not None and coerced > high:
+            if high is not None and not coerced <= high:
                 raise WriteDenied(
                     f"{self.name}: {coerced} is above the write limit {high} {self.units}".rstrip()
                 )
