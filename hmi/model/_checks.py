@@ -261,6 +261,10 @@ class WidgetChecks:
     ) -> None:
         """Check a placed template: it exists, its params are complete, and the widgets it
         gives with these params refer to things that exist."""
+        if template_id in self.stack:
+            cycle = " -> ".join((*self.stack, template_id))
+            self.report(where, where.value("template"), f"template placed in itself: {cycle}")
+            return
         if self._skip(template_id):
             return
         template = self.catalog.templates.get(template_id)
@@ -291,10 +295,6 @@ class WidgetChecks:
             at = where.key("params") if where.has("params") else where.value("template")
             names = ", ".join(repr(name) for name in missing)
             self.report(where, at, f"{what} of template {template_id!r} misses param {names}")
-        if template_id in self.stack:
-            cycle = " -> ".join((*self.stack, template_id))
-            self.report(where, where.value("template"), f"template placed in itself: {cycle}")
-            return
         if not ok or template_id in self.catalog.broken_templates:
             return  # a template with problems of its own is not checked again at each use
         if self.template is not None and any("${" in v for v in params.values()):

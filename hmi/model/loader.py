@@ -24,7 +24,16 @@ from hmi.model._yaml import YamlDoc, child, plain, read_yaml
 from hmi.model.alarms import check_alarms
 from hmi.model.errors import ProjectError, ProjectProblem
 from hmi.model.project import Project, ProjectFile
-from hmi.model.screen import ScreenFile, ScreenHeader, TemplateFile, TemplateHeader
+from hmi.model.screen import (
+    MAX_TEMPLATE_DEPTH,
+    MAX_WIDGETS,
+    InstanceSpec,
+    ScreenFile,
+    ScreenHeader,
+    TemplateFile,
+    TemplateHeader,
+)
+from hmi.model.templates import PlacedCount
 from hmi.model.tags import TagConfig
 
 __all__ = [
@@ -259,6 +268,8 @@ def _check_screen(found: LoadedFile, catalog: Catalog, problems: list[ProjectPro
                 f"{suggest(header.parent, catalog.screens)}",
             )
         )
+    if _too_many_widgets(found, catalog, problems, "screen"):
+        return
     checks = WidgetChecks(catalog, problems)
     where = NodeWhere(found.doc, ("widgets",))
     for index, widget in found.widgets:
@@ -273,10 +284,37 @@ def _check_template(found: LoadedFile, catalog: Catalog, problems: list[ProjectP
     check_placeholders(found.doc, ("widgets",), header.params, problems)
     if not isinstance(found.model, TemplateFile):
         return
+    if _too_many_widgets(found, catalog, problems, "template"):
+        return
     checks = WidgetChecks(catalog, problems, (header.id,), found.model)
     where = NodeWhere(found.doc, ("widgets",))
     for index, widget in found.widgets:
         checks.widget(widget, where.child(index), header.size, "template")
+
+
+def _too_many_widgets(
+    found: LoadedFile, catalog: Catalog, problems: list[ProjectProblem], kind: str
+) -> bool:
+    """A screen or template that gives more than ``MAX_WIDGETS`` widgets once its templates
+    are placed is reported at the widget that crosses the limit, and not checked further."""
+    count = PlacedCount(catalog.templates)
+    total = 0
+    where = NodeWhere(found.doc, ("widgets",))
+    for index, widget in found.widgets:
+        total += count((widget,))
+        if total > MAX_WIDGETS:
+            at = where.child(index)
+            location = at.value("template") if isinstance(widget, InstanceSpec) else at.key("type")
+            problems.append(
+                ProjectProblem(
+                    location,
+                    f"this {kind} holds more than {MAX_WIDGETS:,} widgets once its templates "
+                    f"are placed (groups and templates placed up to {MAX_TEMPLATE_DEPTH} deep "
+                    "included); split it into several screens",
+                )
+            )
+            return True
+    return False
 
 
 def _sorted(problems: list[ProjectProblem]) -> list[ProjectProblem]:

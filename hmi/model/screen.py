@@ -21,6 +21,9 @@ Rect = tuple[float, float, float, float]
 SCHEMA_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 MAX_DESIGN_SIZE = 16_384  # design pixels; Qt cannot lay out a widget beyond 16,777,215 device px
+MAX_WIDGETS = 20_000  # per screen or template, once its templates are placed
+MAX_WIDGETS = 20_000  # per screen or template, once its templates are placed
+MAX_TEMPLATE_DEPTH = 16  # templates placed in templates placed in ...
 MAX_FONT_SIZE = 1_000.0  # design pixels
 TREND_SPAN_S = (1.0, 400 * 86_400.0)  # what a trend can show (hmi.widgets.trend MIN/MAX_SPAN_S)
 
