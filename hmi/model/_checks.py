@@ -36,7 +36,7 @@ from hmi.model.screen import (
     ValueSpec,
     WidgetSpec,
 )
-from hmi.model.tags import DataType, TagConfig
+from hmi.model.tags import DataType, TagConfig, format_spec_problem
 from hmi.model.templates import instantiate
 
 BUILTIN_SYMBOLS = ("tank", "pump", "valve", "motor", "fan", "pipe", "arrow")
@@ -225,6 +225,10 @@ class WidgetChecks:
         datatype = config.datatype if config is not None else None
         if datatype in (DataType.BOOL, DataType.STR):
             return  # shown as state text or as is; a format spec is not applied
+        bound = format_spec_problem(spec)
+        if bound is not None:
+            self.report(where, where.value("format"), f"bad format spec {spec!r}: {bound}")
+            return
         whole = spec[-1:] in ("d", "x", "X", "b", "o", "n", "c")
         sample: float = 1 if datatype is DataType.INT or (datatype is None and whole) else 1.5
         try:

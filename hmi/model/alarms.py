@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from hmi.model.expr import Expression, ExpressionError
 from hmi.model.screen import SCHEMA_CONFIG
-from hmi.model.tags import DataType, TagConfig
+from hmi.model.tags import DataType, TagConfig, format_spec_problem
 
 __all__ = [
     "AlarmDefinition",
@@ -119,6 +119,9 @@ def _parse_template(text: str) -> tuple[tuple[str, str | None, str], ...]:
         spec = spec or ""
         if "{" in spec:
             raise ValueError(f"message {text!r}: nested braces in {{{name}:{spec}}}")
+        bound = format_spec_problem(spec) if spec else None
+        if bound is not None:
+            raise ValueError(f"message {text!r}: {{{name}:{spec}}}: {bound}")
         if spec and not _spec_fits(spec):
             raise ValueError(
                 f"message {text!r}: {spec!r} in {{{name}:{spec}}} is not a format spec; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,6 +13,28 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from hmi.model.address import TagAddress, parse_address
 from hmi.model.errors import AddressError, WriteDenied
 from hmi.model.screen import SCHEMA_CONFIG
+
+
+MAX_FORMAT_WIDTH = 100  # characters a format spec may pad a value to
+MAX_FORMAT_PRECISION = 50  # digits after the point
+_SPEC = re.compile(
+    r"^(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>[0-9]*)[,_]?(?:\.(?P<precision>[0-9]*))?[a-zA-Z%]?$",
+    re.DOTALL,
+)
+
+
+def format_spec_problem(spec: str) -> str | None:
+    """Why a Python format spec is refused before it is ever tried, or None: a width or
+    precision beyond the bounds (``'999999999.1f'`` makes a 1 GB text), or non-ASCII digits."""
+    match = _SPEC.match(spec)
+    if match is None or not spec.isascii():
+        return None if spec.isascii() else "format specs are written in ASCII"
+    width, precision = match["width"], match["precision"]
+    if width and int(width) > MAX_FORMAT_WIDTH:
+        return f"width {int(width)} is more than {MAX_FORMAT_WIDTH} characters"
+    if precision and int(precision) > MAX_FORMAT_PRECISION:
+        return f"precision {int(precision)} is more than {MAX_FORMAT_PRECISION} digits"
+    return None
 
 
 def _to_address(raw: Any) -> TagAddress:
@@ -116,6 +139,9 @@ class TagConfig(Strict):
     @classmethod
     def _format(cls, spec: str) -> str:
         if spec:
+            bound = format_spec_problem(spec)
+            if bound is not None:
+                raise ValueError(f"format {spec!r}: {bound}")
             sample: Any = 1 if spec[-1:] in ("d", "x", "X", "b", "o", "n", "c") else 1.5
             try:
                 format(sample, spec)
