@@ -63,6 +63,7 @@ _GUARDED: Mapping[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = M
     {ast.Add: ("__add", _add), ast.Mult: ("__mul", _mul), ast.Mod: ("__mod", _mod)}
 )
 
+
 def _round(number: Any, ndigits: Any = None) -> Any:
     """``round``, with digits bounded: ``round(10, -999999999)`` would compute 10**999999999."""
     if ndigits is not None and isinstance(ndigits, int) and not -100 <= ndigits <= 100:
@@ -315,7 +316,7 @@ class Expression:
                 return None
         try:
             return eval(self._code, _GLOBALS, {_VALUES: values})  # only whitelisted nodes
-        except Exception:  # noqa: BLE001 - an unknown result, whatever the cause
+        except Exception:
             return None
 
     def __repr__(self) -> str:

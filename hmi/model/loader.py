@@ -33,8 +33,8 @@ from hmi.model.screen import (
     TemplateFile,
     TemplateHeader,
 )
-from hmi.model.templates import PlacedCount
 from hmi.model.tags import TagConfig
+from hmi.model.templates import PlacedCount
 
 __all__ = [
     "check_project",

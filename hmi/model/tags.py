@@ -14,7 +14,6 @@ from hmi.model.address import TagAddress, parse_address
 from hmi.model.errors import AddressError, WriteDenied
 from hmi.model.screen import SCHEMA_CONFIG
 
-
 MAX_FORMAT_WIDTH = 100  # characters a format spec may pad a value to
 MAX_FORMAT_PRECISION = 50  # digits after the point
 _SPEC = re.compile(

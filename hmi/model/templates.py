@@ -19,8 +19,8 @@ from hmi.model.screen import (
     MAX_TEMPLATE_DEPTH,
     MAX_WIDGETS,
     ButtonSpec,
-    GroupSpec,
     FaceplateAction,
+    GroupSpec,
     InstanceSpec,
     ScreenFile,
     TemplateFile,
@@ -30,8 +30,8 @@ from hmi.model.screen import (
 )
 
 __all__ = [
-    "PlaceholderError",
     "PlacedCount",
+    "PlaceholderError",
     "check_params",
     "find_placeholders",
     "instantiate",
