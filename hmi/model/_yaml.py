@@ -64,7 +64,7 @@ for _tag, _pattern, _first in (*_CORE, _MERGE):
     _Core12Resolver.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
-_BY_FIRST: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+_BY_FIRST: dict[str | None, tuple[tuple[str, re.Pattern[str]], ...]] = {
     first: tuple(_Core12Resolver.yaml_implicit_resolvers.get(first, ()))
     for first in _Core12Resolver.yaml_implicit_resolvers
 }
