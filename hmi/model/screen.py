@@ -7,6 +7,7 @@ groups defined once with ``${param}`` placeholders and instantiated with paramet
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -25,7 +26,10 @@ MAX_WIDGETS = 20_000  # per screen or template, once its templates are placed
 MAX_WIDGETS = 20_000  # per screen or template, once its templates are placed
 MAX_TEMPLATE_DEPTH = 16  # templates placed in templates placed in ...
 MAX_FONT_SIZE = 1_000.0  # design pixels
-TREND_SPAN_S = (1.0, 400 * 86_400.0)  # what a trend can show (hmi.widgets.trend MIN/MAX_SPAN_S)
+# A trend's live window: its live buffer is sized from it (20 samples a second per pen), so
+# a day is the most; the range buttons (presets_s) show longer spans from the historian.
+TREND_SPAN_S = (1.0, 86_400.0)
+TREND_PRESETS_MAX_S = 400 * 86_400.0  # hmi.widgets.trend MAX_SPAN_S
 
 
 class Strict(BaseModel):
@@ -103,8 +107,9 @@ class BarSpec(WidgetSpecBase):
     @field_validator("range")
     @classmethod
     def _range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and not value[0] < value[1]:
-            raise ValueError(f"range low {value[0]:g} must be below high {value[1]:g}")
+        problem = None if value is None else span_problem(*value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
@@ -223,7 +228,7 @@ class TrendSpec(WidgetSpecBase):
         default=600,
         ge=TREND_SPAN_S[0],
         le=TREND_SPAN_S[1],
-        description="live window in seconds (1 s to 400 days)",
+        description="live window in seconds (1 s to 1 day)",
     )
     pens: tuple[TrendPenSpec, ...] = Field(
         default=(), description="styles of some or all of the tags, matched by tag"
@@ -241,9 +246,10 @@ class TrendSpec(WidgetSpecBase):
         for pen in self.pens:
             if pen.tag not in self.tags:
                 raise ValueError(f"pen {pen.tag!r} is not one of the trend's tags")
-            if pen.range is not None and not pen.range[0] < pen.range[1]:
-                raise ValueError(f"pen {pen.tag!r}: range low must be below high")
-        low, high = TREND_SPAN_S
+            problem = None if pen.range is None else span_problem(*pen.range)
+            if problem is not None:
+                raise ValueError(f"pen {pen.tag!r}: {problem}")
+        low, high = TREND_SPAN_S[0], TREND_PRESETS_MAX_S
         if not all(low <= p <= high for p in self.presets_s):
             raise ValueError(f"presets_s must be spans from {low:g} to {high:g} seconds")
         return self
@@ -298,6 +304,16 @@ WIDGET_TYPES = (
     "trend",
     "instance",
 )
+
+
+def span_problem(low: float, high: float) -> str | None:
+    """Why ``[low, high]`` is not a range a bar, a trend axis or a tag can use, or None: low
+    below high, and the span itself a finite number (``[-1e308, 1e308]`` spans infinity)."""
+    if not low < high:
+        return f"range low {low:g} must be below high {high:g}"
+    if not math.isfinite(high - low):
+        return f"range [{low:g}, {high:g}] spans more than the largest number"
+    return None
 
 
 def _design_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from hmi.model.address import TagAddress, parse_address
 from hmi.model.errors import AddressError, WriteDenied
-from hmi.model.screen import SCHEMA_CONFIG
+from hmi.model.screen import SCHEMA_CONFIG, span_problem
 
 MAX_FORMAT_WIDTH = 100  # characters a format spec may pad a value to
 MAX_FORMAT_PRECISION = 50  # digits after the point
@@ -130,8 +130,9 @@ class TagConfig(Strict):
     @field_validator("range")
     @classmethod
     def _range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and not value[0] < value[1]:
-            raise ValueError(f"range low {value[0]} must be below high {value[1]}")
+        problem = None if value is None else span_problem(*value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("format")

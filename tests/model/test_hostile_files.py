@@ -108,7 +108,7 @@ CASES = {
         "main.yaml",
         6,
         48,
-        "34560000",
+        "86400",
     ),
     "design size huge": Case(
         {"main.yaml": ("size: [800, 600]", "size: [100000000, 600]")}, "main.yaml", 4, 9, "16384"
