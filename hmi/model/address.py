@@ -31,6 +31,7 @@ MODBUS_TYPES = (
 MODBUS_ORDERS = ("ABCD", "CDAB", "BADC", "DCBA")
 MODBUS_PARAMS = ("type", "order", "bit", "length", "scale", "bias", "poll", "readback")
 MODBUS_READBACKS = ("compare", "ignore")
+SIM_PARAMS = ("period", "min", "max", "step", "interval", "value", "seed", "duty")
 SIM_FUNCTIONS = ("sine", "ramp", "random", "square", "counter", "constant")
 LOCAL_TYPES = ("float", "int", "bool", "str")
 
@@ -236,7 +237,10 @@ def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str
 def _check_sim(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
     if connection not in SIM_FUNCTIONS:
         raise _fail(raw, f"sim function {connection!r} is not one of {', '.join(SIM_FUNCTIONS)}")
-    for name in ("period", "min", "max", "step", "interval", "value", "seed", "duty"):
+    unknown = sorted(set(params) - set(SIM_PARAMS))
+    if unknown:
+        raise _fail(raw, f"unknown parameter {unknown[0]}=", f"sim takes {', '.join(SIM_PARAMS)}")
+    for name in SIM_PARAMS:
         _number(raw, params, name)
     if "period" in params and not float(params["period"]) > 0:
         raise _fail(raw, "period must be greater than 0 seconds")
