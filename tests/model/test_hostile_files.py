@@ -80,7 +80,7 @@ CASES = {
         "project.yaml",
         9,
         14,
-        "interval='nan' is not a number",
+        "interval='nan' must be a finite number",
     ),
     "font_size inf": Case(
         widget("  - {type: label, text: x, font_size: .inf, rect: [0, 0, 10, 10]}"),
@@ -281,7 +281,7 @@ CASES = {
         "project.yaml",
         24,
         14,
-        "at most 250",
+        "spans 50000000 registers and runs past the end",
     ),
 }
 
