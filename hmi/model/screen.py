@@ -228,7 +228,7 @@ class TrendSpec(WidgetSpecBase):
         default=600,
         ge=TREND_SPAN_S[0],
         le=TREND_SPAN_S[1],
-        description="live window in seconds (1 s to 1 day)",
+        description="live window in seconds",
     )
     pens: tuple[TrendPenSpec, ...] = Field(
         default=(), description="styles of some or all of the tags, matched by tag"
