@@ -345,6 +345,8 @@ def _check_depth(root: ast.AST, checker: _Checker) -> None:
 
 def _syntax_error(text: str, exc: SyntaxError) -> ExpressionError:
     """``text`` is one line; ``offset`` is 1-based in characters, 0 or None at the end."""
+    if exc.msg.startswith("Exceeds the limit"):
+        return ExpressionError("a number of more than 4300 digits is not allowed", 1)
     index = (exc.offset or 0) - 1
     if index < 0 or index >= len(text.rstrip()) or (exc.lineno or 1) > 1:
         return ExpressionError("the expression ends too early", len(text.rstrip()) + 1)

@@ -179,6 +179,15 @@ CASES = {
         438,
         "nested more than 100 levels",
     ),
+    "number of 5000 digits": Case(
+        widget(
+            f"""  - {{type: label, text: x, visible: "Tank1.Level > {"9" * 5000}", rect: [0, 0, 10, 10]}}"""
+        ),
+        "main.yaml",
+        6,
+        38,
+        "more than 4300 digits",
+    ),
     "huge format": Case(
         widget("  - {type: value, tag: Tank1.Level, format: '999999999.1f', rect: [0, 0, 10, 10]}"),
         "main.yaml",
