@@ -36,6 +36,30 @@ widgets:
 Tags are named as in `project.yaml`. The pictures show each example with Good values from
 memory tags; a Bad or Uncertain value keeps its last value and is visibly marked, the same
 way on every widget.
+
+## Limits
+
+Screen files are data: `hmi check` refuses, with `file:line:column`, what would hang, exhaust
+or crash a station, and nothing it accepts fails when the screen opens.
+
+- **Numbers** are finite: `.nan` and `.inf` are refused everywhere (geometry, limits, ranges,
+  timings). A range spans a finite number (`[-1e308, 1e308]` does not). A design `size` is
+  at most 16384 x 16384, `font_size` at most 1000, a trend's `span_s` 1 s to 1 day (its live
+  buffer is sized from it) and its `presets_s` 1 s to 400 days.
+- **Widgets:** a screen or template gives at most 20,000 widgets once its templates are
+  placed (groups included), with templates placed inside templates at most 16 deep; a
+  template that places itself, directly or through others, is refused.
+- **YAML:** a file is at most 32 MB and nests at most 64 levels; aliases may add at most
+  100,000 values to what is written (no "billion laughs"), and an alias inside the list or
+  mapping it names is refused. Control characters (NUL, bell, escape, ...) are refused.
+- **Expressions** (`visible:`, alarm `suppress_when:`) are at most 10,000 characters and 100
+  levels deep; text made with `*` or `+` is at most 10,000 characters (refused at check when
+  made of constants; at run time the result is unknown, so the widget stays visible), and
+  `%` does not format text. **Format specs** pad to at most 100 characters with at most 50
+  digits after the point.
+- **Files** listed in `project.yaml` are regular files inside the project folder: a path
+  or symlink that leads out (`../../etc/passwd`, `/dev/zero`), a FIFO or a directory is
+  refused without being read.
 """
 
 

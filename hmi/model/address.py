@@ -11,7 +11,11 @@ Split with ``urlsplit`` (``urlparse`` would cut ``;s=...`` off an OPC UA path).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -27,10 +31,17 @@ MODBUS_TYPES = (
 MODBUS_ORDERS = ("ABCD", "CDAB", "BADC", "DCBA")
 MODBUS_PARAMS = ("type", "order", "bit", "length", "scale", "bias", "poll", "readback")
 MODBUS_READBACKS = ("compare", "ignore")
+SIM_PARAMS = ("period", "min", "max", "step", "interval", "value", "seed", "duty")
 SIM_FUNCTIONS = ("sine", "ramp", "random", "square", "counter", "constant")
 LOCAL_TYPES = ("float", "int", "bool", "str")
 
-_NODEID = re.compile(r"^(?:ns=(?P<ns>\d+);)?(?P<kind>[isgb])=(?P<ident>.+)$", re.DOTALL)
+_NODEID = re.compile(r"^(?:ns=(?P<ns>[^;]*);)?(?P<kind>[isgb])=(?P<ident>.+)$", re.DOTALL)
+_UINT16_MAX, _UINT32_MAX = 65_535, 4_294_967_295
+_OPCUA_STRING_MAX = 4096  # characters of a string NodeId; servers refuse longer ones
+_OPCUA_OPAQUE_MAX = 4096  # bytes of an opaque (b=) NodeId
+# Registers a value spans, by type; a string takes (length + 1) // 2.
+_REGISTERS = {"int32": 2, "uint32": 2, "float32": 2, "int64": 4, "uint64": 4, "float64": 4}
+_NUMBER = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -58,6 +69,7 @@ class TagAddress:
         return self.params.get(name, default)
 
     def float_param(self, name: str, default: float) -> float:
+        """A numeric parameter (checked to be a finite ASCII number when parsed)."""
         text = self.params.get(name)
         return default if text is None else float(text)
 
@@ -75,12 +87,25 @@ def _fail(raw: str, why: str, hint: str = "") -> AddressError:
     return AddressError(f"{text}; {hint}" if hint else text)
 
 
+def _whole(text: str) -> int | None:
+    """``text`` as a whole number written in ASCII digits, else None (``str.isdigit`` and
+    ``int`` also take superscripts and other scripts' digits)."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def _number(raw: str, params: Mapping[str, str], name: str) -> None:
+    """A parameter, if given, is a finite number in ASCII digits (``float`` would also take
+    'nan', 'inf', '1_0' and Arabic-Indic digits)."""
     if name in params:
-        try:
-            float(params[name])
-        except ValueError:
-            raise _fail(raw, f"parameter {name}={params[name]!r} is not a number") from None
+        text = params[name].strip()
+        if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise _fail(raw, f"parameter {name}={params[name]!r} must be a finite number")
+        if not _NUMBER.match(text):
+            raise _fail(raw, f"parameter {name}={params[name]!r} is not a number")
+        if not math.isfinite(float(text)):
+            raise _fail(raw, f"parameter {name}={params[name]!r} must be a finite number")
 
 
 def _check_opcua(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
@@ -93,8 +118,37 @@ def _check_opcua(raw: str, connection: str, path: str, params: Mapping[str, str]
             f"{path!r} is not an OPC UA NodeId",
             "expected e.g. ns=2;s=Plant.Tank1.Level or i=2258",
         )
-    if m["kind"] == "i" and not m["ident"].isdigit():
-        raise _fail(raw, f"numeric NodeId i={m['ident']!r} is not a whole number")
+    if m["ns"] is not None:
+        ns = _whole(m["ns"])
+        if ns is None or ns > _UINT16_MAX:
+            raise _fail(
+                raw, f"namespace index ns={m['ns']!r} is not a whole number from 0 to {_UINT16_MAX}"
+            )
+    kind, ident = m["kind"], m["ident"]
+    if kind == "i":
+        number = _whole(ident)
+        if number is None or number > _UINT32_MAX:
+            raise _fail(
+                raw, f"numeric NodeId i={ident!r} is not a whole number from 0 to {_UINT32_MAX}"
+            )
+    elif kind == "s" and len(ident) > _OPCUA_STRING_MAX:
+        raise _fail(raw, f"string NodeId is {len(ident)} characters; at most {_OPCUA_STRING_MAX}")
+    elif kind == "g":
+        try:
+            uuid.UUID(ident)
+        except ValueError:
+            raise _fail(
+                raw,
+                f"GUID NodeId g={ident!r} is not a GUID",
+                "write e.g. g=09087e75-8e5e-499b-954f-f2a9603db28a",
+            ) from None
+    elif kind == "b":
+        try:
+            opaque = base64.b64decode(ident, validate=True)
+        except (binascii.Error, ValueError):
+            raise _fail(raw, f"opaque NodeId b={ident!r} is not base64") from None
+        if len(opaque) > _OPCUA_OPAQUE_MAX:
+            raise _fail(raw, f"opaque NodeId is {len(opaque)} bytes; at most {_OPCUA_OPAQUE_MAX}")
 
 
 def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
@@ -108,11 +162,13 @@ def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str
     if len(parts) != 3:
         raise _fail(raw, "expected <unit>/<table>/<offset> after the connection", usage)
     unit, table, offset = parts
-    if not unit.isdigit() or not 0 <= int(unit) <= 255:
+    unit_id = _whole(unit)
+    if unit_id is None or unit_id > 255:
         raise _fail(raw, f"unit id {unit!r} is not a number from 0 to 255")
     if table not in MODBUS_TABLES:
         raise _fail(raw, f"table {table!r} is not one of {', '.join(MODBUS_TABLES)}")
-    if not offset.isdigit() or not 0 <= int(offset) <= 65535:
+    start = _whole(offset)
+    if start is None or start > 65535:
         raise _fail(
             raw, f"offset {offset!r} is not a 0-based number from 0 to 65535",
             "register 40001 is holding/0",
@@ -135,27 +191,34 @@ def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str
         raise _fail(raw, f"order {order!r} is not one of {', '.join(MODBUS_ORDERS)}")
     if "bit" in params:
         bit = params["bit"]
-        if table not in ("input", "holding") or not bit.isdigit() or not 0 <= int(bit) <= 15:
+        number = _whole(bit)
+        if table not in ("input", "holding") or number is None or number > 15:
             raise _fail(
                 raw, f"bit={bit!r}: a bit in a register is 0 to 15 of an input or holding register"
             )
         if kind != "bool":
             raise _fail(raw, f"bit= reads one bit, so type must be bool (or left out), not {kind}")
+    width = _REGISTERS.get(kind, 1)
     if kind == "string":
-        length = params.get("length", "")
-        if not length.isdigit() or int(length) < 1:
+        length = _whole(params.get("length", ""))
+        if length is None or length < 1:
             raise _fail(raw, "type=string needs length=<characters>, e.g. length=16")
+        width = (length + 1) // 2
     elif "length" in params:
         raise _fail(raw, f"length= is for type=string, not {kind}")
+    if start + width > 65536:
+        raise _fail(
+            raw,
+            f"a {kind} at offset {start} spans {width} registers and runs past the end of the "
+            f"table (the last register is 65535)",
+        )
     for name in ("scale", "bias", "poll"):
         _number(raw, params, name)
-        if name in params and not abs(float(params[name])) < float("inf"):  # nan, inf
-            raise _fail(raw, f"parameter {name}={params[name]!r} must be a finite number")
     if ("scale" in params or "bias" in params) and kind in ("bool", "string"):
         raise _fail(raw, f"scale= and bias= apply to numbers, not to type={kind}")
-    if "scale" in params and float(params["scale"]) == 0:
+    if "scale" in params and not float(params["scale"]) != 0:
         raise _fail(raw, "scale=0 would make every value the same; use a non-zero factor")
-    if "poll" in params and float(params["poll"]) < 1:
+    if "poll" in params and not float(params["poll"]) >= 1:
         raise _fail(raw, f"poll={params['poll']} ms: the poll period must be at least 1 ms")
     if "readback" in params:
         if params["readback"] not in MODBUS_READBACKS:
@@ -169,11 +232,14 @@ def _check_modbus(raw: str, connection: str, path: str, params: Mapping[str, str
 def _check_sim(raw: str, connection: str, path: str, params: Mapping[str, str]) -> None:
     if connection not in SIM_FUNCTIONS:
         raise _fail(raw, f"sim function {connection!r} is not one of {', '.join(SIM_FUNCTIONS)}")
-    for name in ("period", "min", "max", "step", "interval", "value", "seed", "duty"):
+    unknown = sorted(set(params) - set(SIM_PARAMS))
+    if unknown:
+        raise _fail(raw, f"unknown parameter {unknown[0]}=", f"sim takes {', '.join(SIM_PARAMS)}")
+    for name in SIM_PARAMS:
         _number(raw, params, name)
-    if "period" in params and float(params["period"]) <= 0:
+    if "period" in params and not float(params["period"]) > 0:
         raise _fail(raw, "period must be greater than 0 seconds")
-    if "interval" in params and float(params["interval"]) < 0.01:
+    if "interval" in params and not float(params["interval"]) >= 0.01:
         raise _fail(raw, "interval must be at least 0.01 seconds")
 
 

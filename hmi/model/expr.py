@@ -8,6 +8,11 @@ an engineer sees the mistake when the project loads, not when the plant is runni
 
 Tag names are letters, digits, ``_`` and ``.``; a part after a dot must not start with a digit
 (``Line.1.Speed`` would read as a number).
+
+Bounded, because a screen file is data: an expression is at most ``MAX_CHARS`` characters and
+``MAX_DEPTH`` levels of nesting; text made by ``*`` or ``+`` is at most ``MAX_TEXT`` characters
+(refused at check when it is made of constants, unknown at run time), and ``%`` never formats
+text. An evaluation never raises: whatever goes wrong, the result is unknown (None).
 """
 
 from __future__ import annotations
@@ -19,11 +24,56 @@ from typing import Any
 
 from hmi.model.errors import ConfigError
 
-__all__ = ["Expression", "ExpressionError"]
+__all__ = ["MAX_CHARS", "MAX_DEPTH", "MAX_TEXT", "Expression", "ExpressionError"]
+
+MAX_CHARS = 10_000
+MAX_DEPTH = 100
+MAX_TEXT = 10_000
+
+
+class _TooLarge(ValueError):
+    """A result beyond ``MAX_TEXT``; a ValueError, so an evaluation gives None."""
+
+
+def _text_size(value: Any) -> int:
+    return len(value) if isinstance(value, str) else 0
+
+
+def _add(a: Any, b: Any) -> Any:
+    if _text_size(a) + _text_size(b) > MAX_TEXT:
+        raise _TooLarge(f"'+' would make a text of more than {MAX_TEXT:,} characters")
+    return a + b
+
+
+def _mul(a: Any, b: Any) -> Any:
+    text, times = (a, b) if isinstance(a, str) else (b, a)
+    if isinstance(text, str) and isinstance(times, int) and len(text) * times > MAX_TEXT:
+        raise _TooLarge(f"'*' would make a text of more than {MAX_TEXT:,} characters")
+    return a * b
+
+
+def _mod(a: Any, b: Any) -> Any:
+    if isinstance(a, str):
+        raise TypeError("'%' on text would format it; it only takes numbers")
+    return a % b
+
+
+# Operators evaluated through these guards: they refuse a result too large before making it.
+_GUARDED: Mapping[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = MappingProxyType(
+    {ast.Add: ("__add", _add), ast.Mult: ("__mul", _mul), ast.Mod: ("__mod", _mod)}
+)
+
+
+def _round(number: Any, ndigits: Any = None) -> Any:
+    """``round``, with digits bounded: ``round(10, -999999999)`` would compute 10**999999999."""
+    if ndigits is not None and isinstance(ndigits, int) and not -100 <= ndigits <= 100:
+        raise ValueError("round() takes digits from -100 to 100")
+    return round(number, ndigits)
+
 
 # name -> (function, fewest arguments, most arguments)
 _FUNCTIONS: Mapping[str, tuple[Callable[..., Any], int, int]] = MappingProxyType(
-    {"abs": (abs, 1, 1), "min": (min, 2, 64), "max": (max, 2, 64), "round": (round, 1, 2)}
+    {"abs": (abs, 1, 1), "min": (min, 2, 64), "max": (max, 2, 64), "round": (_round, 1, 2)}
 )
 _BINARY: Mapping[type[ast.operator], str] = MappingProxyType(
     {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%"}
@@ -50,6 +100,7 @@ _VALUES = "__values"
 _GLOBALS: dict[str, Any] = {  # eval() wants a real dict; never changed after import
     "__builtins__": {},
     **{name: entry[0] for name, entry in _FUNCTIONS.items()},
+    **dict(_GUARDED.values()),
 }
 
 
@@ -68,13 +119,20 @@ class _Checker(ast.NodeTransformer):
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._encoded = text.encode()
+        self._chars: list[int] | None = None  # UTF-8 byte offset -> character index
+        if not text.isascii():
+            self._chars = []
+            for index, char in enumerate(text):
+                self._chars.extend([index] * len(char.encode()))
+            self._chars.append(len(text))
         self.references: list[tuple[str, int]] = []
 
     def column(self, node: ast.AST) -> int:
-        """1-based character column (``ast`` counts UTF-8 bytes)."""
+        """1-based character column (``ast`` counts UTF-8 bytes); constant time per node."""
         offset = getattr(node, "col_offset", 0)
-        return len(self._encoded[:offset].decode(errors="ignore")) + 1
+        if self._chars is None:
+            return offset + 1
+        return self._chars[min(offset, len(self._chars) - 1)] + 1
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
         return ExpressionError(message, self.column(node))
@@ -137,7 +195,26 @@ class _Checker(ast.NodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         if type(node.op) not in _BINARY:
             raise self._operator(node.op, node.left, node)
-        return self._children(node)
+        if isinstance(node.op, ast.Mod) and _is_text(node.left):
+            raise self._operator(node.op, node.left, node, "'%' on text is not allowed")
+        self._children(node)
+        guard = _GUARDED.get(type(node.op))
+        if guard is None:
+            return node
+        name, function = guard
+        if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
+            try:  # folded, so ('a' * 100) * 1000 is caught as well
+                folded = function(node.left.value, node.right.value)
+            except _TooLarge as exc:
+                raise self._operator(node.op, node.left, node, str(exc)) from None
+            except (ArithmeticError, TypeError, ValueError):
+                pass  # e.g. 'a' * 1.5: unknown at run time, as with tags
+            else:
+                return ast.copy_location(ast.Constant(folded), node)
+        call = ast.Call(
+            func=ast.Name(id=name, ctx=ast.Load()), args=[node.left, node.right], keywords=[]
+        )
+        return ast.copy_location(call, node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
         if not isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
@@ -174,9 +251,13 @@ class _Checker(ast.NodeTransformer):
         node.args = [self.visit(arg) for arg in node.args]  # type: ignore[misc]
         return node
 
-    def _operator(self, op: ast.AST, left: ast.expr | None, node: ast.AST) -> ExpressionError:
+    def _operator(
+        self, op: ast.AST, left: ast.expr | None, node: ast.AST, message: str = ""
+    ) -> ExpressionError:
         """Point just past the left operand, where the operator is written."""
-        message = _REFUSED_OPERATORS.get(type(op), f"operator {type(op).__name__} is not allowed")
+        message = message or _REFUSED_OPERATORS.get(
+            type(op), f"operator {type(op).__name__} is not allowed"
+        )
         if left is not None and left.end_col_offset is not None:
             marker = ast.Constant(0, col_offset=left.end_col_offset)
             column = self.column(marker)
@@ -202,13 +283,21 @@ class Expression:
         """Parse and check ``text``; raise ``ExpressionError`` with the column of the problem."""
         if not isinstance(text, str) or not text.strip():
             raise ExpressionError("empty expression; write e.g. Pump1.Running == 1", 1)
+        if len(text) > MAX_CHARS:
+            raise ExpressionError(
+                f"the expression is {len(text):,} characters; at most {MAX_CHARS:,}",
+                MAX_CHARS + 1,
+            )
         # A YAML block scalar may span lines; as one line, columns stay character indexes.
         flat = text.replace("\r", " ").replace("\n", " ")
         try:
             tree = ast.parse(flat, mode="eval")
         except SyntaxError as exc:
             raise _syntax_error(flat, exc) from None
+        except (RecursionError, MemoryError):
+            raise ExpressionError(f"nested more than {MAX_DEPTH} levels deep", 1) from None
         checker = _Checker(flat)
+        _check_depth(tree.body, checker)
         body = checker.visit(tree.body)
         code = compile(
             ast.fix_missing_locations(ast.Expression(body=body)),  # type: ignore[arg-type]
@@ -219,14 +308,15 @@ class Expression:
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """The result for these tag values (plain values, not ``TagValue``). A missing or None
-        input, a division by zero or a type clash gives None: the caller decides what an
-        unknown result means (a widget stays visible)."""
+        input, a division by zero, a type clash, a text beyond ``MAX_TEXT`` or any other error
+        gives None: the caller decides what an unknown result means (a widget stays visible,
+        an alarm is not suppressed); it never raises."""
         for tag in self.tags:
             if values.get(tag) is None:
                 return None
         try:
             return eval(self._code, _GLOBALS, {_VALUES: values})  # only whitelisted nodes
-        except (ArithmeticError, TypeError, ValueError):
+        except Exception:
             return None
 
     def __repr__(self) -> str:
@@ -239,8 +329,24 @@ class Expression:
         return hash(self.text)
 
 
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _check_depth(root: ast.AST, checker: _Checker) -> None:
+    """Refuse nesting beyond ``MAX_DEPTH`` before the recursive checker and compiler see it."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise checker.fail(node, f"nested more than {MAX_DEPTH} levels deep")
+        stack.extend((item, depth + 1) for item in ast.iter_child_nodes(node))
+
+
 def _syntax_error(text: str, exc: SyntaxError) -> ExpressionError:
     """``text`` is one line; ``offset`` is 1-based in characters, 0 or None at the end."""
+    if exc.msg.startswith("Exceeds the limit"):
+        return ExpressionError("a number of more than 4300 digits is not allowed", 1)
     index = (exc.offset or 0) - 1
     if index < 0 or index >= len(text.rstrip()) or (exc.lineno or 1) > 1:
         return ExpressionError("the expression ends too early", len(text.rstrip()) + 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -11,6 +12,28 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from hmi.model.address import TagAddress, parse_address
 from hmi.model.errors import AddressError, WriteDenied
+from hmi.model.numbers import SCHEMA_CONFIG, span_problem
+
+MAX_FORMAT_WIDTH = 100  # characters a format spec may pad a value to
+MAX_FORMAT_PRECISION = 50  # digits after the point
+_SPEC = re.compile(
+    r"^(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>[0-9]*)[,_]?(?:\.(?P<precision>[0-9]*))?[a-zA-Z%]?$",
+    re.DOTALL,
+)
+
+
+def format_spec_problem(spec: str) -> str | None:
+    """Why a Python format spec is refused before it is ever tried, or None: a width or
+    precision beyond the bounds (``'999999999.1f'`` makes a 1 GB text), or non-ASCII digits."""
+    match = _SPEC.match(spec)
+    if match is None or not spec.isascii():
+        return None if spec.isascii() else "format specs are written in ASCII"
+    width, precision = match["width"], match["precision"]
+    if width and int(width) > MAX_FORMAT_WIDTH:
+        return f"width {int(width)} is more than {MAX_FORMAT_WIDTH} characters"
+    if precision and int(precision) > MAX_FORMAT_PRECISION:
+        return f"precision {int(precision)} is more than {MAX_FORMAT_PRECISION} digits"
+    return None
 
 
 def _to_address(raw: Any) -> TagAddress:
@@ -28,7 +51,7 @@ Address = Annotated[TagAddress, BeforeValidator(_to_address)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(**SCHEMA_CONFIG, arbitrary_types_allowed=True)
 
 
 class ConfirmPolicy(StrEnum):
@@ -58,7 +81,7 @@ class WritePolicy(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> WritePolicy:
-        if self.min is not None and self.max is not None and self.min > self.max:
+        if self.min is not None and self.max is not None and not self.min <= self.max:
             raise ValueError(f"write min {self.min} is above write max {self.max}")
         return self
 
@@ -79,7 +102,7 @@ class Limits(Strict):
             if v is not None
         ]
         for (n1, v1), (n2, v2) in itertools.pairwise(given):
-            if v1 > v2:
+            if not v1 <= v2:
                 raise ValueError(
                     f"limit {n1}={v1} is above {n2}={v2}; expected lolo <= lo <= hi <= hihi"
                 )
@@ -112,14 +135,18 @@ class TagConfig(Strict):
     @field_validator("range")
     @classmethod
     def _range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and not value[0] < value[1]:
-            raise ValueError(f"range low {value[0]} must be below high {value[1]}")
+        problem = None if value is None else span_problem(*value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("format")
     @classmethod
     def _format(cls, spec: str) -> str:
         if spec:
+            bound = format_spec_problem(spec)
+            if bound is not None:
+                raise ValueError(f"format {spec!r}: {bound}")
             sample: Any = 1 if spec[-1:] in ("d", "x", "X", "b", "o", "n", "c") else 1.5
             try:
                 format(sample, spec)
@@ -196,11 +223,11 @@ class TagConfig(Strict):
         coerced = self.coerce(value)
         if isinstance(coerced, (int, float)) and not isinstance(coerced, bool):
             low, high = self.write.min, self.write.max
-            if low is not None and coerced < low:
+            if low is not None and not coerced >= low:
                 raise WriteDenied(
                     f"{self.name}: {coerced} is below the write limit {low} {self.units}".rstrip()
                 )
-            if high is not None and coerced > high:
+            if high is not None and not coerced <= high:
                 raise WriteDenied(
                     f"{self.name}: {coerced} is above the write limit {high} {self.units}".rstrip()
                 )

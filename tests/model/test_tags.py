@@ -102,7 +102,7 @@ def test_defaults() -> None:
 @pytest.mark.parametrize(
     ("fields", "phrase"),
     [
-        ({"range": [10, 10]}, "range low 10.0 must be below high 10.0"),
+        ({"range": [10, 10]}, "range low 10 must be below high 10"),
         ({"format": ".2q"}, "is not a Python format spec"),
         ({"limits": {"lo": 5, "lolo": 6}}, "limit lolo=6.0 is above lo=5.0"),
         ({"write": {"min": 2, "max": 1}}, "write min 2.0 is above write max 1.0"),

@@ -26,7 +26,8 @@ from pydantic import (
 )
 
 from hmi.model.expr import Expression, ExpressionError
-from hmi.model.tags import DataType, TagConfig
+from hmi.model.numbers import SCHEMA_CONFIG
+from hmi.model.tags import DataType, TagConfig, format_spec_problem
 
 __all__ = [
     "AlarmDefinition",
@@ -127,6 +128,9 @@ def _parse_template(text: str) -> tuple[tuple[str, str | None, str], ...]:
         spec = spec or ""
         if "{" in spec:
             raise ValueError(f"message {text!r}: nested braces in {{{name}:{spec}}}")
+        bound = format_spec_problem(spec) if spec else None
+        if bound is not None:
+            raise ValueError(f"message {text!r}: {{{name}:{spec}}}: {bound}")
         if spec and not _spec_fits(spec):
             raise ValueError(
                 f"message {text!r}: {spec!r} in {{{name}:{spec}}} is not a format spec; "
@@ -173,7 +177,7 @@ Seconds = Annotated[float, Field(ge=0, le=86_400)]
 class _Alarm(BaseModel):
     """What every kind of alarm has. ``id`` is unique in the project."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(**SCHEMA_CONFIG, arbitrary_types_allowed=True)
 
     kind: str
     id: str = Field(pattern=_ID, description="unique in the project, e.g. T100.LevelHi")
@@ -264,7 +268,7 @@ class DeviationAlarm(_Alarm):
 
     @model_validator(mode="after")
     def _deadband(self) -> DeviationAlarm:
-        if self.deadband >= self.band:
+        if not self.deadband < self.band:
             raise ValueError(f"deadband {self.deadband} must be below band {self.band}")
         return self
 
@@ -281,7 +285,7 @@ class RateAlarm(_Alarm):
 
     @model_validator(mode="after")
     def _deadband(self) -> RateAlarm:
-        if self.deadband >= self.rate:
+        if not self.deadband < self.rate:
             raise ValueError(f"deadband {self.deadband} must be below rate {self.rate}")
         return self
 
@@ -350,7 +354,7 @@ class CommLossSettings(BaseModel):
 class AlarmSettings(BaseModel):
     """Project-wide alarm settings (``settings: alarms:``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SCHEMA_CONFIG
 
     max_shelve_s: float = Field(default=8 * 3600, gt=0, description="longest shelve allowed")
     tick_s: float = Field(default=1.0, gt=0, le=10, description="delay and shelve timer period")

@@ -37,7 +37,7 @@ from hmi.model.screens.schema import (
     WidgetSpec,
 )
 from hmi.model.screens.templates import instantiate
-from hmi.model.tags import DataType, TagConfig
+from hmi.model.tags import DataType, TagConfig, format_spec_problem
 
 BUILTIN_SYMBOLS = ("tank", "pump", "valve", "motor", "fan", "pipe", "arrow")
 _EPSILON = 1e-6
@@ -225,6 +225,10 @@ class WidgetChecks:
         datatype = config.datatype if config is not None else None
         if datatype in (DataType.BOOL, DataType.STR):
             return  # shown as state text or as is; a format spec is not applied
+        bound = format_spec_problem(spec)
+        if bound is not None:
+            self.report(where, where.value("format"), f"bad format spec {spec!r}: {bound}")
+            return
         whole = spec[-1:] in ("d", "x", "X", "b", "o", "n", "c")
         sample: float = 1 if datatype is DataType.INT or (datatype is None and whole) else 1.5
         try:
@@ -261,6 +265,10 @@ class WidgetChecks:
     ) -> None:
         """Check a placed template: it exists, its params are complete, and the widgets it
         gives with these params refer to things that exist."""
+        if template_id in self.stack:
+            cycle = " -> ".join((*self.stack, template_id))
+            self.report(where, where.value("template"), f"template placed in itself: {cycle}")
+            return
         if self._skip(template_id):
             return
         template = self.catalog.templates.get(template_id)
@@ -291,10 +299,6 @@ class WidgetChecks:
             at = where.key("params") if where.has("params") else where.value("template")
             names = ", ".join(repr(name) for name in missing)
             self.report(where, at, f"{what} of template {template_id!r} misses param {names}")
-        if template_id in self.stack:
-            cycle = " -> ".join((*self.stack, template_id))
-            self.report(where, where.value("template"), f"template placed in itself: {cycle}")
-            return
         if not ok or template_id in self.catalog.broken_templates:
             return  # a template with problems of its own is not checked again at each use
         if self.template is not None and any("${" in v for v in params.values()):

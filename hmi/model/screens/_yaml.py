@@ -8,13 +8,21 @@ reads as written. The pure-Python round-trip parser was 10x slower on large scre
 
 Duplicate keys are found on the node tree, so every duplicate is reported (not only the first)
 and the rest of the file is still checked.
+
+Screen files are data, and a hostile one must not hang or exhaust the station: a file is read
+only if it is a regular file of at most ``MAX_FILE_BYTES``; aliases may add at most
+``MAX_ALIAS_VALUES`` values to what is written (a "billion laughs" file is refused, not
+expanded); an alias inside the list or mapping it names is refused; nesting is at most
+``MAX_DEPTH`` levels.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +36,10 @@ Part = str | int
 Pos = tuple[int, int]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_ALIAS_VALUES = 100_000
+MAX_DEPTH = 64
 
 
 class _Core12Resolver(yaml.resolver.Resolver):
@@ -52,8 +64,26 @@ for _tag, _pattern, _first in (*_CORE, _MERGE):
     _Core12Resolver.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
+_BY_FIRST: dict[str | None, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    first: tuple(_Core12Resolver.yaml_implicit_resolvers.get(first, ()))
+    for first in _Core12Resolver.yaml_implicit_resolvers
+}
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
 class _PositionLoader(_Loader, _Core12Resolver):  # type: ignore[misc, valid-type]
     """Composes nodes with libyaml and resolves tags by the 1.2 core schema."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """``Resolver.resolve`` without path resolvers (we have none): libyaml calls it once
+        per node, and the general one was half the time of reading a large screen."""
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, pattern in _BY_FIRST.get(value[:1], ()):
+                    if pattern.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
 
 
 class PosMap(dict[Any, Any]):
@@ -107,20 +137,24 @@ def _scalar(node: ScalarNode) -> Any:
 
 
 def _construct(node: Node, anchors: dict[int, Any]) -> Any:
+    if node.__class__ is ScalarNode:
+        return node.value if node.tag == _STR else _scalar(node)
     known = anchors.get(id(node))
     if known is not None:
         return known
-    if isinstance(node, ScalarNode):
-        return _scalar(node)
-    if isinstance(node, SequenceNode):
-        seq = PosSeq(_mark(node))
+    start = node.start_mark
+    if node.__class__ is SequenceNode:
+        seq = PosSeq((start.line, start.column))
         anchors[id(node)] = seq
+        marks = seq.item_marks
         for item in node.value:
             seq.append(_construct(item, anchors))
-            seq.item_marks.append(_mark(item))
+            mark = item.start_mark
+            marks.append((mark.line, mark.column))
         return seq
-    mapping = PosMap(_mark(node))
+    mapping = PosMap((start.line, start.column))
     anchors[id(node)] = mapping
+    key_marks, value_marks = mapping.key_marks, mapping.value_marks
     merges: list[Any] = []
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
@@ -133,15 +167,17 @@ def _construct(node: Node, anchors: dict[int, Any]) -> Any:
         if key in mapping:
             continue  # reported as a duplicate; the first one counts
         mapping[key] = _construct(value_node, anchors)
-        mapping.key_marks[key] = _mark(key_node)
-        mapping.value_marks[key] = _mark(value_node)
+        mark = key_node.start_mark
+        key_marks[key] = (mark.line, mark.column)
+        mark = value_node.start_mark
+        value_marks[key] = (mark.line, mark.column)
     for source in merges:  # explicit keys win over merged ones
         if isinstance(source, PosMap):
             for key, value in source.items():
                 if key not in mapping:
                     mapping[key] = value
-                    mapping.key_marks[key] = source.key_marks[key]
-                    mapping.value_marks[key] = source.value_marks[key]
+                    key_marks[key] = source.key_marks[key]
+                    value_marks[key] = source.value_marks[key]
     return mapping
 
 
@@ -167,13 +203,42 @@ class YamlDoc:
         return SourceLocation(self.path, 1, 1)
 
 
+def _read_bytes(path: Path) -> bytes | str:
+    """The file's bytes, or why it cannot be read. Opened without blocking and checked to be a
+    regular file first: a FIFO or a device (``/dev/zero``) would hang or never end."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except ValueError:
+        return "the file name holds a NUL character"
+    except IsADirectoryError:
+        return "it is a directory, not a file"
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror}"
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            return "it is a directory, not a file"
+        if not stat.S_ISREG(info.st_mode):
+            return "it is not a regular file (a FIFO, a socket or a device); list a YAML file"
+        if info.st_size > MAX_FILE_BYTES:
+            return f"the file is {info.st_size:,} bytes; at most {MAX_FILE_BYTES:,} are read"
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror}"
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:
+        return f"the file is more than {MAX_FILE_BYTES:,} bytes"
+    return raw
+
+
 def read_yaml(path: Path) -> YamlDoc:
     """Read and parse one file; problems are collected in the result, never raised."""
     doc = YamlDoc(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        doc.problems.append(ProjectProblem(doc.start, f"cannot read the file: {exc.strerror}"))
+    raw = _read_bytes(path)
+    if isinstance(raw, str):
+        doc.problems.append(ProjectProblem(doc.start, raw))
         return doc
     try:
         doc.text = raw.decode("utf-8-sig")
@@ -185,11 +250,18 @@ def read_yaml(path: Path) -> YamlDoc:
     loader = _PositionLoader(doc.text)
     try:
         node = loader.get_single_node()
+        shape = None if node is None else _shape_problem(doc, node)
+        if shape is not None:
+            doc.problems.append(shape)
+            return doc
         if node is not None:
             _find_duplicates(doc, node, set())
         doc.data = None if node is None else _construct(node, {})
     except yaml.MarkedYAMLError as exc:
         doc.problems.append(_syntax_problem(doc, exc))
+        return doc
+    except yaml.reader.ReaderError as exc:
+        doc.problems.append(_reader_problem(doc, exc))
         return doc
     except (ValueError, OverflowError) as exc:  # a scalar the core schema cannot build
         doc.problems.append(ProjectProblem(doc.start, f"YAML value error: {exc}"))
@@ -198,6 +270,69 @@ def read_yaml(path: Path) -> YamlDoc:
         loader.dispose()
     doc.parsed = True
     return doc
+
+
+def _reader_problem(doc: YamlDoc, exc: yaml.reader.ReaderError) -> ProjectProblem:
+    """A character YAML does not allow (NUL, other control characters), at its place."""
+    index = min(max(exc.position, 0), len(doc.text))
+    line = doc.text.count("\n", 0, index)
+    col = index - (doc.text.rfind("\n", 0, index) + 1)
+    found = doc.text[index : index + 1]
+    name = f"U+{ord(found):04X}" if found else "a character"
+    return doc.problem(
+        line, col, f"{name} is a control character, which YAML does not allow in a file; remove it"
+    )
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _shape_problem(doc: YamlDoc, root: Node) -> ProjectProblem | None:
+    """Aliases that expand beyond ``MAX_ALIAS_VALUES``, an alias inside what it names, or
+    nesting beyond ``MAX_DEPTH``; in time linear in the nodes written (each is sized once)."""
+    sizes: dict[int, int] = {}
+    running: dict[int, int] = {id(root): 0}
+    stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(_children(root)))]
+    added = 0
+    while stack:
+        node, items = stack[-1]
+        item = next(items, None)
+        if item is None:
+            stack.pop()
+            sizes[id(node)] = running.pop(id(node)) + 1
+            if stack:
+                running[id(stack[-1][0])] += sizes[id(node)]
+            continue
+        key = id(item)
+        if key in sizes:  # written once, used again: an alias
+            added += sizes[key]
+            running[id(node)] += sizes[key]
+            if added > MAX_ALIAS_VALUES:
+                return doc.problem(
+                    *_mark(node),
+                    f"aliases here expand the file by more than {MAX_ALIAS_VALUES:,} values; "
+                    "write the values out or use a template",
+                )
+            continue
+        if key in running:
+            return doc.problem(
+                *_mark(node),
+                "an alias here names a list or mapping that contains it (a recursive alias)",
+            )
+        if len(stack) >= MAX_DEPTH:
+            return doc.problem(*_mark(item), f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, ScalarNode):
+            sizes[key] = 1
+            running[id(node)] += 1
+            continue
+        running[key] = 0
+        stack.append((item, iter(_children(item))))
+    return None
 
 
 def _syntax_problem(doc: YamlDoc, exc: yaml.MarkedYAMLError) -> ProjectProblem:

@@ -1,14 +1,14 @@
 """Load a project folder: ``project.yaml``, its screen and template files, all cross-checked.
 
 Every problem names file, line and column (1-based, as editors show them) and says what to
-do. All problems are collected, not only the first, so one run shows an engineer everything.
-Parts that are themselves broken are still used where possible (a tag with a bad address is
-known by name, so widgets using it are not reported again as using an unknown tag).
+do; all are collected, so one run shows everything. Broken parts are still used where possible
+(a tag with a bad address is known by name: widgets using it are not reported again).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,17 @@ from hmi.model.screens._files import LoadedFile, read_screen, read_template, val
 from hmi.model.screens._template_checks import check_placeholders, check_template_uses
 from hmi.model.screens._where import NodeWhere
 from hmi.model.screens._yaml import YamlDoc, child, plain, read_yaml
-from hmi.model.screens.schema import ScreenFile, ScreenHeader, Strict, TemplateFile, TemplateHeader
+from hmi.model.screens.schema import (
+    MAX_TEMPLATE_DEPTH,
+    MAX_WIDGETS,
+    InstanceSpec,
+    ScreenFile,
+    ScreenHeader,
+    Strict,
+    TemplateFile,
+    TemplateHeader,
+)
+from hmi.model.screens.templates import PlacedCount
 from hmi.model.tags import TagConfig
 
 __all__ = [
@@ -69,14 +79,43 @@ class Project(Strict):
 
 def _project_yaml(path: str | Path) -> Path:
     path = Path(path)
-    return path / PROJECT_FILE if path.is_dir() or not path.suffix else path
+    try:
+        folder = path.is_dir() or not path.suffix
+    except (OSError, ValueError):
+        folder = False
+    return path / PROJECT_FILE if folder else path
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` absolute, symlinks followed as far as they go (a loop is left for the read)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return Path(os.path.abspath(path))
+
+
+def project_path(root: Path, name: str) -> Path | str:
+    """The file a project lists as ``name`` (relative to its folder ``root``), or why it is
+    refused: project files, like images, stay inside the project folder, so a listed path
+    never reads (or quotes) a file of the machine's."""
+    if "\x00" in name:
+        return "the file name holds a NUL character"
+    if Path(name).is_absolute():
+        return "an absolute path; list files relative to the project folder"
+    path = _resolved(root / name)
+    if not path.is_relative_to(root):
+        return (
+            f"it is outside the project folder {root} (the path or a symlink leads out); "
+            "project files stay inside the project folder"
+        )
+    return path
 
 
 class _ProjectLoader:
     """One run over a project; collects problems instead of raising."""
 
     def __init__(self, path: str | Path) -> None:
-        self.file = _project_yaml(path).resolve()
+        self.file = _resolved(_project_yaml(path))
         self.root = self.file.parent
         self.problems: list[ProjectProblem] = []
         self.project_file: ProjectFile | None = None
@@ -85,7 +124,7 @@ class _ProjectLoader:
 
     def run(self) -> Project | None:
         doc = read_yaml(self.file)
-        if not self.file.exists():
+        if not os.path.lexists(self.file):
             doc.problems[:] = [
                 ProjectProblem(doc.start, f"no {PROJECT_FILE} here; a project folder needs one")
             ]
@@ -201,14 +240,17 @@ class _ProjectLoader:
         for index, name in enumerate(listed if isinstance(listed, list) else []):
             if not isinstance(name, str):
                 continue  # reported by validation
-            path = (self.root / name).resolve()
             where = NodeWhere(doc, (key,)).value(index)
+            kind = key.rstrip("s")
+            path = project_path(self.root, name)
+            if isinstance(path, str):
+                self.problems.append(ProjectProblem(where, f"{kind} file {name!r}: {path}"))
+                continue
             if path in seen:
                 self.problems.append(ProjectProblem(where, f"{name!r} is listed twice in '{key}:'"))
                 continue
             seen[path] = index
-            if not path.is_file():
-                kind = key.rstrip("s")
+            if not os.path.lexists(path):
                 self.problems.append(
                     ProjectProblem(
                         where, f"{kind} file {name!r} does not exist (looked for {path})"
@@ -264,6 +306,8 @@ def _check_screen(found: LoadedFile, catalog: Catalog, problems: list[ProjectPro
                 f"{suggest(header.parent, catalog.screens)}",
             )
         )
+    if _too_many_widgets(found, catalog, problems, "screen"):
+        return
     checks = WidgetChecks(catalog, problems)
     where = NodeWhere(found.doc, ("widgets",))
     for index, widget in found.widgets:
@@ -278,10 +322,37 @@ def _check_template(found: LoadedFile, catalog: Catalog, problems: list[ProjectP
     check_placeholders(found.doc, ("widgets",), header.params, problems)
     if not isinstance(found.model, TemplateFile):
         return
+    if _too_many_widgets(found, catalog, problems, "template"):
+        return
     checks = WidgetChecks(catalog, problems, (header.id,), found.model)
     where = NodeWhere(found.doc, ("widgets",))
     for index, widget in found.widgets:
         checks.widget(widget, where.child(index), header.size, "template")
+
+
+def _too_many_widgets(
+    found: LoadedFile, catalog: Catalog, problems: list[ProjectProblem], kind: str
+) -> bool:
+    """A screen or template that gives more than ``MAX_WIDGETS`` widgets once its templates
+    are placed is reported at the widget that crosses the limit, and not checked further."""
+    count = PlacedCount(catalog.templates)
+    total = 0
+    where = NodeWhere(found.doc, ("widgets",))
+    for index, widget in found.widgets:
+        total += count((widget,))
+        if total > MAX_WIDGETS:
+            at = where.child(index)
+            location = at.value("template") if isinstance(widget, InstanceSpec) else at.key("type")
+            problems.append(
+                ProjectProblem(
+                    location,
+                    f"this {kind} holds more than {MAX_WIDGETS:,} widgets once its templates "
+                    f"are placed (groups and templates placed up to {MAX_TEMPLATE_DEPTH} deep "
+                    "included); split it into several screens",
+                )
+            )
+            return True
+    return False
 
 
 def _sorted(problems: list[ProjectProblem]) -> list[ProjectProblem]:
@@ -314,15 +385,16 @@ def listed_files(path: str | Path) -> dict[Path, str] | None:
     """The screen and template files a project.yaml lists, each mapped to its kind ("screen"
     or "template"), even when the project is invalid (live reload watches them to re-check it);
     None when project.yaml itself cannot be read as YAML."""
-    doc = read_yaml(_project_yaml(path).resolve())
+    doc = read_yaml(_resolved(_project_yaml(path)))
     if not isinstance(doc.data, Mapping):
         return None
     listed: dict[Path, str] = {}
     for key, kind in (("screens", "screen"), ("templates", "template")):
         names = child(doc.data, key)
         for name in names if isinstance(names, list) else []:
-            if isinstance(name, str):
-                listed.setdefault((doc.path.parent / name).resolve(), kind)
+            found = project_path(doc.path.parent, name) if isinstance(name, str) else None
+            if isinstance(found, Path):
+                listed.setdefault(found, kind)
     return listed
 
 
@@ -365,7 +437,7 @@ def _without_file(
 
 def load_screen_file(path: str | Path, project: Project) -> ScreenFile:
     """Validate one screen file against a loaded project (live reload); raise ``ProjectError``."""
-    path = Path(path).resolve()
+    path = _resolved(Path(path))
     found = read_screen(path, str(path))
     problems = list(found.doc.problems)
     header = found.header
@@ -389,7 +461,7 @@ def load_screen_file(path: str | Path, project: Project) -> ScreenFile:
 def load_template_file(path: str | Path, project: Project) -> TemplateFile:
     """Validate one template file against a loaded project (live reload), including the
     screens that place it: a changed param list must not break them silently."""
-    path = Path(path).resolve()
+    path = _resolved(Path(path))
     found = read_template(path, str(path))
     problems = list(found.doc.problems)
     header = found.header
@@ -410,7 +482,7 @@ def load_template_file(path: str | Path, project: Project) -> TemplateFile:
     if isinstance(found.model, TemplateFile) and not problems:
         for screen_id, screen_path in project.screen_paths.items():
             if screen_id in project.screens:
-                doc = read_yaml((Path(project.root) / screen_path).resolve())
+                doc = read_yaml(_resolved(Path(project.root) / screen_path))
                 check_template_uses(doc, found.model.template.id, catalog, problems)
     if problems or not isinstance(found.model, TemplateFile):
         raise ProjectError(_sorted(problems))

@@ -11,13 +11,27 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from hmi.model.numbers import SCHEMA_CONFIG, span_problem
 
 Rect = tuple[float, float, float, float]
 
+# Every schema model shares SCHEMA_CONFIG (hmi.model.numbers): unknown keys are refused, and
+# every number is finite unless a field says otherwise with ``Field(allow_inf_nan=True)``.
+
+MAX_DESIGN_SIZE = 16_384  # design pixels; Qt cannot lay out a widget beyond 16,777,215 device px
+MAX_WIDGETS = 20_000  # per screen or template, once its templates are placed
+MAX_TEMPLATE_DEPTH = 16  # templates placed in templates placed in ...
+MAX_FONT_SIZE = 1_000.0  # design pixels
+# A trend's live window: its live buffer is sized from it (20 samples a second per pen), so
+# a day is the most; the range buttons (presets_s) show longer spans from the historian.
+TREND_SPAN_S = (1.0, 86_400.0)
+TREND_PRESETS_MAX_S = 400 * 86_400.0  # hmi.widgets.trend.widget MAX_SPAN_S
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SCHEMA_CONFIG
 
 
 class Look(StrEnum):
@@ -51,13 +65,13 @@ class WidgetSpecBase(Strict):
         description="expression over tags, e.g. 'Pump1.Running == 1 and Tank1.Level > 5'",
     )
     font_size: float | None = Field(
-        default=None, gt=0, description="design pixels; default from the theme"
+        default=None, gt=0, le=MAX_FONT_SIZE, description="design pixels; default from the theme"
     )
 
     @field_validator("rect")
     @classmethod
     def _rect(cls, rect: Rect) -> Rect:
-        if rect[2] <= 0 or rect[3] <= 0:
+        if not (rect[2] > 0 and rect[3] > 0):
             raise ValueError(
                 f"width and height must be greater than 0, got {rect[2]:g} x {rect[3]:g}"
             )
@@ -91,8 +105,9 @@ class BarSpec(WidgetSpecBase):
     @field_validator("range")
     @classmethod
     def _range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and not value[0] < value[1]:
-            raise ValueError(f"range low {value[0]:g} must be below high {value[1]:g}")
+        problem = None if value is None else span_problem(*value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
@@ -208,7 +223,12 @@ TREND_PRESETS_S = (300.0, 900.0, 3600.0, 28_800.0, 86_400.0, 604_800.0, 2_592_00
 class TrendSpec(WidgetSpecBase):
     type: Literal["trend"]
     tags: tuple[str, ...] = Field(min_length=1, description="the tags drawn, one pen each")
-    span_s: float = Field(default=600, gt=0, description="live window in seconds")
+    span_s: float = Field(
+        default=600,
+        ge=TREND_SPAN_S[0],
+        le=TREND_SPAN_S[1],
+        description="live window in seconds",
+    )
     pens: tuple[TrendPenSpec, ...] = Field(
         default=(), description="styles of some or all of the tags, matched by tag"
     )
@@ -225,10 +245,12 @@ class TrendSpec(WidgetSpecBase):
         for pen in self.pens:
             if pen.tag not in self.tags:
                 raise ValueError(f"pen {pen.tag!r} is not one of the trend's tags")
-            if pen.range is not None and not pen.range[0] < pen.range[1]:
-                raise ValueError(f"pen {pen.tag!r}: range low must be below high")
-        if any(p <= 0 for p in self.presets_s):
-            raise ValueError("presets_s must be spans greater than 0 seconds")
+            problem = None if pen.range is None else span_problem(*pen.range)
+            if problem is not None:
+                raise ValueError(f"pen {pen.tag!r}: {problem}")
+        low, high = TREND_SPAN_S[0], TREND_PRESETS_MAX_S
+        if not all(low <= p <= high for p in self.presets_s):
+            raise ValueError(f"presets_s must be spans from {low:g} to {high:g} seconds")
         return self
 
     def pen(self, tag: str) -> TrendPenSpec:
@@ -283,6 +305,15 @@ WIDGET_TYPES = (
 )
 
 
+def _design_size(size: tuple[int, int]) -> tuple[int, int]:
+    if not (0 < size[0] <= MAX_DESIGN_SIZE and 0 < size[1] <= MAX_DESIGN_SIZE):
+        raise ValueError(
+            f"size must be [width, height], each from 1 to {MAX_DESIGN_SIZE}, "
+            f"got {size[0]} x {size[1]}"
+        )
+    return size
+
+
 class ScreenHeader(Strict):
     id: str = Field(
         pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="how navigation and buttons name it"
@@ -299,9 +330,7 @@ class ScreenHeader(Strict):
     @field_validator("size")
     @classmethod
     def _size(cls, size: tuple[int, int]) -> tuple[int, int]:
-        if size[0] <= 0 or size[1] <= 0:
-            raise ValueError("size must be [width, height] greater than 0")
-        return size
+        return _design_size(size)
 
 
 class ScreenFile(Strict):
@@ -318,6 +347,11 @@ class TemplateHeader(Strict):
     title: str = Field(default="", description="popup title; may use ${params}")
     params: tuple[str, ...] = Field(default=(), description="names used as ${name} in its widgets")
     size: tuple[int, int] = Field(description="design size [width, height]")
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, size: tuple[int, int]) -> tuple[int, int]:
+        return _design_size(size)
 
 
 class TemplateFile(Strict):

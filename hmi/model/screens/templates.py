@@ -16,8 +16,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from hmi.model.errors import ConfigError
 from hmi.model.screens.schema import (
+    MAX_TEMPLATE_DEPTH,
+    MAX_WIDGETS,
     ButtonSpec,
     FaceplateAction,
+    GroupSpec,
     InstanceSpec,
     ScreenFile,
     TemplateFile,
@@ -27,6 +30,7 @@ from hmi.model.screens.schema import (
 )
 
 __all__ = [
+    "PlacedCount",
     "PlaceholderError",
     "check_params",
     "find_placeholders",
@@ -184,3 +188,45 @@ def trended_tags(
     for screen in screens:
         visit(screen.widgets)
     return frozenset(found)
+
+
+class PlacedCount:
+    """How many widgets a list of widgets gives once its templates are placed (groups and
+    templates placing templates included), counted without building them: each (template,
+    params) is instantiated once. Counting stops just past ``MAX_WIDGETS``; a template placed
+    more than ``MAX_TEMPLATE_DEPTH`` deep counts as past the limit too. Cycles and templates
+    that cannot be placed count 0 (the checks report them)."""
+
+    def __init__(self, templates: Mapping[str, TemplateFile]) -> None:
+        self._templates = templates
+        self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+
+    def __call__(self, widgets: Iterable[WidgetSpec], stack: tuple[str, ...] = ()) -> int:
+        total = 0
+        for widget in widgets:
+            total += 1
+            if isinstance(widget, GroupSpec):
+                total += self(widget.widgets, stack)
+            elif isinstance(widget, InstanceSpec):
+                total += self._instance(widget, stack)
+            if total > MAX_WIDGETS:
+                break
+        return total
+
+    def _instance(self, widget: InstanceSpec, stack: tuple[str, ...]) -> int:
+        key = (widget.template, tuple(sorted(widget.params.items())))
+        known = self._memo.get(key)
+        if known is not None:
+            return known
+        template = self._templates.get(widget.template)
+        if template is None or widget.template in stack:
+            return 0
+        if len(stack) >= MAX_TEMPLATE_DEPTH:
+            return MAX_WIDGETS + 1
+        try:
+            placed = instantiate(template, widget.params)
+        except ConfigError:
+            return 0
+        count = self(placed, (*stack, widget.template))
+        self._memo[key] = count
+        return count

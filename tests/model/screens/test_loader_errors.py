@@ -181,7 +181,7 @@ CASES = {
     ),
     "bad range": Case(
         {"project.yaml": ("range: [0, 100]", "range: [100, 0]")},
-        "project.yaml", 11, 12, "range low 100.0 must be below high 0.0",
+        "project.yaml", 11, 12, "range low 100 must be below high 0",
     ),
     "bad bar range": Case(
         widget("  - {type: bar, tag: Tank1.Level, range: [5, 5], rect: [0, 0, 9, 9]}"),
