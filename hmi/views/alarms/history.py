@@ -218,15 +218,17 @@ class AlarmHistoryView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setIconSize(QSize(14, 14))
-        # The message wraps in its column (rows grow to fit) instead of being cut.
+        # The message wraps in its column (rows grow to fit) instead of being cut. Row heights
+        # come from the message alone (_fit_rows), once per page and column width: Qt's
+        # ResizeToContents measured every cell of every row, 100-200 ms a page in a flood.
         self.table.setWordWrap(True)
         self.table.verticalHeader().hide()
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
         header.setResizeContentsPrecision(0)  # fit the rows on screen: a new page stays cheap
-        self.table.verticalHeader().setResizeContentsPrecision(0)
+        header.sectionResized.connect(self._on_column_resized)
+        self.model.modelReset.connect(self._fit_rows)
         column.addWidget(self.table, 1)
         pager = QHBoxLayout()
         self.newer_button = self._button("◀ Newer", self.newer)
@@ -305,6 +307,22 @@ class AlarmHistoryView(QWidget):
         self.model.replace_rows(page.events)
         self._pager()
         self.loaded.emit(len(page.events))
+
+    def _on_column_resized(self, index: int, _old: int, _new: int) -> None:
+        if index == MESSAGE:
+            self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Each row as tall as its wrapped message (at least one line)."""
+        metrics = self.table.fontMetrics()
+        width = max(20, self.table.columnWidth(MESSAGE) - 8)  # the cell's margins
+        line = metrics.height() + 6
+        flags = int(Qt.TextFlag.TextWordWrap)
+        vertical = self.table.verticalHeader()
+        for row in range(self.model.rowCount()):
+            text = self.model.index(row, MESSAGE).data() or ""
+            height = metrics.boundingRect(0, 0, width, 0, flags, text).height() + 6
+            vertical.resizeSection(row, max(line, height))
 
     def _pager(self) -> None:
         shown = len(self.model.events)
