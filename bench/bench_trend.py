@@ -46,7 +46,7 @@ from hmi.widgets.trend.widget import TrendWidget
 
 TARGET_FRAME_MS = 16.0
 TARGET_RATIO = 3.0
-DT = 0.1  # seconds between samples: 1,000,000 samples span ~28 h
+DT = 0.08  # s between samples: 1M samples span 22 h, inside a trend's longest live window (1 day)
 PER_FRAME = 5  # samples appended per pen per frame
 
 
