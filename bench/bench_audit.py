@@ -144,7 +144,7 @@ def chained_rows(count: int) -> list[tuple[object, ...]]:
             "", "", f"ST-{user % 4:02d}",
         )  # fmt: skip
         digest = sha(canonical(*fields)).hexdigest()  # type: ignore[arg-type]
-        rows.append((*fields, digest))
+        rows.append((*fields, digest, "", ""))  # details, old_source: empty, as most records
         prev = digest
     return rows
 
