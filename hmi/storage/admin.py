@@ -15,7 +15,6 @@ database could also edit it, so the CLI checks no HMI permission of its own.
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from hmi.storage.db import (
     default_database_url,
     default_spool_path,
     make_engine,
+    os_user,
     upgrade,
 )
 from hmi.storage.export import ExportSummary, StateTexts, export_to_path
@@ -75,13 +75,6 @@ def site_key(security: SecurityConfig | None) -> bytes | None:
     return value.encode("utf-8")
 
 
-def _os_user() -> str:
-    try:
-        return f"os:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "os:unknown"
-
-
 def _workstation() -> str:
     return os.uname().nodename if hasattr(os, "uname") else ""
 
@@ -90,7 +83,7 @@ def _record(store: AuditStore, action: AuditAction, **fields: Any) -> AuditRecor
     return store.append(
         AuditRecord.create(
             action,
-            user_id=_os_user(),
+            user_id=os_user(),
             workstation=_workstation(),
             origin=_ORIGIN,
             app_version=__version__,
@@ -101,7 +94,7 @@ def _record(store: AuditStore, action: AuditAction, **fields: Any) -> AuditRecor
 
 def _by() -> ChangeBy:
     """The command line as the maker of a user change (its record seals the row)."""
-    return ChangeBy(_os_user(), origin=_ORIGIN, workstation=_workstation(), app_version=__version__)
+    return ChangeBy(os_user(), origin=_ORIGIN, workstation=_workstation(), app_version=__version__)
 
 
 @contextmanager
@@ -136,7 +129,7 @@ def upgrade_database(url: str | None = None, *, key: bytes | None = None) -> str
         upgrade(engine)
         chain = AuditStore(engine, key=key, migrate=False)
         UserStore(engine, chain=chain, migrate=False).seal_pending(
-            ChangeBy(_os_user(), origin=f"{_ORIGIN} (db upgrade)", workstation=_workstation(),
+            ChangeBy(os_user(), origin=f"{_ORIGIN} (db upgrade)", workstation=_workstation(),
                      app_version=__version__)
         )  # fmt: skip
         return ", ".join(sorted(current_revisions(engine)))
@@ -185,7 +178,7 @@ def export_audit(
     texts, shown next to the raw values."""
     with _stores(url, key=key) as (store, _):
         summary = export_to_path(
-            store, path, query, fmt=fmt, progress=progress, exported_by=_os_user(),
+            store, path, query, fmt=fmt, progress=progress, exported_by=os_user(),
             states=states,
         )  # fmt: skip
         _record(

@@ -10,6 +10,7 @@ so stations starting together do not race.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import sqlite3
@@ -38,6 +39,7 @@ __all__ = [
     "default_spool_path",
     "ensure_schema",
     "make_engine",
+    "os_user",
     "private_file",
     "upgrade",
     "write_transaction",
@@ -50,6 +52,14 @@ _MIGRATING = threading.Lock()  # alembic's op/context proxies are process-wide
 
 class StorageError(HmiError):
     """A database that cannot be used as asked (schema, configuration, integrity)."""
+
+
+def os_user() -> str:
+    """Who runs this process, as records name a command-line actor: ``os:<login>``."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "os:unknown"
 
 
 def default_database_url() -> str:

@@ -332,22 +332,34 @@ class AuditTrail:
         kept as evidence and starts again from the chain as it is, while the status bar goes
         on saying what happened until the station restarts."""
         log.error("audit chain: %s", problem)
-        record = AuditRecord.create(
-            AuditAction.AUDIT_CHAIN_BEHIND, result=AuditResult.FAILED, error=problem,
-            origin="audit trail", target_address=f"file:{self.witness.path if self.witness else ''}",
-            workstation=self._identity.get("workstation", ""),
-            app_version=self._identity.get("app_version", ""),
-        )  # fmt: skip
         self._publish(self._status.detail, trust=problem)
+        where = f"file:{self.witness.path if self.witness else ''}"
+        recorded = self._record_own(
+            AuditAction.AUDIT_CHAIN_BEHIND, error=problem, target_address=where
+        )
+        if recorded and self.witness is not None:  # one incident, one record; the status stays
+            with contextlib.suppress(SQLAlchemyError, StorageError):  # else again at next check
+                self.witness.rebase(self.store)
+
+    def _record_own(self, action: AuditAction, **fields: Any) -> bool:
+        """A failed-result record the trail makes itself (with the station's identity):
+        to the central chain, else the spool. True when it reached the central chain."""
+        record = AuditRecord.create(
+            action, result=AuditResult.FAILED, origin="audit trail",
+            workstation=self._identity.get("workstation", ""),
+            app_version=self._identity.get("app_version", ""), **fields,
+        )  # fmt: skip
         try:
             self.store.append_many([record])
-            if self.witness is not None:
-                self.witness.rebase(self.store)  # one incident, one record; the status stays
+            return True
         except (SQLAlchemyError, StorageError) as exc:
-            if self.spool is not None:
-                self._enter_spooling(exc)
-                self.spool.put([record])
-                self._pending += 1
+            if self.spool is None:
+                log.error("audit record %s could not be stored: %s", action.value, _short(exc))
+                return False
+            self._enter_spooling(exc)
+            self.spool.put([record])
+            self._pending += 1
+            return False
 
     def _enter_spooling(self, exc: BaseException) -> None:
         self._spooling = True
@@ -387,19 +399,10 @@ class AuditTrail:
         self.spool = self.spool.fresh()
         self._pending = 0
         self._spooling = False
-        record = AuditRecord.create(
-            AuditAction.AUDIT_SPOOL_REJECTED, result=AuditResult.FAILED,
-            target_address=f"file:{hold.evidence}", error=problem, origin="audit trail",
-            reason="the spool failed its check before forwarding; kept as evidence",
-            workstation=self._identity.get("workstation", ""),
-            app_version=self._identity.get("app_version", ""),
+        self._record_own(
+            AuditAction.AUDIT_SPOOL_REJECTED, target_address=f"file:{hold.evidence}",
+            error=problem, reason="the spool failed its check before forwarding; kept as evidence",
         )  # fmt: skip
-        try:
-            self._to_central([record])
-        except (SQLAlchemyError, StorageError) as exc:
-            self._enter_spooling(exc)
-            self.spool.put([record])
-            self._pending = 1
         self._publish(self._status.detail, hold=hold.describe())
         return False
 

@@ -10,7 +10,6 @@ rewritten) is noticed by every station that saw it longer.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import logging
@@ -30,7 +29,7 @@ from hmi.model.audit.record import AuditRecord
 from hmi.model.paths import user_data_dir
 from hmi.storage import schema
 from hmi.storage.audit import AuditStore
-from hmi.storage.db import StorageError, private_file
+from hmi.storage.db import StorageError, os_user, private_file
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +94,8 @@ def make_checkpoint(store: AuditStore, *, station: str = "", made_by: str = "") 
         sequence=head.sequence, hash=head.hash, count=head.sequence,
         first_uuid=at.get(1, ("", ""))[0], scheme=head.scheme or store.scheme,
         verified=result.ok, made_at=_now(), station=station or socket.gethostname(),
-        made_by=made_by or _os_user(), database=store.url,
+        made_by=made_by or os_user(), database=store.url,
     )  # fmt: skip
-
-
-def _os_user() -> str:
-    try:
-        return f"os:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "os:unknown"
 
 
 class HeadWitness:
@@ -176,7 +168,7 @@ class HeadWitness:
         if seen is None:
             seen = Checkpoint(
                 sequence=0, hash="", count=0, first_uuid=first_uuid, scheme="", verified=False,
-                made_at="", station=self._station, made_by=_os_user(), database=self.database,
+                made_at="", station=self._station, made_by=os_user(), database=self.database,
             )  # fmt: skip
         self._seen = replace(
             seen, sequence=sequence, hash=hash_, count=sequence, made_at=_now(),
