@@ -82,7 +82,14 @@ def build_trend(pens: int, points: int, width: int, start: float) -> tuple[Trend
 
 
 def build_bare(pens: int, size: tuple[int, int]) -> tuple[pg.PlotWidget, list[pg.PlotDataItem]]:
-    plot = pg.PlotWidget(background="#e8e8e8", axisItems={"bottom": time_axis()})
+    axis = pg.DateAxisItem(orientation="bottom", utcOffset=None)  # pyqtgraph's own, styled as ours
+    ours = time_axis()
+    axis.setPen(ours.pen())
+    axis.setTickPen(ours.tickPen())
+    axis.setTextPen(ours.textPen())
+    axis.enableAutoSIPrefix(False)
+    axis.setStyle(maxTickLevel=0, tickAlpha=255)
+    plot = pg.PlotWidget(background="#e8e8e8", axisItems={"bottom": axis})
     # On the PlotItem: it applies both to every item added (and would override an item's own).
     plot.setDownsampling(auto=True, mode="peak")
     plot.setClipToView(True)

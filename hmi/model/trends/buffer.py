@@ -17,13 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hmi.model.quality import QualityLevel
-from hmi.model.trends.decimate import (
-    FloatArray,
-    column_starts,
-    minmax_decimate,
-    pick_extremes,
-    sample_range,
-)
+from hmi.model.trends.columns import ColumnCache, grid_columns, grid_width
+from hmi.model.trends.decimate import FloatArray, minmax_decimate, pick_columns, sample_range
 from hmi.model.value import TagValue
 
 __all__ = ["LEVELS", "TrendBuffer", "sample_of", "value_at"]
@@ -149,6 +144,7 @@ class TrendBuffer:
         self._count = 0  # samples appended since the start
         self._last_t = -math.inf
         self._summaries = tuple(_Summary(b, capacity) for b in LEVELS)
+        self._columns = ColumnCache()
 
     def __len__(self) -> int:
         return min(self._count, self.capacity)
@@ -230,6 +226,7 @@ class TrendBuffer:
         self._last_t = -math.inf
         for summary in self._summaries:
             summary.done = 0
+        self._columns = ColumnCache()
 
     def window(self, t0: float, t1: float) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint8]]:
         """Views of the samples with ``t0 <= t <= t1``."""
@@ -239,32 +236,97 @@ class TrendBuffer:
         return t[lo:hi], self.values()[lo:hi], self.qualities()[lo:hi]
 
     def decimate(self, t0: float, t1: float, columns: int) -> tuple[FloatArray, FloatArray]:
-        """Exactly ``minmax_decimate`` of the held samples over ``[t0, t1]`` (the same points),
-        without reading every sample: per column, the whole summary blocks it holds (one pass
-        over the blocks of the view, of the size that makes blocks and single samples
-        fewest) and the single samples at its two ends, fewer than a block each."""
+        """The points a trend draws of the held samples over ``[t0, t1]`` at ``columns`` pixel
+        columns: the samples themselves where there are at most two a column; else, per column
+        of the time-fixed grid (``hmi.model.trends.columns``), its first minimum, first Bad
+        sample (NaN) and first maximum in time order, with the sample just before the first
+        column and the one just after the last, so the line runs to both edges.
+
+        Exact (the same points as a plain loop over the samples), and cheap: complete columns
+        are kept from the previous call, so a live frame reduces only the newest columns; a
+        column never seen before is reduced from the block summaries where that reads fewer
+        values than the samples."""
         t, v = self.times(), self.values()
         if len(t) == 0 or columns < 1 or not t1 > t0:
             return minmax_decimate(t, v, t0, t1, columns)
         lo, hi = sample_range(t, t0, t1)
-        m = hi - lo
-        cost = {s.block: m / s.block + columns * s.block for s in self._summaries}
-        block = min(cost, key=cost.__getitem__)
-        if m <= 2 * columns or cost[block] >= m / 4:  # reading every sample is cheaper
-            return minmax_decimate(t, v, t0, t1, columns)
-        summary = next(s for s in self._summaries if s.block == block)
-        if self._count // block > summary.done:
-            summary.update(self._v, self._count, self.capacity)
-        ts, vs = t[lo:hi], v[lo:hi]
-        base = self._count - len(t) + lo  # sequence number of ts[0]
-        first = column_starts(ts, t0, t1, columns).astype(np.int64) + base
-        end = np.append(first[1:], base + m)
+        if hi - lo <= 2 * columns:
+            return t[lo:hi], v[lo:hi]
+        width = grid_width(t0, t1, columns)
+        k0, k1 = grid_columns(t0, t1, width)
+        base = self._count - len(t)  # sequence number of t[0]
+        cache = self._columns
+        cache.keep(width, k0, k1, base)
+        newest = math.floor(self._last_t / width)  # its column may still grow
+        if len(cache.starts) == 0:
+            starts, counts, drawn = self._reduce(k0, k1 + 1, width)
+            done = max(0, min(newest, k1 + 1) - k0)
+            upto = int(counts[:done].sum())
+            cache.add(k0, starts[:done], counts[:done], drawn[:upto])
+        else:
+            cache.add(k0, *self._reduce(k0, cache.first, width))  # complete: before a kept one
+            right = cache.end
+            starts, counts, drawn = self._reduce(right, k1 + 1, width)
+            done = max(0, min(newest, k1 + 1) - right)
+            upto = int(counts[:done].sum())
+            cache.add(right, starts[:done], counts[:done], drawn[:upto])
+            starts = cache.starts
+            drawn = np.concatenate((cache.drawn, drawn[upto:]))
+        m = len(t)
+        at = drawn - base
+        before = int(starts[0]) - base - 1
+        after = int(np.searchsorted(t, (k1 + 1) * width, side="left"))
+        if before >= 0 or after < m:
+            edges = ([before] if before >= 0 else [], at, [after] if after < m else [])
+            at = np.concatenate(edges).astype(np.int64)
+        return t[at], v[at]
+
+    def _reduce(
+        self, ka: int, kb: int, width: float
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Grid columns ``ka .. kb - 1``: per column the sequence number of its first sample
+        (the next column's where it has none) and how many points it draws, and the sequence
+        numbers of those points (``pick_columns``), column after column."""
+        empty = np.empty(0, dtype=np.int64)
+        if kb <= ka:
+            return empty, empty, empty
+        t, v = self.times(), self.values()
+        base = self._count - len(t)
+        edges = np.searchsorted(t, np.arange(ka, kb + 1, dtype=np.float64) * width, side="left")
+        first = edges[:-1].astype(np.int64) + base
+        end = edges[1:].astype(np.int64) + base
+        out = self._extremes(first, end)
+        m = len(t)
+
+        def position(seq: FloatArray) -> npt.NDArray[np.intp]:
+            return np.where(np.isinf(seq), m, seq - base).astype(np.intp)
+
+        rows = pick_columns(v, position(out[2]), position(out[4]), position(out[3]))
+        shown = rows < m
+        return first, shown.sum(axis=1).astype(np.int64), rows[shown].astype(np.int64) + base
+
+    def _extremes(self, first: npt.NDArray[np.int64], end: npt.NDArray[np.int64]) -> FloatArray:
+        """Per column of samples ``[first, end)`` (sequence numbers, held, in order): rows min,
+        max, first min, first max and first NaN (sequence numbers; +inf where none). Whole
+        summary blocks inside a column are read as blocks, of the size that makes blocks and
+        single samples fewest, when that reads fewer values than the samples themselves."""
+        v = self.values()
+        base = self._count - len(v)
         n = len(first)
         out = np.empty((5, n))
         out[0], out[1], out[2:] = np.inf, -np.inf, np.inf
-        # Whole blocks: one pass over the blocks from the first column's to the last's.
-        b0, b1 = -(-first // block), end // block  # per column, its whole blocks [b0, b1)
-        whole = b1 > b0
+        m = int(end[-1] - first[0])
+        cost = {s.block: m / s.block + n * s.block for s in self._summaries}
+        block = min(cost, key=cost.__getitem__)
+        if cost[block] < m / 4:
+            summary = next(s for s in self._summaries if s.block == block)
+            if self._count // block > summary.done:
+                summary.update(self._v, self._count, self.capacity)
+            b0, b1 = -(-first // block), end // block  # per column, its whole blocks [b0, b1)
+            whole = b1 > b0
+        else:
+            b0 = b1 = first
+            whole = np.zeros(n, dtype=bool)
         if whole.any():
             k0, k1 = int(b0[whole][0]), int(b1[whole][-1])
             starts = np.clip(np.stack([b0, np.maximum(b0, b1)], axis=1).ravel(), k0, k1) - k0
@@ -277,7 +339,7 @@ class TrendBuffer:
         lengths = np.stack([a_stop - first, end - c_start], axis=1).ravel()
         if lengths.any():
             seq = np.repeat(np.stack([first, c_start], axis=1).ravel(), lengths) + _local(lengths)
-            values = vs[seq - base]
+            values = v[seq - base]
             nan = np.isnan(values)
             seq_f = seq.astype(np.float64)
             items = np.stack(
@@ -293,12 +355,7 @@ class TrendBuffer:
             has = per_column > 0
             starts = (np.cumsum(per_column) - per_column)[has]
             _fold(out, has, items, starts)
-
-        def position(seq: FloatArray) -> npt.NDArray[np.intp]:
-            return np.where(np.isinf(seq), m, seq - base).astype(np.intp)
-
-        picked = pick_extremes(vs, position(out[2]), position(out[4]), position(out[3]))
-        return ts[picked], vs[picked]
+        return out
 
 
 def _fold_pairs(

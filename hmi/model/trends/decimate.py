@@ -25,6 +25,7 @@ __all__ = [
     "column_edges",
     "column_starts",
     "minmax_decimate",
+    "pick_columns",
     "pick_extremes",
     "sample_range",
 ]
@@ -71,21 +72,32 @@ def column_starts(ts: FloatArray, t0: float, t1: float, columns: int) -> npt.NDA
     return starts[new & (starts < m)]
 
 
+def pick_columns(
+    v: FloatArray,
+    i_min: npt.NDArray[np.intp],
+    i_nan: npt.NDArray[np.intp],
+    i_max: npt.NDArray[np.intp],
+) -> npt.NDArray[np.intp]:
+    """Per column, a row of the indices to draw in time order, ``m = len(v)`` where none, from
+    its first minimum, first NaN and first maximum in ``v`` (``m`` where a column has none):
+    a NaN minimum (an all-NaN column) is dropped, as is a maximum that is the minimum or a
+    NaN."""
+    m = len(v)
+    i_min[np.isnan(v[np.minimum(i_min, m - 1)]) & (i_min < m)] = m
+    i_max[(i_max == i_min) | np.isnan(v[np.minimum(i_max, m - 1)])] = m
+    # Indices are positions in a time-sorted array: in index order is in time order.
+    return np.sort(np.stack([i_min, i_nan, i_max], axis=1), axis=1)
+
+
 def pick_extremes(
     v: FloatArray,
     i_min: npt.NDArray[np.intp],
     i_nan: npt.NDArray[np.intp],
     i_max: npt.NDArray[np.intp],
 ) -> npt.NDArray[np.intp]:
-    """The indices to draw, in time order, from each column's first minimum, first NaN and
-    first maximum in ``v`` (``m = len(v)`` where a column has none): a NaN minimum (an
-    all-NaN column) is dropped, as is a maximum that is the minimum or a NaN."""
-    m = len(v)
-    i_min[np.isnan(v[np.minimum(i_min, m - 1)]) & (i_min < m)] = m
-    i_max[(i_max == i_min) | np.isnan(v[np.minimum(i_max, m - 1)])] = m
-    # Indices are positions in a time-sorted array: in index order is in time order.
-    flat = np.sort(np.stack([i_min, i_nan, i_max], axis=1), axis=1).ravel()
-    return flat[flat < m]
+    """``pick_columns``' indices, column after column, in one array."""
+    rows = pick_columns(v, i_min, i_nan, i_max)
+    return rows[rows < len(v)]
 
 
 def minmax_decimate(

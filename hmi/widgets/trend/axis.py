@@ -8,8 +8,10 @@ drawn under every line.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont
 
@@ -18,9 +20,68 @@ from hmi.widgets.trend.style import AXIS, GRID, PenStyle
 Y_PADDING = 0.03
 
 
+class TimeAxis(pg.DateAxisItem):
+    """pyqtgraph's date axis, with its ticks kept while the view scrolls at one zoom.
+
+    pyqtgraph works out the ticks, their local-time offsets and their labels again at every
+    frame, though a live trend scrolling over a fixed span shows the same ticks for a whole
+    span. Here the ticks are made once for three spans around the view (at the view's density,
+    so the same zoom level and skipping) and the view's share is cut from them until the view
+    leaves that stretch or its span or size changes; labels are kept per tick. The ticks drawn
+    are the ones pyqtgraph would draw for the view (tick positions depend on the spacing, never
+    on where the range starts; it draws none outside the view). Sub-second ticks are made per
+    frame as pyqtgraph makes them."""
+
+    _LABELS = 512  # labels kept (a few views' worth)
+
+    def __init__(self) -> None:
+        super().__init__(orientation="bottom", utcOffset=None)
+        self._made: tuple[float, float, float, float, list[tuple[float, np.ndarray]]] | None = None
+        self._labels: dict[tuple[float, float, float], str] = {}
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        span = maxVal - minVal
+        made = self._made
+        if (
+            made is None
+            or made[2] != size
+            or not math.isclose(made[3], span, rel_tol=1e-9)
+            or not made[0] <= minVal <= maxVal <= made[1]
+        ):
+            self.setZoomLevelForDensity(span / size)
+            if any(spec.spacing < 1 for spec in self.zoomLevel.tickSpecs):
+                # sub-second ticks are stepped by adding fractions: from another start they
+                # would differ in the last bits (and in their labels); made for the view
+                self._made = None
+                return self.zoomLevel.tickValues(minVal, maxVal, minSpc=self.minSpacing)
+            wide = self.zoomLevel.tickValues(minVal - span, maxVal + span, minSpc=self.minSpacing)
+            made = (
+                minVal - span,
+                maxVal + span,
+                size,
+                span,
+                [(sp, np.asarray(v)) for sp, v in wide],
+            )
+            self._made = made
+        # the ticks the axis draws: inside the view, the first one after its start
+        return [(sp, v[(v > minVal) & (v <= maxVal)].tolist()) for sp, v in made[4]]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        labels = self._labels
+        missing = [v for v in values if (v, scale, spacing) not in labels]
+        if missing:
+            if len(labels) > self._LABELS:
+                labels.clear()
+            made = super().tickStrings(missing, scale, spacing)
+            labels.update(
+                {(v, scale, spacing): text for v, text in zip(missing, made, strict=True)}
+            )
+        return [labels[(v, scale, spacing)] for v in values]
+
+
 def time_axis() -> pg.DateAxisItem:
     """Bottom axis in the station's local time (with daylight saving: ``utcOffset=None``)."""
-    axis = pg.DateAxisItem(orientation="bottom", utcOffset=None)
+    axis = TimeAxis()
     _style(axis, AXIS)
     return axis
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from hmi.model.quality import GOOD, Quality, QualityLevel, QualityReason
 from hmi.model.trends.buffer import LEVELS, TrendBuffer, sample_of, value_at
+from hmi.model.trends.columns import grid_width
 from hmi.model.trends.decimate import minmax_decimate
 from hmi.model.value import TagValue
 
@@ -116,90 +117,156 @@ def test_decimate_a_window_after_wrap_uses_only_held_samples() -> None:
     assert t_out[0] >= buffer.first_time
 
 
-def brute_force_columns(
-    t: np.ndarray, v: np.ndarray, t0: float, t1: float, columns: int
-) -> list[tuple[float | None, float | None, bool]]:
-    """Per non-empty pixel column, by a plain loop over every sample: (min, max, has a NaN),
-    with the neighbour just outside each end counted in the first and last column."""
-    edges = np.linspace(t0, t1, columns + 1).tolist()
-    inside = [i for i in range(len(t)) if t0 <= t[i] <= t1]
+def brute_force_grid(t: np.ndarray, v: np.ndarray, t0: float, t1: float, columns: int) -> list[int]:
+    """The indices a live trend draws, by plain loops over every sample: where the samples of
+    ``[t0, t1]`` and their two neighbours number at most two a column, those; else per column
+    ``k`` of the grid (``k * width <= t < (k + 1) * width``) that ``[t0, t1]`` touches, its
+    first minimum, first NaN and first maximum in time order (the maximum only where it is not
+    the minimum, the minimum only where it is a number), and the sample just before the first
+    column and the one just after the last."""
+    n = len(t)
+    inside = [i for i in range(n) if t0 <= t[i] <= t1]
     lo = max((inside[0] if inside else int(np.searchsorted(t, t0))) - 1, 0)
-    hi = min((inside[-1] + 2) if inside else int(np.searchsorted(t, t1, side="right")) + 1, len(t))
-    found: dict[int, list[float]] = {}
-    c = 0
-    for i in range(lo, hi):
-        while c + 1 < columns and t[i] >= edges[c + 1]:
-            c += 1
-        found.setdefault(c, []).append(float(v[i]))
-    out = []
-    for c in sorted(found):
-        real = [x for x in found[c] if not math.isnan(x)]
-        out.append((min(real, default=None), max(real, default=None), len(real) < len(found[c])))
-    return out
+    hi = min((inside[-1] + 2) if inside else int(np.searchsorted(t, t1, side="right")) + 1, n)
+    if hi - lo <= 2 * columns:
+        return list(range(lo, hi))
+    width = grid_width(t0, t1, columns)
+    k0, k1 = math.floor(t0 / width), math.floor(t1 / width)
+    members: dict[int, list[int]] = {}
+    k = k0
+    for i in range(n):  # times ascend: the column of each sample, walking the edges
+        if t[i] < float(k0) * width:
+            continue
+        while k <= k1 and t[i] >= float(k + 1) * width:
+            k += 1
+        if k > k1:
+            break
+        members.setdefault(k, []).append(i)
+    drawn: list[int] = []
+    for k in sorted(members):
+        here = members[k]
+        real = [i for i in here if not math.isnan(v[i])]
+        nans = [i for i in here if math.isnan(v[i])]
+        picks = set(nans[:1])
+        if real:
+            low = min(v[i] for i in real)
+            high = max(v[i] for i in real)
+            picks.add(next(i for i in real if v[i] == low))
+            picks.add(next(i for i in real if v[i] == high))
+        drawn.extend(sorted(picks))
+    first = next((i for i in range(n) if t[i] >= float(k0) * width), n)
+    after = next((i for i in range(n) if t[i] >= float(k1 + 1) * width), n)
+    return ([first - 1] if first > 0 else []) + drawn + ([after] if after < n else [])
 
 
-def drawn_columns(
-    t_out: np.ndarray, v_out: np.ndarray, t0: float, t1: float, columns: int
-) -> list[tuple[float | None, float | None, bool]]:
-    edges = np.linspace(t0, t1, columns + 1)
-    column = np.clip(np.searchsorted(edges[1:-1], t_out, side="right"), 0, columns - 1)
-    out = []
-    for c in np.unique(column):
-        here = v_out[column == c]
-        real = here[~np.isnan(here)]
-        out.append(
-            (
-                float(real.min()) if len(real) else None,
-                float(real.max()) if len(real) else None,
-                bool(np.isnan(here).any()),
-            )
-        )
-    return out
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n=st.integers(2_000, 60_000),
-    capacity=st.integers(4_096, 40_000),
-    columns=st.integers(1, 300),
-    decimals=st.integers(0, 2),
-    nan_share=st.sampled_from([0.0, 0.0005, 0.01]),
-)
-def test_live_decimation_keeps_every_column_extreme_like_brute_force(
-    seed: int, n: int, capacity: int, columns: int, decimals: int, nan_share: float
-) -> None:
+def random_samples(rng: np.random.Generator, n: int, decimals: int, nan_share: float):
     """Random walks with one-sample spikes (two in one block, too), ties, Bad samples and
-    repeated times, appended in random chunks across the ring's wrap: the live path's
-    columns hold exactly the true min, max and break of a plain loop over the samples, and
-    its points are exactly ``minmax_decimate``'s over the raw samples."""
-    rng = np.random.default_rng(seed)
+    repeated times."""
     t = T0 + np.cumsum(rng.choice([0.0, 0.1, 0.25], n, p=[0.05, 0.8, 0.15]))
     v = np.round(np.cumsum(rng.normal(0, 1, n)), decimals)
     spikes = rng.integers(0, n, 12)
     v[spikes] += rng.choice([-80.0, 80.0, 40.0], 12)
     v[spikes[:6] + 1 - (spikes[:6] == n - 1)] -= 60.0  # a second, smaller spike next to it
     v[rng.random(n) < nan_share] = np.nan
+    return t, v
+
+
+def assert_drawn_like_brute_force(buffer: TrendBuffer, x0: float, x1: float, columns: int) -> None:
+    held_t, held_v = buffer.times(), buffer.values()
+    t_out, v_out = buffer.decimate(x0, x1, columns)
+    expected = brute_force_grid(held_t, held_v, x0, x1, columns)
+    assert np.array_equal(t_out, held_t[expected])
+    assert np.array_equal(v_out, held_v[expected], equal_nan=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2_000, 30_000),
+    capacity=st.integers(4_096, 20_000),
+    columns=st.integers(1, 200),
+    decimals=st.integers(0, 2),
+    nan_share=st.sampled_from([0.0, 0.0005, 0.01]),
+)
+def test_live_decimation_keeps_every_column_extreme_like_brute_force(
+    seed: int, n: int, capacity: int, columns: int, decimals: int, nan_share: float
+) -> None:
+    """Samples appended in random chunks across the ring's wrap, decimated now and then part
+    way (summaries and kept columns brought up to date then): every view's points are exactly
+    a plain loop's over the held samples."""
+    rng = np.random.default_rng(seed)
+    t, v = random_samples(rng, n, decimals, nan_share)
     buffer = TrendBuffer(capacity)
     at = 0
     while at < n:
         step = int(rng.integers(1, 9_000))
         buffer.extend(t[at : at + step], v[at : at + step])
         at += step
-        if rng.random() < 0.3:  # summaries brought up to date part way
+        if rng.random() < 0.3:
             buffer.decimate(buffer.first_time, buffer.last_time, columns)
-    held_t, held_v = buffer.times(), buffer.values()
+    held_t = buffer.times()
     span = held_t[-1] - held_t[0]
     for x0, x1 in (
         (held_t[0], held_t[-1]),
         (held_t[0] + span * rng.random() / 2, held_t[-1] - span * rng.random() / 3),
         (held_t[0] - 5.0, held_t[0] + span * 0.9),
     ):
-        t_out, v_out = buffer.decimate(x0, x1, columns)
-        exact_t, exact_v = minmax_decimate(held_t, held_v, x0, x1, columns)
-        assert np.array_equal(t_out, exact_t)
-        assert np.array_equal(v_out, exact_v, equal_nan=True)
-        if len(held_t) > 2 * columns:
-            assert drawn_columns(t_out, v_out, x0, x1, columns) == brute_force_columns(
-                held_t, held_v, x0, x1, columns
-            )
+        assert_drawn_like_brute_force(buffer, x0, x1, columns)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    capacity=st.integers(4_096, 12_000),
+    columns=st.integers(20, 150),
+    nan_share=st.sampled_from([0.0, 0.002]),
+)
+def test_a_scrolling_live_view_draws_like_brute_force_every_frame(
+    seed: int, capacity: int, columns: int, nan_share: float
+) -> None:
+    """The live case the kept columns are for: a few samples a frame, the view scrolled to
+    the newest over a fixed span (older samples leaving the ring under it), now and then a
+    zoom or a pause on an older range and back. Every frame as a plain loop draws it."""
+    rng = np.random.default_rng(seed)
+    t, v = random_samples(rng, capacity * 3, 1, nan_share)
+    buffer = TrendBuffer(capacity)
+    buffer.extend(t[: capacity // 2], v[: capacity // 2])
+    at = capacity // 2
+    span = float(t[capacity] - t[0]) * rng.uniform(0.3, 1.2)
+    for _ in range(30):
+        step = int(rng.integers(1, capacity // 8))
+        buffer.extend(t[at : at + step], v[at : at + step])
+        at += step
+        now = buffer.last_time + float(rng.uniform(0, 0.3))
+        choice = rng.random()
+        if choice < 0.15:
+            span *= float(rng.choice([0.5, 2.0]))
+        if choice > 0.9:
+            x0 = buffer.first_time + (now - buffer.first_time) * float(rng.random()) / 2
+            assert_drawn_like_brute_force(buffer, x0, x0 + span / 3, columns)
+        assert_drawn_like_brute_force(buffer, now - span, now, columns)
+
+
+def test_a_live_frame_reduces_only_the_new_columns() -> None:
+    """With the view scrolled by a frame's samples, the columns seen before are not read
+    again: the frame costs a few columns, not the history (counted through the kept grid)."""
+    n = 400_000
+    buffer = TrendBuffer(2 * n)
+    t = T0 + np.arange(n) * 0.1
+    buffer.extend(t, np.sin(np.arange(n) / 500.0))
+    span, columns = n * 0.1, 1000
+    buffer.decimate(buffer.last_time - span, buffer.last_time, columns)
+    kept = buffer._columns.end - buffer._columns.first
+    assert kept >= columns - 1
+    reduced: list[int] = []
+    original = buffer._reduce
+
+    def counting(ka: int, kb: int, width: float):  # type: ignore[no-untyped-def]
+        reduced.append(max(0, kb - ka))
+        return original(ka, kb, width)
+
+    buffer._reduce = counting  # type: ignore[method-assign]
+    for i in range(20):
+        buffer.extend(T0 + (n + i * 5 + np.arange(5)) * 0.1, np.zeros(5))
+        buffer.decimate(buffer.last_time - span, buffer.last_time, columns)
+    assert sum(reduced) <= 20 * 3  # the newest column, and one that a scroll completes
