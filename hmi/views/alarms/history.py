@@ -49,6 +49,9 @@ COLUMNS = ("Time", "Priority", "Alarm", "Tag", "Action", "From", "To", "Value", 
            "User", "Comment", "Station")  # fmt: skip
 _ANY = "Any"
 MESSAGE = COLUMNS.index("Message")
+PRIORITY = COLUMNS.index("Priority")
+COMMENT = COLUMNS.index("Comment")
+MESSAGE_MIN = 320  # px the message keeps, before other columns are cut back (elided)
 
 
 class JournalReader(Protocol):
@@ -117,15 +120,20 @@ class AlarmHistoryModel(RowTableModel[JournalEvent]):
         (a repaint during a flood stays cheap)."""
         if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
             return super().data(index, role)
-        row = index.row()
+        if not 0 <= index.row() < len(self.rows):
+            return None
+        texts = self.texts(index.row())
+        return texts[index.column()] if index.column() < len(texts) else None
+
+    def texts(self, row: int) -> tuple[str, ...]:
+        """The display texts of row ``row`` (in range), made once per page."""
         texts = self._texts.get(row)
         if texts is None:
-            if not 0 <= row < len(self.rows):
-                return None
             event = self.rows[row]
+            role = Qt.ItemDataRole.DisplayRole
             texts = tuple(self.cell(event, c, role) for c in range(len(self.columns)))
             self._texts[row] = texts
-        return texts[index.column()] if index.column() < len(texts) else None
+        return texts
 
     def cell(self, e: JournalEvent, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
@@ -138,9 +146,23 @@ class AlarmHistoryModel(RowTableModel[JournalEvent]):
             )[column]  # fmt: skip
         if role == Qt.ItemDataRole.DecorationRole and column == 1:
             return priority_pixmap(e.priority, 14)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return e.comment or e.message
+        if role == Qt.ItemDataRole.ToolTipRole:  # in full, where the column elides it
+            if column in (MESSAGE, COMMENT):
+                return e.comment or e.message
+            return self.cell(e, column, Qt.ItemDataRole.DisplayRole)
         return None
+
+
+def _cap(widths: list[int], room: int, least: int = 48) -> int:
+    """The largest width ``cap`` (at least ``least``) with ``sum(min(w, cap)) <= room``."""
+    lo, hi = least, max(widths)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if sum(min(w, mid) for w in widths) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _combo(parent: QWidget, name: str, items: list[str]) -> QComboBox:
@@ -172,6 +194,7 @@ class AlarmHistoryView(QWidget):
         self._task: asyncio.Task[None] | None = None
         self.model = AlarmHistoryModel(self, tags=tags)
         self._searched = False
+        self._widths: dict[int, int] = {}  # by column: the widest it has been made
         self._build()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -218,17 +241,20 @@ class AlarmHistoryView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setIconSize(QSize(14, 14))
-        # The message wraps in its column (rows grow to fit) instead of being cut. Row heights
-        # come from the message alone (_fit_rows), once per page and column width: Qt's
-        # ResizeToContents measured every cell of every row, 100-200 ms a page in a flood.
+        # The message wraps in its column (rows grow to fit) instead of being cut. Column
+        # widths (_fit_columns) and row heights (_fit_rows) are measured from the page's texts,
+        # once per page: Qt's ResizeToContents measured every cell again whenever asked,
+        # 100 ms and more a page in a flood. Columns only widen while the view is open, so a
+        # new page does not make the table jump.
         self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a tag's both ends tell
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
-        header.setResizeContentsPrecision(0)  # fit the rows on screen: a new page stays cheap
+        header.setMinimumSectionSize(40)
         header.sectionResized.connect(self._on_column_resized)
-        self.model.modelReset.connect(self._fit_rows)
+        self.model.modelReset.connect(self._fit_page)
         column.addWidget(self.table, 1)
         pager = QHBoxLayout()
         self.newer_button = self._button("◀ Newer", self.newer)
@@ -312,15 +338,53 @@ class AlarmHistoryView(QWidget):
         if index == MESSAGE:
             self._fit_rows()
 
+    def _fit_page(self) -> None:
+        self._fit_columns()
+        self._fit_rows()
+
+    def _fit_columns(self) -> None:
+        """Every column but the message as wide as its widest text on the page and its title
+        (never narrower than on an earlier page, so paging does not make the table jump), the
+        widest ones cut back where the message would get less than ``MESSAGE_MIN`` px (their
+        texts elided, in full in the tooltip)."""
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        texts = [self.model.texts(row) for row in range(self.model.rowCount())]
+        advance = metrics.horizontalAdvance
+        title = header.fontMetrics().horizontalAdvance
+        wanted: dict[int, int] = {}
+        for column, name in enumerate(COLUMNS):
+            if column == MESSAGE:
+                continue
+            widest = max((advance(row[column]) for row in texts if row[column]), default=0)
+            if column == PRIORITY:
+                widest += self.table.iconSize().width() + 4
+            fit = max(widest, title(name) + 8) + 12  # the cell's margins
+            wanted[column] = max(fit, self._widths.get(column, 0))
+        self._widths = dict(wanted)
+        room = self.table.viewport().width() - MESSAGE_MIN
+        if sum(wanted.values()) > room:  # the widest columns share the cut
+            cap = _cap(list(wanted.values()), room)
+            wanted = {c: min(w, cap) for c, w in wanted.items()}
+        for column, width in wanted.items():
+            if header.sectionSize(column) != width:
+                header.resizeSection(column, width)
+
     def _fit_rows(self) -> None:
-        """Each row as tall as its wrapped message (at least one line)."""
+        """Each row as tall as its wrapped message (at least one line); only messages longer
+        than their column are wrapped to be measured."""
         metrics = self.table.fontMetrics()
         width = max(20, self.table.columnWidth(MESSAGE) - 8)  # the cell's margins
         line = metrics.height() + 6
         flags = int(Qt.TextFlag.TextWordWrap)
         vertical = self.table.verticalHeader()
+        vertical.setDefaultSectionSize(line)
         for row in range(self.model.rowCount()):
-            text = self.model.index(row, MESSAGE).data() or ""
+            text = self.model.texts(row)[MESSAGE] or ""
+            if metrics.horizontalAdvance(text) <= width:
+                if vertical.sectionSize(row) != line:
+                    vertical.resizeSection(row, line)
+                continue
             height = metrics.boundingRect(0, 0, width, 0, flags, text).height() + 6
             vertical.resizeSection(row, max(line, height))
 
