@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import socket
 import struct
+import time
 
 
 def free_port() -> int:
@@ -40,8 +41,10 @@ class FlakyGateway:
         self.dropped = 0
         self.closed = 0
         self.answers = 0
+        self.closed_at: list[float] = []  # monotonic time of each connection it cut
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -50,28 +53,37 @@ class FlakyGateway:
         if self._server is not None:
             self._server.close()
             self._server = None
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.stalled = False
+        for writer in list(self._writers):  # each relay then ends by itself: not cancelled,
+            writer.close()  # which asyncio's start_server would log as an error
+        for _ in range(200):
+            if not self._tasks:
+                break
+            await asyncio.sleep(0.01)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._writers.add(writer)
         self.accepted += 1
         try:
             if self.drop_every and self.accepted % self.drop_every == 0:
                 self.dropped += 1
+                self.closed_at.append(time.monotonic())
                 return
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
+            self._writers.add(up_writer)
             try:
                 await self._relay(reader, writer, up_reader, up_writer)
             finally:
                 up_writer.close()
+                self._writers.discard(up_writer)
         except (OSError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
+            self._writers.discard(writer)
             self._tasks.discard(task)
 
     async def _relay(
@@ -101,6 +113,7 @@ class FlakyGateway:
                 answered += 1
                 if self.close_after and answered >= self.close_after:
                     self.closed += 1
+                    self.closed_at.append(time.monotonic())
                     return
         finally:
             forward.cancel()
