@@ -28,6 +28,7 @@ from hmi.drivers.modbus import (
     PollPlan,
     modbus_driver,
 )
+from hmi.drivers.modbus.cost import default_gap
 from hmi.drivers.modbus.pdu import MAX_READ_BITS, MAX_READ_REGISTERS
 from hmi.model import parse_address
 from hmi.model.project import ModbusConnection
@@ -37,6 +38,7 @@ from hmi.runtime.broker import TagBroker
 REGISTERS = 1000  # served by the bench server, read as 8 blocks of 125
 RUN_S = 2.5  # one measurement; each side is measured ROUNDS times, alternating
 ROUNDS = 3
+TCP_GAP = default_gap(ModbusConnection(driver="modbus", host="127.0.0.1"))
 RATIO_TARGET = 0.85  # registers/s through the driver against the bare pymodbus loop
 
 # A pymodbus server in its own process. With "bump", every read increments the registers it
@@ -100,6 +102,7 @@ def plan_figures() -> None:
         ),
         ("1,000 tags of 1-4 registers, one every 10 registers (max_gap 8)", spread, 8),
         ("the same with max_gap 9, bridging every gap", spread, 9),
+        ("the same with the TCP default (max_gap from cost.py)", spread, TCP_GAP),
         (
             "1,000 tags in 2,000 registers (float64, uint32, float32, int16, uint16 packed)",
             [

@@ -54,7 +54,9 @@ class Driver(Protocol):
     ``subscribe``/``unsubscribe`` are called with each address once per first/last subscriber
     (the broker reference-counts); they must return at once and do the work in the background.
     ``write`` sends one value and returns the value read back (None where the protocol cannot
-    read back), or raises ``WriteFailed`` carrying the device's or server's status. ``read``
+    read back), or raises ``WriteFailed`` carrying the device's or server's status once
+    something was sent, ``WriteDenied`` when it refuses the value before sending anything
+    (the command service records the first ``failed``, the second ``denied``). ``read``
     reads one address from the device now, subscribed or not (the old value of a write nobody
     watches), through the same connection as writes; ``DriverError`` if it cannot.
     """

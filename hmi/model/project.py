@@ -90,7 +90,13 @@ class ModbusConnection(Strict):
     unit_max_registers: dict[int, Annotated[int, Field(ge=1, le=125)]] = Field(
         default_factory=dict, description="smaller read limit for some units, e.g. {3: 32}"
     )
-    max_gap: int = Field(default=8, ge=0, description="unused registers a read may bridge")
+    max_gap: int | None = Field(
+        default=None,
+        ge=0,
+        le=125,
+        description="unused registers a read may bridge; default: from the transport's cost "
+        "of a request against a register (docs/modbus.md)",
+    )
     max_in_flight: int = Field(
         default=1, ge=1, le=16, description="requests outstanding at once (TCP only)"
     )

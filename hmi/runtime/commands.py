@@ -147,10 +147,33 @@ class _Source:
         self.name = OldSource.NONE
 
 
-def _same(written: Any, read_back: Any) -> bool:
-    if isinstance(written, float) and isinstance(read_back, (int, float)):
-        return math.isclose(written, float(read_back), rel_tol=1e-6, abs_tol=1e-9)
-    return bool(written == read_back)
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _same(tag: TagConfig, written: Any, read_back: Any) -> bool:
+    """Whether the read-back equals what was written, compared in the tag's type (a ``str``
+    tag on a numeric register or node compares the numbers: ``'12.5'`` and ``12.5`` agree)."""
+    try:
+        back = tag.coerce(read_back)
+    except WriteDenied:
+        return False  # e.g. 12.5 read back for an int tag, or text for a float tag
+    if isinstance(written, str) and isinstance(back, str):
+        a, b = _number(written), _number(read_back)
+        if a is not None and b is not None and not isinstance(read_back, str):
+            return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+        return written == back
+    if isinstance(written, float) and not isinstance(back, bool):
+        return math.isclose(written, float(back), rel_tol=1e-6, abs_tol=1e-9)
+    return bool(written == back)
 
 
 class CommandService:
@@ -263,7 +286,9 @@ class CommandService:
             return CommandResult(request, Outcome.DENIED, old, message=str(exc), approval=approval)
         try:
             read_back = await driver.write(tag.address, coerced)
-        except (WriteFailed, WriteDenied) as exc:
+        except WriteDenied as exc:  # the driver refused it before sending: nothing went out
+            return CommandResult(request, Outcome.DENIED, old, message=str(exc), approval=approval)
+        except WriteFailed as exc:
             return CommandResult(
                 request, Outcome.FAILED, old, coerced, message=str(exc), approval=approval
             )
@@ -278,7 +303,7 @@ class CommandService:
                 approval=approval,
             )
         back = None if read_back is None else read_back.value
-        if read_back is not None and not _same(coerced, back):
+        if read_back is not None and not _same(tag, coerced, back):
             return CommandResult(
                 request, Outcome.FAILED, old, coerced, back,
                 message=f"read back {back!r} after writing {coerced!r}", approval=approval,

@@ -53,6 +53,18 @@ def reorder(data: bytes, order: str) -> bytes:
     return b"".join(data[i : i + 2] for i in range(len(data) - 2, -1, -2))  # CDAB
 
 
+def _text_number(text: str) -> object:
+    """``'42'`` as 42, ``'12.5'`` as 12.5 (ASCII only); the text itself if it is no number."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 @dataclass(frozen=True, slots=True)
 class Point:
     """One address on the device. ``offset`` is the 0-based protocol address; ``width`` is
@@ -192,6 +204,8 @@ class Point:
         return reorder(word.to_bytes(2, "big"), self.order)
 
     def _number(self, value: object) -> int | float:
+        if isinstance(value, str) and value.strip().isascii() and "_" not in value:
+            value = _text_number(value.strip())  # a str tag on a numeric register
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._denied(value, f"is not a number for a {self.kind} register")
         if isinstance(value, float) and not math.isfinite(value):

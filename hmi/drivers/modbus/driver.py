@@ -29,6 +29,8 @@ from hmi.model.value import TagValue
 
 from . import pdu as fc
 from .codec import FLOATS, BlockDecoder, Point
+from .cost import default_gap
+from .linelog import LineLog
 from .plan import Block, Knowledge, Limits, PollPlan, cut_for
 from .scheduler import Exchange, LineScheduler
 from .transport import Transport, check_connection, describe, open_transport
@@ -84,6 +86,7 @@ class ModbusDriver:
         context: DriverContext,
         *,
         opener: Callable[[], Awaitable[Transport]] | None = None,
+        log_summary_s: float = 60.0,
     ) -> None:
         self.key = key
         self._connection = connection
@@ -91,7 +94,7 @@ class ModbusDriver:
         self._limits = Limits(
             max_registers=connection.max_registers,
             max_bits=connection.max_bits,
-            max_gap=connection.max_gap,
+            max_gap=default_gap(connection),
             unit_max_registers=dict(connection.unit_max_registers),
         )
         self._points: dict[TagAddress, Point] = {}
@@ -114,6 +117,7 @@ class ModbusDriver:
             stale_periods=connection.stale_periods,
         )
         self._health = ConnectionHealth(key, ConnectionState.CONNECTING, "not started")
+        self._log = LineLog(key, summary_s=log_summary_s)
 
     async def _open(self) -> Transport:
         return await open_transport(self._connection)
@@ -278,8 +282,11 @@ class ModbusDriver:
     def on_line(self, state: ConnectionState, detail: str) -> None:
         if state is ConnectionState.CONNECTED:
             self._silent_units.clear()
+            self._log.forget_units()
+            self._log.line(state, describe(self._connection))
             self._set_health(state, describe(self._connection))
             return
+        self._log.line(state, detail)
         self._set_health(state, detail)
         if state is ConnectionState.FAILED:
             self._mark(self._points, _CONFIG_ERROR, detail)
@@ -294,6 +301,8 @@ class ModbusDriver:
         """Publish what changed in one block, as one batch. The hot path of the driver: the
         whole block decoded in a few C calls, one list comparison when nothing changed, and
         per changed value one TagValue, stored and published."""
+        if self._log.failing:
+            self._log.block_read(str(block))
         reading = self._readings.get(id(block))
         if reading is None or reading.block is not block:
             # From a plan replaced while the read was on the line: its points may be read by
@@ -351,16 +360,15 @@ class ModbusDriver:
         self._replan()
 
     def on_failed(self, block: Block, reason: QualityReason, detail: str) -> None:
-        log.warning("%s: %s", block, detail)
+        self._log.block_failed(str(block), detail)
         self._mark([p.address for p in block.points], Quality.bad(reason), detail)
 
     def on_unit(self, unit: int, online: bool, detail: str) -> None:
+        self._log.unit(unit, online, detail)
         if online:
             self._silent_units.pop(unit, None)
-            log.info("%s unit %d answers again", self.key, unit)
         else:
             self._silent_units[unit] = detail
-            log.warning("%s unit %d does not answer: %s", self.key, unit, detail)
             self._mark(
                 [a for a, p in self._points.items() if p.unit == unit and a not in self._problems],
                 Quality.bad(QualityReason.COMM_FAILURE),
@@ -377,6 +385,7 @@ class ModbusDriver:
             self._mark(stale, _STALE)
 
     def on_tick(self) -> None:
+        self._log.tick()
         since = self._knowledge.since
         if since is not None and time.monotonic() - since > self._connection.relearn_s:
             log.info("%s: trying refused addresses and merged reads again", self.key)

@@ -10,7 +10,8 @@ A unit that stays silent through its retries goes offline: its tags go Bad(CommF
 is probed with one block, one attempt, at growing intervals (capped at ``backoff_max``), so it
 costs the line one timeout per interval instead of one per block per cycle; the other units
 keep their rates. A lost link fails every tag with Bad(NotConnected) and is reopened with
-capped exponential backoff. Blocks not read for ``stale_periods`` periods (plus the time one
+capped exponential backoff (at once, and from the shortest delay, after a link that
+answered). Blocks not read for ``stale_periods`` periods (plus the time one
 silent unit may hold the line: its timeout times its attempts) are reported stale.
 """
 
@@ -120,6 +121,8 @@ class LineScheduler:
         self._task: asyncio.Task[None] | None = None
         self.requests = 0
         """Requests sent, retries included."""
+        self.answers = 0
+        """Well-formed answers received (exception answers included)."""
         self.registers = 0
         """Registers (or bits) read successfully."""
 
@@ -184,14 +187,16 @@ class LineScheduler:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._backoff_max)
                 continue
-            opened = time.monotonic()
+            answers = self.answers
             reason = await self._serve(transport)
             self._handler.on_line(ConnectionState.DISCONNECTED, reason)
-            if time.monotonic() - opened > 10 * self._backoff_max:
-                delay = first  # it had been up a good while: reconnect at once
+            if self.answers > answers:
+                # The link worked (a gateway closing its connections now and then, the end
+                # of an outage): reconnect at once, and back off from the shortest delay.
+                delay = first
                 continue
-            # Dropped soon after opening (a server at its connection limit, a flapping link):
-            # keep backing off rather than hammering it.
+            # Dropped before anything answered (a server at its connection limit, a device
+            # server that accepts and closes): keep backing off rather than hammering it.
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._backoff_max)
 
@@ -286,9 +291,12 @@ class LineScheduler:
         for _ in range(attempts):
             self.requests += 1
             try:
-                return await transport.request(unit=unit, pdu=pdu, timeout=self._timeout)
+                answer = await transport.request(unit=unit, pdu=pdu, timeout=self._timeout)
             except (NoResponse, ProtocolError) as exc:
                 error = exc
+            else:
+                self.answers += 1
+                return answer
         raise error
 
     async def _run_write(
@@ -382,7 +390,7 @@ class LineScheduler:
         else:
             unit.backoff = min(unit.backoff * 2, self._backoff_max)
         unit.retry_at = time.monotonic() + unit.backoff
-        log.info("unit %d silent (%s); next try in %.3g s", block.unit, detail, unit.backoff)
+        log.debug("unit %d silent (%s); next try in %.3g s", block.unit, detail, unit.backoff)
 
     async def _housekeeping(self) -> None:
         while True:

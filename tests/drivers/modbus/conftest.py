@@ -50,9 +50,15 @@ class TestServer:
     __test__ = False
 
     def __init__(
-        self, units: tuple[int, ...] = (1,), *, kind: str = "tcp", serial_port: str = ""
+        self,
+        units: tuple[int, ...] = (1,),
+        *,
+        kind: str = "tcp",
+        serial_port: str = "",
+        holding: tuple[tuple[int, int], ...] = HOLDING,
     ) -> None:
         self.units = units
+        self.holding = holding
         self.kind = kind
         self.port = free_port() if kind != "serial" else 0
         self.serial_port = serial_port
@@ -72,7 +78,7 @@ class TestServer:
         bits = [SimData(0, values=[False] * BITS, datatype=DataType.BITS)]
         return SimDevice(
             id=unit,
-            simdata=(bits, list(bits), registers(HOLDING), registers(INPUT)),
+            simdata=(bits, list(bits), registers(self.holding), registers(INPUT)),
             action=functools.partial(self._action, unit),
         )
 

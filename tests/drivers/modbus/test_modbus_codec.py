@@ -205,7 +205,10 @@ def test_scaled_write_rounds_to_the_nearest_raw_step() -> None:
     ("float32", "", 1e39, "outside the float32 range"),
     ("float64", "", math.inf, "not a finite number"),
     ("float32", "", math.nan, "not a finite number"),
-    ("int16", "", "12", "not a number"),
+    ("int16", "", "twelve", "not a number"),
+    ("int16", "", "1_2", "not a number"),
+    ("int16", "", "\u0661\u0662", "not a number"),  # Arabic-Indic digits
+    ("int16", "", "12.5", "not a whole number"),  # a str tag's text, as a number
     ("int16", "", True, "not a number"),
     ("string", "&length=4", "too long", "longer than the 4 characters"),
     ("string", "&length=4", "€", "outside Latin-1"),

@@ -112,7 +112,8 @@ def test_several_units_on_one_line(kit: Any, kind: str, request: pytest.FixtureR
 
 
 def test_requests_per_poll_cycle(kit: Any) -> None:
-    """34 tags in the planned set: 4 requests per cycle, counted on the server."""
+    """34 tags in the planned set: 3 requests per cycle on TCP (whose default bridges any gap
+    that fits in one read), 4 with ``max_gap: 8``, counted on the server."""
     server = kit.TestServer((1, 2))
     sink = kit.Sink()
     raw = (
@@ -121,24 +122,25 @@ def test_requests_per_poll_cycle(kit: Any) -> None:
             "modbus://plc/1/holding/12?poll=60000",
             "modbus://plc/1/holding/20?type=float32&poll=60000",
         ]
-        + ["modbus://plc/1/holding/60?poll=60000"]  # 38 unused registers away: its own read
+        + ["modbus://plc/1/holding/60?poll=60000"]  # 38 unused registers away
         + [f"modbus://plc/1/coil/{o}?poll=60000" for o in range(16)]
         + [f"modbus://plc/2/holding/{o}?poll=60000" for o in range(5)]
     )
     tags = kit.addresses(*raw)
 
-    async def main() -> None:
-        async with kit.running(server, sink) as driver:
+    async def main(max_gap: int | None, expected: list[tuple[int, int, int, int]]) -> None:
+        server.requests.clear()
+        async with kit.running(server, sink, max_gap=max_gap) as driver:
             driver.subscribe(tags)
             await kit.until(lambda: sink.good(*tags))
             assert len(tags) == 34
-            assert driver.plan.requests_per_cycle == 4
-            assert sorted(server.requests) == [
-                (1, 1, 0, 16), (1, 3, 0, 22), (1, 3, 60, 1), (2, 3, 0, 5),
-            ]  # fmt: skip
-            assert driver.requests_sent == 4
+            assert driver.plan.requests_per_cycle == len(expected)
+            assert sorted(server.requests) == expected
+            assert driver.requests_sent == len(expected)
 
-    asyncio.run(main())
+    asyncio.run(main(None, [(1, 1, 0, 16), (1, 3, 0, 61), (2, 3, 0, 5)]))
+    sink = kit.Sink()
+    asyncio.run(main(8, [(1, 1, 0, 16), (1, 3, 0, 22), (1, 3, 60, 1), (2, 3, 0, 5)]))
 
 
 @pytest.mark.parametrize("kind", ["tcp", "serial"])
@@ -257,7 +259,7 @@ def test_a_read_from_a_replaced_plan_publishes_only_what_is_still_subscribed(kit
     )  # fmt: skip
 
     async def main() -> None:
-        async with kit.running(server, sink) as driver:
+        async with kit.running(server, sink, max_gap=8) as driver:  # 40 apart: two reads
             server.set_registers(1, "holding", 0, [10, 11, 12])
             driver.subscribe([first, gone, third])
             await kit.until(lambda: sink.good(first, gone, third))
