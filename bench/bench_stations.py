@@ -76,14 +76,25 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def run_stations(url: str, stations: int, seconds: float, producers: int) -> tuple[float, list[float]]:
+def run_stations(
+    url: str, stations: int, seconds: float, producers: int
+) -> tuple[float, list[float]]:
     start_at = time.time() + 3.0  # every process imported and connected by then
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, "--worker", url, f"ST-{n + 1:02d}", str(start_at),
-             str(seconds), str(producers)],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                url,
+                f"ST-{n + 1:02d}",
+                str(start_at),
+                str(seconds),
+                str(producers),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for n in range(stations)
     ]
     outs = [json.loads(p.communicate(timeout=seconds + 60)[0]) for p in procs]

@@ -154,3 +154,38 @@ def test_a_lockout_on_one_station_ends_the_session_on_the_other(pg_database: str
         assert logout_reason(b).startswith("session ended: user op was locked out until ")
 
     two_stations(pg_database, scenario)
+
+
+def test_a_station_cut_off_during_the_change_ends_the_session_when_it_is_back(
+    pg_database: str,
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from tests.runtime.pg_proxy import CuttableProxy
+
+    parsed = make_url(pg_database)
+    proxy = CuttableProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+    via_proxy = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+    async def scenario(a: Station, _: Station) -> None:
+        b = await station(via_proxy, "ST-B")
+        try:
+            await a.sessions.login("boss", PASSWORD)
+            await b.sessions.login("op", PASSWORD)
+            proxy.cut()
+            await a.admin.disable("op")
+            await asyncio.sleep(1.5)  # B cannot read the row: it leaves the session as it is
+            assert b.sessions.current is not None
+            proxy.restore()
+            await ends_within(b, 8.0)  # the poll or the re-listen, whichever first
+            await b.trail.forward_now()  # what B recorded while cut off reaches the chain
+            reasons = [
+                r.reason for r in a.trail.store.iter_records()
+                if r.action is AuditAction.LOGOUT and r.workstation == "ST-B"
+            ]  # fmt: skip
+            assert reasons == ["session ended: user op was disabled"]
+        finally:
+            await b.close()
+            proxy.close()
+
+    two_stations(pg_database, scenario)

@@ -5,6 +5,7 @@ are in the chain in the order that station made them."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,19 @@ def test_three_station_processes_keep_one_verifiable_order(pg_database: str) -> 
     start_at = time.time() + 3.0
     procs = [
         subprocess.Popen(
-            [sys.executable, str(BENCH), "--worker", pg_database, f"ST-{n}", str(start_at),
-             "2", "4"],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                str(BENCH),
+                "--worker",
+                pg_database,
+                f"ST-{n}",
+                str(start_at),
+                "2",
+                "4",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for n in range(3)
     ]
     counts = {f"ST-{n}": json.loads(p.communicate(timeout=90)[0])["count"] for n, p in
@@ -49,5 +59,5 @@ def test_three_station_processes_keep_one_verifiable_order(pg_database: str) -> 
             assert values == list(range(len(values))), (station, producer)
         assert sum(1 for r in records if r.workstation == station) == made
     stations = [r.workstation for r in records]
-    switches = sum(1 for a, b in zip(stations, stations[1:], strict=False) if a != b)
+    switches = sum(1 for a, b in itertools.pairwise(stations) if a != b)
     assert switches >= 3, "the stations did not interleave: not a concurrency test"
