@@ -40,6 +40,7 @@ from hmi.runtime.commands import CommandService
 from hmi.runtime.historian import StationHistory
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.runtime.session import PermissionGuard, SessionService, UserAdministration
+from hmi.runtime.session_watch import SessionWatch
 from hmi.storage.alarm_journal import AlarmJournal
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import default_database_url, make_engine
@@ -88,6 +89,7 @@ class Station:
     alarms: AlarmEngineService
     alarm_journal: AlarmJournalWriter
     owns_trail: bool = True  # built here (closed on stop), not handed in
+    session_watch: SessionWatch | None = None  # ends a session whose user changed anywhere
 
     async def start(self) -> None:
         """Start the audit trail's worker, the drivers, the UI's refresh timer and the
@@ -100,6 +102,8 @@ class Station:
         await self.alarms.start(snapshot)
         self.bridge.start()
         self.session_ui.start()
+        if self.session_watch is not None:
+            await self.session_watch.start()
         await self._record(AuditAction.APP_START)
 
     async def stop(self) -> None:
@@ -113,6 +117,8 @@ class Station:
         self.alarm_journal.journal.close()
         await self.broker.stop()  # tags go Bad(NotConnected), which the historian stores
         await self.history.stop()
+        if self.session_watch is not None:
+            await self.session_watch.stop()
         try:
             await self.sessions.logout(reason="station stopped")
         except Exception:
@@ -278,6 +284,7 @@ def build_station(
     return Station(
         project, broker, commands, bridge, window, trail, users, recorder, sessions, guard,
         session_ui, history, alarms, alarm_journal, owns_trail,
+        SessionWatch(sessions, users, url=store_url),
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import dropwhile
 from pathlib import Path
 
 import pytest
@@ -132,7 +133,7 @@ def test_exports_the_filtered_records(db: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"exported 3 record(s) to {out}"
     with out.open(newline="", encoding="utf-8") as file:
-        rows = list(csv.DictReader(file))
+        rows = list(csv.DictReader(dropwhile(lambda line: line.startswith("#"), file)))
     assert [r["target_address"] for r in rows] == ["user:ann", "user:ben", "user:cat"]
 
     out = tmp_path / "all.json"
@@ -169,7 +170,7 @@ def test_exports_with_the_project_speak_its_words(db: str, tmp_path: Path) -> No
                "--tag", "LIC101.Mode")  # fmt: skip
     assert done.returncode == 0, done.stderr
     with out.open(newline="", encoding="utf-8") as file:
-        [row] = list(csv.DictReader(file))
+        [row] = list(csv.DictReader(dropwhile(lambda line: line.startswith("#"), file)))
     assert (row["old_value"], row["old_state"], row["new_value"], row["new_state"]) == (
         "0", "MAN", "1", "AUTO",
     )  # fmt: skip

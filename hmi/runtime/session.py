@@ -179,6 +179,18 @@ class SessionService:
         await self.recorder.logout(session.actor, reason=reason)
         self._set(None)
 
+    async def end(self, session: Session, reason: str) -> bool:
+        """End ``session`` because its user may no longer act (disabled, locked out or given
+        another role, on any station: ``hmi.runtime.session_watch``): recorded as a logout
+        with ``reason``, and said on the message line. False if it is no longer open."""
+        current = self._current
+        if current is None or current.session_id != session.session_id:
+            return False
+        await self.logout(reason=f"session ended: {reason}")
+        for alert in self._alerts:
+            alert(f"{session.user.user_id} signed out: {reason}")
+        return True
+
     async def lock(self, *, reason: str = "locked by the user") -> None:
         session = self._current
         if session is None or session.locked:

@@ -398,12 +398,12 @@ class AuditStore:
         first: int | None = None,
         last: int | None = None,
         workers: int | None = 1,
+        at: ChainHead | None = None,
     ) -> VerifyResult:
-        """Walk the chain up to its head (or ``first``..``last``) and check every hash and link,
-        and that the chain ends at the stored head with nothing stored beyond it. A range
-        starting after 1 is anchored on the record before it. ``workers`` > 1 (None: one per
-        CPU, up to 4, for long chains) splits the walk over processes and checks the joints."""
-        head = self.head()
+        """Walk the chain up to its head (``at``: one read before, an export's snapshot) or
+        ``first``..``last`` (anchored on the record before), check every hash and link, and that
+        it ends at that head. ``workers`` > 1 (None: per CPU, up to 4) splits the walk."""
+        head = at if at is not None else self.head()
         if head.scheme == "hmac-sha256" and not self._key:
             raise StorageError(
                 f"the audit chain in {self.url} is keyed (HMAC-SHA256): verifying it needs the "

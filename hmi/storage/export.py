@@ -14,6 +14,10 @@ State texts (``MAN``/``AUTO`` for a mode tag's 0/1) come from the project's tags
 at export time, next to the raw values, never instead of them: they are not in the record, so
 not under its hash (see docs/audit.md, "Values in the plant's words"). CSV has them in
 ``old_state``, ``new_state`` and ``read_back_state``; JSON in each record's ``"states"``.
+
+An export is one snapshot of a chain other stations go on appending to: the chain head is read
+once, the chain is verified up to that head, and only records up to it are exported; the file
+says so (JSON: ``"snapshot"``; CSV: ``#`` lines before the header, as the trend export has).
 """
 
 from __future__ import annotations
@@ -22,14 +26,14 @@ import csv
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from hmi.model.audit.record import AuditRecord, encode_value
 from hmi.model.audit.verify import VerifyResult
-from hmi.storage.audit import AuditQuery, AuditStore, Progress
+from hmi.storage.audit import AuditQuery, AuditStore, ChainHead, Progress
 
 __all__ = [
     "CSV_COLUMNS",
@@ -40,6 +44,8 @@ __all__ = [
     "export_json",
     "export_to_path",
     "record_states",
+    "snapshot",
+    "snapshot_statement",
     "state_text",
 ]
 
@@ -87,6 +93,35 @@ class ExportSummary:
     count: int
     verification: VerifyResult | None
     path: Path | None = None
+    head: ChainHead | None = None  # the snapshot: nothing past it was verified or exported
+
+
+def snapshot(
+    store: AuditStore, query: AuditQuery | None = None, *, verify: bool = True
+) -> tuple[ChainHead, VerifyResult | None, AuditQuery]:
+    """Read the chain head once, verify up to it (unless ``verify`` is false) and narrow
+    ``query`` to records up to it: what an export (or a report) then writes is the chain as
+    verified, however many records other stations append meanwhile."""
+    query = query or AuditQuery()
+    head = store.head()
+    verification = store.verify(at=head) if verify else None
+    last = head.sequence if query.last_sequence is None else min(query.last_sequence, head.sequence)
+    return head, verification, replace(query, last_sequence=last)
+
+
+def snapshot_statement(head: ChainHead, verification: VerifyResult | None) -> str:
+    """One sentence saying what the snapshot holds, for the export's own header."""
+    at = f"chain head #{head.sequence} ({head.hash[:16]}…)" if head.sequence else "an empty chain"
+    if verification is None:
+        checked = "not verified"
+    elif verification.ok:
+        checked = f"verified up to it: intact, {verification.count:,} records"
+    else:
+        checked = f"verified up to it: BROKEN, {verification.problems} problem(s)"
+    return (
+        f"a snapshot at {at}, {checked}; only records up to the head are exported, records "
+        "appended after it are not"
+    )
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -120,8 +155,11 @@ def export_csv(
 ) -> ExportSummary:
     """Write matching records as CSV (header row, oldest first). ``out`` is opened by the
     caller with ``newline=""``."""
-    verification = store.verify() if verify else None
+    head, verification, query = snapshot(store, query, verify=verify)
     total = store.count(query) if progress else 0
+    out.write("# HMI audit export: " + snapshot_statement(head, verification) + "\n")
+    if head.sequence:
+        out.write(f"# head: record {head.sequence}, hash {head.hash}\n")
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
@@ -135,7 +173,7 @@ def export_csv(
             progress(count, total)
     if progress is not None:
         progress(count, total)
-    return ExportSummary(count, verification)
+    return ExportSummary(count, verification, head=head)
 
 
 def _json_record(record: AuditRecord, states: StateTexts | None = None) -> str:
@@ -159,10 +197,11 @@ def export_json(
     states: StateTexts | None = None,
 ) -> ExportSummary:
     """Write ``{"format", "exported_at", "database", "filter", "verification", "head",
-    "records": [...], "count"}``; the chain is verified first, in full."""
+    "snapshot", "records": [...], "count"}``; the chain is verified first, in full, up to the
+    head read once (``snapshot``): ``head``, ``verification`` and ``records`` agree."""
     query = query or AuditQuery()
-    verification = store.verify()
-    head = store.head()
+    asked = query.describe()
+    head, verification, query = snapshot(store, query)
     total = store.count(query) if progress else 0
     meta = {
         "format": "hmi-audit-export/1",
@@ -170,9 +209,10 @@ def export_json(
         "exported_by": exported_by,
         "database": store.url,
         "hash_scheme": head.scheme or store.scheme,
-        "filter": query.describe(),
-        "verification": verification.as_dict(),
+        "filter": asked,
+        "verification": verification.as_dict() if verification is not None else None,
         "head": {"sequence": head.sequence, "hash": head.hash},
+        "snapshot": snapshot_statement(head, verification),
     }
     out.write(json.dumps(meta, ensure_ascii=False, indent=1)[:-2] + ',\n "records": [\n')
     count = 0
@@ -184,7 +224,7 @@ def export_json(
     out.write(f'\n ],\n "count": {count}\n}}\n')
     if progress is not None:
         progress(count, total)
-    return ExportSummary(count, verification)
+    return ExportSummary(count, verification, head=head)
 
 
 def export_to_path(
@@ -208,4 +248,4 @@ def export_to_path(
             summary = export_json(
                 store, out, query, progress=progress, exported_by=exported_by, states=states
             )
-    return ExportSummary(summary.count, summary.verification, path)
+    return ExportSummary(summary.count, summary.verification, path, summary.head)

@@ -37,6 +37,7 @@ __all__ = [
     "PENDING",
     "SEALED_FIELDS",
     "SEAL_PREFIX",
+    "USER_CHANNEL",
     "count_failure",
     "reset_failures",
     "seal_of",
@@ -50,6 +51,8 @@ SEALED_FIELDS = (
 )  # fmt: skip
 SEAL_PREFIX = "users row sha256:"
 PENDING = "pending upgrade"
+USER_CHANNEL = "hmi_users"
+"""The PostgreSQL NOTIFY channel a user change is announced on (payload: the user id)."""
 """``sealed_by`` of the rows the upgrade to seals found, until they are sealed as they were."""
 _STORED_SEAL = '["str","' + SEAL_PREFIX + "%"
 _users, _audit = schema.users, schema.audit
@@ -93,6 +96,11 @@ def write_sealed(
         connection.execute(
             text("SELECT hmi_user_write(CAST(:u AS jsonb), CAST(:r AS jsonb), :scheme)"),
             {"u": json.dumps(values), "r": json.dumps(stored), "scheme": chain.scheme},
+        )
+        # every station's open sessions hear of it on commit (hmi.storage.shared.user_watch)
+        connection.execute(
+            text("SELECT pg_notify(:channel, :u)"),
+            {"channel": USER_CHANNEL, "u": values["user_id"]},
         )
         return placed
     chain.store_placed(connection, [placed])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from itertools import dropwhile
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def test_csv_export_of_a_filtered_range(store: AuditStore, tmp_path: Path) -> No
     assert summary.count == 833 and summary.verification is not None and summary.verification.ok
     assert seen[-1] == (833, 833)
     with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(dropwhile(lambda line: line.startswith("#"), f)))
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert len(rows) == 833 and {r["user_id"] for r in rows} == {"op1"}
     assert rows[0]["reason"] == 'comma, "quote"\nnewline'
@@ -127,7 +128,7 @@ def test_every_text_column_of_the_csv_is_escaped(open_store: OpenStore, tmp_path
     )  # fmt: skip
     export_to_path(store, tmp_path / "a.csv")
     with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as f:
-        (row,) = list(csv.DictReader(f))
+        (row,) = list(csv.DictReader(dropwhile(lambda line: line.startswith("#"), f)))
     for name in ("user_name", "target_tag", "old_value", "reason", "origin", "error"):
         assert row[name] == "'" + evil, name
     assert row["new_value"] == "-2.5"
@@ -153,7 +154,7 @@ def test_exports_say_the_state_text_next_to_the_raw_value(
     path = tmp_path / "audit.csv"
     export_to_path(store, path, states=states)
     with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(dropwhile(lambda line: line.startswith("#"), f)))
     assert [(r["old_value"], r["old_state"], r["new_value"], r["new_state"], r["read_back"],
              r["read_back_state"]) for r in rows] == [
         ("0", "MAN", "1", "AUTO", "1", "AUTO"),

@@ -12,7 +12,6 @@ Needs a QGuiApplication (the CLI makes an offscreen one); may run on a worker th
 
 from __future__ import annotations
 
-import dataclasses
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from hmi import __version__
 from hmi.model.audit.record import AuditRecord, iso_from_us
 from hmi.model.audit.verify import VerifyResult
 from hmi.storage.audit import AuditQuery, AuditStore, ChainHead
-from hmi.storage.export import StateTexts
+from hmi.storage.export import StateTexts, snapshot
 from hmi.views.audit.integrity import describe_verification, integrity_statement
 from hmi.views.audit.table import change_text
 
@@ -196,7 +195,8 @@ class _Pages:
             ("Generated at", at.strftime("%Y-%m-%d %H:%M:%S UTC") + f"   (hmi {__version__})"),
             ("Database", info.database), ("Chain", chain),
             *integrity_statement(info.verification, info.head, info.checkpoint),
-            ("Records", f"{count:,} match the filter{span}; oldest first"),
+            ("Records", f"{count:,} match the filter{span}, up to the head above (a "
+             "snapshot: records appended after it are not in this report); oldest first"),
         ]  # fmt: skip
 
     def _pair_height(self, text: str) -> float:
@@ -392,14 +392,13 @@ def write_store_report(
     states: StateTexts | None = None,
     checkpoint: str = "",
 ) -> tuple[int, VerifyResult]:
-    """Verify the whole chain (unless given), then report the records ``query`` selects;
-    returns (records in the report, verification). ``site`` is the project's name;
-    ``checkpoint`` what comparing the chain with a kept checkpoint showed ("" for none)."""
-    result = verification if verification is not None else store.verify()
-    head = store.head()
-    query = query or AuditQuery()
-    last = head.sequence if query.last_sequence is None else min(query.last_sequence, head.sequence)
-    query = dataclasses.replace(query, last_sequence=last)  # a snapshot: later appends stay out
+    """Read the chain head once, verify the chain up to it (a ``verification`` given that
+    ended exactly there is used as it is), then report the records ``query`` selects up to
+    that head; returns (records in the report, verification). ``site`` is the project's
+    name; ``checkpoint`` what comparing the chain with a kept checkpoint showed ("" for none)."""
+    head, _, query = snapshot(store, query, verify=False)
+    fits = verification is not None and (verification.last_sequence or 0) == head.sequence
+    result = verification if fits and verification is not None else store.verify(at=head)
     count = store.count(query)
     info = ReportInfo(
         site=site, generated_by=generated_by, database=store.url, query=query,

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from itertools import dropwhile
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +206,7 @@ def test_only_those_allowed_open_it_and_only_auditors_export(
             view.export(fmt, path)
         assert f"exported 3 record(s) to {path}" == view.export_label.text()
     with (tmp_path / "logins.csv").open(newline="", encoding="utf-8") as file:
-        rows = list(csv.DictReader(file))
+        rows = list(csv.DictReader(dropwhile(lambda line: line.startswith("#"), file)))
     assert [r["user_id"] for r in rows] == ["olga", "sam", "ada"]
     exported = json.loads((tmp_path / "logins.json").read_text(encoding="utf-8"))
     assert exported["count"] == 3 and exported["verification"]["ok"]
