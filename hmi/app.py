@@ -261,7 +261,9 @@ def build_station(
         alarm_journal=alarm_journal.journal,
     )  # fmt: skip
     confirmer.parent = window
-    status_sinks.append(window.status.show_trail)
+    status_sinks.append(  # the trail may report after the window is gone (the station stopping)
+        lambda status: window.status.show_trail(status) if isValid(window.status) else None
+    )
     status_sinks.append(_key_refusal_notice(window))
     sessions.add_alert_listener(
         lambda text: window.status.show_message(f"users: {text}", outcome="failed")

@@ -223,7 +223,14 @@ class CommandService:
 
     async def _finish(self, result: CommandResult) -> CommandResult:
         if self.recorder is not None:
-            await self.recorder.record(result)
+            try:
+                await self.recorder.record(result)
+            except HmiError as exc:  # stored nowhere: never reported done, the operator told
+                done = result.ok
+                result = replace(
+                    result, outcome=Outcome.FAILED if done else result.outcome,
+                    message=f"carried out, but {exc}" if done else f"{result.message}; {exc}",
+                )  # fmt: skip
         request = result.request
         what = (
             f"write {request.tag}={request.value!r}"

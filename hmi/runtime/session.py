@@ -53,9 +53,12 @@ SessionListener = Callable[["Session | None"], None]
 
 
 class AuditHold(Protocol):
-    """A standing hold of the audit trail (``hmi.storage.spool_check.SpoolHold``)."""
+    """A standing hold of the audit trail (``hmi.storage.spool_check.SpoolHold``), or its
+    records stored nowhere (``hmi.storage.spool.AuditBlocked``)."""
 
     def describe(self) -> str: ...
+
+    def refusal(self) -> str: ...
 
 
 class SessionService:
@@ -320,10 +323,7 @@ class PermissionGuard:
         hold = self._hold() if self._hold is not None else None
         if hold is not None:
             log.warning("%s refused: %s", what, hold.describe())
-            raise WriteDenied(
-                f"{what}: refused until an administrator decides on the audit spool that "
-                "failed its check (hmi audit spool show)"
-            )
+            raise WriteDenied(f"{what}: {hold.refusal()}")
         session = self._sessions.current
         if session is None:
             raise WriteDenied(f"{what}: nobody is logged in; log in to {verb}")

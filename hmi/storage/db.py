@@ -41,6 +41,7 @@ __all__ = [
     "make_engine",
     "os_user",
     "private_file",
+    "short_error",
     "upgrade",
     "write_transaction",
 ]
@@ -222,3 +223,9 @@ def ensure_schema(engine: Engine, *, migrate: bool = True) -> None:
         ", ".join(sorted(current)) or "none", ", ".join(sorted(heads)),
     )  # fmt: skip
     upgrade(engine)
+
+
+def short_error(exc: BaseException) -> str:
+    """The first line of a database error (the driver's own message), for a status line."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

@@ -11,12 +11,21 @@ the site's is caught where it matters, by the central chain, which re-chains eve
 record with the key of the station that forwards it and refuses a wrong one
 (``AuditKeyError``); the records then wait here until the station runs with the right key.
 A key changed while records wait shows as a break in ``verify()`` where it changed.
+
+When a record can be stored nowhere (the central database away and the spool unwritable: a
+full disk, a file size limit), the trail holds an ``AuditBlocked``: the session guard refuses
+audited actions until ``spool_writable`` finds room again (a probe written, synced and
+removed beside the spool: the disk itself is asked, nothing guessed) or the central database
+takes records.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -26,7 +35,7 @@ from hmi.storage import schema
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import default_spool_path, make_engine, write_transaction
 
-__all__ = ["SpoolStore"]
+__all__ = ["AuditBlocked", "SpoolStore", "spool_writable"]
 
 
 class SpoolStore(AuditStore):
@@ -86,3 +95,46 @@ class SpoolStore(AuditStore):
             connection.execute(
                 delete(schema.audit_spool).where(schema.audit_spool.c.uuid.in_(list(uuids)))
             )
+
+
+_PROBE_BYTES = 256 * 1024  # room for a group of records and SQLite's journal
+
+
+@dataclass(frozen=True, slots=True)
+class AuditBlocked:
+    """Audit records can be stored nowhere: ``problem`` says why, ``spool`` where it failed."""
+
+    problem: str
+    spool: Path
+
+    def describe(self) -> str:
+        return (
+            f"audit records can be stored nowhere: the central database is unreachable and "
+            f"the spool {self.spool} cannot be written ({self.problem})"
+        )
+
+    def refusal(self) -> str:
+        return (
+            f"refused: its audit record could not be stored (the central database is "
+            f"unreachable and the spool cannot be written: {self.problem}); free space "
+            f"under {self.spool.parent} or restore the database"
+        )
+
+
+def spool_writable(spool: Path) -> bool:
+    """True when a probe of ``_PROBE_BYTES`` can be written and synced beside ``spool``."""
+    probe = spool.with_name(f".{spool.name}.space-probe")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            if os.write(fd, b"\0" * _PROBE_BYTES) != _PROBE_BYTES:
+                return False
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return True
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()

@@ -49,6 +49,12 @@ class SpoolHold:
             f"{self.evidence} and nothing of it was forwarded"
         )
 
+    def refusal(self) -> str:
+        return (
+            "refused until an administrator decides on the audit spool that failed its "
+            "check (hmi audit spool show)"
+        )
+
 
 def hold_path(spool_path: Path) -> Path:
     return spool_path.with_name(HOLD_FILE)

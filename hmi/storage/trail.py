@@ -17,6 +17,8 @@ with store-and-forward to a local spool while the central database is away.
   refused, the log says it at error level, and forwarding is retried at the longest interval.
   The action happened, so its record is kept; it reaches the central chain, hashed with the
   right key, once the station runs with it. Nothing is appended centrally with a wrong key.
+* A record stored nowhere (central database away, spool unwritable: a full disk) fails its
+  caller, and audited actions are refused until there is room again (``spool.AuditBlocked``).
 * The spool is verified before anything leaves it (``hmi.storage.spool_check``). One that fails
   its check, or cannot be read, is kept as evidence under another name, never forwarded and
   never counted as empty; a fresh spool takes its place, an ``audit_spool_rejected`` record goes
@@ -46,8 +48,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.errors import HmiError
 from hmi.storage.audit import AuditKeyError, AuditStore
-from hmi.storage.db import StorageError
-from hmi.storage.spool import SpoolStore
+from hmi.storage.db import StorageError, short_error
+from hmi.storage.spool import AuditBlocked, SpoolStore, spool_writable
 from hmi.storage.spool_check import SpoolHold, check_spool, quarantine, read_hold
 from hmi.storage.witness import HeadWitness
 
@@ -78,6 +80,7 @@ class TrailStatus:
     hold: str = ""  # a spool failed its check: what, and where it is kept (SpoolHold.describe)
     refusing: bool = False  # and audited actions are refused meanwhile (policy ``refuse``)
     trust: str = ""  # the central chain no longer extends a head this station witnessed
+    blocked: str = ""  # records can be stored nowhere: audited actions refused (AuditBlocked)
 
 
 @dataclass(slots=True)
@@ -123,6 +126,7 @@ class AuditTrail:
         self._key_refused = False
         self._pending = 0
         self._status = TrailStatus(False, 0)
+        self._blocked: AuditBlocked | None = None
 
     # -- public --------------------------------------------------------------------------------
 
@@ -137,9 +141,10 @@ class AuditTrail:
         return None if self.spool is None else read_hold(self.spool.path)
 
     @property
-    def refuses_actions(self) -> SpoolHold | None:
-        """The hold, when the policy says audited operator actions wait for a decision."""
-        return self.hold if self.spool_failure == "refuse" else None
+    def refuses_actions(self) -> SpoolHold | AuditBlocked | None:
+        """Why audited operator actions are refused now: records can be stored nowhere, or
+        a hold stands and the policy says they wait for a decision."""
+        return self._blocked or (self.hold if self.spool_failure == "refuse" else None)
 
     @property
     def status(self) -> TrailStatus:
@@ -246,7 +251,7 @@ class AuditTrail:
             job, self._held = self._held, None
             return job
         timeout = max(0.05, self._next_try - time.monotonic()) if self._spooling else None
-        if self._status.hold:  # look for an administrator's release now and then
+        if self._status.hold or self._blocked:  # an administrator's release, room on disk
             timeout = min(timeout or _HOLD_POLL_S, _HOLD_POLL_S)
         if self.witness is not None:
             due = self.witness.wait_s()
@@ -254,6 +259,8 @@ class AuditTrail:
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
+            if self._blocked is not None and spool_writable(self._blocked.spool):
+                self._unblock("there is room for the audit spool again")
             if self._status.hold and self.hold is None:
                 log.warning("the audit spool hold was released; audited actions resume")
                 self._publish(self._status.detail, hold="")
@@ -291,6 +298,8 @@ class AuditTrail:
             except (SQLAlchemyError, StorageError) as exc:
                 log.critical("audit spool %s failed: %s", self.spool.path, exc)
                 error = exc
+                self._blocked = AuditBlocked(short_error(exc), self.spool.path)
+                self._publish(self._status.detail)
         for index, job in enumerate(jobs):
             if error is not None:
                 _settle(
@@ -354,7 +363,7 @@ class AuditTrail:
             return True
         except (SQLAlchemyError, StorageError) as exc:
             if self.spool is None:
-                log.error("audit record %s could not be stored: %s", action.value, _short(exc))
+                log.error("audit record %s could not be stored: %s", action.value, short_error(exc))
                 return False
             self._enter_spooling(exc)
             self.spool.put([record])
@@ -368,7 +377,7 @@ class AuditTrail:
         if self._key_refused:
             detail = _problem(exc)
         else:
-            detail = f"central audit database unreachable ({_short(exc)}); recording locally"
+            detail = f"central audit database unreachable ({short_error(exc)}); recording locally"
             log.warning("%s: spooling to %s", detail, self.spool.path if self.spool else "-")
         self._publish(detail)
 
@@ -427,7 +436,7 @@ class AuditTrail:
             self._retry = min(self._retry * 2, self._retry_max)
             self._note_failure(exc)
             if forwarded:
-                self._publish(f"forwarded {forwarded}, then: {_short(exc)}")
+                self._publish(f"forwarded {forwarded}, then: {short_error(exc)}")
             else:
                 self._publish(_problem(exc))
             return
@@ -437,6 +446,7 @@ class AuditTrail:
         self._key_refused = False
         self._pending = 0
         self._retry = self._retry_min
+        self._unblock("the central audit database takes records again")
         if forwarded:
             log.info("forwarded %d spooled audit record(s) to %s", forwarded, self.store.url)
         self._publish(f"forwarded {forwarded} record(s)" if forwarded else "")
@@ -447,6 +457,7 @@ class AuditTrail:
         status = TrailStatus(
             self._spooling, self._pending, detail, self._key_refused, hold,
             bool(hold) and self.spool_failure == "refuse", trust,
+            self._blocked.describe() if self._blocked else "",
         )  # fmt: skip
         if status == self._status:
             return
@@ -459,6 +470,12 @@ class AuditTrail:
             return
         with contextlib.suppress(RuntimeError):  # a closed loop: the station is stopping
             loop.call_soon_threadsafe(callback, status)
+
+    def _unblock(self, why: str) -> None:
+        if self._blocked is not None:
+            log.warning("%s; audited actions resume", why)
+            self._blocked = None
+            self._publish(self._status.detail)
 
 
 def _settle(
@@ -479,9 +496,4 @@ def _problem(exc: BaseException) -> str:
     """Why the spool cannot be forwarded, for the status bar."""
     if isinstance(exc, AuditKeyError):
         return f"audit key refused; records are kept on this station: {exc}"
-    return f"central audit database unreachable ({_short(exc)})"
-
-
-def _short(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    return f"central audit database unreachable ({short_error(exc)})"

@@ -234,7 +234,11 @@ class HeadWitness:
             return
         private_file(self.path)
         temporary = self.path.with_name(self.path.name + ".tmp")
-        private_file(temporary)
-        temporary.write_text(json.dumps(asdict(self._seen), indent=1), encoding="utf-8")
-        os.replace(temporary, self.path)
+        try:
+            private_file(temporary)
+            temporary.write_text(json.dumps(asdict(self._seen), indent=1), encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError as exc:  # a full disk: kept in memory, saved at the next chance
+            log.error("the audit head witness %s could not be saved: %s", self.path, exc)
+            return
         self._dirty = False

@@ -146,6 +146,11 @@ class StationStatusBar(QStatusBar):
             )
             self.spool_label.setVisible(True)
             return
+        if status.blocked:
+            self.spool_label.setText("AUDIT RECORDS CANNOT BE STORED: audited actions refused")
+            self.spool_label.setToolTip(status.blocked)
+            self.spool_label.setVisible(True)
+            return
         if status.trust:
             self.spool_label.setText("AUDIT CHAIN BEHIND THIS STATION'S WITNESS: records missing")
             self.spool_label.setToolTip(
