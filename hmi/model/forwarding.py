@@ -95,9 +95,9 @@ class SyslogSettings(Strict):
         default="hmi@32473",
         description="the SD-ID of the structured data element (name@enterprise-number)",
     )
-    batch: int = Field(default=500, ge=1, le=10_000, description="events read and sent at once")
+    batch: int = Field(default=1000, ge=1, le=10_000, description="events read and sent at once")
     window: int = Field(
-        default=5000,
+        default=10_000,
         ge=1,
         le=100_000,
         description="events sent but not yet confirmed at most: what a failure may resend",

@@ -87,6 +87,8 @@ def _text(kind: str, fields: dict[str, str]) -> str:
 
 
 def _header_name(text: str, limit: int) -> str:
+    if text.isascii() and text.isprintable() and " " not in text:
+        return text[:limit] or "-"
     return _HEADER.sub("_", text)[:limit] or "-"
 
 
@@ -123,7 +125,9 @@ class _Syslog:
 
 def _sd_value(text: str) -> str:
     """A PARAM-VALUE: ``"``, ``\\`` and ``]`` escaped with a backslash (RFC 5424, 6.3.3)."""
-    return _SD_ESCAPE.sub(lambda m: "\\" + m.group(0), text)
+    if '"' in text or "\\" in text or "]" in text:
+        return _SD_ESCAPE.sub(lambda m: "\\" + m.group(0), text)
+    return text
 
 
 class _Rfc5424(_Syslog):

@@ -89,13 +89,14 @@ def _why(collector: Collector, settings: SyslogSettings, exc: BaseException) -> 
 
 
 def _unacknowledged(sock: socket.socket | None) -> int:
-    """Bytes the kernel still holds for the peer (sent but not acknowledged, or unsent)."""
+    """Bytes the kernel still holds for the peer (sent but not acknowledged, or unsent); -1
+    when the socket is closed."""
     if sock is None:
         return 0
     try:
         raw = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
-    except OSError:
-        return 0
+    except (OSError, ValueError):
+        return -1
     return int(struct.unpack("i", raw)[0])
 
 
@@ -195,7 +196,12 @@ class SyslogConnection:
         if self._writer is None:
             return False
         transport = self._writer.transport
-        return transport.get_write_buffer_size() == 0 and _unacknowledged(self._socket) == 0
+        waiting = _unacknowledged(self._socket)
+        if waiting < 0 or transport.is_closing():
+            raise ForwardingError(
+                _why(self.collector, self.settings, ConnectionResetError("connection closed"))
+            )
+        return transport.get_write_buffer_size() == 0 and waiting == 0
 
     async def close(self) -> None:
         if self._watch is not None:
