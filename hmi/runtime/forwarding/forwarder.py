@@ -75,7 +75,7 @@ class EventForwarder:
         self.source = source
         self.cursor = cursor
         self._format = format_event or formatter(settings, hostname=hostname)
-        self._on_status = on_status
+        self.on_status = on_status
         self._delivered = start or (cursor.load() if cursor is not None else Position())
         self.status = ForwardStatus(settings.collector.url, delivered=self._delivered)
         self._stopping = False
@@ -120,9 +120,9 @@ class EventForwarder:
 
     def _publish(self, **changes: object) -> None:
         self.status = replace(self.status, **changes)  # type: ignore[arg-type]
-        if self._on_status is not None:
+        if self.on_status is not None:
             try:
-                self._on_status(self.status)
+                self.on_status(self.status)
             except Exception:
                 log.exception("forwarding status listener failed")
 
@@ -183,7 +183,7 @@ class EventForwarder:
             if self.cursor is not None:
                 self.cursor.save(self._delivered)
             return
-        if flight and connection.delivered():
+        if connection.delivered() and flight:  # (raises when the collector went away)
             for batch in flight:
                 if batch.acked_at is None:
                     batch.acked_at = now
