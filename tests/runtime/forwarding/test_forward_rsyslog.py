@@ -217,3 +217,17 @@ def test_what_an_operator_types_cannot_forge_a_message_or_a_field(
     else:
         assert "suser=mallory" in first and "outcome=denied" in first
         assert 'reason=x"] [hmi@32473 user\\="root" result\\="done"] \\n' in first
+
+
+def test_udp_for_old_collectors(tmp_path: Path, sqlite_url: str) -> None:
+    need_rsyslog()
+    collector = Rsyslog(tmp_path / "r", transport="udp").start()
+    try:
+        AuditStore.open(sqlite_url).append_many([_write(i) for i in range(10)])
+        AlarmJournal.open(sqlite_url).ready()
+        done = _forward_once(_settings(collector.url), sqlite_url)
+        lines = collector.wait_for(lambda got: len(got) >= 10, 10)
+    finally:
+        collector.kill()
+    assert done == Position(10, 0)
+    assert sorted(_ids(lines)) == list(range(1, 11))
