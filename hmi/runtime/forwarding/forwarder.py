@@ -49,6 +49,11 @@ class ForwardStatus:
         return self.failing_since is not None
 
 
+def _seen(future: asyncio.Future[list[AuditRecord]]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 @dataclass(slots=True)
 class _Batch:
     position: Position  # after this batch
@@ -205,6 +210,7 @@ class EventForwarder:
         flight: deque[_Batch] = deque()
         unconfirmed = 0
         next_status = 0.0
+        ahead: tuple[int, asyncio.Future[list[AuditRecord]]] | None = None
         while not self._stopping:
             now = time.monotonic()
             self._confirm(connection, flight, now)
@@ -219,9 +225,18 @@ class EventForwarder:
             records: list[AuditRecord] = []
             alarms: list[JournalEvent] = []
             if target is None or sent.audit < target.audit:
-                records = await asyncio.to_thread(
-                    self.source.audit_after, sent.audit, settings.batch
-                )
+                if ahead is not None and ahead[0] == sent.audit:
+                    records = await ahead[1]
+                else:
+                    records = await asyncio.to_thread(
+                        self.source.audit_after, sent.audit, settings.batch
+                    )
+                ahead = None
+                if records:  # the next batch is read while this one is formatted and sent
+                    after = records[-1].sequence
+                    read = asyncio.to_thread(self.source.audit_after, after, settings.batch)
+                    ahead = (after, asyncio.ensure_future(read))
+                    ahead[1].add_done_callback(_seen)  # a session that ends leaves it unread
             if target is None or sent.alarms < target.alarms:
                 alarms = await asyncio.to_thread(
                     self.source.alarms_after, sent.alarms, settings.batch
