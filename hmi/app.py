@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import logging
 import os
 import sys
@@ -28,6 +29,8 @@ from hmi.drivers.base import DriverRegistry
 from hmi.drivers.defaults import default_registry
 from hmi.model.audit.record import AuditAction
 from hmi.model.errors import ConfigError, ProjectError
+from hmi.model.forwarding import FORWARDING_CONNECTION
+from hmi.model.paths import user_data_dir
 from hmi.model.screens.loader import Project, load_project
 from hmi.model.screens.templates import trended_tags
 from hmi.qt_platform import xcb_problem
@@ -37,6 +40,7 @@ from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.audit import NOBODY, AuditRecorder
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
+from hmi.runtime.forwarding import EventForwarder, EventSource, ForwardCursor, ForwardStatus
 from hmi.runtime.historian import StationHistory
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.runtime.session import PermissionGuard, SessionService, UserAdministration
@@ -90,6 +94,7 @@ class Station:
     alarm_journal: AlarmJournalWriter
     owns_trail: bool = True  # built here (closed on stop), not handed in
     session_watch: SessionWatch | None = None  # ends a session whose user changed anywhere
+    forwarder: EventForwarder | None = None  # to the SIEM, when forwarding.syslog is set
 
     async def start(self) -> None:
         """Start the audit trail's worker, the drivers, the UI's refresh timer and the
@@ -105,10 +110,28 @@ class Station:
         if self.session_watch is not None:
             await self.session_watch.start()
         await self._record(AuditAction.APP_START)
+        if self.forwarder is not None:
+            self._start_forwarding(self.forwarder)
+
+    def _start_forwarding(self, forwarder: EventForwarder) -> None:
+        """Its status reaches the status bar and the station alarm on this loop."""
+        loop = asyncio.get_running_loop()
+
+        def on_status(status: ForwardStatus) -> None:  # on the UI loop
+            if isValid(self.window):
+                self.window.status.show_forwarding(status)
+            lost_at = status.failing_since if status.failing_since is not None else time.time()
+            self.alarms.engine.update_connection(FORWARDING_CONNECTION, status.failing, lost_at)
+
+        forwarder.on_status = lambda status: loop.call_soon_threadsafe(on_status, status)
+        forwarder.start()
 
     async def stop(self) -> None:
         """Unbind the UI, stop the refresh timer and the drivers, end the session, record the
         stop, then close the audit trail (after every record queued is durable)."""
+        if self.forwarder is not None:
+            await asyncio.to_thread(self.forwarder.stop)  # the cursor stays where confirmed
+            self.forwarder.source.close()
         self.session_ui.stop()
         self.window.release()
         self.bridge.stop()
@@ -286,8 +309,26 @@ def build_station(
     return Station(
         project, broker, commands, bridge, window, trail, users, recorder, sessions, guard,
         session_ui, history, alarms, alarm_journal, owns_trail,
-        SessionWatch(sessions, users, url=store_url),
+        SessionWatch(sessions, users, url=store_url), _forwarder(project, store_url),
     )  # fmt: skip
+
+
+def _forwarder(project: Project, url: str) -> EventForwarder | None:
+    """The SIEM forwarder of ``forwarding.syslog``, its cursor in the user data folder (one
+    file per database and collector), reading on engines of its own."""
+    forwarding = project.file.forwarding
+    if forwarding.syslog is None:
+        return None
+    settings = forwarding.syslog.resolved(Path(project.root))
+    source = EventSource.open(
+        url,
+        workstation=project.file.database.workstation if forwarding.scope == "station" else None,
+    )
+    plain = source.audit.url
+    key = f"{plain} -> {settings.collector.url}"
+    name = hashlib.sha256(key.encode()).hexdigest()[:16]
+    cursor = ForwardCursor(user_data_dir() / f"forward-{name}.json", key=key)
+    return EventForwarder(settings, source, cursor=cursor)
 
 
 def _key_refusal_notice(window: MainWindow) -> Callable[[TrailStatus], None]:

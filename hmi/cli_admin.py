@@ -457,6 +457,9 @@ def add_admin_commands(sub: Any) -> None:
     from hmi.cli_trust import add_trust_commands
 
     add_trust_commands(audit_sub, _database_options, settings_from_args)
+    from hmi.cli_forward import add_forward_command
+
+    add_forward_command(audit_sub, _database_options, settings_from_args)
 
     db = sub.add_parser("db", help="the database schema")
     db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")

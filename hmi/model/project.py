@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings, ConnectionAlarm
+from hmi.model.forwarding import ForwardingSettings
 from hmi.model.security import SecurityConfig
 from hmi.model.tags import Strict, TagConfig
 from hmi.model.trends.historian import HistorianConfig
@@ -203,6 +204,10 @@ class ProjectFile(Strict):
         default_factory=DatabaseSettings, description="audit trail and users; see docs/audit.md"
     )
     historian: HistorianConfig = HistorianConfig()
+    forwarding: ForwardingSettings = Field(
+        default_factory=ForwardingSettings,
+        description="audit records and alarm events to a SIEM; see docs/it-integration.md",
+    )
 
     @field_validator("tags")
     @classmethod
@@ -223,6 +228,17 @@ class ProjectFile(Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _station_alarm_ids_free(self) -> ProjectFile:
+        taken = {alarm.id for alarm in self.alarms}
+        for alarm in self.station_alarms():
+            if alarm.id in taken:
+                raise ValueError(
+                    f"alarm id {alarm.id!r} is the station's own alarm (forwarding); "
+                    "rename the alarm written in alarms:"
+                )
+        return self
+
     def comm_loss_alarms(self) -> tuple[ConnectionAlarm, ...]:
         """The communication-loss alarm of every connection that gets one by default: unless
         switched off (``settings.alarms.comm_loss.enabled``, the connection's
@@ -241,6 +257,11 @@ class ProjectFile(Strict):
                 )
             )  # fmt: skip
         return tuple(made)
+
+    def station_alarms(self) -> tuple[ConnectionAlarm, ...]:
+        """The station's own alarms: forwarding to the SIEM failing (``forwarding``)."""
+        forwarding = self.forwarding.station_alarm()
+        return () if forwarding is None else (forwarding,)
 
     @property
     def audit_key_env(self) -> str | None:

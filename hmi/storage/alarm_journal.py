@@ -268,6 +268,23 @@ class AlarmJournal:
         last = events[-1] if more else None
         return JournalPage(events, None if last is None else (last.time_us, last.id or 0))
 
+    def after(
+        self, last_id: int, *, limit: int, workstation: str | None = None
+    ) -> list[JournalEvent]:
+        """Up to ``limit`` events stored after row ``last_id``, in id order (forwarding)."""
+        self.ready()
+        c = alarm_events.c
+        where = [c.id > last_id] + ([c.workstation == workstation] if workstation else [])
+        statement = select(alarm_events).where(*where).order_by(c.id).limit(limit)
+        with self.engine.connect() as connection:
+            return [_event(row) for row in connection.execute(statement)]
+
+    def last_id(self) -> int:
+        """The newest event's row id (0: none)."""
+        self.ready()
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.max(alarm_events.c.id))).scalar() or 0)
+
     def count(self, query: AlarmQuery = AlarmQuery()) -> int:
         self.ready()
         statement = select(func.count()).select_from(alarm_events).where(*self._where(query))

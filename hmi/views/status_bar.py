@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QStatusBar, QToolButton, QWidget
 
 from hmi.drivers.base import ConnectionHealth, ConnectionState
 from hmi.runtime.commands import CommandResult
+from hmi.runtime.forwarding import ForwardStatus
 from hmi.storage.trail import TrailStatus
 
 __all__ = ["StationStatusBar"]
@@ -79,6 +80,9 @@ class StationStatusBar(QStatusBar):
         self.spool_label = QLabel("", self)
         self.spool_label.setObjectName("SpoolWarning")
         self.spool_label.hide()
+        self.forwarding_label = QLabel("", self)
+        self.forwarding_label.setObjectName("ConnectionOk")
+        self.forwarding_label.hide()
         self.command_label = QLabel("", self)
         self.command_label.setObjectName("CommandResult")
         self.clock = QLabel("", self)
@@ -86,6 +90,7 @@ class StationStatusBar(QStatusBar):
         self.connections: dict[str, QLabel] = {}
         self.addWidget(self.user_label)
         self.addWidget(self.command_label, 1)
+        self.addPermanentWidget(self.forwarding_label)
         self.addPermanentWidget(self.spool_label)
         self.addPermanentWidget(self.clock)
         self._clock_timer = QTimer(self)
@@ -169,6 +174,29 @@ class StationStatusBar(QStatusBar):
                 + "; records are forwarded in order when it returns"
             )
         self.spool_label.setVisible(status.spooling)
+
+    def show_forwarding(self, status: ForwardStatus) -> None:
+        """Forwarding to the SIEM: connected (and the backlog while there is one), or failing
+        with the reason; the tooltip holds the diagnostics (collector, cursor, last error)."""
+        if status.failing:
+            text = f"SIEM: failing, {status.backlog} event(s) waiting"
+        elif status.state == "connected":
+            text = "SIEM: connected" + (f", backlog {status.backlog}" if status.backlog else "")
+        else:
+            text = f"SIEM: {status.state}"
+        self.forwarding_label.setText(text)
+        delivered = status.delivered
+        self.forwarding_label.setToolTip(
+            f"{status.collector}: {status.state}; delivered up to audit #{delivered.audit}, "
+            f"alarm event #{delivered.alarms}; {status.sent} message(s) sent"
+            + (f"\nlast error: {status.last_error}" if status.last_error else "")
+        )
+        name = "ConnectionBad" if status.failing else "ConnectionOk"
+        if self.forwarding_label.objectName() != name:
+            self.forwarding_label.setObjectName(name)
+        self.forwarding_label.setProperty("state", "failed" if status.failing else "connected")
+        _restyle(self.forwarding_label)
+        self.forwarding_label.setVisible(True)
 
     # -- connections ---------------------------------------------------------------------------
 

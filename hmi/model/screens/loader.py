@@ -68,9 +68,9 @@ class Project(Strict):
 
     @property
     def alarms(self) -> tuple[AlarmDefinition, ...]:
-        """The alarms written in ``alarms:``, then each connection's default communication-loss
-        alarm (``ProjectFile.comm_loss_alarms``)."""
-        return (*self.file.alarms, *self.file.comm_loss_alarms())
+        """The alarms written in ``alarms:``, each connection's default communication-loss
+        alarm (``ProjectFile.comm_loss_alarms``), then the station's own (``station_alarms``)."""
+        return (*self.file.alarms, *self.file.comm_loss_alarms(), *self.file.station_alarms())
 
     @property
     def start_screen(self) -> str:
