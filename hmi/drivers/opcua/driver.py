@@ -285,7 +285,8 @@ class OpcUaDriver:
                     lead = f"connection lost ({reason}); " if reason else ""
                     self._set_health(state, f"{lead}{detail}; retrying (attempt {attempt})")
                 log.debug("%s: connect attempt %d failed", self.key, attempt, exc_info=True)
-                await asyncio.sleep(delay)
+                # Someone has to act first: try again at the slowest pace, not at once.
+                await asyncio.sleep(high if fatal else delay)
                 delay = min(delay * 2, high)
                 continue
             delay, attempt = low, 0
