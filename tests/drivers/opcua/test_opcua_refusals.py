@@ -215,3 +215,61 @@ def test_writes_refused_before_sending_are_denied_and_read_backs_compare_as_valu
         assert plant.read("Small") == 3
     finally:
         plant.write("Level", 1.5)
+
+
+def test_values_not_of_the_nodes_datatype_are_config_error(plant, until, monkeypatch):
+    """A Double node that sends a string, then a number again; a node whose DataType is
+    changed at run time to String and then sends strings: never Good with the wrong type."""
+    level = parse_address(f"opcua://plant/{plant.node_id('Level')}")
+    count = parse_address(f"opcua://plant/{plant.node_id('Count')}")
+
+    def send(value: ua.Variant, on: str = "Level") -> None:
+        """As a server that does not check its own values (asyncua does, switched off)."""
+        node_id = ua.NodeId.from_string(plant.node_id(on))
+        plant.call(plant.server.write_attribute_value(node_id, ua.DataValue(value)))
+
+    aspace = plant.server.iserver.aspace
+    monkeypatch.setattr(aspace, "_is_expected_variant_type", lambda *args: True)
+
+    async def main() -> None:
+        sink = Sink()
+        driver = OpcUaDriver("opcua://plant", connection(plant.endpoint), sink.context)
+        driver.subscribe([level, count])
+        await driver.start()
+        try:
+            await until(lambda: sink.value(level) == 1.5, timeout=10, what="Good")
+            send(ua.Variant("12.5 m", ua.VariantType.String))
+            await until(lambda: sink.latest[level].quality == CONFIG_ERROR, timeout=5, what="Bad")
+            bad = sink.latest[level]
+            assert bad.value == 1.5, "the last good value stays, marked"
+            assert "is a Double node but the server sent a String" in bad.detail
+            assert all(v.value != "12.5 m" for b in sink.batches for a, v in b if a == level)
+            send(ua.Variant(2.5, ua.VariantType.Double))
+            await until(lambda: sink.value(level) == 2.5, timeout=5, what="Good again")
+            assert sink.latest[level].quality.is_good
+
+            # Count's DataType (Int16) changed at run time on the server, then a String value.
+            target = plant.server.get_node(plant.node_id("Count"))
+            plant.call(
+                target.write_attribute(
+                    ua.AttributeIds.DataType,
+                    ua.DataValue(ua.Variant(ua.NodeId(ua.ObjectIds.String), ua.VariantType.NodeId)),
+                )
+            )
+            send(ua.Variant("five", ua.VariantType.String), on="Count")
+            await until(
+                lambda: sink.latest[count].quality == CONFIG_ERROR, timeout=5, what="Bad count"
+            )
+            assert "is a Int16 node but the server sent a String" in sink.latest[count].detail
+        finally:
+            await driver.stop()
+            plant.call(
+                plant.server.get_node(plant.node_id("Count")).write_attribute(
+                    ua.AttributeIds.DataType,
+                    ua.DataValue(ua.Variant(ua.NodeId(ua.ObjectIds.Int16), ua.VariantType.NodeId)),
+                )
+            )
+            plant.write("Count", 5)
+            plant.write("Level", 1.5)
+
+    run(main())
