@@ -205,7 +205,27 @@ async def open_client(
         with contextlib.suppress(Exception):
             client.disconnect_socket()  # connect() has undone the rest
         raise
+    _stop_publishing_on_loss(client)
     return client
+
+
+def _stop_publishing_on_loss(client: Client) -> None:
+    """When the socket goes, end asyncua's publish loop at once: its next round would log a
+    traceback ("Publish iteration crashed") per second for a session that is gone. The driver
+    sees the loss itself and opens a new session; this one is never used again."""
+    protocol = client.uaclient.protocol
+    if protocol is None:
+        return
+    chained = protocol.on_connection_lost
+
+    def lost(exc: Exception | None) -> None:
+        task = getattr(client.uaclient.session, "_publish_task", None)
+        if isinstance(task, asyncio.Task):
+            task.cancel()
+        if chained is not None:
+            chained(exc)
+
+    protocol.on_connection_lost = lost
 
 
 _SERVICE_FAULT = ns0(ua.ObjectIds.ServiceFault_Encoding_DefaultBinary)
