@@ -41,6 +41,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in {args.project}", file=sys.stderr)
         return 1
     project = load_project(args.project)
+    for name, tag in project.tags.items():
+        numeric = tag.datatype.value in ("int", "float") and not tag.states
+        if tag.write is not None and numeric and (tag.write.min is None or tag.write.max is None):
+            print(
+                f"{args.project}: warning: tag {name} is writable without write limits "
+                "(write: {min: ..., max: ...}); any number would be sent",
+                file=sys.stderr,
+            )
     print(
         f"{args.project}: OK ({len(project.screens)} screens, {len(project.templates)} templates, "
         f"{len(project.tags)} tags, {len(project.file.connections)} connections)"
@@ -302,7 +310,7 @@ def _parser() -> argparse.ArgumentParser:
         "browse", help="print an OPC UA server's address space, or tags to paste"
     )
     browse.add_argument("endpoint", help="opc.tcp://host:port[/path]")
-    browse.add_argument("--depth", type=int, default=4, help="levels below the root (default 4)")
+    browse.add_argument("--depth", type=int, default=3, help="levels below the root (default 3)")
     browse.add_argument("--root", default="i=85", help="NodeId to start from (default Objects)")
     browse.add_argument("--security", choices=("None", "Sign", "SignAndEncrypt"), default="None")
     browse.add_argument(

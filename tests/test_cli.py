@@ -50,6 +50,23 @@ def test_check_the_demo_project_passes(capsys: pytest.CaptureFixture[str]) -> No
     assert ": OK (" in capsys.readouterr().out
 
 
+def test_check_warns_about_a_numeric_writable_tag_without_limits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "project.yaml").write_text(
+        "project: {name: X, start_screen: main}\nscreens: [main.yaml]\ntags:\n"
+        "  sp: {address: 'local://sp', write: {}}\n"
+        "  sp_ok: {address: 'local://ok', write: {min: 0, max: 10}}\n"
+        "  name: {address: 'local://n', datatype: str, write: {}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "main.yaml").write_text("screen: {id: main, title: Main}\n", encoding="utf-8")
+    assert main(["check", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: tag sp is writable without write limits" in err
+    assert "sp_ok" not in err and "tag name" not in err
+
+
 def test_check_a_broken_project_says_where_and_exits_1(tmp_path: Path) -> None:
     (tmp_path / "project.yaml").write_text(
         "project: {name: X, start_screen: main}\nscreens: [main.yaml]\n", encoding="utf-8"

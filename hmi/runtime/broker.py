@@ -30,6 +30,8 @@ from hmi.runtime.pool import DriverPool
 
 log = logging.getLogger(__name__)
 
+_CONFIG_ERROR = Quality.bad(QualityReason.CONFIG_ERROR)
+
 ValueListener = Callable[[str, TagValue], None]
 HealthListener = Callable[[ConnectionHealth], None]
 
@@ -80,7 +82,17 @@ class TagBroker:
             self.pool.driver_for(tag.address).subscribe([tag.address])
         self._address_refs[tag.address] = count + 1
         self._refs[name] = self._refs.get(name, 0) + 1
-        return self.latest(name)
+        latest = self.latest(name)
+        health = self._health.get(tag.address.driver_key)
+        if (
+            health is not None
+            and health.state is ConnectionState.FAILED
+            and (latest.quality, latest.detail) != (_CONFIG_ERROR, health.detail)
+        ):
+            # Subscribed after the connection failed: say why now, not Initial for ever.
+            latest = latest.with_quality(_CONFIG_ERROR, health.detail)
+            self.publish([(tag.address, latest)])
+        return latest
 
     def unsubscribe(self, name: str) -> None:
         """Remove one subscriber; the last one makes the driver unsubscribe."""
@@ -134,27 +146,36 @@ class TagBroker:
 
     def report_health(self, health: ConnectionHealth) -> None:
         """A connection changed state. Leaving CONNECTED marks its tags Bad(NotConnected),
-        keeping their last value; the driver republishes fresh values when it is back."""
+        keeping their last value; the driver republishes fresh values when it is back. FAILED
+        (it will not work until someone changes something) marks them Bad(ConfigError) with
+        the connection's message, whatever the state before."""
         previous = self._health.get(health.key)
         self._health[health.key] = health
-        if health.state is not ConnectionState.CONNECTED and (previous is None or previous.ok):
-            quality = (
-                NOT_CONNECTED
-                if health.state is not ConnectionState.FAILED
-                else Quality.bad(QualityReason.CONFIG_ERROR)
-            )
-            self._mark(lambda name, tag: tag.address.driver_key == health.key, quality)
+        if health.state is ConnectionState.FAILED:
+            if previous is None or (previous.state, previous.detail) != (
+                health.state,
+                health.detail,
+            ):
+                self._mark(self._of(health.key), _CONFIG_ERROR, health.detail)
+        elif health.state is not ConnectionState.CONNECTED and (previous is None or previous.ok):
+            self._mark(self._of(health.key), NOT_CONNECTED)
         for listener in self._health_listeners:
             listener(health)
 
-    def _mark(self, which: Callable[[str, TagConfig], bool], quality: Quality) -> None:
+    @staticmethod
+    def _of(key: str) -> Callable[[str, TagConfig], bool]:
+        return lambda name, tag: tag.address.driver_key == key
+
+    def _mark(
+        self, which: Callable[[str, TagConfig], bool], quality: Quality, detail: str = ""
+    ) -> None:
         batch: list[tuple[TagAddress, TagValue]] = []
         seen: set[TagAddress] = set()
         for name, tag in self._tags.items():
             if tag.address in seen or name not in self._latest or not which(name, tag):
                 continue
             seen.add(tag.address)
-            batch.append((tag.address, self._latest[name].with_quality(quality)))
+            batch.append((tag.address, self._latest[name].with_quality(quality, detail)))
         self.publish(batch)
 
     @property

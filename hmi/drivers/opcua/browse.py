@@ -16,7 +16,7 @@ from typing import Any
 from asyncua import ua
 from asyncua.client.ua_client import UaClient
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from hmi.drivers.opcua.certs import Pki
 from hmi.drivers.opcua.session import (
@@ -279,23 +279,38 @@ def _tag_name(path: tuple[str, ...]) -> str:
     return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
 
 
+def _write_policy(node: BrowsedNode, datatype: str) -> CommentedMap:
+    write = CommentedMap()
+    if datatype not in ("int", "float"):
+        return write
+    if node.eu_range and node.eu_range[0] < node.eu_range[1]:
+        low, high = node.eu_range
+        write["min"] = int(low) if datatype == "int" and low.is_integer() else low
+        write["max"] = int(high) if datatype == "int" and high.is_integer() else high
+        write.fa.set_flow_style()
+        return write
+    write.fa.set_flow_style()
+    return write
+
+
 def tags_yaml(tree: BrowsedNode, connection: str) -> str:
-    """``tags:`` for every scalar Variable of a type a tag can hold, named by its BrowseName
-    path, addressed through ``connection``; ``write: {}`` only where this user may write."""
-    tags: dict[str, dict[str, Any]] = {}
+    """``tags:`` for every readable scalar Variable of a type a tag can hold, named by its
+    BrowseName path below the browsed root, addressed through ``connection``. ``write:`` only
+    where this user may write: a numeric one limited to the EURange where the server has one,
+    else with a comment asking for limits (a setpoint without them accepts anything)."""
+    tags: dict[str, CommentedMap] = {}
     for path, node in tree.walk():
         datatype = _DATATYPES.get(node.data_type)
         if node.node_class != "Variable" or datatype is None or not node.scalar:
             continue
+        if "r" not in node.access:
+            continue  # write-only (or no access): a tag shows a value it can read
         name = base = _tag_name(path)
         count = 1
         while name in tags:
             count += 1
             name = f"{base}_{count}"
-        tag: dict[str, Any] = {
-            "address": f"opcua://{connection}/{node.node_id}",
-            "datatype": datatype,
-        }
+        tag = CommentedMap(address=f"opcua://{connection}/{node.node_id}", datatype=datatype)
         if node.description:
             tag["description"] = node.description
         if node.units:
@@ -304,7 +319,11 @@ def tags_yaml(tree: BrowsedNode, connection: str) -> str:
             tag["range"] = CommentedSeq(node.eu_range)
             tag["range"].fa.set_flow_style()
         if "w" in node.access:
-            tag["write"] = {}
+            tag["write"] = write = _write_policy(node, datatype)
+            if datatype in ("int", "float") and not write:
+                tag.yaml_add_eol_comment(
+                    "the server has no EURange: set write min and max", "write"
+                )
         tags[name] = tag
     yaml = YAML()
     yaml.width = 200

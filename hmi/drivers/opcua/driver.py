@@ -245,15 +245,18 @@ class OpcUaDriver:
     def _set_health(self, state: ConnectionState, detail: str) -> None:
         if self._health.state is state and self._health.detail == detail:
             return
+        previous = self._health.state
         self._health = ConnectionHealth(self.key, state, detail)
         quiet = state in (
             ConnectionState.CONNECTING,
             ConnectionState.CONNECTED,
             ConnectionState.STOPPED,
         )
-        log.log(
-            logging.INFO if quiet else logging.WARNING, "%s: %s: %s", self.key, state.value, detail
-        )
+        # One line when the state changes (or a FAILED connection fails for another reason),
+        # not one per retry: the status bar shows every attempt.
+        news = state is not previous or state is ConnectionState.FAILED
+        level = (logging.INFO if quiet else logging.WARNING) if news else logging.DEBUG
+        log.log(level, "%s: %s: %s", self.key, state.value, detail)
         self._context.report_health(self._health)
 
     async def _supervise(self) -> None:
@@ -285,7 +288,8 @@ class OpcUaDriver:
                     lead = f"connection lost ({reason}); " if reason else ""
                     self._set_health(state, f"{lead}{detail}; retrying (attempt {attempt})")
                 log.debug("%s: connect attempt %d failed", self.key, attempt, exc_info=True)
-                await asyncio.sleep(delay)
+                # Someone has to act first: try again at the slowest pace, not at once.
+                await asyncio.sleep(high if fatal else delay)
                 delay = min(delay * 2, high)
                 continue
             delay, attempt = low, 0

@@ -18,6 +18,7 @@ from typing import Any
 
 from asyncua import Client, ua
 from asyncua.crypto import security_policies
+from asyncua.ua.ua_binary import nodeid_from_binary, struct_from_binary
 
 from hmi.drivers.opcua.certs import (
     CertificateRefused,
@@ -60,6 +61,24 @@ _FATAL = {
 
 class SessionRefused(ConfigError):
     """The server (or our own configuration) refuses the session: retrying will not help."""
+
+
+class ChannelRefused(SessionRefused):
+    """A secured server refused to open a secure channel with this station's certificate.
+
+    Strict servers (open62541, node-opcua, Kepware, Siemens) check the client's certificate at
+    OpenSecureChannel and answer an untrusted one with an ERR message or a ServiceFault, most
+    often BadSecurityChecksFailed; asyncua turns the latter into a bare AssertionError."""
+
+    def __init__(self, endpoint: str, code: int | None) -> None:
+        self.code = code
+        status = f" ({status_name(code)})" if code is not None else ""
+        super().__init__(
+            f"{endpoint}: the server refused this station's certificate{status}; give the "
+            "server's administrator this station's certificate (`hmi certs show-own`) to put "
+            "on its trusted list, or trust it there among the rejected ones; the station "
+            "keeps trying and connects once it is trusted"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +197,84 @@ async def open_client(
         if settings.password is not None:
             client.set_password(settings.password)
     client.connection_lost_callback = on_lost
+    if settings.security != "None":
+        _refusals_as_errors(client, settings.endpoint)
     try:
         await client.connect(auto_reconnect=False)
     except BaseException:
         with contextlib.suppress(Exception):
             client.disconnect_socket()  # connect() has undone the rest
         raise
+    _stop_publishing_on_loss(client)
     return client
+
+
+def _stop_publishing_on_loss(client: Client) -> None:
+    """When the socket goes, end asyncua's publish loop at once: its next round would log a
+    traceback ("Publish iteration crashed") per second for a session that is gone. The driver
+    sees the loss itself and opens a new session; this one is never used again."""
+    protocol = client.uaclient.protocol
+    if protocol is None:
+        return
+    chained = protocol.on_connection_lost
+
+    def lost(exc: Exception | None) -> None:
+        task = getattr(client.uaclient.session, "_publish_task", None)
+        if isinstance(task, asyncio.Task):
+            task.cancel()
+        if chained is not None:
+            chained(exc)
+
+    protocol.on_connection_lost = lost
+
+
+_SERVICE_FAULT = ns0(ua.ObjectIds.ServiceFault_Encoding_DefaultBinary)
+
+
+def _refusals_as_errors(client: Client, endpoint: str) -> None:
+    """Make a refused OpenSecureChannel a ``ChannelRefused`` with the server's status.
+
+    asyncua takes a ServiceFault answering OpenSecureChannel for the response itself, logs a
+    traceback and fails with an empty AssertionError; an ERR message comes through as the
+    status. Both hooks are on this client's own objects (instance attributes)."""
+    connect_socket = client.connect_socket
+    open_channel = client.open_secure_channel
+
+    async def connect_socket_then_watch() -> None:
+        await connect_socket()
+        protocol = client.uaclient.protocol
+        process = getattr(protocol, "_process_received_message", None)
+        if protocol is None or process is None:
+            return
+
+        def process_message(msg: Any) -> None:
+            if isinstance(msg, ua.Message) and isinstance(
+                msg.SecurityHeader(), ua.AsymmetricAlgorithmHeader
+            ):  # only OpenSecureChannel is secured asymmetrically
+                body = msg.body()
+                if nodeid_from_binary(body.copy()) == _SERVICE_FAULT:
+                    nodeid_from_binary(body)
+                    header = struct_from_binary(ua.ResponseHeader, body)
+                    raise ua.UaStatusCodeError(header.ServiceResult.value)
+            process(msg)
+
+        protocol._process_received_message = process_message  # type: ignore[method-assign]
+
+    async def open_channel_or_refuse(renew: bool = False) -> None:
+        if renew:
+            await open_channel(renew)
+            return
+        try:
+            await open_channel(renew)
+        except OSError:  # timeouts and lost connections included: they may pass
+            raise
+        except ua.UaStatusCodeError as exc:
+            raise ChannelRefused(endpoint, exc.code) from None
+        except (AssertionError, ua.UaError):
+            raise ChannelRefused(endpoint, None) from None
+
+    client.connect_socket = connect_socket_then_watch  # type: ignore[method-assign]
+    client.open_secure_channel = open_channel_or_refuse  # type: ignore[method-assign]
 
 
 async def close_client(client: Client, timeout_s: float = 2.0) -> None:

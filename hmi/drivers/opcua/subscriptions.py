@@ -29,14 +29,19 @@ from asyncua.client.ua_session import UaSession
 
 from hmi.drivers.base import ValueBatch
 from hmi.drivers.opcua.quality import quality_of, status_text
-from hmi.drivers.opcua.values import tag_value
+from hmi.drivers.opcua.values import builtin_type, tag_value
 from hmi.model.address import TagAddress
 from hmi.model.project import OpcUaConnection
+from hmi.model.quality import Quality, QualityReason
 from hmi.model.value import TagValue
 
 log = logging.getLogger(__name__)
 
 _S = ua.StatusCodes
+_VT = ua.VariantType
+_CONFIG_ERROR = Quality.bad(QualityReason.CONFIG_ERROR)
+# A node of these DataTypes may carry any Variant (BaseDataType, Number, Integer, ...).
+_ANY = frozenset({_VT.Variant, _VT.Null, _VT.ExtensionObject, _VT.DataValue, _VT.DiagnosticInfo})
 _DEADBAND = {"none": 0, "absolute": 1, "percent": 2}
 _FILTER_REFUSED = {
     _S.BadFilterNotAllowed,
@@ -111,7 +116,17 @@ class GroupRules:
 class MonitoredItem:
     """One tag's monitored item; ``last`` is its last value, kept for Bad values sent empty."""
 
-    __slots__ = ("address", "filtered", "handle", "last", "node_id", "server_id", "settings", "sub")
+    __slots__ = (
+        "address",
+        "filtered",
+        "handle",
+        "last",
+        "node_id",
+        "server_id",
+        "settings",
+        "sub",
+        "vtype",
+    )
 
     def __init__(
         self, address: TagAddress, node_id: ua.NodeId, settings: GroupSettings, handle: int
@@ -124,6 +139,7 @@ class MonitoredItem:
         self.sub: _Subscription | None = None
         self.filtered = settings.deadband_type != "none"
         self.last: Any = None
+        self.vtype: ua.VariantType | None = None  # what the node's DataType travels as
 
 
 @dataclass(slots=True, eq=False)
@@ -164,6 +180,8 @@ class SubscriptionSet:
         self._by_handle: dict[int, MonitoredItem] = {}
         self.items: dict[TagAddress, MonitoredItem] = {}
         self.refused: dict[TagAddress, str] = {}
+        self.wrong_types: dict[TagAddress, str] = {}
+        self._datatypes: dict[ua.NodeId, ua.VariantType | None] = {}
         self._next_handle = 1
         self.last_activity = time.monotonic()
         self.notifications = 0
@@ -185,6 +203,15 @@ class SubscriptionSet:
                     item = by_handle.get(change.ClientHandle)
                     if item is None:
                         continue  # removed meanwhile
+                    variant = change.Value.Value
+                    if (
+                        item.vtype is not None
+                        and variant is not None
+                        and variant.VariantType is not item.vtype
+                        and variant.VariantType is not _VT.Null
+                    ):
+                        append((item.address, self._wrong_type(item, variant, now)))
+                        continue
                     value = tag_value(change.Value, now, item.last)
                     item.last = value.value
                     append((item.address, value))
@@ -195,6 +222,18 @@ class SubscriptionSet:
         if batch:
             self.notifications += len(batch)
             self._publish(batch)
+
+    def _wrong_type(self, item: MonitoredItem, variant: ua.Variant, now: float) -> TagValue:
+        """A value that is not of the node's DataType is not trusted: Bad(ConfigError)."""
+        expected = item.vtype.name if item.vtype is not None else "?"
+        why = (
+            f"{item.node_id.to_string()} is a {expected} node but the server sent a "
+            f"{variant.VariantType.name}"
+        )
+        if self.wrong_types.get(item.address) != why:
+            self.wrong_types[item.address] = why
+            log.warning("%s: %s", item.address, why)
+        return TagValue(item.last, _CONFIG_ERROR, None, now, why)
 
     def overdue_s(self, now: float | None = None) -> float:
         """Seconds past two keep-alive periods without a publish response (0: all is well)."""
@@ -217,6 +256,7 @@ class SubscriptionSet:
             self._next_handle += 1
             self.items[address] = item
             by_interval.setdefault(settings.publishing_interval_ms, []).append(item)
+        await self._read_types([i for items in by_interval.values() for i in items])
         for interval, items in by_interval.items():
             pending = items
             while pending:
@@ -236,6 +276,31 @@ class SubscriptionSet:
                 if pending and sub.count == before:  # a fresh subscription took nothing
                     self._refuse(pending, _S.BadTooManyMonitoredItems)
                     break
+
+    async def _read_types(self, items: Sequence[MonitoredItem]) -> None:
+        """The DataType of each node, read before its item exists (its first value may beat
+        the CreateMonitoredItems response), as the Variant type its values must have."""
+        for start in range(0, len(items), self.per_call):
+            chunk = items[start : start + self.per_call]
+            params = ua.ReadParameters()
+            params.NodesToRead = [
+                ua.ReadValueId(NodeId=i.node_id, AttributeId=ua.AttributeIds.DataType)
+                for i in chunk
+            ]
+            try:
+                results = await self._session.read(params)
+            except ua.UaStatusCodeError as exc:
+                if exc.code not in _SMALLER_BATCH:
+                    raise
+                log.info("DataTypes not read (%s): values go unchecked", status_text(exc.code))
+                return
+            for item, dv in zip(chunk, results, strict=True):
+                datatype = dv.Value.Value if dv.Value is not None else None
+                if (dv.StatusCode is None or dv.StatusCode.is_good()) and isinstance(
+                    datatype, ua.NodeId
+                ):
+                    vtype = await builtin_type(self._session, datatype, self._datatypes)
+                    item.vtype = None if vtype in _ANY else vtype
 
     async def _new_subscription(self, interval_ms: float) -> _Subscription:
         keepalive = max(1, math.ceil(self._keepalive_s * 1000 / interval_ms))
@@ -370,6 +435,7 @@ class SubscriptionSet:
         by_sub: dict[int, list[int]] = {}
         for address in addresses:
             self.refused.pop(address, None)
+            self.wrong_types.pop(address, None)
             item = self.items.pop(address, None)
             if item is None:
                 continue

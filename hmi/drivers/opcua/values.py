@@ -15,6 +15,7 @@ from typing import Any
 
 from asyncua import ua
 from asyncua.client.ua_client import UaClient
+from asyncua.client.ua_session import UaSession
 
 from hmi.drivers.opcua.quality import quality_of, status_name
 from hmi.model.errors import WriteDenied
@@ -69,7 +70,9 @@ def variant_type_of_datatype(datatype: ua.NodeId) -> ua.VariantType | None:
 
 
 async def builtin_type(
-    uaclient: UaClient, datatype: ua.NodeId, cache: dict[ua.NodeId, ua.VariantType | None]
+    uaclient: UaClient | UaSession,
+    datatype: ua.NodeId,
+    cache: dict[ua.NodeId, ua.VariantType | None],
 ) -> ua.VariantType | None:
     """The Variant type a DataType travels as: itself if built in, else the nearest built-in
     supertype found by browsing HasSubtype upwards (Duration -> Double, an enum -> Int32);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
+from asyncua import ua
 from ruamel.yaml import YAML
 
 from hmi.drivers.opcua import browse, format_tree, tags_yaml
@@ -12,8 +13,20 @@ from hmi.model.project import ProjectFile
 from hmi.model.tags import DataType, TagConfig
 
 
+async def _add_write_only(plant) -> None:  # type: ignore[no-untyped-def]
+    parent = plant.server.get_node(f"ns={plant.ns};s=Plant")
+    node = await parent.add_variable(ua.NodeId("Plant.Secret", plant.ns), "Secret", 0.0)
+    for attribute in (ua.AttributeIds.AccessLevel, ua.AttributeIds.UserAccessLevel):
+        level = ua.DataValue(ua.Variant(ua.AccessLevel.CurrentWrite.mask, ua.VariantType.Byte))
+        await node.write_attribute(attribute, level)
+
+
 def test_browse_prints_a_tree_and_emits_tags_the_project_accepts(plant):
-    tree = asyncio.run(asyncio.wait_for(browse(plant.endpoint, depth=3), 20))
+    plant.call(_add_write_only(plant))
+    try:
+        tree = asyncio.run(asyncio.wait_for(browse(plant.endpoint, depth=3), 20))
+    finally:
+        plant.call(plant.server.delete_nodes([plant.server.get_node(plant.node_id("Secret"))]))
     text = format_tree(tree)
     lines = text.splitlines()
     assert lines[0].startswith("Objects  i=85  Object")
@@ -22,6 +35,7 @@ def test_browse_prints_a_tree_and_emits_tags_the_project_accepts(plant):
     assert "    Total  ns=2;s=Plant.Total  Variable  UInt32  r" in lines
     assert "      V7  ns=2;s=Plant.Many.V7  Variable  Double  rw" not in lines  # not writable
     assert "      V7  ns=2;s=Plant.Many.V7  Variable  Double  r" in lines
+    assert "    Secret  ns=2;s=Plant.Secret  Variable  Double  w" in lines  # shown, not a tag
     assert not any("Server  i=2253" in line for line in lines)
     assert not any("EURange" in line for line in lines)  # properties are not tags
 
@@ -30,7 +44,11 @@ def test_browse_prints_a_tree_and_emits_tags_the_project_accepts(plant):
     level = TagConfig.model_validate(tags["Plant.Level"])
     assert str(level.address) == "opcua://plant/ns=2;s=Plant.Level"
     assert (level.units, level.range, level.datatype) == ("m", (0.0, 10.0), DataType.FLOAT)
-    assert level.writable
+    assert level.writable and (level.write.min, level.write.max) == (0.0, 10.0)  # EURange
+    assert "Plant.Secret" not in tags  # write-only: nothing to show
+    count = TagConfig.model_validate(tags["Plant.Count"])
+    assert count.writable and count.write.min is None  # no EURange on the server: asked for
+    assert "Plant.Count:\n" in text and "write: {}  # the server has no EURange" in text
     total = TagConfig.model_validate(tags["Plant.Total"])
     assert (total.datatype, total.writable) == (DataType.INT, False)
     assert TagConfig.model_validate(tags["Plant.Running"]).datatype is DataType.BOOL
