@@ -9,19 +9,17 @@ with store-and-forward to a local spool while the central database is away.
   again, so a station's records reach the central chain in the order they were made.
 * Every ``retry`` seconds (capped backoff) the worker forwards the spool oldest first, in
   batches: insert-if-absent by uuid and commit centrally, then delete from the spool. A crash
-  between the two leaves records that the next forward skips: each arrives exactly once.
-* Forwarded records are chained on arrival: the central chain gives them their sequence,
-  ``prev_hash`` and ``hash``; uuid, time and content are kept, with ``spooled`` true.
-* A station whose audit key is not the central chain's (``AuditKeyError``, on its first
-  append or first forward) spools like a station cut off, loudly: the status says the key is
-  refused, the log says it at error level, and forwarding is retried at the longest interval.
-  The action happened, so its record is kept; it reaches the central chain, hashed with the
-  right key, once the station runs with it. Nothing is appended centrally with a wrong key.
+  between the two leaves records that the next forward skips: each arrives exactly once,
+  chained on arrival (new sequence and hashes; uuid, time and content kept, ``spooled`` true).
+* A station whose audit key is not the central chain's (``AuditKeyError``) spools like a
+  station cut off, loudly (status, error log), retrying at the longest interval; the records
+  are kept and reach the central chain once the station runs with the right key.
 * The spool is verified before anything leaves it (``hmi.storage.spool_check``). One that fails
   its check, or cannot be read, is kept as evidence under another name, never forwarded and
   never counted as empty; a fresh spool takes its place, an ``audit_spool_rejected`` record goes
   to the central chain, and a hold stands (``hold``) until an administrator releases it: under
-  the ``refuse`` policy the session guard refuses audited operator actions meanwhile.
+  the ``refuse`` policy the session guard refuses audited operator actions meanwhile. A hold
+  file removed without a release recorded centrally is written again (and recorded).
 * With a ``HeadWitness`` the trail checks that the central chain still extends the highest
   head this station saw: at start, after each of its appends (from the head the append started
   on, at no extra cost) and every ``HeadWitness.check_s``. A chain that went backwards is recorded
@@ -49,6 +47,7 @@ from hmi.storage.audit import AuditKeyError, AuditStore
 from hmi.storage.db import StorageError
 from hmi.storage.spool import SpoolStore
 from hmi.storage.spool_check import SpoolHold, check_spool, quarantine, read_hold
+from hmi.storage.spool_check import restore_lost_hold as _restore_lost_hold
 from hmi.storage.witness import HeadWitness
 
 log = logging.getLogger(__name__)
@@ -117,6 +116,7 @@ class AuditTrail:
         self._next_try = 0.0
         self._queue: queue.Queue[Any] = queue.Queue()
         self._held: Any = None
+        self._standing: SpoolHold | None = None  # the hold last seen, if its file goes
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spooling = False
@@ -201,7 +201,7 @@ class AuditTrail:
 
     def _run(self) -> None:
         if self.spool is not None:
-            hold = self.hold
+            self._standing = hold = self.hold or self._lost_hold(None)
             if hold is not None:
                 self._publish(self._status.detail, hold=hold.describe())
             if self._spool_is_sound():
@@ -254,10 +254,22 @@ class AuditTrail:
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
-            if self._status.hold and self.hold is None:
+            if self._status.hold and self.hold is None and self._lost_hold(self._standing) is None:
                 log.warning("the audit spool hold was released; audited actions resume")
                 self._publish(self._status.detail, hold="")
             return None
+
+    def _lost_hold(self, standing: SpoolHold | None) -> SpoolHold | None:
+        """A hold without its file and without a release recorded stands again, recorded."""
+        assert self.spool is not None
+        hold = _restore_lost_hold(
+            self.store, self.spool.path, self._identity.get("workstation", ""), standing
+        )
+        if hold is not None:
+            why = "the hold file was removed without an administrator's release; it stands again"
+            self._record_own(AuditAction.AUDIT_SPOOL_REJECTED, reason=why, error=hold.problem,
+                             target_address=f"file:{hold.evidence}")  # fmt: skip
+        return hold
 
     @staticmethod
     def _run_call(job: _Job) -> None:
@@ -403,6 +415,7 @@ class AuditTrail:
             AuditAction.AUDIT_SPOOL_REJECTED, target_address=f"file:{hold.evidence}",
             error=problem, reason="the spool failed its check before forwarding; kept as evidence",
         )  # fmt: skip
+        self._standing = hold
         self._publish(self._status.detail, hold=hold.describe())
         return False
 
