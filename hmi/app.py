@@ -27,6 +27,7 @@ from shiboken6 import isValid
 from hmi import __version__
 from hmi.drivers.base import DriverRegistry
 from hmi.drivers.defaults import default_registry
+from hmi.model.alarms.station import station_alarms
 from hmi.model.audit.record import AuditAction
 from hmi.model.errors import ConfigError, ProjectError
 from hmi.model.forwarding import FORWARDING_CONNECTION
@@ -260,7 +261,11 @@ def build_station(
         registry or default_registry(),
         project.file.connections,
     )
-    alarms = AlarmEngineService(broker, project.alarms, settings=settings.alarms)
+    alarms = AlarmEngineService(
+        broker, (*project.alarms, *station_alarms()), settings=settings.alarms
+    )
+    status_sinks.append(_trail_alarms(alarms))
+    status_sinks[-1](trail.status)  # a hold left from an earlier run is known already
     alarm_journal = AlarmJournalWriter(
         AlarmJournal.open(str(trail.store.engine.url.render_as_string(hide_password=False))),
         workstation=project.file.database.workstation,
@@ -329,6 +334,17 @@ def _forwarder(project: Project, url: str) -> EventForwarder | None:
     name = hashlib.sha256(key.encode()).hexdigest()[:16]
     cursor = ForwardCursor(user_data_dir() / f"forward-{name}.json", key=key)
     return EventForwarder(settings, source, cursor=cursor)
+
+
+def _trail_alarms(alarms: AlarmEngineService) -> Callable[[TrailStatus], None]:
+    """The audit trail's trust as the station alarms ``station.audit_trail`` (the chain went
+    behind this station's witness) and ``station.audit_spool`` (a spool failed its check)."""
+
+    def on_status(status: TrailStatus) -> None:
+        alarms.station_condition("audit_trail", bool(status.trust), status.trust)
+        alarms.station_condition("audit_spool", bool(status.hold), status.hold)
+
+    return on_status
 
 
 def _key_refusal_notice(window: MainWindow) -> Callable[[TrailStatus], None]:

@@ -33,6 +33,7 @@ from hmi.model.alarms.states import (
     AlarmState,
     AlarmStatus,
 )
+from hmi.model.alarms.station import StationAlarm
 from hmi.runtime.broker import TagBroker
 
 __all__ = [
@@ -86,7 +87,7 @@ class AlarmEngineService:
     def __init__(
         self,
         broker: TagBroker,
-        definitions: Sequence[AlarmDefinition],
+        definitions: Sequence[AlarmDefinition | StationAlarm],
         *,
         settings: AlarmSettings | None = None,
         clock: Clock = time.time,
@@ -97,6 +98,7 @@ class AlarmEngineService:
         self.engine = AlarmEngine(definitions, settings=self._settings)
         self._subscribed: list[str] = []
         self._ticker: asyncio.Task[None] | None = None
+        self._conditions = dict.fromkeys(self.engine.station_conditions, (False, ""))
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -121,6 +123,8 @@ class AlarmEngineService:
             current = self._broker.subscribe(tag)
             self._subscribed.append(tag)
             self.engine.update(tag, current)  # Initial (Bad) until the driver has a value
+        for condition, (active, detail) in self._conditions.items():
+            self.engine.update_station(condition, active, self._clock(), detail)
         self._ticker = asyncio.create_task(self._tick_forever(), name="alarm-tick")
         log.info("alarm service: %d alarms on %d tags", len(self.engine.alarm_ids), len(tags))
 
@@ -155,6 +159,14 @@ class AlarmEngineService:
         if lost is not None:
             connection = health.key.partition("://")[2]
             self.engine.update_connection(connection, lost, health.since)
+
+    def station_condition(self, condition: str, active: bool, detail: str = "") -> None:
+        """A station condition (``hmi.model.alarms.station``) holds, with what was found, or
+        is gone; kept until ``start`` when it comes earlier (after a restored snapshot)."""
+        if condition in self._conditions:
+            self._conditions[condition] = (active, detail)
+            if self._ticker is not None:
+                self.engine.update_station(condition, active, self._clock(), detail)
 
     async def _tick_forever(self) -> None:
         period = self._settings.tick_s

@@ -24,13 +24,19 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from hmi.model.audit.record import AuditAction
 from hmi.model.errors import HmiError
+from hmi.storage.audit import AuditStore
+from hmi.storage.audit_query import AuditQuery
 from hmi.storage.db import private_file
 from hmi.storage.spool import SpoolStore
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SpoolHold", "check_spool", "hold_path", "quarantine", "read_hold", "release_hold"]
+__all__ = [
+    "SpoolHold", "check_spool", "hold_path", "quarantine", "read_hold", "release_hold",
+    "restore_lost_hold", "unreleased_hold", "write_hold",
+]  # fmt: skip
 
 HOLD_FILE = "audit-hold.json"
 
@@ -97,11 +103,33 @@ def quarantine(spool: SpoolStore, problem: str) -> SpoolHold:
         if side.exists():
             os.replace(side, kept.with_name(kept.name + suffix))
     hold = SpoolHold(problem, str(kept), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    target = hold_path(path)
-    private_file(target)
-    target.write_text(json.dumps(asdict(hold), indent=1) + "\n", encoding="utf-8")
+    write_hold(path, hold)
     log.error("%s", hold.describe())
     return hold
+
+
+def write_hold(spool_path: Path, hold: SpoolHold) -> None:
+    target = hold_path(spool_path)
+    private_file(target)
+    target.write_text(json.dumps(asdict(hold), indent=1) + "\n", encoding="utf-8")
+
+
+def unreleased_hold(store: AuditStore, workstation: str) -> SpoolHold | None:
+    """A hold the central chain knows of and no administrator released: the newest
+    ``audit_spool_rejected`` of ``workstation`` whose evidence no ``audit_spool_released``
+    names. The hold file is the station's OS user's to delete; the chain is not, so a hold
+    whose file went without a recorded decision is found here and stands again."""
+    rejected, released = AuditAction.AUDIT_SPOOL_REJECTED, AuditAction.AUDIT_SPOOL_RELEASED
+    query = AuditQuery(actions=(rejected, released))
+    open_holds: dict[str, SpoolHold] = {}
+    for record in store.iter_records(query):
+        evidence = record.target_address.removeprefix("file:")
+        if record.action is released:
+            open_holds.pop(evidence, None)
+        elif record.workstation == workstation:
+            when = record.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+            open_holds[evidence] = SpoolHold(record.error, evidence, when)
+    return list(open_holds.values())[-1] if open_holds else None
 
 
 def read_hold(spool_path: Path) -> SpoolHold | None:
@@ -126,4 +154,23 @@ def release_hold(spool_path: Path) -> SpoolHold | None:
     hold = read_hold(spool_path)
     if hold is not None:
         hold_path(spool_path).unlink(missing_ok=True)
+    return hold
+
+
+def restore_lost_hold(
+    store: AuditStore, spool_path: Path, workstation: str, standing: SpoolHold | None
+) -> SpoolHold | None:
+    """The hold file is gone (or was never found at start): the hold that still stands, its
+    file written again, or None when an administrator's release is recorded (or none was
+    ever rejected). ``standing``: the hold the station knew of, kept while the central chain
+    cannot say (a release is always recorded there first)."""
+    try:
+        hold = unreleased_hold(store, workstation)
+    except (SQLAlchemyError, HmiError) as exc:
+        log.warning("cannot look for a release of the audit spool hold now: %s", exc)
+        hold = standing
+    if hold is not None:
+        log.error("the audit spool hold file %s was removed without an administrator's "
+                  "release; the hold stands again", hold_path(spool_path))  # fmt: skip
+        write_hold(spool_path, hold)
     return hold

@@ -1,33 +1,20 @@
 """The audit trail as the runtime sees it: async appends, done in order on one worker thread,
-with store-and-forward to a local spool while the central database is away.
+with store-and-forward to a local spool while the central database is away (docs/audit.md).
 
-* One thread does all database work (audit appends, user checks) in submission order, so the
-  UI loop never blocks and records keep their order. Appends queued together are committed in
-  one transaction (group commit); each caller is answered only after that commit.
-* When an append to the central store fails, the station starts *spooling*: this record and
-  every later one go to the spool (a durable local SQLite chain) until the spool is empty
-  again, so a station's records reach the central chain in the order they were made.
-* Every ``retry`` seconds (capped backoff) the worker forwards the spool oldest first, in
-  batches: insert-if-absent by uuid and commit centrally, then delete from the spool. A crash
-  between the two leaves records that the next forward skips: each arrives exactly once.
-* Forwarded records are chained on arrival: the central chain gives them their sequence,
-  ``prev_hash`` and ``hash``; uuid, time and content are kept, with ``spooled`` true.
-* A station whose audit key is not the central chain's (``AuditKeyError``, on its first
-  append or first forward) spools like a station cut off, loudly: the status says the key is
-  refused, the log says it at error level, and forwarding is retried at the longest interval.
-  The action happened, so its record is kept; it reaches the central chain, hashed with the
-  right key, once the station runs with it. Nothing is appended centrally with a wrong key.
-* A record stored nowhere (central database away, spool unwritable: a full disk) fails its
-  caller, and audited actions are refused until there is room again (``spool.AuditBlocked``).
-* The spool is verified before anything leaves it (``hmi.storage.spool_check``). One that fails
-  its check, or cannot be read, is kept as evidence under another name, never forwarded and
-  never counted as empty; a fresh spool takes its place, an ``audit_spool_rejected`` record goes
-  to the central chain, and a hold stands (``hold``) until an administrator releases it: under
-  the ``refuse`` policy the session guard refuses audited operator actions meanwhile.
-* With a ``HeadWitness`` the trail checks that the central chain still extends the highest
-  head this station saw: at start, after each of its appends (from the head the append started
-  on, at no extra cost) and every ``HeadWitness.check_s``. A chain that went backwards is recorded
-  (``audit_chain_behind``), logged and published (``TrailStatus.trust``); the station goes on.
+* One thread does all database work in submission order: the UI loop never blocks, records
+  keep their order; appends queued together are one commit, each caller answered after it.
+* A failed central append starts *spooling*: this record and every later one go to the spool
+  (a durable local SQLite chain) until it is empty again. Every ``retry`` seconds (capped
+  backoff) the spool is forwarded oldest first: insert-if-absent by uuid, commit, then delete
+  locally, so each record arrives once, chained on arrival (uuid, time, content kept).
+* A refused audit key (``AuditKeyError``) spools loudly, retrying at the longest interval; a
+  record stored nowhere fails its caller and blocks audited actions (``spool.AuditBlocked``).
+* The spool is verified before anything leaves it (``hmi.storage.spool_check``): one that fails
+  is kept as evidence, never forwarded nor counted as empty, recorded centrally
+  (``audit_spool_rejected``), and a hold stands until an administrator releases it (a hold file
+  removed without a recorded release is written again). With a ``HeadWitness`` the chain must
+  extend the highest head this station saw (at start, after each append, every ``check_s``):
+  one that went backwards is recorded (``audit_chain_behind``) and published (``trust``).
 """
 
 from __future__ import annotations
@@ -51,6 +38,7 @@ from hmi.storage.audit import AuditKeyError, AuditStore
 from hmi.storage.db import StorageError, short_error
 from hmi.storage.spool import AuditBlocked, SpoolStore, spool_writable
 from hmi.storage.spool_check import SpoolHold, check_spool, quarantine, read_hold
+from hmi.storage.spool_check import restore_lost_hold as _restore_lost_hold
 from hmi.storage.witness import HeadWitness
 
 log = logging.getLogger(__name__)
@@ -69,9 +57,8 @@ class AuditUnavailable(HmiError):
 
 @dataclass(frozen=True, slots=True)
 class TrailStatus:
-    """What the status bar shows: ``spooling`` means records wait on this station;
-    ``key_refused`` that they wait because the central chain refuses this station's audit
-    key (``detail`` says what to check): they stay until the station runs with the right one."""
+    """What the status bar shows: ``spooling``, records wait on this station; ``key_refused``,
+    because the central chain refuses its audit key (``detail`` says what to check)."""
 
     spooling: bool
     pending: int
@@ -120,6 +107,7 @@ class AuditTrail:
         self._next_try = 0.0
         self._queue: queue.Queue[Any] = queue.Queue()
         self._held: Any = None
+        self._standing: SpoolHold | None = None  # the hold last seen, if its file goes
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spooling = False
@@ -206,7 +194,7 @@ class AuditTrail:
 
     def _run(self) -> None:
         if self.spool is not None:
-            hold = self.hold
+            self._standing = hold = self.hold or self._lost_hold(None)
             if hold is not None:
                 self._publish(self._status.detail, hold=hold.describe())
             if self._spool_is_sound():
@@ -261,10 +249,22 @@ class AuditTrail:
         except queue.Empty:
             if self._blocked is not None and spool_writable(self._blocked.spool):
                 self._unblock("there is room for the audit spool again")
-            if self._status.hold and self.hold is None:
+            if self._status.hold and self.hold is None and self._lost_hold(self._standing) is None:
                 log.warning("the audit spool hold was released; audited actions resume")
                 self._publish(self._status.detail, hold="")
             return None
+
+    def _lost_hold(self, standing: SpoolHold | None) -> SpoolHold | None:
+        """A hold without its file and without a release recorded stands again, recorded."""
+        assert self.spool is not None
+        hold = _restore_lost_hold(
+            self.store, self.spool.path, self._identity.get("workstation", ""), standing
+        )
+        if hold is not None:
+            why = "the hold file was removed without an administrator's release; it stands again"
+            self._record_own(AuditAction.AUDIT_SPOOL_REJECTED, reason=why, error=hold.problem,
+                             target_address=f"file:{hold.evidence}")  # fmt: skip
+        return hold
 
     @staticmethod
     def _run_call(job: _Job) -> None:
@@ -412,6 +412,7 @@ class AuditTrail:
             AuditAction.AUDIT_SPOOL_REJECTED, target_address=f"file:{hold.evidence}",
             error=problem, reason="the spool failed its check before forwarding; kept as evidence",
         )  # fmt: skip
+        self._standing = hold
         self._publish(self._status.detail, hold=hold.describe())
         return False
 

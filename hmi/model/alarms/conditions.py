@@ -25,6 +25,7 @@ from hmi.model.alarms.definitions import (
     RateAlarm,
 )
 from hmi.model.alarms.points import AlarmHub, AlarmPoint
+from hmi.model.alarms.station import StationAlarm, StationPoint
 
 __all__ = [
     "ConnectionPoint",
@@ -211,9 +212,11 @@ class ConnectionPoint(QualityPoint):
 
 
 def make_point(
-    definition: AlarmDefinition, index: int, hub: AlarmHub, max_shelve: float
+    definition: AlarmDefinition | StationAlarm, index: int, hub: AlarmHub, max_shelve: float
 ) -> AlarmPoint:
     """The live point for a definition."""
+    if isinstance(definition, StationAlarm):
+        return StationPoint(definition, index, hub, max_shelve)
     if isinstance(definition, LimitAlarm):
         kind = HighPoint if definition.rising else LowPoint
         return kind(definition, index, hub, max_shelve)

@@ -391,6 +391,9 @@ def check_alarms(
                 AlarmProblem(index, "id", f"duplicate alarm id {alarm.id!r}; alarm {first} has it")
             )
         where = f"alarm {alarm.id!r}"
+        if alarm.id.startswith("station."):  # hmi.model.alarms.station: built into every station
+            problems.append(AlarmProblem(index, "id", f"{where}: ids under 'station.' are the "
+                                         "station's built-in alarms; choose another id"))  # fmt: skip
         if isinstance(alarm, ConnectionAlarm):
             _connection(problems, index, alarm, connections, watched)
         else:

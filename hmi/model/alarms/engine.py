@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 from hmi.model.alarms.conditions import (
     ConnectionPoint,
@@ -42,6 +42,7 @@ from hmi.model.alarms.states import (
     AlarmState,
     AlarmStatus,
 )
+from hmi.model.alarms.station import StationAlarm, StationPoint
 from hmi.model.errors import ConfigError
 from hmi.model.expr import Expression
 from hmi.model.quality import QualityLevel
@@ -77,7 +78,10 @@ class AlarmEngine:
     """Builds one point per definition; raises ``ConfigError`` on a duplicate id."""
 
     def __init__(
-        self, definitions: Iterable[AlarmDefinition], *, settings: AlarmSettings | None = None
+        self,
+        definitions: Iterable[AlarmDefinition | StationAlarm],
+        *,
+        settings: AlarmSettings | None = None,
     ) -> None:
         self.settings = settings or AlarmSettings()
         self._hub = AlarmHub(self._fields, self._value)
@@ -85,6 +89,7 @@ class AlarmEngine:
         self._watch: dict[str, _Watch] = {}
         self._rate: list[RatePoint] = []
         self._connections: dict[str, list[ConnectionPoint]] = {}
+        self._station: dict[str, StationPoint] = {}
         suppress: dict[str, dict[Expression, list[AlarmPoint]]] = {}
         for index, definition in enumerate(definitions):
             if definition.id in self._points:
@@ -93,7 +98,9 @@ class AlarmEngine:
             self._points[definition.id] = point
             for tag in definition.referenced_tags():
                 self._watch.setdefault(tag, _Watch())
-            if isinstance(point, ConnectionPoint):  # fed from the connection, not a tag
+            if isinstance(point, StationPoint):  # fed by the station's own services
+                self._station[point.condition] = point
+            elif isinstance(point, ConnectionPoint):  # fed from the connection, not a tag
                 self._connections.setdefault(point.tag, []).append(point)
             elif isinstance(point, QualityPoint):
                 self._watch[definition.tag].quality.append(point)
@@ -134,6 +141,18 @@ class AlarmEngine:
         """A connection was lost (disconnected, failed) or is back (connected) at ``t``."""
         for point in self._connections.get(connection, ()):
             point.feed_connection(lost, max(t, point.stamp))
+
+    @property
+    def station_conditions(self) -> frozenset[str]:
+        """Every station condition an alarm watches (``hmi.model.alarms.station``)."""
+        return frozenset(self._station)
+
+    def update_station(self, condition: str, active: bool, t: float, detail: str = "") -> None:
+        """The station reports ``condition`` as holding (with what was found) or gone at ``t``;
+        a condition no alarm watches is ignored."""
+        point = self._station.get(condition)
+        if point is not None:
+            point.feed_station(active, max(t, point.stamp), detail)
 
     @property
     def alarm_ids(self) -> tuple[str, ...]:
@@ -263,8 +282,8 @@ class AlarmEngine:
     def remove_listener(self, listener: EventListener) -> None:
         self._hub.listeners.remove(listener)
 
-    def definition(self, alarm_id: str) -> AlarmDefinition:
-        return self._point(alarm_id).definition
+    def definition(self, alarm_id: str) -> AlarmDefinition | StationAlarm:
+        return cast("AlarmDefinition | StationAlarm", self._point(alarm_id).definition)
 
     def status(self, alarm_id: str) -> AlarmStatus:
         return self._point(alarm_id).status()

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from hmi.model.alarms.definitions import AlarmDefinition
+from hmi.model.alarms.definitions import _Alarm
 from hmi.model.alarms.states import (
     ANNUNCIATED,
     AlarmAction,
@@ -97,7 +97,11 @@ class AlarmPoint:
     )  # fmt: skip
 
     def __init__(
-        self, definition: AlarmDefinition, index: int, hub: AlarmHub, max_shelve: float
+        self,
+        definition: _Alarm,  # a project's alarm, or the station's own (``station``)
+        index: int,
+        hub: AlarmHub,
+        max_shelve: float,
     ) -> None:
         self.definition = definition
         self.index = index
