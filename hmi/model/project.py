@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings, ConnectionAlarm
+from hmi.model.mqtt import MqttSettings
 from hmi.model.security import SecurityConfig
 from hmi.model.tags import Strict, TagConfig
 from hmi.model.trends.historian import HistorianConfig
@@ -203,6 +204,9 @@ class ProjectFile(Strict):
         default_factory=DatabaseSettings, description="audit trail and users; see docs/audit.md"
     )
     historian: HistorianConfig = HistorianConfig()
+    mqtt: MqttSettings | None = Field(
+        default=None, description="Sparkplug B edge node on an MQTT broker; see docs/mqtt.md"
+    )
 
     @field_validator("tags")
     @classmethod
