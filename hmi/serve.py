@@ -23,10 +23,12 @@ from hmi.model.errors import ConfigError, ProjectError
 from hmi.model.screens.loader import Project, load_project
 from hmi.runtime.alarm_journal import AlarmJournalWriter
 from hmi.runtime.alarms import AlarmEngineService
-from hmi.runtime.audit import NOBODY, AuditRecorder
+from hmi.runtime.audit import NOBODY, Actor, AuditRecorder
 from hmi.runtime.broker import TagBroker
+from hmi.runtime.commands import CommandService
 from hmi.runtime.historian import StationHistory
 from hmi.runtime.sparkplug import EdgeNode
+from hmi.runtime.sparkplug.commands import MqttCommander, MqttCommandGuard
 from hmi.storage.alarm_journal import AlarmJournal
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import default_database_url, make_engine
@@ -125,7 +127,30 @@ def build_headless(project: Project, *, database: str | None = None) -> Headless
     )  # fmt: skip
     mqtt = project.file.mqtt
     edge = None if mqtt is None else EdgeNode(broker, mqtt, project_dir=Path(project.root))
+    if edge is not None and mqtt is not None and mqtt.commands.tags:
+        edge.set_command_handler(_commander(project, edge, broker, trail, alarms))
     return HeadlessStation(project, broker, trail, recorder, alarms, writer, history, edge, journal)
+
+
+def _commander(
+    project: Project,
+    edge: EdgeNode,
+    broker: TagBroker,
+    trail: AuditTrail,
+    alarms: AlarmEngineService,
+) -> MqttCommander:
+    """The enterprise's writes: the command service with the MQTT identity's guard, and a
+    recorder that names that identity."""
+    settings = edge.settings.commands
+    who = Actor(user_id=settings.user, user_name="MQTT", role=settings.role)
+    db = project.file.database
+    recorder = AuditRecorder(
+        trail, workstation=db.workstation, app_version=__version__, tags=project.tags,
+        actor=lambda: who,
+    )  # fmt: skip
+    guard = MqttCommandGuard(settings, project.file.security)
+    commands = CommandService(broker, guard=guard, recorder=recorder, alarms=alarms)
+    return MqttCommander(commands, lambda: edge.aliases, origin=f"mqtt:{edge.settings.host}")
 
 
 def _report(station: HeadlessStation) -> bool:

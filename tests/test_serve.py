@@ -103,3 +103,69 @@ def test_killed_station_dies_through_its_will(mosquitto: Mosquitto, tmp_path: Pa
         if proc.poll() is None:
             proc.kill()
         sub.close()
+
+
+def test_commands_from_mqtt_go_through_the_command_service(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    folder = _project(tmp_path / "p", mosquitto.url)
+    yaml = (folder / "project.yaml").read_text(encoding="utf-8")
+    yaml = (
+        yaml.replace(
+            "mqtt:\n",
+            "  Setpoint: {address: 'local://sp?type=float&initial=10', write: {min: 0, max: 40}}\n"
+            "  Recipe: {address: 'local://recipe?type=int&initial=1', datatype: int,\n"
+            "           write: {confirm: reason}}\n"
+            "  Other: {address: 'local://other?type=float&initial=0', write: {}}\n"
+            "mqtt:\n",
+        )
+        + "  commands: {tags: [Setpoint, Recipe], user: enterprise, role: operator}\n"
+    )
+    (folder / "project.yaml").write_text(yaml, encoding="utf-8")
+    cls = payload_class(tmp_path)
+    sub = Subscriber(mosquitto.port, cls)
+    proc = _serve(folder, tmp_path)
+
+    def ncmd(name: str, datatype: int, **value: Any) -> None:
+        payload = cls()
+        payload.metrics.add(name=name, datatype=datatype, **value)
+        sub.publish(TOPIC.format("NCMD"), payload.SerializeToString())
+
+    try:
+        sub.wait(lambda: sub.of("NBIRTH"), 20, "NBIRTH")
+        alias = next(m.alias for m in sub.of("NBIRTH")[0][1].metrics if m.name == "Setpoint")
+
+        def setpoints() -> list[float]:
+            return [m.double_value for _, p in sub.of("NDATA") for m in p.metrics
+                    if m.alias == alias and not m.is_historical]  # fmt: skip
+
+        ncmd("Setpoint", 10, double_value=45.0)  # above the write limit
+        ncmd("Recipe", 4, long_value=3)  # needs a reason: refused from MQTT
+        ncmd("Other", 10, double_value=5.0)  # not named in mqtt.commands.tags
+        ncmd("Setpoint", 10, string_value="x")  # not a number
+        sub.publish(TOPIC.format("NCMD"), b"\x08\xff")  # not a payload
+        ncmd("Setpoint", 10, double_value=20.0)
+        sub.wait(lambda: 20.0 in setpoints(), 10, "Setpoint 20 published")
+        assert setpoints() == [20.0]  # nothing else was written
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sub.close()
+    with sqlite3.connect(tmp_path / "data" / "hmi.sqlite") as db:
+        rows = db.execute(
+            "SELECT target_tag, new_value, result, user_id, role, origin, error FROM audit "
+            "WHERE action = 'write' ORDER BY sequence"
+        ).fetchall()
+    assert [(r[0], r[2]) for r in rows] == [
+        ("Setpoint", "denied"), ("Recipe", "denied"), ("Other", "denied"),
+        ("Setpoint", "denied"), ("Setpoint", "done"),
+    ]  # fmt: skip
+    assert {(r[3], r[4], r[5]) for r in rows} == {("enterprise", "operator", "mqtt:127.0.0.1")}
+    assert "above the write limit 40" in rows[0][6]
+    assert "refused from MQTT" in rows[1][6]
+    assert "not among mqtt.commands.tags" in rows[2][6]

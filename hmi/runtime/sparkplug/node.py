@@ -124,6 +124,15 @@ class EdgeNode:
         self._client: mqtt.Client | None = None
         self.connected = asyncio.Event()
 
+    @property
+    def aliases(self) -> dict[int, str]:
+        """Each published metric's alias and tag name."""
+        return {m.alias: m.name for m in self._metrics.values()}
+
+    def set_command_handler(self, handler: CommandHandler | None) -> None:
+        """What NCMD/DCMD metrics go to (other than ``Node Control/Rebirth``)."""
+        self._on_command = handler
+
     # -- life cycle ----------------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
