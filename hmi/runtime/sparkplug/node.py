@@ -410,6 +410,8 @@ class EdgeNode:
         while self._buffer:
             name, value = self._buffer.popleft()
             metric = self._metrics[name]
+            if value == metric.sent:
+                continue  # the birth just carried it as the current value
             payload = by_device.get(metric.device)
             if payload is None:
                 payload = by_device[metric.device] = Payload(timestamp=now_ms())
