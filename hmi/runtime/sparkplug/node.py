@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import ssl
+import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -159,6 +160,7 @@ class EdgeNode:
         client.on_connect = self._paho_connect
         client.on_disconnect = self._paho_disconnect
         client.on_message = self._paho_message
+        client.on_connect_fail = self._paho_connect_fail
         client.max_queued_messages_set(0)
         self._set_will(client)
         return client
@@ -220,6 +222,13 @@ class EdgeNode:
             client.subscribe(f"{NAMESPACE}/STATE/{host}", qos=1)
         self._loop.call_soon_threadsafe(self._connected)
 
+    def _paho_connect_fail(self, _client: Any, _u: Any) -> None:
+        # paho says only that it failed; the reason (refused, TLS) is the last exception.
+        exc = sys.exc_info()[1]
+        reason = f"{type(exc).__name__}: {exc}" if exc is not None else "no connection"
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._unreachable, reason)
+
     def _paho_disconnect(self, client: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         # Here, before paho reconnects: the next session's will carries the next bdSeq.
         self.status.bdseq = (self.status.bdseq + 1) % 256
@@ -236,6 +245,12 @@ class EdgeNode:
     def _refused(self, reason: str) -> None:
         self.status.last_error = f"broker refused the connection: {reason}"
         log.error("mqtt %s: %s", self.settings.broker, self.status.last_error)
+
+    def _unreachable(self, reason: str) -> None:
+        text = f"cannot connect: {reason}"
+        if text != self.status.last_error:
+            log.error("mqtt %s: %s; retrying", self.settings.broker, text)
+        self.status.last_error = text
 
     def _connected(self) -> None:
         self.status.connected = True

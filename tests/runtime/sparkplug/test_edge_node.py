@@ -18,7 +18,7 @@ from hmi.runtime.broker import TagBroker
 from hmi.runtime.sparkplug import EdgeNode
 from tests.drivers.opcua.opcua_plant import PlantServer
 from tests.drivers.opcua.opcua_plant import free_port as ua_port
-from tests.runtime.sparkplug.mqtt_parts import Mosquitto, Subscriber, payload_class
+from tests.runtime.sparkplug.mqtt_parts import Mosquitto, Subscriber, make_tls, payload_class
 
 GROUP, NODE = "Riverside", "HMI-01"
 
@@ -114,7 +114,7 @@ def test_births_data_rebirth_device_death_and_ndeath(
             assert sp.double_value == 12.5
             assert "Level" not in metrics  # a device's metric, in its DBIRTH
             topic, dbirth = (
-                await asyncio.to_thread(sub.wait, lambda: sub.of("DBIRTH"), 15, "DBIRTH")
+                await asyncio.to_thread(sub.wait, lambda: sub.of("DBIRTH"), 30, "DBIRTH")
             )[0]
             assert topic == f"spBv1.0/{GROUP}/DBIRTH/{NODE}/plant"
             level = _names(dbirth)["Level"]
@@ -127,7 +127,7 @@ def test_births_data_rebirth_device_death_and_ndeath(
                     if m.alias == level.alias
                 ]  # fmt: skip
 
-            assert (await asyncio.to_thread(sub.wait, level_values, 10, "Level"))[-1] == 1.5
+            assert (await asyncio.to_thread(sub.wait, level_values, 20, "Level"))[-1] == 1.5
             # NDATA by alias, on change: the counter moves every 50 ms
             datas = await asyncio.to_thread(
                 sub.wait, lambda: len(sub.of("NDATA")) >= 5 and sub.of("NDATA"), 10, "NDATA"
@@ -154,7 +154,7 @@ def test_births_data_rebirth_device_death_and_ndeath(
             await asyncio.to_thread(sub.wait, lambda: len(sub.of("NDATA")) > n + 2, 10, "NDATA on")
             # the device's connection is cut: DDEATH, and no DDATA of it after
             await asyncio.to_thread(plant.stop)
-            await asyncio.to_thread(sub.wait, lambda: sub.of("DDEATH"), 15, "DDEATH")
+            await asyncio.to_thread(sub.wait, lambda: sub.of("DDEATH"), 30, "DDEATH")
             assert sub.of("DDEATH")[0][0] == f"spBv1.0/{GROUP}/DDEATH/{NODE}/plant"
         finally:
             await node.stop()
@@ -283,3 +283,75 @@ def test_refused_credentials_say_so_and_the_station_runs_on(
             asyncio.run(main())
     finally:
         secure.stop()
+
+
+def test_tls_with_a_password_and_a_wrong_ca(tmp_path: Path, payload_cls: Any) -> None:
+    import subprocess
+
+    ca, cert, key = make_tls(tmp_path, "site")
+    other_ca, _, _ = make_tls(tmp_path, "other")
+    passwords = tmp_path / "passwd"
+    passwords.write_text("", encoding="utf-8")
+    subprocess.run(["mosquitto_passwd", "-b", str(passwords), "hmi-edge", "s3cret"], check=True)
+    secure = Mosquitto(
+        tmp_path,
+        extra=f"password_file {passwords}\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n",
+        allow_anonymous=False,
+    )
+    secure.start()
+    url = f"mqtts://127.0.0.1:{secure.port}"
+    project = _project(None)
+    seen: list[str] = []
+    watcher = mqtt_client(secure.port, ca, seen)
+
+    async def run(ca_file: Path) -> EdgeNode:
+        broker = TagBroker(project.tags, default_registry(), project.connections)
+        node = EdgeNode(
+            broker,
+            _settings(url, username="hmi-edge", password_env="I17_TEST_MQTT_PASSWORD",
+                      ca=ca_file.name),
+            project_dir=ca_file.parent,
+        )  # fmt: skip
+        await broker.start()
+        await node.start()
+        try:
+            for _ in range(300):
+                if node.status.births or node.status.last_error:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await node.stop()
+            await broker.stop()
+        return node
+
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("I17_TEST_MQTT_PASSWORD", "s3cret")
+            good = asyncio.run(run(ca))
+            assert good.status.births == 1, good.status.last_error
+            bad = asyncio.run(run(other_ca))
+        assert bad.status.births == 0
+        assert "certificate verify failed" in bad.status.last_error
+        assert f"spBv1.0/{GROUP}/NBIRTH/{NODE}" in seen  # over TLS, to a client of the site CA
+    finally:
+        watcher.loop_stop()
+        secure.stop()
+
+
+def mqtt_client(port: int, ca: Path, seen: list[str]) -> Any:
+    """A paho subscriber over TLS with the site's CA and the edge's credentials."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="tls-watcher")
+    client.tls_set(ca_certs=str(ca))
+    client.username_pw_set("hmi-edge", "s3cret")
+    ready = threading.Event()
+    client.on_connect = lambda c, *a: c.subscribe("spBv1.0/#", qos=1)
+    client.on_subscribe = lambda *a: ready.set()
+    client.on_message = lambda _c, _u, m: seen.append(m.topic)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    assert ready.wait(10), "the TLS watcher did not subscribe"
+    return client
