@@ -355,3 +355,47 @@ def mqtt_client(port: int, ca: Path, seen: list[str]) -> Any:
     client.loop_start()
     assert ready.wait(10), "the TLS watcher did not subscribe"
     return client
+
+
+def test_waits_for_the_primary_host(mosquitto: Mosquitto, payload_cls: Any) -> None:
+    project = _project(None)
+    sub = Subscriber(mosquitto.port, payload_cls)
+    settings = _settings(mosquitto.url)
+    settings = settings.model_copy(
+        update={"sparkplug": settings.sparkplug.model_copy(update={"primary_host_id": "scada"})}
+    )
+
+    async def main() -> None:
+        broker = TagBroker(project.tags, default_registry(), project.connections)
+        node = EdgeNode(broker, settings)
+        await broker.start()
+        await node.start()
+        try:
+            await asyncio.wait_for(node.connected.wait(), 10)
+            await asyncio.sleep(0.5)
+            assert not sub.of("NBIRTH")  # no host online yet: nothing published
+            state = b'{"online": true, "timestamp": 1}'
+            await asyncio.to_thread(sub.publish, "spBv1.0/STATE/scada", state)
+            await asyncio.to_thread(sub.wait, lambda: sub.of("NBIRTH"), 10, "NBIRTH")
+            await asyncio.to_thread(sub.publish, "spBv1.0/STATE/scada", b'{"online": false}')
+            while node.status.buffered < 5:
+                await asyncio.sleep(0.05)
+            await asyncio.to_thread(sub.publish, "spBv1.0/STATE/scada", state)
+            await asyncio.to_thread(sub.wait, lambda: len(sub.of("NBIRTH")) >= 2, 10, "rebirth")
+
+            def after_rebirth() -> list[Any]:
+                with sub.lock:
+                    kinds = [t.split("/")[2] for t, _ in sub.messages]
+                    later = sub.messages[len(kinds) - kinds[::-1].index("NBIRTH") :]
+                return [m for t, p in later if "/NDATA/" in t for m in p.metrics if m.is_historical]
+
+            replayed = await asyncio.to_thread(sub.wait, after_rebirth, 10, "history")
+            assert len(replayed) >= 4  # what changed while the host was away
+        finally:
+            await node.stop()
+            await broker.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        sub.close()
