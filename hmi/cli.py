@@ -75,6 +75,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run(project, kiosk=args.kiosk, fullscreen=args.fullscreen, screen=args.screen)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from hmi.serve import serve
+
+    project = args.project or os.environ.get("HMI_PROJECT") or str(demo_project_dir())
+    return serve(project, check=args.check, check_s=args.timeout)
+
+
 def plant_ports(project: Project) -> dict[str, int]:
     """The ports the demo plant must serve for ``project``: the port of its OPC UA endpoint
     and of its Modbus TCP connection ({"OPC UA": p, "Modbus TCP": q}). Raises ``ConfigError``
@@ -296,6 +303,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_cmd_run)
 
+    serve = sub.add_parser(
+        "serve", help="run the station without a window (drivers, alarms, history, MQTT)"
+    )
+    serve.add_argument(
+        "project",
+        nargs="?",
+        help="project folder or project.yaml (default: $HMI_PROJECT, else the demo)",
+    )
+    serve.add_argument(
+        "--check",
+        action="store_true",
+        help="start, wait for every connection, print each one's status and stop (exit 0: all up)",
+    )
+    serve.add_argument(
+        "--timeout", type=float, default=10, help="seconds --check waits (default 10)"
+    )
+    serve.set_defaults(func=_cmd_serve)
+
     check = sub.add_parser(
         "check", help="validate a project; prints file:line:column for each problem"
     )
@@ -373,7 +398,7 @@ EXIT_READER_GONE = 141
 """The exit status when standard output's reader went away (``hmi browse ... | head``): 128 +
 SIGPIPE, what the shell reports for a Unix tool that SIGPIPE stopped."""
 
-_LONG_RUNNING = frozenset({"run", "demo", "sim"})
+_LONG_RUNNING = frozenset({"run", "demo", "sim", "serve"})
 """Commands that run until stopped and print next to nothing: a BrokenPipeError there comes
 from a connection, not from standard output, and must not pass for a reader that went away."""
 

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings, ConnectionAlarm
 from hmi.model.forwarding import ForwardingSettings
+from hmi.model.mqtt import MqttSettings
 from hmi.model.security import SecurityConfig
 from hmi.model.tags import Strict, TagConfig
 from hmi.model.trends.historian import HistorianConfig
@@ -207,6 +208,9 @@ class ProjectFile(Strict):
     forwarding: ForwardingSettings = Field(
         default_factory=ForwardingSettings,
         description="audit records and alarm events to a SIEM; see docs/it-integration.md",
+    )
+    mqtt: MqttSettings | None = Field(
+        default=None, description="Sparkplug B edge node on an MQTT broker; see docs/mqtt.md"
     )
 
     @field_validator("tags")
