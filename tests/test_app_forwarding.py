@@ -1,6 +1,6 @@
 """A station with ``forwarding.syslog``: its start is forwarded to a real rsyslogd, the status
 bar says the collector is connected; with the collector gone it says failing and, after
-``forwarding.alarm_after_s``, the station alarm Station.Forwarding stands."""
+``forwarding.alarm_after_s``, the station alarm station.forwarding stands."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ __all__ = [
 FORWARDING_CONNECTION = "$forwarding"
 """The pseudo-connection the forwarding station alarm watches (never a key of ``connections:``:
 a connection's name cannot start with ``$`` there without quoting, and none serves tags)."""
-FORWARDING_ALARM_ID = "Station.Forwarding"
+FORWARDING_ALARM_ID = "station.forwarding"
 
 _DEFAULT_PORT = {"tcp": 514, "tls": 6514, "udp": 514}
 _SD_NAME = re.compile(r"^[!-~]{1,32}$")  # printable US-ASCII, then no = ] " (checked below)
@@ -164,7 +164,7 @@ class ForwardingSettings(Strict):
     alarm_after_s: float = Field(
         default=300,
         gt=0,
-        description="forwarding failing this long raises the station alarm Station.Forwarding",
+        description="forwarding failing this long raises the station alarm station.forwarding",
     )
     alarm_priority: Priority = Priority.HIGH
     scope: Literal["all", "station"] = Field(

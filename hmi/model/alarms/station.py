@@ -9,6 +9,9 @@ the audit trail's trust (``hmi.storage.trail.TrailStatus``):
 * ``station.audit_spool``: the spool failed its check before forwarding; it is kept as evidence
   and held. Clears when an administrator releases the hold (``hmi audit spool release``).
 
+One more lives with its settings: ``station.forwarding`` (``hmi.model.forwarding``), forwarding
+to the SIEM failing for ``forwarding.alarm_after_s``, present when a collector is configured.
+
 They are high priority, journalled and acknowledged like any alarm, and never shelved: an
 operator must not be able to hide them. They cannot be written in ``alarms:`` (the ids under
 ``station.`` are reserved), so every project has them, with the same meaning everywhere.
