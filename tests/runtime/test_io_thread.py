@@ -50,8 +50,23 @@ async def until(condition: Any, timeout: float = 5.0, what: str = "condition") -
         await asyncio.sleep(0.005)
 
 
+_EARLIER: set[int] = set()  # I/O threads left by tests that ran before this one
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_threads() -> None:
+    """Another module's failing test may leave its I/O thread behind (a daemon): each test
+    here counts only the threads it made."""
+    _EARLIER.clear()
+    _EARLIER.update(id(t) for t in threading.enumerate() if t.name == "hmi-io")
+
+
 def io_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "hmi-io" and t.is_alive()]
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name == "hmi-io" and t.is_alive() and id(t) not in _EARLIER
+    ]
 
 
 class Scripted:

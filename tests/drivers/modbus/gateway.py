@@ -47,7 +47,11 @@ class FlakyGateway:
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        try:
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        except OSError:  # taken since it was picked (a busy machine): any free one
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+            self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
         if self._server is not None:
