@@ -23,8 +23,8 @@ from hmi.model.address import (
     SIM_PARAMS,
     parse_address,
 )
-from hmi.model.errors import AddressError
-from hmi.model.expr import MAX_TEXT, Expression, ExpressionError
+from hmi.model.errors import AddressError, ConfigError
+from hmi.model.expr import MAX_TEXT, EvaluationError, Expression, ExpressionError
 from hmi.model.screens._yaml import read_yaml
 from hmi.model.screens.loader import check_project
 from tests.model.conftest import DEFAULTS
@@ -137,7 +137,7 @@ VALUES = st.one_of(
 
 @SETTINGS
 @given(st.one_of(EXPRESSIONS, CHAINS, st.text(max_size=40)), st.dictionaries(NAMES, VALUES))
-def test_an_expression_parses_or_says_where_and_never_raises_when_evaluated(
+def test_an_expression_parses_or_says_where_and_evaluates_or_says_why(
     text: str, values: dict[str, Any]
 ) -> None:
     try:
@@ -146,9 +146,15 @@ def test_an_expression_parses_or_says_where_and_never_raises_when_evaluated(
         assert 1 <= exc.column <= len(text) + 1 or exc.column == 10_001, (text, exc.column)
         return
     inputs = {tag: values.get(tag, 10**9) for tag in expression.tags}
-    result = expression.evaluate(inputs)
+    try:
+        result = expression.evaluate(inputs)
+    except EvaluationError as exc:  # the only error, with what went wrong
+        assert exc.message and isinstance(exc, ConfigError), exc
+        return
     if isinstance(result, str):
         assert len(result) <= MAX_TEXT
+    if isinstance(result, float):
+        assert math.isfinite(result), (text, result)
 
 
 SCALARS = st.one_of(
