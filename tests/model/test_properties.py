@@ -26,10 +26,15 @@ from hmi.model.address import (
 from hmi.model.errors import AddressError, ConfigError
 from hmi.model.expr import MAX_TEXT, EvaluationError, Expression, ExpressionError
 from hmi.model.screens._yaml import read_yaml
-from hmi.model.screens.loader import check_project
+from hmi.model.screens.loader import check_project, load_project
 from tests.model.conftest import DEFAULTS
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI is stable
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # Digits of other scripts, superscripts, fractions, letters, controls, surrogates excluded.
 ODD = st.characters(categories=["Nd", "No", "Nl", "Lo", "Zs", "Cc", "Sm", "Po"])
@@ -225,7 +230,12 @@ def screens(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(screens())
 def test_any_screen_file_is_loaded_or_each_problem_has_its_place(text: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -235,7 +245,10 @@ def test_any_screen_file_is_loaded_or_each_problem_has_its_place(text: str) -> N
         (root / "main.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
         doc = read_yaml(root / "main.yaml")
         assert doc.parsed or doc.problems
-        for problem in check_project(root):
+        problems = check_project(root)
+        for problem in problems:
             where = problem.location
             assert where.line >= 1 and where.column >= 1, str(problem)
             assert Path(where.file).is_relative_to(root.resolve()), str(problem)
+        if not problems:  # what check accepts, hmi run's loading takes
+            assert load_project(root).screens
