@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.model.conftest import DEFAULTS
-from tests.model.screens.test_loader_errors import HEAD
+from tests.model.screens.test_loader_errors import HEAD, _apply
+from tests.model.test_hostile_files import CASES
 
 LIMIT_BYTES = 1 << 30
 LIMIT_S = 15
@@ -104,15 +105,9 @@ HOSTILE: dict[str, tuple[dict[str, str], Callable[[Path], None] | None]] = {
 }
 
 
-@pytest.mark.parametrize("name", list(HOSTILE))
-def test_check_refuses_within_bounds(tmp_path: Path, name: str) -> None:
-    files, prepare = HOSTILE[name]
-    for file, text in {**DEFAULTS, **files}.items():
-        (tmp_path / file).write_text(text, encoding="utf-8")
-    if prepare is not None:
-        prepare(tmp_path)
-    done = subprocess.run(
-        [HMI, "check", str(tmp_path)],
+def _check(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HMI, "check", str(folder)],
         capture_output=True,
         text=True,
         timeout=LIMIT_S,
@@ -120,8 +115,32 @@ def test_check_refuses_within_bounds(tmp_path: Path, name: str) -> None:
         check=False,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
     )
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_check_refuses_within_bounds(tmp_path: Path, name: str) -> None:
+    files, prepare = HOSTILE[name]
+    for file, text in {**DEFAULTS, **files}.items():
+        (tmp_path / file).write_text(text, encoding="utf-8")
+    if prepare is not None:
+        prepare(tmp_path)
+    done = _check(tmp_path)
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     assert "Traceback" not in out and "MemoryError" not in out, out
     assert re.search(r"\.yaml:\d+:\d+: ", out), out
     assert "root:" not in out
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_check_refuses_each_hostile_file_of_the_model_tests(tmp_path: Path, name: str) -> None:
+    """Each case of tests/model/test_hostile_files.py through the CLI: exit 1 at the case's
+    own file:line:column, no traceback, within the bounds."""
+    case = CASES[name]
+    for file, text in _apply(DEFAULTS, case.edits).items():
+        (tmp_path / file).write_text(text, encoding="utf-8")
+    done = _check(tmp_path)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "Traceback" not in out and "MemoryError" not in out, out
+    assert f"{tmp_path / case.file}:{case.line}:{case.column}: " in out, out

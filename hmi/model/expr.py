@@ -11,20 +11,31 @@ Tag names are letters, digits, ``_`` and ``.``; a part after a dot must not star
 
 Bounded, because a screen file is data: an expression is at most ``MAX_CHARS`` characters and
 ``MAX_DEPTH`` levels of nesting; text made by ``*`` or ``+`` is at most ``MAX_TEXT`` characters
-(refused at check when it is made of constants, unknown at run time), and ``%`` never formats
-text. An evaluation never raises: whatever goes wrong, the result is unknown (None).
+(refused at check when it is made of constants, an evaluation error at run time), and ``%``
+never formats text. An evaluation raises nothing but ``EvaluationError`` (a ``ConfigError``):
+a division by zero, a type clash, a result beyond a bound or not a finite number is a fault
+of the expression, which the caller shows as such (Bad(ConfigError) with the message), never
+a silent unknown.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from types import CodeType, MappingProxyType
 from typing import Any
 
 from hmi.model.errors import ConfigError
 
-__all__ = ["MAX_CHARS", "MAX_DEPTH", "MAX_TEXT", "Expression", "ExpressionError"]
+__all__ = [
+    "MAX_CHARS",
+    "MAX_DEPTH",
+    "MAX_TEXT",
+    "EvaluationError",
+    "Expression",
+    "ExpressionError",
+]
 
 MAX_CHARS = 10_000
 MAX_DEPTH = 100
@@ -32,7 +43,7 @@ MAX_TEXT = 10_000
 
 
 class _TooLarge(ValueError):
-    """A result beyond ``MAX_TEXT``; a ValueError, so an evaluation gives None."""
+    """A result beyond ``MAX_TEXT``, refused before it is made."""
 
 
 def _text_size(value: Any) -> int:
@@ -112,6 +123,30 @@ class ExpressionError(ConfigError):
         self.message = message
         self.column = column
         super().__init__(f"column {column}: {message}")
+
+
+class EvaluationError(ConfigError):
+    """An expression that parsed but cannot be evaluated for these values: the message says
+    what went wrong (``division by zero``, a type clash, a result beyond a bound)."""
+
+    def __init__(self, expression: str, message: str) -> None:
+        self.expression = expression
+        self.message = message
+        super().__init__(f"expression {expression.strip()!r} cannot be evaluated: {message}")
+
+
+def _evaluation_message(exc: BaseException) -> str:
+    if isinstance(exc, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to evaluate"
+    if isinstance(exc, MemoryError):
+        return "the result is too large to make"
+    if isinstance(exc, OverflowError):
+        return f"a number out of range ({exc})"
+    if isinstance(exc, TypeError):
+        return f"values of the wrong type ({exc})"
+    return str(exc) or type(exc).__name__
 
 
 class _Checker(ast.NodeTransformer):
@@ -307,17 +342,21 @@ class Expression:
         return cls(text, code, tuple(checker.references))
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
-        """The result for these tag values (plain values, not ``TagValue``). A missing or None
-        input, a division by zero, a type clash, a text beyond ``MAX_TEXT`` or any other error
-        gives None: the caller decides what an unknown result means (a widget stays visible,
-        an alarm is not suppressed); it never raises."""
+        """The result for these tag values (plain values, not ``TagValue``); None when an
+        input is missing or None (unknown: the caller decides what that means). Whatever else
+        goes wrong (a division by zero, a type clash, a text beyond ``MAX_TEXT``, a number
+        out of range, a result that is not a finite number) raises ``EvaluationError`` and
+        nothing else."""
         for tag in self.tags:
             if values.get(tag) is None:
                 return None
         try:
-            return eval(self._code, _GLOBALS, {_VALUES: values})  # only whitelisted nodes
-        except Exception:
-            return None
+            result = eval(self._code, _GLOBALS, {_VALUES: values})  # only whitelisted nodes
+        except Exception as exc:  # the whitelist leaves arithmetic, type and size errors
+            raise EvaluationError(self.text, _evaluation_message(exc)) from None
+        if isinstance(result, float) and not math.isfinite(result):
+            raise EvaluationError(self.text, f"the result is {result}, not a finite number")
+        return result
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"

@@ -14,17 +14,19 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, cast
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QHelpEvent, QResizeEvent
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from hmi.model.errors import ConfigError
-from hmi.model.expr import Expression
+from hmi.model.expr import EvaluationError, Expression
+from hmi.model.quality import Quality, QualityReason
 from hmi.model.screens.schema import GroupSpec, InstanceSpec, ScreenFile, TemplateFile, WidgetSpec
 from hmi.model.screens.templates import instantiate
 from hmi.model.value import TagValue
 from hmi.runtime.qt_bridge import Binding, QtTagBridge
 from hmi.widgets import WIDGET_CLASSES
+from hmi.widgets.base import BADGE_PX, QualityBadge, TagBinding, quality_text, set_style_property
 from hmi.widgets.context import WidgetContext
 
 __all__ = ["WIDGET_CLASSES", "ScreenCanvas"]
@@ -65,19 +67,33 @@ class _Placed:
     screen_widget: ScreenWidget | None  # None for a template instance's box
 
 
-class _VisibleRule:
+class _VisibleRule(QObject):
     """Shows or hides one widget from a ``visible:`` expression. A Bad or missing input keeps
     the widget visible: an operator must never lose sight of equipment because of a comms
-    fault."""
+    fault. An expression that cannot be evaluated (``EvaluationError``) keeps it visible too,
+    and makes the rule Bad(ConfigError): the widget is marked as a Bad value is (the
+    ``expression`` property the theme outlines, a quality badge) and its tooltip leads with
+    the message."""
 
-    def __init__(self, widget: QWidget, expression: Expression, bridge: QtTagBridge) -> None:
+    def __init__(
+        self, widget: QWidget, expression: Expression, bridge: QtTagBridge, *, zoom: float = 1.0
+    ) -> None:
+        super().__init__(widget)
         self._widget = widget
         self._expression = expression
         self._tags = sorted(expression.tags)
         self._values: dict[str, TagValue] = {}
         self._bindings: list[Binding] = []
+        self.quality = Quality.good()
+        self.problem = ""
+        self._badge: QualityBadge | None = None
+        self.zoom = zoom  # of the frame the widget sits in, for the badge's size
+        self._badge_px = round(BADGE_PX)
+        widget.installEventFilter(self)
         for tag in self._tags:
             self._bindings.append(bridge.bind(tag, partial(self._on_value, tag)))
+        if not self._tags:
+            widget.setHidden(not self.shown())
 
     def _on_value(self, tag: str, value: TagValue) -> None:
         self._values[tag] = value
@@ -88,14 +104,50 @@ class _VisibleRule:
         for tag in self._tags:
             current = self._values.get(tag)
             if current is None or current.value is None or current.quality.is_bad:
+                self._mark("")
                 return True
             values[tag] = current.value
         try:
             result = self._expression.evaluate(values)
-        except Exception:
-            log.exception("visible expression %r failed", self._expression)
+        except EvaluationError as exc:
+            self._mark(str(exc))
             return True
+        self._mark("")
         return True if result is None else bool(result)
+
+    def _mark(self, problem: str) -> None:
+        if problem == self.problem:
+            return
+        if problem:
+            log.warning("visible: %s", problem)
+        self.problem = problem
+        self.quality = Quality.bad(QualityReason.CONFIG_ERROR) if problem else Quality.good()
+        set_style_property(self._widget, "expression", "bad" if problem else "good")
+        if problem and self._badge is None:
+            self._badge = QualityBadge(self._widget)
+            self._badge.set_size(self._badge_px)
+        if self._badge is not None:
+            self._badge.set_state(self.quality.css_name)
+
+    def apply_scale(self, scale: float) -> None:
+        self._badge_px = round(BADGE_PX * scale)
+        if self._badge is not None:
+            self._badge.set_size(self._badge_px)
+
+    def tooltip_text(self) -> str:
+        """The rule's problem, then what the widget itself would show."""
+        own = [b.tooltip_text() for b in self._widget.findChildren(TagBinding)]
+        lines = [f"Quality: {quality_text(self.quality)}", self.problem]
+        return "\n".join([*lines, *(own or [self._widget.toolTip()])]).rstrip()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._widget and self.problem:
+            if event.type() == QEvent.Type.Resize and self._badge is not None:
+                self._badge.place()
+            elif event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+                QToolTip.showText(event.globalPos(), self.tooltip_text(), self._widget)
+                return True
+        return False
 
     def release(self) -> None:
         for binding in self._bindings:
@@ -238,7 +290,9 @@ class ScreenCanvas(QWidget):
             self._by_id.setdefault(f"{frame.prefix}{spec.id}", widget)
         if spec.visible:
             self._rules.append(
-                _VisibleRule(widget, Expression.parse(spec.visible), self.ctx.bridge)
+                _VisibleRule(
+                    widget, Expression.parse(spec.visible), self.ctx.bridge, zoom=frame.zoom
+                )
             )
 
     # -- geometry ------------------------------------------------------------------------------
@@ -278,6 +332,9 @@ class ScreenCanvas(QWidget):
             )
             if rescale and placed.screen_widget is not None:
                 placed.screen_widget.apply_scale(scale * placed.zoom)
+        if rescale:
+            for rule in self._rules:
+                rule.apply_scale(rule.zoom * scale)
 
     # -- lookup and teardown -------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hmi.model.errors import ConfigError
-from hmi.model.expr import Expression, ExpressionError
+from hmi.model.expr import EvaluationError, Expression, ExpressionError
 
 VALUES = {"Tank1.Level": 42.0, "Pump1.Running": 1, "a": 7, "b": 2, "zero": 0, "name": "P101"}
 
@@ -54,13 +54,39 @@ def test_missing_or_none_input_gives_none() -> None:
     assert expression.evaluate({"a": None}) is None
 
 
-def test_division_by_zero_gives_none() -> None:
-    assert Expression.parse("a / zero").evaluate(VALUES) is None
-    assert Expression.parse("a % zero").evaluate(VALUES) is None
+BIG = 10**400  # an int no float holds
+ERRORS = {
+    "division by zero": ("a / zero", "division by zero"),
+    "modulo by zero": ("a % zero", "division by zero"),
+    "float division by zero": ("Tank1.Level / (a - 7)", "division by zero"),
+    "compare text with number": ("name > 1", "values of the wrong type"),
+    "text minus number": ("name - 1", "values of the wrong type"),
+    "text times float": ("name * 1.5", "values of the wrong type"),
+    "negate text": ("-name", "values of the wrong type"),
+    "abs of text": ("abs(name)", "values of the wrong type"),
+    "min of text and number": ("min(name, 1)", "values of the wrong type"),
+    "round digits of text": ("round(a, name)", "values of the wrong type"),
+    "text plus number": ("name + 1", "values of the wrong type"),
+    "format with %": ("name % a", "'%' on text would format it"),
+    "text times tag": ("name * big", "more than 10,000 characters"),
+    "text plus text": ("long + long", "more than 10,000 characters"),
+    "round digits": ("round(a, big)", "round() takes digits from -100 to 100"),
+    "int to float overflow": ("big / 3", "a number out of range"),
+    "float overflow to inf": ("Tank1.Level * 1e308", "not a finite number"),
+    "round of infinity": ("round(huge * 10)", "a number out of range"),
+    "round of nan": ("round(huge * 10 - huge * 10)", "cannot convert float NaN"),
+}
+ERROR_VALUES = {**VALUES, "big": BIG, "long": "x" * 6_000, "huge": 1e308}
 
 
-def test_type_clash_gives_none() -> None:
-    assert Expression.parse("name > 1").evaluate(VALUES) is None
+@pytest.mark.parametrize("case", list(ERRORS))
+def test_an_evaluation_error_is_an_evaluation_error_with_its_message(case: str) -> None:
+    text, phrase = ERRORS[case]
+    with pytest.raises(EvaluationError) as caught:
+        Expression.parse(text).evaluate(ERROR_VALUES)
+    assert isinstance(caught.value, ConfigError)
+    assert phrase in caught.value.message, caught.value.message
+    assert text in str(caught.value)
 
 
 def test_a_block_scalar_over_several_lines_parses() -> None:

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from hmi.model.expr import Expression, ExpressionError
+from hmi.model.expr import EvaluationError, Expression, ExpressionError
 from hmi.model.numbers import SCHEMA_CONFIG
 from hmi.model.tags import DataType, TagConfig, format_spec_problem
 
@@ -164,9 +164,14 @@ def _to_expression(raw: Any) -> Expression | None:
     if isinstance(raw, bool) or not isinstance(raw, str):
         raise ValueError("suppress_when must be an expression, e.g. 'Pump1.Running == 0'")
     try:
-        return Expression.parse(raw)
+        expression = Expression.parse(raw)
+        if not expression.tags:  # made of constants: its evaluation error is known now
+            expression.evaluate({})
     except ExpressionError as exc:
         raise ValueError(f"suppress_when {raw!r}: {exc}") from None
+    except EvaluationError as exc:
+        raise ValueError(f"suppress_when {raw!r}: {exc.message}") from None
+    return expression
 
 
 Template = Annotated[MessageTemplate, BeforeValidator(_to_template)]

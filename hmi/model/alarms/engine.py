@@ -44,7 +44,7 @@ from hmi.model.alarms.states import (
 )
 from hmi.model.alarms.station import StationAlarm, StationPoint
 from hmi.model.errors import ConfigError
-from hmi.model.expr import Expression
+from hmi.model.expr import EvaluationError, Expression
 from hmi.model.quality import QualityLevel
 from hmi.model.value import TagValue
 
@@ -90,6 +90,7 @@ class AlarmEngine:
         self._rate: list[RatePoint] = []
         self._connections: dict[str, list[ConnectionPoint]] = {}
         self._station: dict[str, StationPoint] = {}
+        self._faults: dict[Expression, str] = {}  # suppress_when that cannot be evaluated
         suppress: dict[str, dict[Expression, list[AlarmPoint]]] = {}
         for index, definition in enumerate(definitions):
             if definition.id in self._points:
@@ -212,9 +213,22 @@ class AlarmEngine:
         if watch.suppress:
             for condition, points in watch.suppress:
                 inputs = {tag: self._plain(tag) for tag in condition.tags}
-                suppressed = bool(condition.evaluate(inputs))  # unknown: not suppressed
+                suppressed = self._suppressed(condition, inputs)
                 for point in points:
                     point.set_suppressed(suppressed, t)
+
+    def _suppressed(self, condition: Expression, inputs: dict[str, Any]) -> bool:
+        """Unknown, or an expression that cannot be evaluated (logged once per message):
+        not suppressed, so a faulty condition never hides an alarm."""
+        try:
+            result = condition.evaluate(inputs)
+        except EvaluationError as exc:
+            if self._faults.get(condition) != exc.message:
+                self._faults[condition] = exc.message
+                log.warning("suppress_when of alarms: %s; not suppressed", exc)
+            return False
+        self._faults.pop(condition, None)
+        return bool(result)
 
     def tick(self, now: float) -> None:
         """Complete delays and end shelves whose time has come; re-evaluate rates."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hmi.model.errors import ConfigError, ProjectProblem, SourceLocation, WriteDenied
-from hmi.model.expr import Expression, ExpressionError
+from hmi.model.expr import EvaluationError, Expression, ExpressionError
 from hmi.model.screens._where import FixedWhere, Where
 from hmi.model.screens._yaml import Part
 from hmi.model.screens.schema import (
@@ -210,6 +210,12 @@ class WidgetChecks:
             location = where.char((name,), exc.column - 1, len(text))
             self.report(where, location, f"bad expression {text.strip()!r}: {exc.message}")
             return
+        if not expression.tags:  # made of constants: its evaluation error is known now
+            try:
+                expression.evaluate({})
+            except EvaluationError as exc:
+                location = where.char((name,), 0, len(text))
+                self.report(where, location, f"bad expression {text.strip()!r}: {exc.message}")
         for tag, column in expression.references:
             if tag not in self.catalog.tags:
                 self.report(
