@@ -7,6 +7,9 @@ audit trail, which still verifies."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -329,3 +332,68 @@ def test_signatures_and_verification_by_directory_users(slapd: Slapd, tmp_path: 
     records = run(tmp_path, config(slapd), scenario)
     actions = [r.action for r in records]
     assert AuditAction.SESSION_UNLOCK in actions and AuditAction.LOGIN_FAILED in actions
+
+
+def _project(slapd: Slapd, folder: Path, directory: dict[str, Any]) -> Path:
+    import shutil
+
+    import yaml
+
+    from hmi.cli import demo_project_dir
+
+    shutil.copytree(demo_project_dir(), folder / "project")
+    shutil.copy(slapd.ca_file, folder / "project" / "ldap-ca.pem")
+    text = (folder / "project" / "project.yaml").read_text(encoding="utf-8")
+    section = yaml.safe_dump({"security": {"directory": directory}}, sort_keys=False)
+    (folder / "project" / "project.yaml").write_text(text + "\n" + section, encoding="utf-8")
+    return folder / "project"
+
+
+def login_test(project: Path, user: str, password: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **ENV}
+    return subprocess.run(
+        [sys.executable, "-m", "hmi.cli", "login-test", str(project), user],
+        input=password + "\n", capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+
+
+def test_login_test_says_which_role_and_why(slapd: Slapd, tmp_path: Path) -> None:
+    search = {"base": PEOPLE, "bind_dn": SERVICE_DN, "bind_password_env": "HMI_TEST_LDAP_PW"}
+    project = _project(slapd, tmp_path, {
+        "url": slapd.tls_url, "ca": "ldap-ca.pem", "search": search,
+        "roles": {OPERATORS: "operator", SUPERVISORS: "supervisor"}, "local_accounts": ["boss"],
+    })  # fmt: skip
+    dave = login_test(project, "dave", "dave-Secret-1")
+    assert dave.returncode == 0, dave.stderr
+    assert "GRANTED: role operator" in dave.stdout and f"also in {SUPERVISORS}" in dave.stdout
+    assert f"entry: {_dn('dave')} (Dave Both)" in dave.stdout
+    carol = login_test(project, "carol", "carol-Secret-1")
+    assert carol.returncode == 1 and "REFUSED: in no group mapped to a role" in carol.stdout
+    wrong = login_test(project, "alice", "nope")
+    assert wrong.returncode == 1 and "REFUSED: wrong password" in wrong.stdout
+    assert "member" not in wrong.stdout  # no groups shown without the right password
+    assert "REFUSED: not in the directory" in login_test(project, "*", "x").stdout
+    boss = login_test(project, "boss", "")
+    assert boss.returncode == 1 and "local account" in boss.stdout
+    slapd.stop()
+    try:
+        down = login_test(project, "alice", "alice-Secret-1")
+    finally:
+        slapd.start()
+    assert down.returncode == 2 and "UNREACHABLE" in down.stdout and "boss" in down.stdout
+
+
+def test_login_test_without_a_directory_or_with_a_bad_one(tmp_path: Path) -> None:
+    import shutil
+
+    from hmi.cli import demo_project_dir
+
+    shutil.copytree(demo_project_dir(), tmp_path / "plain")
+    plain = login_test(tmp_path / "plain", "alice", "x")
+    assert plain.returncode == 1 and "no security.directory" in plain.stdout
+    text = (tmp_path / "plain" / "project.yaml").read_text(encoding="utf-8")
+    bad = "\nsecurity:\n  directory:\n    url: ldap://dc1\n    user_dn: 'uid={user},dc=x'\n"
+    bad += "    roles: {'cn=ops,dc=x': operator}\n"
+    (tmp_path / "plain" / "project.yaml").write_text(text + bad, encoding="utf-8")
+    refused = login_test(tmp_path / "plain", "alice", "x")
+    assert refused.returncode == 2 and "sends passwords in clear" in refused.stderr
