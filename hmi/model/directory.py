@@ -40,15 +40,15 @@ def escape_filter_value(value: str) -> str:
 
 def escape_dn_value(value: str) -> str:
     """``value`` as an attribute value of one RDN (RFC 4514 section 2.4): the specials
-    ``" + , ; < > \\ =`` get a backslash, NUL becomes ``\\00``, and so do a leading ``#`` or
-    space and a trailing space."""
+    ``" + , ; < > \\ = #`` get a backslash (``#`` everywhere: ldap3 insists), so do a leading
+    and a trailing space, and NUL becomes ``\\00``."""
     out = []
     for i, char in enumerate(value):
         if char == "\0":
             out.append(r"\00")
         elif (
-            char in '"+,;<>\\='
-            or (char in " #" and i == 0)
+            char in '"+,;<>\\=#'
+            or (char == " " and i == 0)
             or (char == " " and i == len(value) - 1)
         ):
             out.append("\\" + char)
