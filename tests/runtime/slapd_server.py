@@ -114,7 +114,7 @@ class Slapd:
         self.conf = folder / "slapd.conf"
         self.conf.write_text(
             f"{includes}"
-            f"modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
+            f"modulepath /usr/lib/ldap\nmoduleload back_mdb\nmoduleload memberof\n"
             f"pidfile {folder}/slapd.pid\n"
             f"TLSCACertificateFile {folder}/ca.pem\n"
             f"TLSCertificateFile {folder}/server.pem\n"
@@ -122,6 +122,7 @@ class Slapd:
             f"sizelimit unlimited\n"
             f'database mdb\nmaxsize 104857600\nsuffix "{SUFFIX}"\n'
             f'rootdn "{ROOT_DN}"\nrootpw {ROOT_PW}\ndirectory {folder}/db\n'
+            f"overlay memberof\n"  # memberOf of groups added online (slapadd skips overlays)
             f"access to attrs=userPassword by self read by anonymous auth by * none\n"
             f"access to * by * read\n",
             encoding="utf-8",
@@ -177,6 +178,13 @@ class Slapd:
             assert connection.modify(group, {attribute: [(MODIFY_ADD, [member])]}), (
                 connection.result
             )
+
+    def add_group(self, dn: str, members: list[str]) -> None:
+        """A groupOfNames added online, so the memberof overlay writes its members' memberOf."""
+        cn = dn.split(",", 1)[0].split("=", 1)[1]
+        with self.admin() as connection:
+            attributes = {"cn": cn, "member": members}
+            assert connection.add(dn, ["groupOfNames"], attributes), connection.result
 
     def remove_member(self, group: str, member: str, attribute: str = "member") -> None:
         with self.admin() as connection:

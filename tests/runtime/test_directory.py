@@ -38,6 +38,7 @@ PEOPLE, GROUPS = f"ou=people,{SUFFIX}", f"ou=groups,{SUFFIX}"
 OPERATORS, SUPERVISORS = f"cn=hmi-operators,{GROUPS}", f"cn=hmi-supervisors,{GROUPS}"
 ENGINEERS = f"cn=hmi\\, engineers+ou=plant,{GROUPS}"  # an escaped comma, a two-part RDN
 VIEWERS = f"cn=hmi-viewers,{GROUPS}"  # 20,000 members
+POSIX = f"cn=hmi-posix,{GROUPS}"
 LOCAL_PW = "Break-Glass-2026"
 HUGE = 20_000
 
@@ -90,6 +91,7 @@ def ldif() -> str:
     )
     fillers = [f"uid=filler{i},{PEOPLE}" for i in range(HUGE)]
     text += _group(VIEWERS, "hmi-viewers", [*fillers, _dn("eve")])
+    text += f"dn: {POSIX}\nobjectClass: posixGroup\ncn: hmi-posix\ngidNumber: 5000\nmemberUid: carol\n\n"
     return text
 
 
@@ -300,6 +302,28 @@ def test_odd_dns_and_a_huge_group(slapd: Slapd) -> None:
     started = time.monotonic()
     verdict = directory.check("eve", "eve-Secret-1")
     assert verdict.role == "viewer" and time.monotonic() - started < 2, verdict
+
+
+def test_posix_groups_by_member_uid(slapd: Slapd) -> None:
+    directory = Directory(config(slapd, member_attribute="memberUid", roles={POSIX: "auditor"}))
+    assert directory.check("carol", "carol-Secret-1").role == "auditor"
+    assert directory.check("alice", "alice-Secret-1").outcome is Outcome.NO_ROLE
+
+
+def test_member_of_with_many_groups_and_odd_values(slapd: Slapd) -> None:
+    """memberOf as the memberof overlay writes it, for groups added online: 300 unmapped groups
+    and one mapped group whose DN the project spells in other case and spacing."""
+    mapped = f"cn=hmi-Shift\\2B Leads,{GROUPS}"  # a hex-escaped "+" in the RDN value
+    slapd.add_group(mapped, [_dn("bob")])
+    for i in range(300):
+        slapd.add_group(f"cn=other-{i},{GROUPS}", [_dn("bob")])
+    roles = {"CN=HMI-shift\\+ leads , OU=Groups,DC=example,DC=org": "supervisor"}
+    directory = Directory(searching(slapd, member_of=True, roles=roles), environ=ENV)
+    started = time.monotonic()
+    verdict = directory.check("bob", "bob-Secret-1")
+    assert verdict.role == "supervisor" and time.monotonic() - started < 2, verdict
+    assert any("memberOf lists 301 group(s), 1 mapped" in note for note in verdict.notes)
+    assert directory.check("alice", "alice-Secret-1").outcome is Outcome.NO_ROLE
 
 
 def test_tls_is_verified(slapd: Slapd, tmp_path: Path) -> None:
