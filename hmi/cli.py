@@ -393,7 +393,7 @@ def _parser() -> argparse.ArgumentParser:
     add_admin_commands(sub)  # users, audit, db
     from hmi.cli_directory import add_directory_commands
 
-    add_directory_commands(sub)  # login-test
+    add_directory_commands(sub, demo=demo_project_dir)  # login-test
     return parser
 
 

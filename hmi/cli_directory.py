@@ -8,6 +8,8 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,7 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _cmd_login_test(args: argparse.Namespace) -> int:
-    from hmi.cli import demo_project_dir
+def _cmd_login_test(args: argparse.Namespace, *, demo: Callable[[], Path]) -> int:
     from hmi.model.errors import HmiError
     from hmi.model.screens.loader import load_project
     from hmi.runtime.directory import Directory, DirectoryUnreachable, Outcome
@@ -30,7 +31,7 @@ def _cmd_login_test(args: argparse.Namespace) -> int:
     if len(given) > 1:
         print("hmi login-test: give at most a project and a user name", file=sys.stderr)
         return 2
-    folder = given[0] if given else os.environ.get("HMI_PROJECT") or str(demo_project_dir())
+    folder = given[0] if given else os.environ.get("HMI_PROJECT") or str(demo())
     try:
         project = load_project(folder)
     except HmiError as exc:
@@ -85,7 +86,8 @@ def _print(verdict: Any, config: Any) -> None:
         print(f"  {note}")
 
 
-def add_directory_commands(sub: Any) -> None:
+def add_directory_commands(sub: Any, *, demo: Callable[[], Path]) -> None:
+    """``demo()``: the demo project's folder, the default project."""
     test = sub.add_parser(
         "login-test",
         help="which role the directory would give a user, and why (password on standard input)",
@@ -94,4 +96,4 @@ def add_directory_commands(sub: Any) -> None:
         "names", nargs="+", metavar="[PROJECT] USER",
         help="project folder or project.yaml (default: $HMI_PROJECT, else the demo), user name",
     )  # fmt: skip
-    test.set_defaults(func=_cmd_login_test)
+    test.set_defaults(func=partial(_cmd_login_test, demo=demo))
