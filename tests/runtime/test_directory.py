@@ -421,3 +421,47 @@ def test_login_test_without_a_directory_or_with_a_bad_one(tmp_path: Path) -> Non
     (tmp_path / "plain" / "project.yaml").write_text(text + bad, encoding="utf-8")
     refused = login_test(tmp_path / "plain", "alice", "x")
     assert refused.returncode == 2 and "sends passwords in clear" in refused.stderr
+
+
+def test_a_row_disabled_or_tampered_at_the_station_keeps_a_directory_user_out(
+    slapd: Slapd, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from hmi.storage import schema
+
+    async def scenario(sessions: SessionService, users: DirectoryUserStore) -> None:
+        await sessions.login("alice", "alice-Secret-1")
+        await sessions.logout()
+        users.disable("alice")
+        failure = await refused(sessions, "alice", "alice-Secret-1")
+        assert failure.reason is AuthFailure.DISABLED and "disabled" in str(failure)
+        users.enable("alice")
+        with users.engine.begin() as connection:  # raw SQL: the role behind the station's back
+            connection.execute(
+                update(schema.users).where(schema.users.c.user_id == "alice").values(role="admin")
+            )
+        assert (await refused(sessions, "alice", "alice-Secret-1")).reason is AuthFailure.TAMPERED
+
+    records = run(tmp_path, config(slapd), scenario)
+    errors = [r.error for r in records if r.action is AuditAction.LOGIN_FAILED]
+    assert errors[0] == "disabled" and errors[1].startswith("user row changed outside")
+
+
+def test_a_huge_or_odd_name_from_the_directory_is_one_sane_line(
+    slapd: Slapd, tmp_path: Path
+) -> None:
+    with slapd.admin() as connection:
+        assert connection.modify(
+            _dn("dave"), {"cn": [("MODIFY_REPLACE", ["D\n" * 2 + "x" * 5000])]}
+        )
+
+    async def scenario(sessions: SessionService, users: DirectoryUserStore) -> None:
+        session = await sessions.login("dave", "dave-Secret-1")
+        assert len(session.user.full_name) == 128 and "\n" not in session.user.full_name
+
+    try:
+        run(tmp_path, config(slapd), scenario)
+    finally:
+        with slapd.admin() as connection:
+            connection.modify(_dn("dave"), {"cn": [("MODIFY_REPLACE", ["Dave Both"])]})

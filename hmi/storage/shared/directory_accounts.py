@@ -32,6 +32,7 @@ from hmi.storage.users import (
 __all__ = ["DirectoryUserStore"]
 
 _users = schema.users
+_NAME_MAX = 128
 
 
 class DirectoryUserStore(UserStore):
@@ -74,7 +75,7 @@ class DirectoryUserStore(UserStore):
                 "(1-64 of a-z 0-9 . _ @ -)",
             )  # fmt: skip
         self._check_role(role)
-        name = full_name.strip() or uid
+        name = " ".join(full_name.split())[:_NAME_MAX] or uid  # one line, of a sane length
         row = self._row(uid)
         if row is None:
             self._add_directory_row(uid, name, role, origin)
