@@ -465,3 +465,30 @@ def test_a_huge_or_odd_name_from_the_directory_is_one_sane_line(
     finally:
         with slapd.admin() as connection:
             connection.modify(_dn("dave"), {"cn": [("MODIFY_REPLACE", ["Dave Both"])]})
+
+
+@pytest.mark.parametrize("tls", ["ldaps", "start_tls"])
+def test_a_directory_that_accepts_and_never_answers_is_unreachable_after_the_timeout(
+    tls: str,
+) -> None:
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True).start()
+    url = f"ldaps://127.0.0.1:{port}" if tls == "ldaps" else f"ldap://127.0.0.1:{port}"
+    silent = DirectoryConfig.model_validate({
+        "url": url, "start_tls": tls == "start_tls", "user_dn": f"uid={{user}},{PEOPLE}",
+        "roles": {OPERATORS: "operator"}, "timeout_s": 1,
+    })  # fmt: skip
+    started = time.monotonic()
+    try:
+        with pytest.raises(DirectoryUnreachable, match="timed out"):
+            Directory(silent).check("alice", "alice-Secret-1")
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+    assert time.monotonic() - started < 4
