@@ -91,6 +91,7 @@ def add_directory_commands(sub: Any, *, demo: Callable[[], Path]) -> None:
     test = sub.add_parser(
         "login-test",
         help="which role the directory would give a user, and why (password on standard input)",
+        usage="hmi login-test [-h] [PROJECT] USER",
     )
     test.add_argument(
         "names", nargs="+", metavar="[PROJECT] USER",
