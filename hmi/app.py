@@ -41,6 +41,7 @@ from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.audit import NOBODY, AuditRecorder
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
+from hmi.runtime.directory import Directory, DirectorySignIn
 from hmi.runtime.forwarding import EventForwarder, EventSource, ForwardCursor, ForwardStatus
 from hmi.runtime.historian import StationHistory
 from hmi.runtime.qt_bridge import QtTagBridge
@@ -49,6 +50,7 @@ from hmi.runtime.session_watch import SessionWatch
 from hmi.storage.alarm_journal import AlarmJournal
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import default_database_url, make_engine
+from hmi.storage.shared.directory_accounts import DirectoryUserStore
 from hmi.storage.spool import SpoolStore
 from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
@@ -242,8 +244,9 @@ def build_station(
             },
             witness=HeadWitness(store.url, station=project.file.database.workstation),
         )
+    directory = security.directory
     if users is None:
-        users = UserStore(
+        users = (UserStore if directory is None else DirectoryUserStore)(
             trail.store.engine, security=security, chain=trail.store,
             identity={"workstation": project.file.database.workstation, "app_version": __version__},
         )  # fmt: skip
@@ -253,7 +256,12 @@ def build_station(
         app_version=__version__,
         tags=project.tags,
     )
-    sessions = SessionService(users, trail, recorder, security=security, clock=clock)
+    sign_in = None
+    if directory is not None and isinstance(users, DirectoryUserStore):
+        sign_in = DirectorySignIn(Directory(directory, folder=Path(project.root)), users, trail)
+    sessions = SessionService(
+        users, trail, recorder, security=security, clock=clock, directory=sign_in
+    )
     confirmer = QtConfirmer(sessions)
     guard = PermissionGuard(sessions, confirmer, hold=lambda: trail.refuses_actions)
     broker = TagBroker(

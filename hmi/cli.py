@@ -1,5 +1,5 @@
 """The ``hmi`` command: run, check, schema, demo, ...; ``users``, ``audit`` and ``db`` are in
-``hmi.cli_admin``."""
+``hmi.cli_admin``, ``login-test`` in ``hmi.cli_directory``."""
 
 from __future__ import annotations
 
@@ -391,6 +391,9 @@ def _parser() -> argparse.ArgumentParser:
     from hmi.cli_admin import add_admin_commands
 
     add_admin_commands(sub)  # users, audit, db
+    from hmi.cli_directory import add_directory_commands
+
+    add_directory_commands(sub, demo=demo_project_dir)  # login-test
     return parser
 
 

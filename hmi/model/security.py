@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from hmi.model.directory import DirectoryConfig
 from hmi.model.errors import HmiError
 from hmi.model.tags import Strict, TagConfig
 
@@ -147,6 +148,9 @@ class SecurityConfig(Strict):
         default=None,
         description="environment variable holding the site's audit HMAC key (unset: SHA-256)",
     )
+    directory: DirectoryConfig | None = Field(
+        default=None, description="sign-in against LDAP / Active Directory; docs/it-integration.md"
+    )
 
     @field_validator("roles")
     @classmethod
@@ -159,6 +163,12 @@ class SecurityConfig(Strict):
                     f"role name {name!r}: use lower-case letters, digits and _ (e.g. shift_lead)"
                 )
         return roles
+
+    @model_validator(mode="after")
+    def _directory_roles(self) -> SecurityConfig:
+        if self.directory is not None:
+            self.directory.check_roles(self.role_names)
+        return self
 
     def matrix(self) -> dict[str, frozenset[Permission]]:
         """Every role and its permissions: the defaults with the project's changes."""

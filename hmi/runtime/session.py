@@ -22,6 +22,7 @@ from hmi.model.security import Permission, SecurityConfig
 from hmi.model.tags import ConfirmPolicy, TagConfig
 from hmi.runtime.audit import NOBODY, Actor, AuditRecorder, ConfirmationResult, Signature
 from hmi.runtime.commands import APPROVED, Approval, WriteRequest
+from hmi.runtime.directory import DirectorySignIn
 from hmi.storage.users import AuthenticationFailed, AuthFailure, ChangeBy, User, UserStore
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,10 @@ class SessionService:
         *,
         security: SecurityConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        directory: DirectorySignIn | None = None,
     ) -> None:
         self._users = users
+        self.directory = directory
         self._worker = worker
         self.recorder = recorder
         self.security = security or users.security
@@ -149,7 +152,11 @@ class SessionService:
     # -- login, logout, lock -------------------------------------------------------------------
 
     async def _authenticate(self, user_id: str, password: str, origin: str) -> User:
+        if self.directory is not None:  # all but its local accounts; origin says which
+            origin = f"{origin} ({self.directory.source(user_id)})"
         try:
+            if self.directory is not None:
+                return await self.directory.authenticate(user_id, password, origin)
             return await self._worker.call(
                 self._users.authenticate, user_id, password, origin=origin
             )
@@ -169,7 +176,8 @@ class SessionService:
         if self._current is not None:
             await self.logout(reason=f"{user.user_id} logged in")
         session = Session(uuid.uuid4().hex, user, self._clock())
-        await self.recorder.login(session.actor)
+        origin = "login" if self.directory is None else f"login ({user.source})"
+        await self.recorder.login(session.actor, origin=origin)
         self.touch()
         self._set(session)
         return session

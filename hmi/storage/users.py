@@ -40,6 +40,7 @@ from hmi.storage.user_seal import (
 )
 
 __all__ = [
+    "DIRECTORY_HASH",
     "SIGN_IN_REFUSED",
     "AuthFailure",
     "AuthenticationFailed",
@@ -49,6 +50,7 @@ __all__ = [
     "normalise_user_id",
 ]
 
+DIRECTORY_HASH = "!directory"  # of directory users' rows, no password matches it (storage.shared)
 _USER_ID = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 _users = schema.users
 
@@ -59,6 +61,8 @@ class AuthFailure(StrEnum):
     LOCKED_OUT = "locked out"
     DISABLED = "disabled"
     TAMPERED = "user row changed outside the audited path"
+    DIRECTORY_DOWN = "directory unreachable"
+    NO_ROLE = "in no group mapped to a role"
 
 
 SIGN_IN_REFUSED = (
@@ -94,6 +98,10 @@ class AuthenticationFailed(HmiError):
         self.attempts = attempts
         if reason is AuthFailure.DISABLED:  # told only after the right password
             message = f"the account {user_id} is disabled; ask an administrator"
+        elif reason is AuthFailure.DIRECTORY_DOWN:
+            message = f"the directory is unreachable ({problem}); only local accounts can sign in"
+        elif reason is AuthFailure.NO_ROLE:  # told only after the right password
+            message = f"{user_id} is in no directory group that gives a role at this station"
         else:
             message = SIGN_IN_REFUSED
         super().__init__(message)
@@ -121,6 +129,7 @@ class User:
     created_at: datetime
     password_expired: bool = False
     seal_problem: str = ""  # filled by ``UserStore.list``: why sign-in refuses the row
+    source: str = "local"  # or "directory": where the identity was checked
 
     @property
     def state(self) -> str:
@@ -206,7 +215,12 @@ class UserStore:
     def _user(self, row: Row[Any]) -> User:
         max_age = self.security.password.max_age_days
         changed = int(row.password_changed_us)
-        expired = bool(max_age) and self._now_us() - changed > max_age * 86_400 * 1_000_000
+        directory = row.password_hash == DIRECTORY_HASH
+        expired = (
+            not directory
+            and bool(max_age)
+            and self._now_us() - changed > max_age * 86_400 * 1_000_000
+        )
         locked = row.locked_until_us if (row.locked_until_us or 0) > self._now_us() else None
         return User(
             user_id=row.user_id, full_name=row.full_name, role=row.role,
@@ -214,6 +228,7 @@ class UserStore:
             locked_until=_dt(locked), password_changed_at=_dt(changed) or datetime.now(UTC),
             must_change_password=bool(row.must_change_password),
             created_at=_dt(int(row.created_us)) or datetime.now(UTC), password_expired=expired,
+            source="directory" if directory else "local",
         )  # fmt: skip
 
     def _row(self, user_id: str) -> Row[Any] | None:
@@ -376,6 +391,10 @@ class UserStore:
         user = self._require(user_id)
         row = self._row(user.user_id)
         assert row is not None
+        if row.password_hash == DIRECTORY_HASH:
+            raise StorageError(
+                f"{user.user_id} signs in with the directory; its password is kept there"
+            )
         if old_password is not None and not self._matches(row.password_hash, old_password):
             raise AuthenticationFailed(user.user_id, AuthFailure.BAD_PASSWORD)
         problems = self.security.password.check(user.user_id, password, full_name=user.full_name)
@@ -438,7 +457,7 @@ class UserStore:
                 uid, AuthFailure.LOCKED_OUT, locked_until=_dt(row.locked_until_us)
             )
         if not self._matches(row.password_hash, password):
-            raise self._failed(uid, now, origin)
+            raise self.record_failure(uid, now, origin)
         if row.disabled:
             raise AuthenticationFailed(uid, AuthFailure.DISABLED)
         with write_transaction(self.engine) as connection:
@@ -453,7 +472,8 @@ class UserStore:
                 )  # fmt: skip
         return self._require(uid)
 
-    def _failed(self, uid: str, now: int, origin: str) -> AuthenticationFailed:
+    def record_failure(self, uid: str, now: int, origin: str) -> AuthenticationFailed:
+        """Count a wrong password against ``uid``'s row; the lockout it starts is sealed."""
         policy = self.security.lockout
         with write_transaction(self.engine) as connection:
             attempts = count_failure(connection, uid)
