@@ -32,10 +32,14 @@ from sqlalchemy import (
     distinct,
     func,
     insert,
+    literal,
     or_,
     select,
+    text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hmi.model.alarms.definitions import Priority
 from hmi.model.alarms.kpi import (
@@ -51,11 +55,18 @@ from hmi.model.alarms.kpi import (
     format_report,
     load_from_counts,
 )
-from hmi.model.alarms.states import AlarmAction, AlarmSnapshot, AlarmState
+from hmi.model.alarms.states import OPERATOR_ACTIONS, AlarmAction, AlarmSnapshot, AlarmState
 from hmi.model.audit.record import us_from_datetime
 from hmi.storage.db import ensure_schema, make_engine, write_transaction
 
-__all__ = ["AlarmJournal", "AlarmQuery", "JournalCursor", "JournalPage", "alarm_report"]
+__all__ = [
+    "ALARM_CHANNEL",
+    "AlarmJournal",
+    "AlarmQuery",
+    "JournalCursor",
+    "JournalPage",
+    "alarm_report",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +90,24 @@ alarm_events = Table(
     Column("workstation", Text, nullable=False),
     Column("shelved_until_us", BigInteger, nullable=True),
     Column("shelve_s", Float, nullable=True),
+    Column("transition_key", Text, nullable=True, unique=True),
 )
-"""Created by migration 0002 (``shelved_until_us``, ``shelve_s``: 0004_alarms); a change here
-needs a new migration."""
+"""Created by migration 0002 (``shelved_until_us``, ``shelve_s``: 0004_alarms;
+``transition_key``: 0005_alarms); a change here needs a new migration."""
+
+ALARM_CHANNEL = "hmi_alarms"
+"""The PostgreSQL NOTIFY channel an operator action on an alarm is announced on (payload: the
+station's name), in the transaction that journals it."""
+
+_PROCESS = frozenset(
+    {
+        AlarmAction.ACTIVATE, AlarmAction.CLEAR, AlarmAction.SUPPRESS, AlarmAction.UNSUPPRESS,
+        AlarmAction.SHELVE_ENDED,
+    }
+)  # fmt: skip
+"""Transitions that come from the process and the clock, the same on every station that
+evaluates the alarm: keyed, so the journal holds each once (an operator action and a restore
+are made by one station and journalled by it alone)."""
 
 alarm_snapshot = Table(
     "alarm_snapshot",
@@ -146,7 +172,47 @@ def _row(event: JournalEvent) -> dict[str, Any]:
         "action": event.action.value, "value": event.value, "message": event.message,
         "user_id": event.user, "comment": event.comment, "workstation": event.workstation,
         "shelved_until_us": event.shelved_until_us, "shelve_s": event.shelve_s,
+        "transition_key": transition_key(event),
     }  # fmt: skip
+
+
+_PAIRED = {
+    AlarmAction.ACTIVATE: (AlarmAction.ACTIVATE.value, AlarmAction.CLEAR.value),
+    AlarmAction.CLEAR: (AlarmAction.ACTIVATE.value, AlarmAction.CLEAR.value),
+    AlarmAction.SUPPRESS: (AlarmAction.SUPPRESS.value, AlarmAction.UNSUPPRESS.value),
+    AlarmAction.UNSUPPRESS: (AlarmAction.SUPPRESS.value, AlarmAction.UNSUPPRESS.value),
+}
+"""A transition that only alternates with its pair: an activation journalled after another
+with no clear between is the same activation seen by a second station (one that joined late
+dates it from its start, so the key does not find it)."""
+
+
+def _keyed(statement: Any) -> Any:
+    return statement.on_conflict_do_nothing(index_elements=["transition_key"])
+
+
+def _once(make: Any, row: dict[str, Any], pair: tuple[str, str]) -> Any:
+    """INSERT the row unless its key is there or the alarm's latest transition of its pair
+    is the same (already journalled by another station)."""
+    c = alarm_events.c
+    latest = (
+        select(c.action)
+        .where(c.alarm_id == row["alarm_id"], c.action.in_(pair))
+        .order_by(c.time_us.desc(), c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    values = select(*(literal(v, alarm_events.c[k].type).label(k) for k, v in row.items()))
+    values = values.where(func.coalesce(latest, "") != row["action"])
+    return _keyed(make(alarm_events).from_select(list(row), values))
+
+
+def transition_key(event: JournalEvent) -> str | None:
+    """``alarm|action|time_us`` for a process transition; None for an operator's or a restore.
+    Stations that read the same source timestamps (one OPC UA server) key a transition alike."""
+    if event.action not in _PROCESS:
+        return None
+    return f"{event.alarm_id}|{event.action.value}|{event.time_us}"
 
 
 class AlarmJournal:
@@ -177,8 +243,26 @@ class AlarmJournal:
         if not events:
             return 0
         self.ready()
+        postgres = self.engine.dialect.name == "postgresql"
+        make = pg_insert if postgres else sqlite_insert
+        rows: list[dict[str, Any]] = []
         with write_transaction(self.engine) as connection:
-            connection.execute(insert(alarm_events), [_row(e) for e in events])
+            for event in events:
+                row = _row(event)
+                if event.action not in _PAIRED:
+                    rows.append(row)
+                    continue
+                if rows:
+                    connection.execute(_keyed(make(alarm_events)), rows)
+                    rows = []
+                connection.execute(_once(make, row, _PAIRED[event.action]))
+            if rows:
+                connection.execute(_keyed(make(alarm_events)), rows)
+            if postgres and any(e.action in OPERATOR_ACTIONS for e in events):
+                connection.execute(
+                    text("SELECT pg_notify(:channel, :station)"),
+                    {"channel": ALARM_CHANNEL, "station": events[0].workstation},
+                )
         return len(events)
 
     def save_snapshot(self, workstation: str, snapshot: AlarmSnapshot) -> None:

@@ -60,7 +60,7 @@ def test_events_round_trip_with_every_field(journal: AlarmJournal) -> None:
                 for e in page.events]  # fmt: skip
     assert stripped == sent
     assert current_revisions(journal.engine) == head_revisions()
-    assert {"0004_alarms"} <= head_revisions()
+    assert {"0005_alarms"} <= head_revisions()
 
 
 def test_pages_newest_first_and_filters(journal: AlarmJournal) -> None:
