@@ -176,35 +176,37 @@ def _row(event: JournalEvent) -> dict[str, Any]:
     }  # fmt: skip
 
 
-_PAIRED = {
-    AlarmAction.ACTIVATE: (AlarmAction.ACTIVATE.value, AlarmAction.CLEAR.value),
-    AlarmAction.CLEAR: (AlarmAction.ACTIVATE.value, AlarmAction.CLEAR.value),
-    AlarmAction.SUPPRESS: (AlarmAction.SUPPRESS.value, AlarmAction.UNSUPPRESS.value),
-    AlarmAction.UNSUPPRESS: (AlarmAction.SUPPRESS.value, AlarmAction.UNSUPPRESS.value),
-}
-"""A transition that only alternates with its pair: an activation journalled after another
-with no clear between is the same activation seen by a second station (one that joined late
-dates it from its start, so the key does not find it)."""
+_ACTIVE_NOW = (AlarmState.UNACK.value, AlarmState.ACKED.value)
+_CLEARED_NOW = tuple(
+    s.value
+    for s in (AlarmState.NORMAL, AlarmState.RTN_UNACK, AlarmState.LATCHED_UNACK,
+              AlarmState.LATCHED_ACKED)
+)  # fmt: skip
+_PAIRED = {AlarmAction.ACTIVATE: _ACTIVE_NOW, AlarmAction.CLEAR: _CLEARED_NOW}
+"""An activation (clear) journalled while the alarm's latest unmasked row already says active
+(cleared), and whose latest activation (clear) came from another station, is that station's
+transition seen again: by a station that joined late, which dates it from its own start, so
+the key does not find it. A station's own repeats are kept (a clear hidden by a shelve)."""
 
 
 def _keyed(statement: Any) -> Any:
     return statement.on_conflict_do_nothing(index_elements=["transition_key"])
 
 
-def _once(make: Any, row: dict[str, Any], pair: tuple[str, str]) -> Any:
-    """INSERT the row unless its key is there or the alarm's latest transition of its pair
-    is the same (already journalled by another station)."""
+def _once(make: Any, row: dict[str, Any], states: tuple[str, ...]) -> Any:
+    """INSERT the row unless its key is there or another station journalled it (above)."""
     c = alarm_events.c
-    latest = (
-        select(c.action)
-        .where(c.alarm_id == row["alarm_id"], c.action.in_(pair))
-        .order_by(c.time_us.desc(), c.id.desc())
-        .limit(1)
-        .scalar_subquery()
+    alarm = c.alarm_id == row["alarm_id"]
+    newest = (c.time_us.desc(), c.id.desc())
+    unmasked = _ACTIVE_NOW + _CLEARED_NOW
+    state = select(c.to_state).where(alarm, c.to_state.in_(unmasked)).order_by(*newest)
+    by = select(c.workstation).where(alarm, c.action == row["action"]).order_by(*newest)
+    seen = and_(
+        func.coalesce(state.limit(1).scalar_subquery(), "").in_(states),
+        func.coalesce(by.limit(1).scalar_subquery(), row["workstation"]) != row["workstation"],
     )
     values = select(*(literal(v, alarm_events.c[k].type).label(k) for k, v in row.items()))
-    values = values.where(func.coalesce(latest, "") != row["action"])
-    return _keyed(make(alarm_events).from_select(list(row), values))
+    return _keyed(make(alarm_events).from_select(list(row), values.where(~seen)))
 
 
 def transition_key(event: JournalEvent) -> str | None:

@@ -141,16 +141,18 @@ def test_sql_kpis_equal_the_pure_ones(journal: AlarmJournal, db_url: str) -> Non
     journal.append_many(events)
     start, end = T0, T0 + 2 * HOUR
     from_sql = journal.kpis(start, end)
-    assert from_sql == compute_kpis(events, start, end)
+    # ST-02's 25 activations are ST-01's, seen again: journalled once (issue 21, item 4)
+    stored = journal.page(limit=10_000, newest_first=False).events
+    assert len(stored) == len(events) - 25
+    assert from_sql == compute_kpis(stored, start, end)
     assert from_sql.activations == 70 + 5
-    one, two = from_sql.stations
+    (one,) = from_sql.stations
     assert (one.workstation, one.activations, one.maximum, one.flood_periods) == (
         "ST-01",
         75,
         25,
         3,
     )
-    assert (two.workstation, two.activations, two.flood_periods) == ("ST-02", 25, 1)
     assert [(b.alarm_id, b.activations) for b in from_sql.bad_actors[:2]] == [
         ("Flood0.A", 14), ("Flood1.A", 13),
     ]  # fmt: skip
