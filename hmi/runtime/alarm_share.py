@@ -212,15 +212,16 @@ class SharedAlarms:
             self._cursor = start
         while True:
             page = operator_actions(
-                self._journal, after_id=self._cursor, exclude=self._workstation, limit=_PAGE
-            )
-            fresh = [e for e in page if e.id is not None and e.id not in self._seen]
+                self._journal, after_id=self._cursor, exclude=self._workstation, limit=_PAGE,
+                seen=self._seen,
+            )  # fmt: skip
+            fresh = [e for e in page if e.id is not None]
             for event in fresh:
                 assert event.id is not None
                 self._seen.add(event.id)
                 self._cursor = max(self._cursor, event.id)
             out.extend((event, False) for event in fresh)
-            if len(page) < _PAGE or not fresh:
+            if len(page) < _PAGE:
                 break
         floor = self._cursor - LOOK_BACK
         self._seen = {i for i in self._seen if i > floor}

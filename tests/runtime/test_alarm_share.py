@@ -269,3 +269,48 @@ def test_a_station_cut_off_catches_up_when_it_is_back(station_url: str, plant: P
     assert sorted(process) == [
         ("Level.Hi", "activate"), ("Level.Hi", "clear"), ("Level.Lo", "activate"),
     ], "CR-02's transitions from its cut-off time are not stored twice"  # fmt: skip
+
+
+def test_rows_a_station_cannot_apply_do_not_stop_the_picture(
+    station_url: str, plant: PlantServer
+) -> None:
+    """Rows another station (or anyone holding the station role) journals that do not fit
+    this station's project or version: skipped and logged; the actions behind them apply."""
+    from sqlalchemy import insert
+
+    from hmi.model.alarms.definitions import Priority
+    from hmi.model.alarms.kpi import JournalEvent
+    from hmi.storage.alarm_journal import alarm_events
+
+    def journal_action(alarm_id: str, action: AlarmAction, to_state: str) -> None:
+        journal = AlarmJournal.open(station_url, migrate=False)
+        try:
+            if to_state in {s.value for s in S}:
+                journal.append_many([JournalEvent(
+                    round(time.time() * 1e6), alarm_id, "Level", Priority.HIGH, S.UNACK,
+                    S(to_state), action, None, "", user="mallory", workstation="CR-09",
+                )])  # fmt: skip
+            else:
+                with journal.engine.begin() as connection:
+                    connection.execute(insert(alarm_events).values(
+                        time_us=round(time.time() * 1e6), sequence=1, alarm_id=alarm_id,
+                        tag="Level", priority="high", from_state="unack", to_state=to_state,
+                        action=action.value, message="", user_id="x", comment="",
+                        workstation="CR-09",
+                    ))  # fmt: skip
+        finally:
+            journal.close()
+
+    async def main() -> None:
+        async with station(station_url, "CR-02", plant) as b:
+            await asyncio.to_thread(plant.write, "Level", 95.0)
+            await within(lambda: b.state() is S.UNACK, 10, "alarm")
+            await asyncio.to_thread(journal_action, "No.Such.Alarm", A.ACKNOWLEDGE, "acked")
+            await asyncio.to_thread(journal_action, "Level.Hi", A.ACKNOWLEDGE, "exploded")
+            await asyncio.to_thread(journal_action, "Level.Hi", A.RESET, "normal")
+            await asyncio.to_thread(journal_action, "Level.Hi", A.ACKNOWLEDGE, "acked")
+            await within(lambda: b.state() is S.ACKED, 2.0, "the good row behind the bad")
+            assert b.share.skipped == 2  # the unknown alarm, a reset of a non-latching one
+            assert b.alarms.status("Level.Lo").state is S.NORMAL
+
+    asyncio.run(main())

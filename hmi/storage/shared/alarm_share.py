@@ -10,11 +10,15 @@ looks back ``LOOK_BACK`` ids behind the cursor, and the caller skips the ids it 
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import func, select
 
 from hmi.model.alarms.kpi import JournalEvent
 from hmi.model.alarms.states import OPERATOR_ACTIONS, AlarmSnapshot
 from hmi.storage.alarm_journal import AlarmJournal, _event, alarm_events, alarm_snapshot
+
+log = logging.getLogger(__name__)
 
 __all__ = ["LOOK_BACK", "last_id", "newest_snapshot", "operator_actions"]
 
@@ -34,9 +38,12 @@ def last_id(journal: AlarmJournal) -> int:
 def operator_actions(
     journal: AlarmJournal, *, after_id: int, since_us: int | None = None,
     up_to_id: int | None = None, exclude: str | None = None, limit: int = 2000,
+    seen: set[int] | None = None,
 ) -> list[JournalEvent]:  # fmt: skip
     """Operator actions with ``id > after_id - LOOK_BACK`` (and ``<= up_to_id``, at or after
-    ``since_us``), not made by station ``exclude``, in id order."""
+    ``since_us``), not made by station ``exclude``, in id order, leaving out the ids in
+    ``seen``. A row this version cannot read (a state it does not know) is logged once and
+    its id added to ``seen``."""
     journal.ready()
     c = alarm_events.c
     where = [c.id > after_id - LOOK_BACK, c.action.in_(_ACTIONS)]
@@ -47,8 +54,19 @@ def operator_actions(
     if exclude is not None:
         where.append(c.workstation != exclude)
     statement = select(alarm_events).where(*where).order_by(c.id).limit(limit)
+    events = []
     with journal.engine.connect() as connection:
-        return [_event(row) for row in connection.execute(statement)]
+        for row in connection.execute(statement):
+            if seen is not None and row.id in seen:
+                continue
+            try:
+                events.append(_event(row))
+            except (ValueError, TypeError) as exc:
+                log.warning("alarm journal row %s (by %s) skipped: %s", row.id, row.workstation,
+                            exc)  # fmt: skip
+                if seen is not None:
+                    seen.add(int(row.id))
+    return events
 
 
 def newest_snapshot(journal: AlarmJournal) -> tuple[str, AlarmSnapshot] | None:
