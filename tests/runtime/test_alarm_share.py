@@ -95,11 +95,18 @@ class Station:
 
 
 @asynccontextmanager
-async def station(url: str, name: str, server: PlantServer) -> AsyncIterator[Station]:
+async def station(
+    url: str, name: str, server: PlantServer | None = None, *, endpoint: str = "",
+    node: str = "",
+) -> AsyncIterator[Station]:  # fmt: skip
+    """A station as the app builds one (without a window): ``server`` or its endpoint and
+    the node of ``Level``."""
+    if server is not None:
+        endpoint, node = server.endpoint, server.node_id("Level")
     project = ProjectFile.model_validate({
         "project": {"name": "p", "start_screen": "main"}, "screens": ["main.yaml"],
-        "connections": {"plant": {"driver": "opcua", "endpoint": server.endpoint}},
-        "tags": {"Level": {"address": f"opcua://plant/{server.node_id('Level')}"}},
+        "connections": {"plant": {"driver": "opcua", "endpoint": endpoint}},
+        "tags": {"Level": {"address": f"opcua://plant/{node}"}},
     })  # fmt: skip
     broker = TagBroker(project.tags, default_registry(), project.connections)
     alarms = AlarmEngineService(broker, ALARMS, settings=AlarmSettings(tick_s=0.05))
@@ -314,3 +321,86 @@ def test_rows_a_station_cannot_apply_do_not_stop_the_picture(
             assert b.alarms.status("Level.Lo").state is S.NORMAL
 
     asyncio.run(main())
+
+
+class StationProcess:
+    """``tests/runtime/alarm_station.py`` in a process of its own: what it shows, as it
+    prints it; ``send`` a command; ``close`` ends it."""
+
+    def __init__(self, url: str, name: str, server: PlantServer) -> None:
+        import subprocess
+        import sys
+        import threading
+        from pathlib import Path
+
+        self.states: dict[str, str] = {}
+        self.results: list[str] = []
+        self.ready = threading.Event()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.runtime.alarm_station", url, name, server.endpoint,
+             server.node_id("Level")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=Path(__file__).parents[2],
+        )  # fmt: skip
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            word, _, rest = line.strip().partition(" ")
+            if word == "ready":
+                self.ready.set()
+            elif word == "result":
+                self.results.append(rest)
+            else:
+                self.states[word] = rest
+
+    def send(self, command: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+
+    def close(self) -> int:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+
+def test_three_stations_one_in_a_process_of_its_own_share_one_picture(
+    station_url: str, plant: PlantServer
+) -> None:
+    """CR-03 runs as a separate process; an acknowledge on CR-01 shows on CR-03 and a shelve
+    on CR-03 on CR-01 and CR-02 within a second; each transition is journalled once."""
+    other = StationProcess(station_url, "CR-03", plant)
+
+    async def main() -> None:
+        async with (
+            station(station_url, "CR-01", plant) as a,
+            station(station_url, "CR-02", plant) as b,
+        ):
+            assert await asyncio.to_thread(other.ready.wait, 30), "CR-03 did not start"
+            await asyncio.to_thread(plant.write, "Level", 95.0)
+            await within(
+                lambda: a.state() is b.state() is S.UNACK
+                and other.states.get("Level.Hi") == "unack", 10, "alarm on all three",
+            )  # fmt: skip
+            await a.act(A.ACKNOWLEDGE, "seen")
+            took = await within(lambda: other.states.get("Level.Hi") == "acked", 1.0, "ack")
+            print(f"ack on CR-01 shown by the CR-03 process after {took * 1000:.0f} ms")
+            other.send("shelve Level.Hi 60")
+            await within(lambda: a.state() is b.state() is S.SHELVED, 1.5, "shelve on CR-03")
+            assert other.results and other.results[0].startswith("True"), other.results
+
+    try:
+        asyncio.run(main())
+    finally:
+        assert other.close() == 0
+    journal = rows(station_url)
+    assert [r[1] for r in journal if r[1] == "activate"] == ["activate"], journal
+    assert [(r[1], r[4]) for r in journal if r[1] in ("acknowledge", "shelve")] == [
+        ("acknowledge", "CR-01"), ("shelve", "CR-03"),
+    ]  # fmt: skip
