@@ -31,12 +31,6 @@ from hmi.model.alarms.engine import AlarmEngine
 from hmi.model.alarms.kpi import JournalEvent
 from hmi.model.alarms.states import AlarmActionDenied, AlarmSnapshot
 from hmi.storage.alarm_journal import ALARM_CHANNEL, AlarmJournal
-from hmi.storage.shared.alarm_share import (
-    LOOK_BACK,
-    last_id,
-    newest_snapshot,
-    operator_actions,
-)
 from hmi.storage.shared.user_watch import ChannelListener, listens
 
 log = logging.getLogger(__name__)
@@ -55,6 +49,10 @@ DEFER_S = 30.0
 applied as things are (an alarm whose tag never had a value still gets its shelve)."""
 
 _PAGE = 2000
+LOOK_BACK = 1000
+"""Row ids come from a sequence, and on PostgreSQL a transaction that took a smaller id may
+commit after one that took a larger: a read "after id N" could skip it for good. So each read
+looks back this many ids behind the cursor, skipping the ids it has seen."""
 _HELD_TICK_S = 0.05  # how often held actions look for their alarm's first value
 
 
@@ -118,8 +116,8 @@ class SharedAlarms:
         return snapshot
 
     def _read_start(self) -> tuple[str, AlarmSnapshot] | None:
-        self._start_id = last_id(self._journal)
-        found = newest_snapshot(self._journal)
+        self._start_id = self._journal.last_id()
+        found = self._journal.newest_snapshot()
         since = time.time() - NO_SNAPSHOT_HORIZON_S
         if found is not None:
             since = found[1].taken_at - CATCH_UP_MARGIN_S
@@ -194,16 +192,15 @@ class SharedAlarms:
         """On the reader thread: the actions to apply, each with whether it is a catch-up."""
         out: list[tuple[JournalEvent, bool]] = []
         if self._cursor is None:  # first read: everything since the snapshot, from all
-            start = self._start_id if self._start_id is not None else last_id(self._journal)
+            start = self._start_id if self._start_id is not None else self._journal.last_id()
             after = 0
             since = self._since_us
             if since is None:  # the start read failed: the database was away then
                 since = round((time.time() - NO_SNAPSHOT_HORIZON_S) * 1_000_000)
             while True:
-                page = operator_actions(
-                    self._journal, after_id=after + LOOK_BACK, since_us=since,
-                    up_to_id=start, limit=_PAGE,
-                )  # fmt: skip
+                page = self._journal.operator_actions(
+                    after_id=after, since_us=since, up_to_id=start, limit=_PAGE
+                )
                 out.extend((event, True) for event in page)
                 self._seen.update(event.id for event in page if event.id is not None)
                 if len(page) < _PAGE:
@@ -211,8 +208,8 @@ class SharedAlarms:
                 after = int(page[-1].id or 0)
             self._cursor = start
         while True:
-            page = operator_actions(
-                self._journal, after_id=self._cursor, exclude=self._workstation, limit=_PAGE,
+            page = self._journal.operator_actions(
+                after_id=self._cursor - LOOK_BACK, exclude=self._workstation, limit=_PAGE,
                 seen=self._seen,
             )  # fmt: skip
             fresh = [e for e in page if e.id is not None]

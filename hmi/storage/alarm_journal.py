@@ -32,14 +32,11 @@ from sqlalchemy import (
     distinct,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hmi.model.alarms.definitions import Priority
 from hmi.model.alarms.kpi import (
@@ -58,6 +55,7 @@ from hmi.model.alarms.kpi import (
 from hmi.model.alarms.states import OPERATOR_ACTIONS, AlarmAction, AlarmSnapshot, AlarmState
 from hmi.model.audit.record import us_from_datetime
 from hmi.storage.db import ensure_schema, make_engine, write_transaction
+from hmi.storage.shared.journal_once import insert_once, transition_key
 
 __all__ = [
     "ALARM_CHANNEL",
@@ -99,16 +97,6 @@ ALARM_CHANNEL = "hmi_alarms"
 """The PostgreSQL NOTIFY channel an operator action on an alarm is announced on (payload: the
 station's name), in the transaction that journals it."""
 
-_PROCESS = frozenset(
-    {
-        AlarmAction.ACTIVATE, AlarmAction.CLEAR, AlarmAction.SUPPRESS, AlarmAction.UNSUPPRESS,
-        AlarmAction.SHELVE_ENDED,
-    }
-)  # fmt: skip
-"""Transitions that come from the process and the clock, the same on every station that
-evaluates the alarm: keyed, so the journal holds each once (an operator action and a restore
-are made by one station and journalled by it alone)."""
-
 alarm_snapshot = Table(
     "alarm_snapshot",
     metadata,
@@ -121,6 +109,7 @@ JournalCursor = tuple[int, int]
 """(time_us, id) of the last row of a page: where the next page goes on."""
 
 _ACTIVATE = AlarmAction.ACTIVATE.value
+_OPERATOR = sorted(a.value for a in OPERATOR_ACTIONS)
 _ACTIVE = [s.value for s in ACTIVE_STATES]
 
 
@@ -172,49 +161,8 @@ def _row(event: JournalEvent) -> dict[str, Any]:
         "action": event.action.value, "value": event.value, "message": event.message,
         "user_id": event.user, "comment": event.comment, "workstation": event.workstation,
         "shelved_until_us": event.shelved_until_us, "shelve_s": event.shelve_s,
-        "transition_key": transition_key(event),
+        "transition_key": transition_key(event.alarm_id, event.action, event.time_us),
     }  # fmt: skip
-
-
-_ACTIVE_NOW = (AlarmState.UNACK.value, AlarmState.ACKED.value)
-_CLEARED_NOW = tuple(
-    s.value
-    for s in (AlarmState.NORMAL, AlarmState.RTN_UNACK, AlarmState.LATCHED_UNACK,
-              AlarmState.LATCHED_ACKED)
-)  # fmt: skip
-_PAIRED = {AlarmAction.ACTIVATE: _ACTIVE_NOW, AlarmAction.CLEAR: _CLEARED_NOW}
-"""An activation (clear) journalled while the alarm's latest unmasked row already says active
-(cleared), and whose latest activation (clear) came from another station, is that station's
-transition seen again: by a station that joined late, which dates it from its own start, so
-the key does not find it. A station's own repeats are kept (a clear hidden by a shelve)."""
-
-
-def _keyed(statement: Any) -> Any:
-    return statement.on_conflict_do_nothing(index_elements=["transition_key"])
-
-
-def _once(make: Any, row: dict[str, Any], states: tuple[str, ...]) -> Any:
-    """INSERT the row unless its key is there or another station journalled it (above)."""
-    c = alarm_events.c
-    alarm = c.alarm_id == row["alarm_id"]
-    newest = (c.time_us.desc(), c.id.desc())
-    unmasked = _ACTIVE_NOW + _CLEARED_NOW
-    state = select(c.to_state).where(alarm, c.to_state.in_(unmasked)).order_by(*newest)
-    by = select(c.workstation).where(alarm, c.action == row["action"]).order_by(*newest)
-    seen = and_(
-        func.coalesce(state.limit(1).scalar_subquery(), "").in_(states),
-        func.coalesce(by.limit(1).scalar_subquery(), row["workstation"]) != row["workstation"],
-    )
-    values = select(*(literal(v, alarm_events.c[k].type).label(k) for k, v in row.items()))
-    return _keyed(make(alarm_events).from_select(list(row), values.where(~seen)))
-
-
-def transition_key(event: JournalEvent) -> str | None:
-    """``alarm|action|time_us`` for a process transition; None for an operator's or a restore.
-    Stations that read the same source timestamps (one OPC UA server) key a transition alike."""
-    if event.action not in _PROCESS:
-        return None
-    return f"{event.alarm_id}|{event.action.value}|{event.time_us}"
 
 
 class AlarmJournal:
@@ -246,20 +194,8 @@ class AlarmJournal:
             return 0
         self.ready()
         postgres = self.engine.dialect.name == "postgresql"
-        make = pg_insert if postgres else sqlite_insert
-        rows: list[dict[str, Any]] = []
         with write_transaction(self.engine) as connection:
-            for event in events:
-                row = _row(event)
-                if event.action not in _PAIRED:
-                    rows.append(row)
-                    continue
-                if rows:
-                    connection.execute(_keyed(make(alarm_events)), rows)
-                    rows = []
-                connection.execute(_once(make, row, _PAIRED[event.action]))
-            if rows:
-                connection.execute(_keyed(make(alarm_events)), rows)
+            insert_once(connection, alarm_events, [(e.action, _row(e)) for e in events])
             if postgres and any(e.action in OPERATOR_ACTIONS for e in events):
                 connection.execute(
                     text("SELECT pg_notify(:channel, :station)"),
@@ -290,6 +226,50 @@ class AlarmJournal:
                 select(alarm_snapshot.c.body).where(alarm_snapshot.c.workstation == workstation)
             ).scalar()
         return None if body is None else AlarmSnapshot.model_validate_json(body)
+
+    # -- what the other stations read (hmi.runtime.alarm_share) --------------------------------
+
+    def operator_actions(
+        self, *, after_id: int, since_us: int | None = None, up_to_id: int | None = None,
+        exclude: str | None = None, limit: int = 2000, seen: set[int] | None = None,
+    ) -> list[JournalEvent]:  # fmt: skip
+        """Operator actions with ``id > after_id`` (``<= up_to_id``, at or after ``since_us``),
+        not by station ``exclude``, in id order, leaving out the ids in ``seen``. A row this
+        version cannot read (a state it does not know) is logged and added to ``seen``."""
+        self.ready()
+        c = alarm_events.c
+        where = [c.id > after_id, c.action.in_(_OPERATOR)]
+        if since_us is not None:
+            where.append(c.time_us >= since_us)
+        if up_to_id is not None:
+            where.append(c.id <= up_to_id)
+        if exclude is not None:
+            where.append(c.workstation != exclude)
+        events, seen = [], set() if seen is None else seen
+        with self.engine.connect() as connection:
+            statement = select(alarm_events).where(*where).order_by(c.id).limit(limit)
+            for row in connection.execute(statement):
+                if row.id in seen:
+                    continue
+                try:
+                    events.append(_event(row))
+                except (ValueError, TypeError) as exc:
+                    log.warning("alarm journal row %s (by %s) skipped: %s", row.id,
+                                row.workstation, exc)  # fmt: skip
+                    seen.add(int(row.id))
+        return events
+
+    def newest_snapshot(self) -> tuple[str, AlarmSnapshot] | None:
+        """The most recent snapshot of any station, with that station's name."""
+        self.ready()
+        s = alarm_snapshot.c
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(s.workstation, s.body).order_by(s.taken_us.desc()).limit(1)
+            ).first()
+        return (
+            None if row is None else (row.workstation, AlarmSnapshot.model_validate_json(row.body))
+        )
 
     # -- reading -------------------------------------------------------------------------------
 
