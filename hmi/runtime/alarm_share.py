@@ -48,6 +48,11 @@ DEFER_S = 30.0
 """How long an action caught up at start waits for its alarm's first value; then it is
 applied as things are (an alarm whose tag never had a value still gets its shelve)."""
 
+LOCAL_KINDS = frozenset({"comm_loss", "station"})
+"""Alarms on this station's own condition (its connection to a server, its audit trail, its
+forwarding): another station's alarm of the same id is another condition, so their actions
+are not shared and their transitions not deduplicated."""
+
 _PAGE = 2000
 LOOK_BACK = 1000
 """Row ids come from a sequence, and on PostgreSQL a transaction that took a smaller id may
@@ -79,6 +84,10 @@ class SharedAlarms:
     ) -> None:  # fmt: skip
         self._engine = engine
         self._journal = journal
+        self.local = frozenset(
+            a for a in engine.alarm_ids if engine.definition(a).kind in LOCAL_KINDS
+        )
+        journal.local_alarms = self.local  # its transitions are this station's, never deduped
         self._workstation = workstation
         self._url = url
         self._poll_s = poll_s
@@ -227,7 +236,10 @@ class SharedAlarms:
     def _apply(self, event: JournalEvent, catch_up: bool) -> bool:
         """Apply one action, or hold it: a catch-up action on an alarm with no value yet
         waits for the first one (an acknowledgement needs the condition it acknowledges),
-        and any action behind a held one of its alarm waits behind it, in order."""
+        and any action behind a held one of its alarm waits behind it, in order. Actions on
+        another station's own alarms (``LOCAL_KINDS``) are not this station's to apply."""
+        if event.alarm_id in self.local:
+            return False
         held = any(item.event.alarm_id == event.alarm_id for item in self._deferred)
         if held or (catch_up and not self._evaluated(event.alarm_id)):
             self._deferred.append(_Deferred(event, time.monotonic() + DEFER_S))

@@ -172,6 +172,7 @@ class AlarmJournal:
         self.engine = engine
         self._migrate = migrate
         self._ready = False
+        self.local_alarms: frozenset[str] = frozenset()  # this station's own: never deduped
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> AlarmJournal:
@@ -195,13 +196,18 @@ class AlarmJournal:
         self.ready()
         postgres = self.engine.dialect.name == "postgresql"
         with write_transaction(self.engine) as connection:
-            insert_once(connection, alarm_events, [(e.action, _row(e)) for e in events])
+            insert_once(connection, alarm_events, [self._keyed(e) for e in events])
             if postgres and any(e.action in OPERATOR_ACTIONS for e in events):
                 connection.execute(
                     text("SELECT pg_notify(:channel, :station)"),
                     {"channel": ALARM_CHANNEL, "station": events[0].workstation},
                 )
         return len(events)
+
+    def _keyed(self, event: JournalEvent) -> tuple[AlarmAction | None, dict[str, Any]]:
+        row = _row(event)  # another station's local alarm is another condition: no key
+        local = event.alarm_id in self.local_alarms
+        return (None, {**row, "transition_key": None}) if local else (event.action, row)
 
     def save_snapshot(self, workstation: str, snapshot: AlarmSnapshot) -> None:
         """Keep ``snapshot`` as this station's latest (replacing the one before)."""
@@ -233,9 +239,9 @@ class AlarmJournal:
         self, *, after_id: int, since_us: int | None = None, up_to_id: int | None = None,
         exclude: str | None = None, limit: int = 2000, seen: set[int] | None = None,
     ) -> list[JournalEvent]:  # fmt: skip
-        """Operator actions with ``id > after_id`` (``<= up_to_id``, at or after ``since_us``),
-        not by station ``exclude``, in id order, leaving out the ids in ``seen``. A row this
-        version cannot read (a state it does not know) is logged and added to ``seen``."""
+        """Operator actions after row ``after_id`` (to ``up_to_id``, from ``since_us``), not by
+        ``exclude``, in id order, but the ids in ``seen``; one this version cannot read is
+        logged and added to ``seen``."""
         self.ready()
         c = alarm_events.c
         where = [c.id > after_id, c.action.in_(_OPERATOR)]

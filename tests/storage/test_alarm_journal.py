@@ -169,3 +169,35 @@ def test_the_audit_store_and_the_journal_share_one_schema(db_url: str) -> None:
     assert journal.count() == 0
     audit.close()
     journal.close()
+
+
+def test_a_transition_journalled_by_two_stations_is_stored_once(journal: AlarmJournal) -> None:
+    """Issue 21, item 4: the same activation and clear from two stations (the same source
+    time) are one row each; a station that joined late dates the activation from its start,
+    and that one is not stored either; its own later activation is."""
+    hi = dict(alarm_id="Tank.Hi", tag="Tank.Level")
+    clear = dict(action=A.CLEAR, from_state=S.UNACK, to_state=S.RTN_UNACK)
+    journal.append_many([event(0, **hi)])
+    journal.append_many([event(0, **hi, workstation="ST-02")])  # the same transition
+    journal.append_many([event(3, **hi, workstation="ST-03")])  # joined late: dated later
+    journal.append_many([event(5, **hi, **clear), event(5, **hi, **clear, workstation="ST-02")])
+    journal.append_many([event(9, **hi, workstation="ST-03")])  # a new activation
+    rows = [(e.action, e.workstation, e.time_us) for e in journal.page(newest_first=False).events]
+    assert rows == [
+        (A.ACTIVATE, "ST-01", T0), (A.CLEAR, "ST-01", T0 + 5 * MIN),
+        (A.ACTIVATE, "ST-03", T0 + 9 * MIN),
+    ]  # fmt: skip
+
+
+def test_a_stations_own_alarm_is_never_taken_for_another_stations(
+    journal: AlarmJournal,
+) -> None:
+    """A comm-loss or station alarm of the same id on two stations is two conditions."""
+    journal.local_alarms = frozenset({"plant.CommLoss"})
+    own = dict(alarm_id="plant.CommLoss", tag="plant")
+    journal.append_many([event(0, **own)])
+    journal.append_many([event(0, **own, workstation="ST-02")])
+    journal.append_many([event(3, **own, workstation="ST-03")])
+    assert [e.workstation for e in journal.page(newest_first=False).events] == [
+        "ST-01", "ST-02", "ST-03",
+    ]  # fmt: skip

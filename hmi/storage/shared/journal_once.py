@@ -51,13 +51,16 @@ def transition_key(alarm_id: str, action: AlarmAction, time_us: int) -> str | No
 
 
 def insert_once(
-    connection: Connection, table: Table, rows: Sequence[tuple[AlarmAction, dict[str, Any]]]
+    connection: Connection,
+    table: Table,
+    rows: Sequence[tuple[AlarmAction | None, dict[str, Any]]],
 ) -> None:
-    """INSERT the rows into ``table`` (the journal's) in order, each transition once."""
+    """INSERT the rows into ``table`` (the journal's) in order, each transition once. A row
+    whose action is given as None is inserted as it is (an alarm of this station's own)."""
     make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     plain: list[dict[str, Any]] = []
     for action, row in rows:
-        states = _PAIRED.get(action)
+        states = None if action is None else _PAIRED.get(action)
         if states is None:
             plain.append(row)
             continue
