@@ -37,6 +37,7 @@ from hmi.model.screens.templates import trended_tags
 from hmi.qt_platform import xcb_problem
 from hmi.resources import icon_path, theme_path
 from hmi.runtime.alarm_journal import AlarmJournalWriter
+from hmi.runtime.alarm_share import SharedAlarms, shares
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.audit import NOBODY, AuditRecorder
 from hmi.runtime.broker import TagBroker
@@ -98,16 +99,22 @@ class Station:
     owns_trail: bool = True  # built here (closed on stop), not handed in
     session_watch: SessionWatch | None = None  # ends a session whose user changed anywhere
     forwarder: EventForwarder | None = None  # to the SIEM, when forwarding.syslog is set
+    alarm_share: SharedAlarms | None = None  # one alarm picture with the other stations
 
     async def start(self) -> None:
         """Start the audit trail's worker, the drivers, the UI's refresh timer and the
         inactivity lock; record the start."""
         self.trail.start()  # its status reports arrive on this loop from now on
         await self.history.start()  # before the drivers: their first values are stored
-        snapshot = await self.alarm_journal.last_snapshot()
+        if self.alarm_share is not None:  # the shared state, not this station's own
+            snapshot = await self.alarm_share.start_snapshot()
+        else:
+            snapshot = await self.alarm_journal.last_snapshot()
         self.alarm_journal.attach(self.alarms)  # before start: restore events are journalled
         await self.broker.start()
         await self.alarms.start(snapshot)
+        if self.alarm_share is not None:
+            await self.alarm_share.start()
         self.bridge.start()
         self.session_ui.start()
         if self.session_watch is not None:
@@ -138,6 +145,8 @@ class Station:
         self.session_ui.stop()
         self.window.release()
         self.bridge.stop()
+        if self.alarm_share is not None:
+            await self.alarm_share.stop()
         await self.alarms.stop()
         await self.alarm_journal.aclose()
         self.alarm_journal.journal.close()
@@ -274,10 +283,8 @@ def build_station(
     )
     status_sinks.append(_trail_alarms(alarms))
     status_sinks[-1](trail.status)  # a hold left from an earlier run is known already
-    alarm_journal = AlarmJournalWriter(
-        AlarmJournal.open(str(trail.store.engine.url.render_as_string(hide_password=False))),
-        workstation=project.file.database.workstation,
-    )
+    journal = AlarmJournal.open(trail.store.engine.url.render_as_string(hide_password=False))
+    alarm_journal = AlarmJournalWriter(journal, workstation=project.file.database.workstation)
     commands = CommandService(broker, guard=guard, recorder=recorder, alarms=alarms)
     bridge = QtTagBridge(broker, commands, refresh_hz=settings.ui_refresh_hz)
     sessions.add_listener(lambda _session: bridge.access_changed.emit())  # buttons follow roles
@@ -323,6 +330,32 @@ def build_station(
         project, broker, commands, bridge, window, trail, users, recorder, sessions, guard,
         session_ui, history, alarms, alarm_journal, owns_trail,
         SessionWatch(sessions, users, url=store_url), _forwarder(project, store_url),
+        _alarm_share(project, alarms, journal, window, store_url),
+    )  # fmt: skip
+
+
+def _alarm_share(
+    project: Project,
+    alarms: AlarmEngineService,
+    journal: AlarmJournal,
+    window: MainWindow,
+    url: str,
+) -> SharedAlarms | None:
+    """The shared alarm picture on PostgreSQL; on SQLite the station's alarms are its own,
+    and the status bar says so."""
+    if not shares(url):
+        log.info("alarms: no central database; this station's alarm picture is its own")
+        window.status.show_message("alarms: no central database, this station works alone")
+        return None
+
+    def on_status(text: str) -> None:
+        if isValid(window):
+            window.status.show_message(f"alarm picture: {text}",
+                                       outcome="info" if text == "shared" else "failed")  # fmt: skip
+
+    return SharedAlarms(
+        alarms.engine, journal, workstation=project.file.database.workstation,
+        url=url, on_status=on_status,
     )  # fmt: skip
 
 

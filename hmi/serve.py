@@ -22,6 +22,7 @@ from hmi.model.audit.record import AuditAction
 from hmi.model.errors import ConfigError, ProjectError
 from hmi.model.screens.loader import Project, load_project
 from hmi.runtime.alarm_journal import AlarmJournalWriter
+from hmi.runtime.alarm_share import SharedAlarms, shares
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.audit import NOBODY, Actor, AuditRecorder
 from hmi.runtime.broker import TagBroker
@@ -52,14 +53,20 @@ class HeadlessStation:
     history: StationHistory
     edge: EdgeNode | None
     journal: AlarmJournal
+    alarm_share: SharedAlarms | None = None  # one alarm picture with the stations (PostgreSQL)
 
     async def start(self) -> None:
         self.trail.start()
         await self.history.start()
-        snapshot = await self.alarm_journal.last_snapshot()
+        if self.alarm_share is not None:  # the shared state, not this station's own
+            snapshot = await self.alarm_share.start_snapshot()
+        else:
+            snapshot = await self.alarm_journal.last_snapshot()
         self.alarm_journal.attach(self.alarms)
         await self.broker.start()
         await self.alarms.start(snapshot)
+        if self.alarm_share is not None:
+            await self.alarm_share.start()
         if self.edge is not None:
             await self.edge.start()
         await self._record(AuditAction.APP_START)
@@ -67,6 +74,8 @@ class HeadlessStation:
     async def stop(self) -> None:
         if self.edge is not None:
             await self.edge.stop()  # NDEATH while the values are still good
+        if self.alarm_share is not None:
+            await self.alarm_share.stop()
         await self.alarms.stop()
         await self.alarm_journal.aclose()
         self.journal.close()
@@ -129,7 +138,15 @@ def build_headless(project: Project, *, database: str | None = None) -> Headless
     edge = None if mqtt is None else EdgeNode(broker, mqtt, project_dir=Path(project.root))
     if edge is not None and mqtt is not None and mqtt.commands.tags:
         edge.set_command_handler(_commander(project, edge, broker, trail, alarms))
-    return HeadlessStation(project, broker, trail, recorder, alarms, writer, history, edge, journal)
+    journal_url = store.engine.url.render_as_string(hide_password=False)
+    share = None
+    if shares(journal_url):
+        share = SharedAlarms(alarms.engine, journal, workstation=db.workstation, url=journal_url)
+    else:
+        log.info("alarms: no central database; this station's alarm picture is its own")
+    return HeadlessStation(
+        project, broker, trail, recorder, alarms, writer, history, edge, journal, share
+    )
 
 
 def _commander(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -213,3 +214,24 @@ def test_a_station_with_the_wrong_key_spools_and_says_so(
     spool = SpoolStore(station_data / "audit-spool.sqlite")
     assert [r.action for r in spool.peek(10)] == [AuditAction.APP_START, AuditAction.APP_STOP]
     spool.close()
+
+
+def test_a_station_without_a_central_database_says_its_alarms_are_its_own(
+    caplog: pytest.LogCaptureFixture, qtbot: QtBot, qapp: Any
+) -> None:
+    """SQLite, the default: nothing to share the alarm picture with (issue 21, item 4); the
+    log and the status bar's message line say so."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.events._set_running_loop(loop)
+    asyncio.set_event_loop(loop)
+    try:
+        with caplog.at_level(logging.INFO, logger="hmi.app"):
+            station = build_station(load_project(DEMO), live_reload=False)
+        qtbot.addWidget(station.window)
+        assert station.alarm_share is None
+        assert "this station's alarm picture is its own" in caplog.text
+        assert "this station works alone" in station.window.status.command_label.text()
+        station.window.close()
+    finally:
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)

@@ -118,7 +118,10 @@ class AlarmJournalWriter:
     # -- the listener (UI loop) ----------------------------------------------------------------
 
     def record(self, event: AlarmEvent) -> None:
-        """The alarm service's listener: queue the event, return at once."""
+        """The alarm service's listener: queue the event, return at once. Another station's
+        action applied here (``event.origin``) is in the journal already, by that station."""
+        if event.origin is not None:
+            return
         if self._thread is None:
             self.start()
         self._queue.put(JournalEvent.from_event(event, self.workstation))

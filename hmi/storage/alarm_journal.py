@@ -34,6 +34,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 
@@ -51,11 +52,19 @@ from hmi.model.alarms.kpi import (
     format_report,
     load_from_counts,
 )
-from hmi.model.alarms.states import AlarmAction, AlarmSnapshot, AlarmState
+from hmi.model.alarms.states import OPERATOR_ACTIONS, AlarmAction, AlarmSnapshot, AlarmState
 from hmi.model.audit.record import us_from_datetime
 from hmi.storage.db import ensure_schema, make_engine, write_transaction
+from hmi.storage.shared.journal_once import insert_once, transition_key
 
-__all__ = ["AlarmJournal", "AlarmQuery", "JournalCursor", "JournalPage", "alarm_report"]
+__all__ = [
+    "ALARM_CHANNEL",
+    "AlarmJournal",
+    "AlarmQuery",
+    "JournalCursor",
+    "JournalPage",
+    "alarm_report",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +88,14 @@ alarm_events = Table(
     Column("workstation", Text, nullable=False),
     Column("shelved_until_us", BigInteger, nullable=True),
     Column("shelve_s", Float, nullable=True),
+    Column("transition_key", Text, nullable=True, unique=True),
 )
-"""Created by migration 0002 (``shelved_until_us``, ``shelve_s``: 0004_alarms); a change here
-needs a new migration."""
+"""Created by migration 0002 (``shelved_until_us``, ``shelve_s``: 0004_alarms;
+``transition_key``: 0005_alarms); a change here needs a new migration."""
+
+ALARM_CHANNEL = "hmi_alarms"
+"""The PostgreSQL NOTIFY channel an operator action on an alarm is announced on (payload: the
+station's name), in the transaction that journals it."""
 
 alarm_snapshot = Table(
     "alarm_snapshot",
@@ -95,6 +109,7 @@ JournalCursor = tuple[int, int]
 """(time_us, id) of the last row of a page: where the next page goes on."""
 
 _ACTIVATE = AlarmAction.ACTIVATE.value
+_OPERATOR = sorted(a.value for a in OPERATOR_ACTIONS)
 _ACTIVE = [s.value for s in ACTIVE_STATES]
 
 
@@ -146,6 +161,7 @@ def _row(event: JournalEvent) -> dict[str, Any]:
         "action": event.action.value, "value": event.value, "message": event.message,
         "user_id": event.user, "comment": event.comment, "workstation": event.workstation,
         "shelved_until_us": event.shelved_until_us, "shelve_s": event.shelve_s,
+        "transition_key": transition_key(event.alarm_id, event.action, event.time_us),
     }  # fmt: skip
 
 
@@ -156,6 +172,7 @@ class AlarmJournal:
         self.engine = engine
         self._migrate = migrate
         self._ready = False
+        self.local_alarms: frozenset[str] = frozenset()  # this station's own: never deduped
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> AlarmJournal:
@@ -177,9 +194,20 @@ class AlarmJournal:
         if not events:
             return 0
         self.ready()
+        postgres = self.engine.dialect.name == "postgresql"
         with write_transaction(self.engine) as connection:
-            connection.execute(insert(alarm_events), [_row(e) for e in events])
+            insert_once(connection, alarm_events, [self._keyed(e) for e in events])
+            if postgres and any(e.action in OPERATOR_ACTIONS for e in events):
+                connection.execute(
+                    text("SELECT pg_notify(:channel, :station)"),
+                    {"channel": ALARM_CHANNEL, "station": events[0].workstation},
+                )
         return len(events)
+
+    def _keyed(self, event: JournalEvent) -> tuple[AlarmAction | None, dict[str, Any]]:
+        row = _row(event)  # another station's local alarm is another condition: no key
+        local = event.alarm_id in self.local_alarms
+        return (None, {**row, "transition_key": None}) if local else (event.action, row)
 
     def save_snapshot(self, workstation: str, snapshot: AlarmSnapshot) -> None:
         """Keep ``snapshot`` as this station's latest (replacing the one before)."""
@@ -204,6 +232,50 @@ class AlarmJournal:
                 select(alarm_snapshot.c.body).where(alarm_snapshot.c.workstation == workstation)
             ).scalar()
         return None if body is None else AlarmSnapshot.model_validate_json(body)
+
+    # -- what the other stations read (hmi.runtime.alarm_share) --------------------------------
+
+    def operator_actions(
+        self, *, after_id: int, since_us: int | None = None, up_to_id: int | None = None,
+        exclude: str | None = None, limit: int = 2000, seen: set[int] | None = None,
+    ) -> list[JournalEvent]:  # fmt: skip
+        """Operator actions after row ``after_id`` (to ``up_to_id``, from ``since_us``), not by
+        ``exclude``, in id order, but the ids in ``seen``; one this version cannot read is
+        logged and added to ``seen``."""
+        self.ready()
+        c = alarm_events.c
+        where = [c.id > after_id, c.action.in_(_OPERATOR)]
+        if since_us is not None:
+            where.append(c.time_us >= since_us)
+        if up_to_id is not None:
+            where.append(c.id <= up_to_id)
+        if exclude is not None:
+            where.append(c.workstation != exclude)
+        events, seen = [], set() if seen is None else seen
+        with self.engine.connect() as connection:
+            statement = select(alarm_events).where(*where).order_by(c.id).limit(limit)
+            for row in connection.execute(statement):
+                if row.id in seen:
+                    continue
+                try:
+                    events.append(_event(row))
+                except (ValueError, TypeError) as exc:
+                    log.warning("alarm journal row %s (by %s) skipped: %s", row.id,
+                                row.workstation, exc)  # fmt: skip
+                    seen.add(int(row.id))
+        return events
+
+    def newest_snapshot(self) -> tuple[str, AlarmSnapshot] | None:
+        """The most recent snapshot of any station, with that station's name."""
+        self.ready()
+        s = alarm_snapshot.c
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(s.workstation, s.body).order_by(s.taken_us.desc()).limit(1)
+            ).first()
+        return (
+            None if row is None else (row.workstation, AlarmSnapshot.model_validate_json(row.body))
+        )
 
     # -- reading -------------------------------------------------------------------------------
 

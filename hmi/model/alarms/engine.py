@@ -35,6 +35,7 @@ from hmi.model.alarms.points import AlarmHub, AlarmPoint, EventListener
 from hmi.model.alarms.states import (
     ANNUNCIATED,
     UNACKNOWLEDGED,
+    AlarmAction,
     AlarmActionDenied,
     AlarmCounts,
     AlarmEvent,
@@ -286,6 +287,39 @@ class AlarmEngine:
 
     def comment(self, alarm_id: str, *, now: float, user: str, text: str) -> AlarmEvent:
         return self._point(alarm_id).comment(now, user, text)
+
+    def apply_remote(
+        self, action: AlarmAction, alarm_id: str, *, now: float, user: str, comment: str,
+        shelve_s: float | None, origin: str,
+    ) -> AlarmEvent:  # fmt: skip
+        """Another station's operator action, through the same state machine as one of ours
+        (``AlarmActionDenied`` when it does not apply here, e.g. an acknowledgement of an alarm
+        this station has seen return to normal meanwhile). Its events carry ``origin``, so the
+        journal does not store them again."""
+        point = self._point(alarm_id)
+        self._hub.origin = origin
+        try:
+            if action is AlarmAction.ACKNOWLEDGE:
+                return point.acknowledge(now, user, comment)
+            if action is AlarmAction.RESET:
+                return point.reset(now, user, comment)
+            if action is AlarmAction.SHELVE:
+                return point.shelve(now, user, comment, shelve_s)
+            if action is AlarmAction.UNSHELVE:
+                return point.unshelve(now, user, comment)
+            if action is AlarmAction.OUT_OF_SERVICE:
+                return point.set_out_of_service(now, user, comment)
+            if action is AlarmAction.RETURN_TO_SERVICE:
+                return point.return_to_service(now, user, comment)
+            if action is AlarmAction.COMMENT:
+                return point.comment(now, user, comment)
+            raise AlarmActionDenied(f"{action.value} is not an operator action")
+        finally:
+            self._hub.origin = None
+
+    def evaluated(self, alarm_id: str) -> bool:
+        """Whether the alarm's condition is known (a usable value came since the start)."""
+        return self._point(alarm_id).raw is not None
 
     # -- outputs -------------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ class AlarmHub:
         self.value = value  # the last value of a tag (kept while its quality is Bad)
         self.listeners: list[EventListener] = []
         self.sequence = 0
+        self.origin: str | None = None  # set while another station's action is applied
         self.pending: dict[AlarmPoint, None] = {}  # delay running (ordered set)
         self.shelved: dict[AlarmPoint, None] = {}
         self.shown: dict[AlarmState, dict[str, AlarmPoint]] = {s: {} for s in AlarmState}
@@ -74,6 +75,7 @@ class AlarmHub:
             self.sequence, point.id, point.tag, point.priority, old, new, action, time,
             point.value(), point.message, user, comment,
             point.shelve_until if shelve else None, point.shelve_s if shelve else None,
+            self.origin,
         )  # fmt: skip
         for listener in self.listeners:
             try:

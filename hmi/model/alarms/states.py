@@ -110,6 +110,7 @@ class AlarmEvent:
     comment: str = ""
     shelved_until: float | None = None  # a shelve (or a restored one): when it ends at the latest
     shelve_s: float | None = None  # a shelve: the duration asked for (None: one-shot)
+    origin: str | None = None  # another station's action applied here (its name); None: ours
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from hmi.storage.user_seal import USER_CHANNEL
 
 log = logging.getLogger(__name__)
 
-__all__ = ["UserChangeListener", "listens"]
+__all__ = ["ChannelListener", "UserChangeListener", "listens"]
 
 _BACKOFF_MAX_S = 5.0
 
@@ -33,11 +33,17 @@ def listens(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
 
-class UserChangeListener:
-    """``LISTEN hmi_users`` on a thread; ``on_change(user_id)`` per notification (called on
-    that thread), ``on_change(None)`` after a reconnect. ``start`` / ``stop``."""
+class ChannelListener:
+    """``LISTEN <channel>`` on a thread; ``on_change(payload)`` per notification (called on
+    that thread), ``on_change(None)`` after a reconnect. ``start`` / ``stop``. The alarm
+    picture (``hmi.runtime.alarm_share``) listens on its own channel the same way."""
 
-    def __init__(self, url: str, on_change: Callable[[str | None], None]) -> None:
+    def __init__(
+        self, url: str, on_change: Callable[[str | None], None], *, channel: str,
+        name: str = "changes",
+    ) -> None:  # fmt: skip
+        self._channel = channel
+        self._name = name
         parsed = make_url(url).set(drivername="postgresql")
         self._conninfo = parsed.render_as_string(hide_password=False)
         self._where = parsed.render_as_string(hide_password=True)
@@ -48,7 +54,7 @@ class UserChangeListener:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="user-changes", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
@@ -64,7 +70,7 @@ class UserChangeListener:
                 with psycopg.connect(
                     self._conninfo, autocommit=True, connect_timeout=3
                 ) as connection:
-                    connection.execute(f"LISTEN {USER_CHANNEL}")
+                    connection.execute(f"LISTEN {self._channel}")
                     self.listening.set()
                     backoff = 0.5
                     if missed:
@@ -74,10 +80,17 @@ class UserChangeListener:
                             self._on_change(note.payload)
             except psycopg.Error as exc:
                 if not missed:
-                    log.warning("user changes: not listening on %s (%s); polling", self._where,
-                                exc)  # fmt: skip
+                    log.warning("%s: not listening on %s (%s); polling", self._name,
+                                self._where, exc)  # fmt: skip
                 missed = True
             finally:
                 self.listening.clear()
             self._stop.wait(backoff)
             backoff = min(backoff * 2, _BACKOFF_MAX_S)
+
+
+class UserChangeListener(ChannelListener):
+    """``LISTEN hmi_users``: ``on_change(user_id)``, or None after a reconnect."""
+
+    def __init__(self, url: str, on_change: Callable[[str | None], None]) -> None:
+        super().__init__(url, on_change, channel=USER_CHANNEL, name="user-changes")

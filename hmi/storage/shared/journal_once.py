@@ -1,0 +1,92 @@
+"""Each alarm transition in the shared journal once, whichever stations evaluated it (issue 21,
+item 4): the unique ``transition_key`` of a process transition, and the check that stops a
+station that joined late from journalling an activation another station already did.
+
+A process transition (activate, clear, suppress, unsuppress, shelve ended) is the same on every
+station that evaluates the alarm: it carries ``alarm|action|time_us`` (migration
+``0005_alarms``), and the second station's insert of the same key does nothing (``ON CONFLICT
+DO NOTHING``, which needs only the station's INSERT grant). Operator actions and restores are
+made by one station and journalled by it alone: no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from hmi.model.alarms.states import AlarmAction, AlarmState
+
+__all__ = ["insert_once", "transition_key"]
+
+_PROCESS = frozenset(
+    {
+        AlarmAction.ACTIVATE, AlarmAction.CLEAR, AlarmAction.SUPPRESS, AlarmAction.UNSUPPRESS,
+        AlarmAction.SHELVE_ENDED,
+    }
+)  # fmt: skip
+
+_ACTIVE_NOW = (AlarmState.UNACK.value, AlarmState.ACKED.value)
+_CLEARED_NOW = tuple(
+    s.value
+    for s in (AlarmState.NORMAL, AlarmState.RTN_UNACK, AlarmState.LATCHED_UNACK,
+              AlarmState.LATCHED_ACKED)
+)  # fmt: skip
+_PAIRED = {AlarmAction.ACTIVATE: _ACTIVE_NOW, AlarmAction.CLEAR: _CLEARED_NOW}
+"""An activation (clear) journalled while the alarm's latest unmasked row already says active
+(cleared), and whose latest activation (clear) came from another station, is that station's
+transition seen again: by a station that joined late, which dates it from its own start, so
+the key does not find it. A station's own repeats are kept (a clear hidden by a shelve)."""
+
+
+def transition_key(alarm_id: str, action: AlarmAction, time_us: int) -> str | None:
+    """``alarm|action|time_us`` for a process transition; None for an operator's or a restore.
+    Stations that read the same source timestamps (one OPC UA server) key a transition alike."""
+    if action not in _PROCESS:
+        return None
+    return f"{alarm_id}|{action.value}|{time_us}"
+
+
+def insert_once(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[tuple[AlarmAction | None, dict[str, Any]]],
+) -> None:
+    """INSERT the rows into ``table`` (the journal's) in order, each transition once. A row
+    whose action is given as None is inserted as it is (an alarm of this station's own)."""
+    make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    plain: list[dict[str, Any]] = []
+    for action, row in rows:
+        states = None if action is None else _PAIRED.get(action)
+        if states is None:
+            plain.append(row)
+            continue
+        if plain:
+            connection.execute(_keyed(make(table)), plain)
+            plain = []
+        connection.execute(_once(make, table, row, states))
+    if plain:
+        connection.execute(_keyed(make(table)), plain)
+
+
+def _keyed(statement: Any) -> Any:
+    return statement.on_conflict_do_nothing(index_elements=["transition_key"])
+
+
+def _once(make: Any, table: Table, row: dict[str, Any], states: tuple[str, ...]) -> Any:
+    """INSERT the row unless its key is there or another station journalled it (above)."""
+    c = table.c
+    alarm = c.alarm_id == row["alarm_id"]
+    newest = (c.time_us.desc(), c.id.desc())
+    unmasked = _ACTIVE_NOW + _CLEARED_NOW
+    state = select(c.to_state).where(alarm, c.to_state.in_(unmasked)).order_by(*newest)
+    by = select(c.workstation).where(alarm, c.action == row["action"]).order_by(*newest)
+    seen = and_(
+        func.coalesce(state.limit(1).scalar_subquery(), "").in_(states),
+        func.coalesce(by.limit(1).scalar_subquery(), row["workstation"]) != row["workstation"],
+    )
+    values = select(*(literal(v, table.c[k].type).label(k) for k, v in row.items()))
+    return _keyed(make(table).from_select(list(row), values.where(~seen)))
