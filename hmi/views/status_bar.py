@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QMenu, QStatusBar, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStatusBar, QToolButton, QWidget
 
 from hmi.drivers.base import ConnectionHealth, ConnectionState
 from hmi.runtime.commands import CommandResult
@@ -85,6 +85,9 @@ class StationStatusBar(QStatusBar):
         self.forwarding_label.hide()
         self.command_label = QLabel("", self)
         self.command_label.setObjectName("CommandResult")
+        # The message line takes the room that is left, never more: a long message is cut
+        # (in full in its tooltip) instead of widening the window past the screen.
+        self.command_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.clock = QLabel("", self)
         self.clock.setObjectName("Clock")
         self.connections: dict[str, QLabel] = {}
@@ -232,6 +235,7 @@ class StationStatusBar(QStatusBar):
 
     def show_message(self, text: str, *, outcome: str = "info") -> None:
         self.command_label.setText(text)
+        self.command_label.setToolTip(text)
         self.command_label.setProperty("outcome", outcome)
         _restyle(self.command_label)
         self._message_timer.start(FAILURE_SHOWN_MS)
