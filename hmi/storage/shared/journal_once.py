@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, literal, select
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -56,20 +56,27 @@ def insert_once(
     rows: Sequence[tuple[AlarmAction | None, dict[str, Any]]],
 ) -> None:
     """INSERT the rows into ``table`` (the journal's) in order, each transition once. A row
-    whose action is given as None is inserted as it is (an alarm of this station's own)."""
+    whose action is given as None is inserted as it is (an alarm of this station's own).
+    Consecutive rows of one kind go in one ``executemany`` of one prepared statement (a flood
+    of 500 activations a second must not cost a statement built per row: that thread would
+    hold the interpreter the UI needs)."""
     make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    plain: list[dict[str, Any]] = []
+    group: list[dict[str, Any]] = []
+    kind: tuple[str, ...] | None = None
+
+    def flush() -> None:
+        if group:
+            statement = _keyed(make(table)) if kind is None else _once(make, table, group[0], kind)
+            connection.execute(statement, list(group))
+            group.clear()
+
     for action, row in rows:
         states = None if action is None else _PAIRED.get(action)
-        if states is None:
-            plain.append(row)
-            continue
-        if plain:
-            connection.execute(_keyed(make(table)), plain)
-            plain = []
-        connection.execute(_once(make, table, row, states))
-    if plain:
-        connection.execute(_keyed(make(table)), plain)
+        if states != kind:
+            flush()
+            kind = states
+        group.append(row)
+    flush()
 
 
 def _keyed(statement: Any) -> Any:
@@ -77,16 +84,21 @@ def _keyed(statement: Any) -> Any:
 
 
 def _once(make: Any, table: Table, row: dict[str, Any], states: tuple[str, ...]) -> Any:
-    """INSERT the row unless its key is there or another station journalled it (above)."""
+    """INSERT a row (its values bound by column name) unless its key is there or another
+    station journalled it (above)."""
     c = table.c
-    alarm = c.alarm_id == row["alarm_id"]
+    alarm = c.alarm_id == bindparam("alarm_id")
     newest = (c.time_us.desc(), c.id.desc())
     unmasked = _ACTIVE_NOW + _CLEARED_NOW
-    state = select(c.to_state).where(alarm, c.to_state.in_(unmasked)).order_by(*newest)
-    by = select(c.workstation).where(alarm, c.action == row["action"]).order_by(*newest)
+    # or_ of equalities, not IN: an IN list is an "expanding" parameter, which executemany
+    # does not take
+    state = select(c.to_state).where(alarm, or_(*(c.to_state == s for s in unmasked)))
+    by = select(c.workstation).where(alarm, c.action == bindparam("action")).order_by(*newest)
+    station: Any = bindparam("workstation")
+    latest = func.coalesce(state.order_by(*newest).limit(1).scalar_subquery(), "")
     seen = and_(
-        func.coalesce(state.limit(1).scalar_subquery(), "").in_(states),
-        func.coalesce(by.limit(1).scalar_subquery(), row["workstation"]) != row["workstation"],
+        or_(*(latest == s for s in states)),
+        func.coalesce(by.limit(1).scalar_subquery(), station) != station,
     )
-    values = select(*(literal(v, table.c[k].type).label(k) for k, v in row.items()))
+    values = select(*(bindparam(k, type_=table.c[k].type).label(k) for k in row))
     return _keyed(make(table).from_select(list(row), values.where(~seen)))
