@@ -195,6 +195,7 @@ class AlarmHistoryView(QWidget):
         self.model = AlarmHistoryModel(self, tags=tags)
         self._searched = False
         self._widths: dict[int, int] = {}  # by column: the widest it has been made
+        self._advances: dict[str, int] = {}
         self._build()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -350,13 +351,23 @@ class AlarmHistoryView(QWidget):
         metrics = self.table.fontMetrics()
         header = self.table.horizontalHeader()
         texts = [self.model.texts(row) for row in range(self.model.rowCount())]
-        advance = metrics.horizontalAdvance
+        widths = self._advances  # a text's width, kept: states, users, stations repeat
+        if len(widths) > 20_000:
+            widths.clear()
+
+        def advance(text: str) -> int:
+            width = widths.get(text)
+            if width is None:
+                width = widths[text] = metrics.horizontalAdvance(text)
+            return width
+
         title = header.fontMetrics().horizontalAdvance
         wanted: dict[int, int] = {}
         for column, name in enumerate(COLUMNS):
             if column == MESSAGE:
                 continue
-            widest = max((advance(row[column]) for row in texts if row[column]), default=0)
+            distinct = {row[column] for row in texts if row[column]}
+            widest = max(map(advance, distinct), default=0)
             if column == PRIORITY:
                 widest += self.table.iconSize().width() + 4
             fit = max(widest, title(name) + 8) + 12  # the cell's margins
