@@ -89,3 +89,23 @@ def test_smoke_refuses_a_folder_without_a_build(tmp_path: Path) -> None:
     done = _smoke("--bundle", str(tmp_path))
     assert done.returncode == 1
     assert "no built program" in done.stderr
+
+
+def test_run_smoke_without_an_administrator_exits_1(tmp_path: Path) -> None:
+    """--smoke never waits on the first-administrator dialog: no admin, a clear refusal."""
+    import os
+    import shutil
+
+    project = tmp_path / "demo"
+    shutil.copytree(ROOT / "screens", project)
+    text = (project / "project.yaml").read_text(encoding="utf-8")
+    text = text.replace("127.0.0.1:4840", "127.0.0.1:9").replace("port: 5020", "port: 9")
+    (project / "project.yaml").write_text(text, encoding="utf-8")
+    env = dict(os.environ, HMI_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-m", "hmi.cli", "run", "--smoke", str(project)],
+        capture_output=True, text=True, timeout=120, env=env, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "hmi run --smoke: no administrator" in done.stderr
+    assert "painted" not in done.stdout
