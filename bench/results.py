@@ -119,6 +119,7 @@ def machine() -> list[tuple[str, str]]:
     if hasattr(os, "sysconf") and "SC_PHYS_PAGES" in os.sysconf_names:
         memory = f", {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.1f} GB"
     return [
+        ("code", _version(["git", "-C", str(ROOT), "describe", "--always", "--dirty"])),
         ("CPU", f"{_cpu_model()}, {os.cpu_count()} logical cores{memory}"),
         ("OS", platform.platform()),
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
