@@ -125,7 +125,7 @@ def machine() -> list[tuple[str, str]]:
         ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("Qt", qVersion()),
         ("libraries", ", ".join(versions)),
-        ("PostgreSQL (server)", _version(["psql", "--version"])),
+        ("PostgreSQL client", _version(["psql", "--version"])),
         ("Mosquitto", _version(["mosquitto", "-h"])),
     ]
 
@@ -169,7 +169,7 @@ def table(runs: list[Run]) -> list[str]:
     return lines
 
 
-def write(runs: list[Run], out: Path, started: datetime, complete: bool) -> None:
+def write(runs: list[Run], out: Path, started: datetime, complete: bool, note: str = "") -> None:
     total = sum(run.seconds for run in runs)
     lines = [
         "# Bench results",
@@ -183,6 +183,7 @@ def write(runs: list[Run], out: Path, started: datetime, complete: bool) -> None
         "the library, for a time or a lateness above 1 is slower. **load avg** is the "
         "machine's 1-minute load average before and after the script: others' jobs share "
         "this machine, and a load above the core count stretches every wall-clock figure.",
+        *(["", f"Note: {note}"] if note else []),
         "",
         *table(runs),
         "",
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated scripts, e.g. broker,check")
     parser.add_argument("--timeout", type=float, default=900, help="seconds a script may take")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--note", default="", help="a sentence for the page (what else ran)")
     args = parser.parse_args(argv)
     scripts = sorted(HERE.glob("bench_*.py"))
     if args.only:
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in scripts:
         print(f"== {path.relative_to(ROOT)}", flush=True)
         runs.append(run_script(path, args.timeout))
-    write(runs, args.out, started, complete=not args.only)
+    write(runs, args.out, started, complete=not args.only, note=args.note)
     print(f"wrote {args.out}")
     return 0 if all(run.code == 0 and run.figures for run in runs) else 1
 
