@@ -57,7 +57,7 @@ from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
 from hmi.storage.witness import HeadWitness
 from hmi.views.audit.viewer import AuditorView
-from hmi.views.first_paint import FirstPaint
+from hmi.views.first_paint import close_after_first_paint
 from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
 from hmi.views.login.users import UsersDialog
@@ -77,7 +77,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RECENT_SAMPLES = 36_000  # per trended tag: 10 h at 1 Hz, 0.6 MB
-SMOKE_PAINT_S = 60.0  # hmi run --smoke: the first screen paints within this, or exit 1
 
 
 @dataclass
@@ -425,12 +424,8 @@ async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> 
 
     station.window.closed.connect(on_closed)
     await station.start()
-    if smoke and await station.trail.call(station.users.needs_admin):
-        print("hmi run --smoke: no administrator; add one with `hmi users add`", file=sys.stderr)
-        await station.stop()
-        return 1
     try:
-        admin_ready = await station.session_ui.first_run(station.users, station.trail)
+        admin_ready = smoke or await station.session_ui.first_run(station.users, station.trail)
     except Exception as exc:
         admin_ready = True  # the users are in the central database, which is away: run on
         log.error("cannot check for an administrator: %s", exc)
@@ -447,40 +442,12 @@ async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> 
     # generations, so full collections do not stall the UI for 100-300 ms with many tags.
     gc.collect()
     gc.freeze()
-    if smoke:
-        return await _smoke(station, closed)
+    if smoke:  # hmi run --smoke: the first screen painted (0) or not (1), then closed
+        code, said = await close_after_first_paint(station.window, station.trail, station.users)
+        print(f"hmi run --smoke: {said}", file=sys.stderr if code else sys.stdout)
     await closed
     await station.stop()
-    return 0
-
-
-async def _smoke(station: Station, closed: asyncio.Future[None]) -> int:
-    """``hmi run --smoke``: wait until the first screen has painted, say so, close the window
-    as an operator would (the station stops through the same path) and exit 0."""
-    started = time.monotonic()
-    canvas = station.window.canvas
-    if canvas is None:
-        print("hmi run --smoke: no screen was built", file=sys.stderr)
-        station.window.quit()
-        await closed
-        await station.stop()
-        return 1
-    try:
-        await asyncio.wait_for(FirstPaint(canvas).painted, SMOKE_PAINT_S)
-    except TimeoutError:
-        print(f"hmi run --smoke: no paint in {SMOKE_PAINT_S:.0f} s", file=sys.stderr)
-        code = 1
-    else:
-        size = canvas.size()
-        print(
-            f"hmi run --smoke: screen {station.window.current_screen_id!r} painted "
-            f"({size.width()}x{size.height()}) {time.monotonic() - started:.2f} s after start"
-        )
-        code = 0
-    station.window.quit()
-    await closed
-    await station.stop()
-    return code
+    return code if smoke else 0
 
 
 def run(
@@ -489,10 +456,9 @@ def run(
     kiosk: bool = False,
     fullscreen: bool = False,
     screen: str | None = None,
-    smoke: bool = False,
+    smoke: bool = False,  # close once the first screen has painted: a check of a build
 ) -> int:
-    """Run the operator station on a project until its window is closed; the exit code.
-    ``smoke``: close it once the first screen has painted (a check of an installed build)."""
+    """Run the operator station on a project until its window is closed; the exit code."""
     try:
         project = load_project(project_path)
     except ProjectError as exc:

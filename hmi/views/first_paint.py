@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from hmi.storage.trail import AuditTrail
+    from hmi.storage.users import UserStore
+    from hmi.views.main_window import MainWindow
 
 
 class FirstPaint(QObject):
@@ -28,3 +35,33 @@ class FirstPaint(QObject):
     def _done(self) -> None:
         if not self.painted.done():
             self.painted.set_result(None)
+
+
+async def close_after_first_paint(
+    window: MainWindow, trail: AuditTrail, users: UserStore, timeout_s: float = 60.0
+) -> tuple[int, str]:
+    """``hmi run --smoke``: wait until the window's screen has painted, then close the window as
+    an operator would; (0, what painted) or (1, why not). Never opens the first-administrator
+    dialog: a station without an administrator is a refusal, not a wait."""
+    started = time.monotonic()
+    canvas = window.canvas
+    if await trail.call(users.needs_admin):
+        code, said = 1, "no administrator; add one with `hmi users add`"
+    elif canvas is None:
+        code, said = 1, "no screen was built"
+    else:
+        try:
+            await asyncio.wait_for(FirstPaint(canvas).painted, timeout_s)
+        except TimeoutError:
+            code, said = 1, f"no paint in {timeout_s:.0f} s"
+        else:
+            size = canvas.size()
+            code, said = (
+                0,
+                (
+                    f"screen {window.current_screen_id!r} painted ({size.width()}x{size.height()}) "
+                    f"{time.monotonic() - started:.2f} s after start"
+                ),
+            )
+    window.quit()
+    return code, said
