@@ -4,7 +4,8 @@
 #   make test    ruff, import contracts, mypy on the pure layers, then the whole suite offscreen
 #   make lint    ruff check, ruff format --check, import contracts, mypy
 #   make format  ruff format and the safe ruff fixes
-#   make bench   every bench/bench_*.py
+#   make bench   every bench/bench_*.py, and bench/RESULTS.md from their figures
+#   make package dist/hmi (PyInstaller, one folder), smoke-tested; wheel and sdist in dist/
 #   make docs    docs/screens.md and its pictures, from the screen schema (python -m hmi.guide)
 #   make clean   caches and build output (keeps .venv; remove it by hand to start over)
 
@@ -22,7 +23,7 @@ PYTHON = $(shell for p in python3.11 python3.12 python3.13 python3; do \
 	   $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then \
 		echo $$p; break; fi; done)
 
-.PHONY: venv demo test lint format bench docs clean
+.PHONY: venv demo test lint format bench package docs clean
 
 venv: $(STAMP)
 
@@ -60,10 +61,16 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 bench: venv
-	@for script in bench/bench_*.py; do \
-		echo "== $$script"; \
-		QT_QPA_PLATFORM=offscreen $(BIN)/python "$$script"; \
-	done
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/results.py
+
+# The built program is smoke-tested from a temporary folder with no venv on PATH (see
+# packaging/smoke.py); the wheel and sdist are built from the venv's hatchling (offline).
+package: venv
+	rm -rf dist/hmi build/pyinstaller
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/hmi.spec
+	$(BIN)/python packaging/smoke.py --bundle dist/hmi
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 docs: venv
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m hmi.guide

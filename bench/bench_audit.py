@@ -32,8 +32,10 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg
+from figures import figure
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
@@ -87,6 +89,8 @@ def bench_appends(url: str, appends: int, label: str) -> None:
         f"{label} append: ours {rate(appends, ours)} ({ours / appends * 1e3:.2f} ms each), "
         f"raw SQLAlchemy INSERT+COMMIT {rate(appends, raw)}, ratio {raw / ours:.2f}"
     )
+    figure("audit", f"{label}: durable append, one at a time", appends / ours, "records/s",
+           raw=appends / raw, raw_name="SQLAlchemy INSERT+COMMIT, no chain")  # fmt: skip
     if url.startswith("postgresql"):
         conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
         with psycopg.connect(conninfo) as pg:
@@ -118,6 +122,8 @@ def bench_appends(url: str, appends: int, label: str) -> None:
         return elapsed
 
     elapsed = asyncio.run(grouped())
+    figure("audit", f"{label}: durable append, 32 producers (group commit)",
+           appends / elapsed, "records/s")  # fmt: skip
     print(f"{label} append: AuditTrail, 32 concurrent producers (group commit) "
           f"{rate(appends, elapsed)}")  # fmt: skip
     engine.dispose()
@@ -202,6 +208,8 @@ def bench_verify_export(url: str, rows: list[tuple[object, ...]], label: str) ->
         print(f"{label} verify, {how}: {len(rows):,} records in {elapsed:.2f} s = "
               f"{len(rows) / elapsed:,.0f}/s (this process's CPU: {cpu:.2f} s; "
               f"target >= {TARGET_VERIFY:,}/s)")  # fmt: skip
+    figure("audit", f"{label}: chain verify of {len(rows):,} records", verify_rate, "records/s",
+           target=f">= {TARGET_VERIFY:,}", met=verify_rate >= TARGET_VERIFY)  # fmt: skip
     last = min(len(rows), 100_000)
     query = AuditQuery(first_sequence=len(rows) - last + 1)
     start = time.perf_counter()

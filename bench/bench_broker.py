@@ -32,8 +32,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import qasync
+from figures import figure
 from PySide6.QtWidgets import QApplication
 
 from hmi.drivers.defaults import default_registry
@@ -245,6 +247,18 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     late_ok = p99 <= TARGET_P99_LATE_MS
     print(f"target >= {TARGET_RATE:,}/s: {'met' if rate_ok else 'MISSED'}; "
           f"p99 lateness <= {TARGET_P99_LATE_MS:g} ms: {'met' if late_ok else 'MISSED'}")  # fmt: skip
+    figure(
+        "broker",
+        "tag ingest (10 Hz UI flush)",
+        ours,
+        "updates/s",
+        target=f">= {TARGET_RATE:,}",
+        met=rate_ok,
+        raw=raw,
+        raw_name="dict writes, bare loop",
+    )
+    figure("broker", "UI flush lateness p99", p99, "ms",
+           target=f"<= {TARGET_P99_LATE_MS:g}", met=late_ok)  # fmt: skip
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)

@@ -33,9 +33,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import psycopg
+from figures import figure
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
@@ -118,6 +120,11 @@ def bench_insert(url: str, count: int, label: str) -> float:
         f"{label} insert {count:,} values: ours {count / ours:,.0f}/s, {raw_name} "
         f"{count / raw:,.0f}/s, ours/raw {raw / ours:.2f}"
     )
+    sqlite = label == "SQLite"
+    figure("historian", f"{label}: insert", count / ours, "values/s",
+           target=f">= {TARGET_INSERT:,}" if sqlite else "",
+           met=count / ours >= TARGET_INSERT if sqlite else None,
+           raw=count / raw, raw_name=raw_name)  # fmt: skip
     bench_recorder(store, count, label)
     store.close()
     return count / ours
@@ -208,6 +215,11 @@ def bench_query(url: str, days: int, label: str) -> float:
         f"({raw / ours:.0f}x ours); SQL over raw samples {raw_sql * 1000:.0f} ms; one day "
         f"{day * 1000:.0f} ms, one hour {hour * 1000:.0f} ms"
     )
+    sqlite = label == "SQLite"
+    figure("historian", f"{label}: {days} days at 1 Hz to 2,000 buckets", ours * 1000, "ms",
+           target=f"<= {TARGET_QUERY_MS}" if sqlite else "",
+           met=ours * 1000 <= TARGET_QUERY_MS if sqlite else None,
+           raw=raw * 1000, raw_name="fetch every row + numpy")  # fmt: skip
     store.close()
     return ours
 

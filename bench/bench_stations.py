@@ -26,8 +26,10 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg
+from figures import figure
 from sqlalchemy.engine import make_url
 
 from hmi.model.audit.record import AuditAction, AuditRecord
@@ -143,6 +145,11 @@ def main() -> int:
     print(f"ratio {args.stations} stations / 1 alone: {ratio:.2f} (target >= {TARGET_RATIO}); "
           f"p99 together {p99:.1f} ms (target <= {TARGET_P99_MS} ms)")  # fmt: skip
     missed = ratio < TARGET_RATIO or p99 > TARGET_P99_MS or not all(r[2] for r in results.values())
+    figure("stations", f"{args.stations} stations on one PostgreSQL: durable appends",
+           results[args.stations][0], "appends/s", target=f"ratio >= {TARGET_RATIO}",
+           met=ratio >= TARGET_RATIO, raw=results[1][0], raw_name="one station alone")  # fmt: skip
+    figure("stations", f"{args.stations} stations: append latency p99", p99, "ms",
+           target=f"<= {TARGET_P99_MS:g}", met=p99 <= TARGET_P99_MS)  # fmt: skip
     return 1 if args.check and missed else 0
 
 

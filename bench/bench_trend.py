@@ -29,9 +29,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pyqtgraph as pg
+from figures import figure
 from PySide6.QtWidgets import QApplication
 
 from hmi.drivers.defaults import default_registry
@@ -181,6 +183,10 @@ def main() -> int:
     print(f"ratio bare/ours (median frame): {ratio:.1f}x")
     met_frame = statistics.median(ours_total) <= TARGET_FRAME_MS
     met_ratio = ratio >= TARGET_RATIO
+    figure("trend", "trend frame (reduce + paint), median", statistics.median(ours_total), "ms",
+           target=f"<= {TARGET_FRAME_MS:g}; bare/ours >= {TARGET_RATIO:g}",
+           met=statistics.median(ours_total) <= TARGET_FRAME_MS and met_ratio,
+           raw=statistics.median(bare_total), raw_name="bare pyqtgraph PlotDataItem")  # fmt: skip
     print(
         f"targets: ours <= {TARGET_FRAME_MS:g} ms {'met' if met_frame else 'MISSED'}, "
         f">= {TARGET_RATIO:g}x bare {'met' if met_ratio else 'MISSED'}"

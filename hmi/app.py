@@ -57,6 +57,7 @@ from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
 from hmi.storage.witness import HeadWitness
 from hmi.views.audit.viewer import AuditorView
+from hmi.views.first_paint import close_after_first_paint
 from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
 from hmi.views.login.users import UsersDialog
@@ -414,7 +415,7 @@ def apply_theme(app: QApplication, name: str = "isa101") -> None:
         log.warning("no window icon: %s", exc)
 
 
-async def _serve(station: Station, *, fullscreen: bool) -> int:
+async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> int:
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_closed() -> None:
@@ -424,7 +425,7 @@ async def _serve(station: Station, *, fullscreen: bool) -> int:
     station.window.closed.connect(on_closed)
     await station.start()
     try:
-        admin_ready = await station.session_ui.first_run(station.users, station.trail)
+        admin_ready = smoke or await station.session_ui.first_run(station.users, station.trail)
     except Exception as exc:
         admin_ready = True  # the users are in the central database, which is away: run on
         log.error("cannot check for an administrator: %s", exc)
@@ -441,9 +442,12 @@ async def _serve(station: Station, *, fullscreen: bool) -> int:
     # generations, so full collections do not stall the UI for 100-300 ms with many tags.
     gc.collect()
     gc.freeze()
+    if smoke:  # hmi run --smoke: the first screen painted (0) or not (1), then closed
+        code, said = await close_after_first_paint(station.window, station.trail, station.users)
+        print(f"hmi run --smoke: {said}", file=sys.stderr if code else sys.stdout)
     await closed
     await station.stop()
-    return 0
+    return code if smoke else 0
 
 
 def run(
@@ -452,6 +456,7 @@ def run(
     kiosk: bool = False,
     fullscreen: bool = False,
     screen: str | None = None,
+    smoke: bool = False,  # close once the first screen has painted: a check of a build
 ) -> int:
     """Run the operator station on a project until its window is closed; the exit code."""
     try:
@@ -487,7 +492,7 @@ def run(
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 1
-        return loop.run_until_complete(_serve(station, fullscreen=fullscreen))
+        return loop.run_until_complete(_serve(station, fullscreen=fullscreen, smoke=smoke))
     finally:
         collector.timer.stop()
         gc.enable()

@@ -72,7 +72,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from hmi.app import run
 
     project = args.project or os.environ.get("HMI_PROJECT") or str(demo_project_dir())
-    return run(project, kiosk=args.kiosk, fullscreen=args.fullscreen, screen=args.screen)
+    return run(
+        project, kiosk=args.kiosk, fullscreen=args.fullscreen, screen=args.screen, smoke=args.smoke
+    )
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -141,7 +143,9 @@ def start_plant(ports: dict[str, int]) -> subprocess.Popen[bytes] | None:
             file=sys.stderr,
         )
         return None
-    command = [sys.executable, "-m", "hmi.cli", "sim", "--lifeline"]
+    # A PyInstaller build's executable is the ``hmi`` program itself, not a Python.
+    frozen = getattr(sys, "frozen", False)
+    command = [sys.executable] + ([] if frozen else ["-m", "hmi.cli"]) + ["sim", "--lifeline"]
     command += ["--opcua-port", str(ports["OPC UA"]), "--modbus-port", str(ports["Modbus TCP"])]
     # Its standard input is the lifeline (hmi.sim.lifeline): this process holds the only write
     # end and never writes; when it ends, however it ends, the plant reads end-of-file and stops.
@@ -300,6 +304,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fullscreen", action="store_true", help="start full screen (F11 toggles)")
     run.add_argument(
         "--kiosk", action="store_true", help="full screen, no window frame; Ctrl+Alt+Q quits"
+    )
+    run.add_argument(
+        "--smoke",
+        action="store_true",
+        help="exit once the first screen has painted (0) or not within 60 s (1): checks a build",
     )
     run.set_defaults(func=_cmd_run)
 

@@ -1,0 +1,40 @@
+"""The machine-readable line each bench script prints beside its human summary: one
+``BENCH {json}`` line a figure, which ``bench/results.py`` collects into ``bench/RESULTS.md``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+PREFIX = "BENCH "
+
+
+def figure(
+    bench: str,
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    target: str = "",
+    met: bool | None = None,
+    raw: float | None = None,
+    raw_name: str = "",
+) -> None:
+    """Print one figure: ``value`` in ``unit``; ``target`` as the bench states it (">= 200,000/s"),
+    ``met`` whether this run met it; ``raw`` the bare library's figure measured in the same run
+    on the same work (``raw_name`` says which), in the same unit."""
+    record = {
+        "bench": bench,
+        "name": name,
+        "value": _finite(value),
+        "unit": unit,
+        "target": target,
+        "met": met,
+        "raw": None if raw is None else _finite(raw),
+        "raw_name": raw_name,
+    }
+    print(PREFIX + json.dumps(record), flush=True)
+
+
+def _finite(number: float) -> float | None:
+    return float(number) if math.isfinite(number) else None
