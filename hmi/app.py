@@ -11,7 +11,6 @@ import asyncio
 import gc
 import hashlib
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -179,17 +178,8 @@ class Station:
 
 
 def site_key(project: Project) -> bytes | None:
-    """The site's audit HMAC key from the environment variable the project names, if any."""
-    name = project.file.audit_key_env
-    if not name:
-        return None
-    value = os.environ.get(name)
-    if not value:
-        raise ConfigError(
-            f"project.yaml: {project.file.audit_key_setting} names {name}, which is not set in the "
-            "environment; set it to the site's audit key"
-        )
-    return value.encode("utf-8")
+    """The site's audit HMAC key (``ProjectFile.site_key``)."""
+    return project.file.site_key()
 
 
 def key_hint(project: Project) -> str:

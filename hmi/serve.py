@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 import time
@@ -97,22 +96,9 @@ class HeadlessStation:
             log.error("could not record %s: %s", action.value, exc)
 
 
-def _site_key(project: Project) -> bytes | None:
-    name = project.file.audit_key_env
-    if not name:
-        return None
-    value = os.environ.get(name)
-    if not value:
-        raise ConfigError(
-            f"project.yaml: {project.file.audit_key_setting} names {name}, which is not set in the "
-            "environment; set it to the site's audit key"
-        )
-    return value.encode("utf-8")
-
-
 def build_headless(project: Project, *, database: str | None = None) -> HeadlessStation:
     """Everything ``hmi serve`` runs, wired (not started)."""
-    key = _site_key(project)
+    key = project.file.site_key()
     db = project.file.database
     url = database or db.url or default_database_url()
     store = AuditStore(make_engine(url), key=key)

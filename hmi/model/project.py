@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from typing import Annotated, Literal
@@ -9,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings, ConnectionAlarm
+from hmi.model.errors import ConfigError
 from hmi.model.forwarding import ForwardingSettings
 from hmi.model.mqtt import MqttSettings
 from hmi.model.security import SecurityConfig
@@ -266,6 +268,20 @@ class ProjectFile(Strict):
         """The station's own alarms: forwarding to the SIEM failing (``forwarding``)."""
         forwarding = self.forwarding.station_alarm()
         return () if forwarding is None else (forwarding,)
+
+    def site_key(self) -> bytes | None:
+        """The site's audit HMAC key, from the environment variable this project names (None
+        where it names none); ``ConfigError`` where that variable is not set."""
+        name = self.audit_key_env
+        if not name:
+            return None
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(
+                f"project.yaml: {self.audit_key_setting} names {name}, which is not set in the "
+                "environment; set it to the site's audit key"
+            )
+        return value.encode("utf-8")
 
     @property
     def audit_key_env(self) -> str | None:

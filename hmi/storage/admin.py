@@ -56,23 +56,12 @@ __all__ = [
     "record_checkpoint",
     "release_spool_hold",
     "set_password",
-    "site_key",
     "unlock_user",
     "upgrade_database",
     "verify_audit",
 ]
 
 _ORIGIN = "command line"
-
-
-def site_key(security: SecurityConfig | None) -> bytes | None:
-    """The audit HMAC key from the environment variable ``security.audit_key_env`` names."""
-    if security is None or not security.audit_key_env:
-        return None
-    value = os.environ.get(security.audit_key_env)
-    if not value:
-        raise ValueError(f"security.audit_key_env names {security.audit_key_env}, which is not set")
-    return value.encode("utf-8")
 
 
 def _workstation() -> str:
