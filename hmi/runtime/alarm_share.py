@@ -24,12 +24,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hmi.model.alarms.engine import AlarmEngine
 from hmi.model.alarms.kpi import JournalEvent
 from hmi.model.alarms.states import AlarmActionDenied, AlarmSnapshot
+from hmi.runtime.watch import ChannelWatch
 from hmi.storage.alarm_journal import ALARM_CHANNEL, AlarmJournal
 from hmi.storage.shared.user_watch import ChannelListener, listens
 
@@ -72,7 +72,7 @@ class _Deferred:
     until: float  # monotonic
 
 
-class SharedAlarms:
+class SharedAlarms(ChannelWatch):
     """``start_snapshot()`` before the alarm service starts (where to begin), ``start()`` on
     the station's loop after it, ``stop()`` before the journal closes. ``applied`` counts the
     other stations' actions applied here, ``skipped`` those that did not apply."""
@@ -82,6 +82,7 @@ class SharedAlarms:
         poll_s: float = 1.0, listen: bool = True,
         on_status: Callable[[str], None] | None = None,
     ) -> None:  # fmt: skip
+        super().__init__("alarm-share")
         self._engine = engine
         self._journal = journal
         self.local = frozenset(
@@ -93,16 +94,13 @@ class SharedAlarms:
         self._poll_s = poll_s
         self._listen = listen and listens(url)
         self._on_status = on_status
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="alarm-share")
         self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
         self._cursor: int | None = None  # highest id read; None: not read yet
         self._start_id: int | None = None  # the journal's last id when the snapshot was read
         self._since_us: int | None = None  # catch-up from here (the snapshot's time)
         self._seen: set[int] = set()
         self._deferred: list[_Deferred] = []
         self._reachable = True
-        self.listener: ChannelListener | None = None
         self.applied = 0
         self.skipped = 0
 
@@ -144,17 +142,6 @@ class SharedAlarms:
             self.listener.start()
         await self.check()
         self._task = loop.create_task(self._run(), name="alarm-share")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self.listener is not None:
-            await asyncio.to_thread(self.listener.stop)
-            self.listener = None
-        self._reader.shutdown(wait=True)
 
     def _heard(self, station: str | None) -> None:
         if self._wake is not None and station != self._workstation:

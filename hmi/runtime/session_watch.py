@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from hmi.runtime.session import Session, SessionService
+from hmi.runtime.watch import ChannelWatch
 from hmi.storage.shared.user_watch import UserChangeListener, listens
 from hmi.storage.users import User, UserStore
 
@@ -42,7 +42,7 @@ def revocation(signed_in: User, now: User | None) -> str | None:
     return None
 
 
-class SessionWatch:
+class SessionWatch(ChannelWatch):
     """``start()`` on the station's loop, ``stop()`` before the user store closes. ``url``:
     the database's (listens on PostgreSQL); ``listen`` False leaves only the poll."""
 
@@ -50,15 +50,13 @@ class SessionWatch:
         self, sessions: SessionService, users: UserStore, *, url: str, poll_s: float = 1.0,
         listen: bool = True,
     ) -> None:  # fmt: skip
+        super().__init__("session-watch")
         self._sessions = sessions
         self._users = users
         self._url = url
         self._poll_s = poll_s
         self._listen = listen and listens(url)
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="session-watch")
         self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self.listener: UserChangeListener | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -69,17 +67,6 @@ class SessionWatch:
             )
             self.listener.start()
         self._task = loop.create_task(self._run(), name="session-watch")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self.listener is not None:
-            await asyncio.to_thread(self.listener.stop)
-            self.listener = None
-        self._reader.shutdown(wait=True)
 
     def _heard(self, user_id: str | None) -> None:
         session = self._sessions.current
