@@ -87,6 +87,9 @@ def test_server_killed_and_restarted_bad_within_2s_good_again_writes_recorded_on
                 broker.subscribe(name)
             await until(lambda: broker.latest("level").value == 1.5, timeout=10, what="Good")
             outcomes.append((await service.write("level", 2.5)).outcome)
+            # The write is done when the server accepted it; its notification can still be on
+            # the way. The server must not stop before it arrives, or 1.5 is the last value.
+            await until(lambda: broker.latest("level").value == 2.5, timeout=5, what="2.5 seen")
 
             for cycle in range(2):  # twice: the second loss behaves as the first
                 lost = time.perf_counter()
