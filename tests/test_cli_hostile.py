@@ -132,6 +132,18 @@ sys.__stdout__.write(json.dumps(out))
 """
 
 
+def _limited_run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_limited,
+        check=False,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+
+
 def _write(folder: Path, files: dict[str, str]) -> None:
     folder.mkdir()
     for file, text in {**DEFAULTS, **files}.items():
@@ -152,15 +164,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
         folder.mkdir()
         for file, text in _apply(DEFAULTS, case.edits).items():
             (folder / file).write_text(text, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-c", _BATCH, *map(str, folders.values())],
-        capture_output=True,
-        text=True,
-        timeout=LIMIT_S * 6,
-        preexec_fn=_limited,
-        check=False,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
+    done = _limited_run([sys.executable, "-c", _BATCH, *map(str, folders.values())], LIMIT_S * 6)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     results = json.loads(done.stdout)
     return {key: (folder, results[str(folder)]) for key, folder in folders.items()}
@@ -196,15 +200,7 @@ def test_check_refuses_each_hostile_file_of_the_model_tests(
 def test_check_as_its_own_process_exits_1_on_a_billion_laughs(tmp_path: Path) -> None:
     """The real `hmi` program, its own process and exit code, on the worst case of the set."""
     _write(tmp_path / "p", HOSTILE["billion laughs"][0])
-    done = subprocess.run(
-        [HMI, "check", str(tmp_path / "p")],
-        capture_output=True,
-        text=True,
-        timeout=LIMIT_S,
-        preexec_fn=_limited,
-        check=False,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
+    done = _limited_run([HMI, "check", str(tmp_path / "p")], LIMIT_S)
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     assert "Traceback" not in out and "MemoryError" not in out, out
