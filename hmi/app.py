@@ -61,6 +61,7 @@ from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
 from hmi.views.login.users import UsersDialog
 from hmi.views.main_window import MainWindow
+from hmi.views.station_diagnostics import historian_row
 from hmi.widgets.alarm_mark import AlarmMarks
 
 __all__ = [
@@ -295,10 +296,13 @@ def build_station(
         alarm_journal=alarm_journal.journal,
     )  # fmt: skip
     confirmer.parent = window
+    if (historian := history.recorder) is not None:
+        window.status.diagnostics.add_probe("historian", lambda: historian_row(historian.status()))
     status_sinks.append(  # the trail may report after the window is gone (the station stopping)
         lambda status: window.status.show_trail(status) if isValid(window.status) else None
     )
     status_sinks.append(_key_refusal_notice(window))
+    window.status.show_trail(trail.status)
     sessions.add_alert_listener(
         lambda text: window.status.show_message(f"users: {text}", outcome="failed")
         if isValid(window) else None

@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 import qasync
 from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hmi.app import build_station
 from hmi.model.alarms.states import AlarmState
 from hmi.model.forwarding import FORWARDING_ALARM_ID
 from hmi.model.screens.loader import load_project
+from hmi.views.station_diagnostics import StationDiagnosticsView
 
 sys.path.insert(0, str(Path(__file__).parent / "runtime" / "forwarding"))
 from rsyslog import Rsyslog, need_rsyslog, sd_params
@@ -57,6 +59,17 @@ def _project(folder: Path, collector: str, db: str) -> Path:
     return folder
 
 
+def _cells(view: StationDiagnosticsView) -> dict[str, tuple[str, str]]:
+    table = view.table
+    return {
+        table.item(row, 0).text(): (
+            table.item(row, 1).text(),
+            table.item(row, 2).text().replace("\n", "; "),
+        )
+        for row in range(table.rowCount())
+    }
+
+
 def test_station_forwards_shows_the_state_and_raises_its_alarm(
     qtbot: QtBot, qapp: Any, tmp_path: Path
 ) -> None:
@@ -82,6 +95,15 @@ def test_station_forwards_shows_the_state_and_raises_its_alarm(
         collector.kill()
         qtbot.waitUntil(lambda: label.text().startswith("SIEM: failing"), timeout=15000)
         assert "connection refused" in label.toolTip() or "closed" in label.toolTip()
+        qtbot.mouseClick(label, Qt.MouseButton.LeftButton)  # the mark opens the diagnostics
+        view = next(w for w in station.window.tools if isinstance(w, StationDiagnosticsView))
+        qtbot.waitUntil(lambda: "Event forwarding (SIEM)" in _cells(view), timeout=5000)
+        row = _cells(view)["Event forwarding (SIEM)"]
+        assert row[0] == "FAILING" and collector.url.split("//")[1] in row[1]
+        assert "last error:" in row[1] and "failing since" in row[1]
+        assert "Event forwarding (SIEM)" in view.summary.text()
+        assert _cells(view)["Audit trail"][0] == "central"
+        assert _cells(view)["local (connection)"][0] == "connected"
         qtbot.waitUntil(
             lambda: station.alarms.status(FORWARDING_ALARM_ID).state == AlarmState.UNACK,
             timeout=15000,

@@ -26,6 +26,7 @@ from hmi.views.navigation import NavBar
 from hmi.views.reload import LiveReload, ReloadProblemsView, project_dir
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.views.secondary_windows import SecondaryWindows
+from hmi.views.station_diagnostics import StationDiagnosticsView
 from hmi.views.status_bar import StationStatusBar
 from hmi.widgets.alarm_mark import AlarmMarks
 from hmi.widgets.context import WidgetContext
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
             self.live_reload.restart_needed.connect(self._on_restart_needed)
         bridge.health_changed.connect(self.status.show_health)
         bridge.command_finished.connect(self.status.show_command)
+        self.status.diagnostics_requested.connect(self.open_diagnostics)
         self.status.set_connections(
             sorted({tag.address.driver_key for tag in bridge.broker.tags.values()})
         )
@@ -372,6 +374,15 @@ class MainWindow(QMainWindow):
             return None
         history = AlarmHistoryView(self.alarm_journal, tags=self.bridge.broker.tags)
         return self._show_tool(history, "Alarm history")
+
+    def open_diagnostics(self) -> QWidget:
+        """Station diagnostics (a click on a status-bar mark): one window, brought to front."""
+        for tool in self.tools:
+            if isinstance(tool, StationDiagnosticsView):
+                return self.secondary.present(tool)
+        view = self._show_tool(StationDiagnosticsView(self.status.diagnostics), "Diagnostics")
+        view.resize(1000, 360)
+        return view
 
     def open_alarm_kpis(self) -> QWidget | None:
         if self.alarm_journal is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QStatusBar, QToolButton, QWidget
 
@@ -16,6 +16,12 @@ from hmi.drivers.base import ConnectionHealth, ConnectionState
 from hmi.runtime.commands import CommandResult
 from hmi.runtime.forwarding import ForwardStatus
 from hmi.storage.trail import TrailStatus
+from hmi.views.station_diagnostics import (
+    StationDiagnostics,
+    connection_row,
+    forwarding_row,
+    trail_row,
+)
 
 __all__ = ["StationStatusBar"]
 
@@ -53,6 +59,7 @@ class StationStatusBar(QStatusBar):
     lock_requested = Signal()
     password_requested = Signal()
     users_requested = Signal()
+    diagnostics_requested = Signal()  # a click on a connection, the spool or the SIEM mark
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,12 +84,15 @@ class StationStatusBar(QStatusBar):
             action.triggered.connect(signal.emit)
             self.user_actions[key] = action
         self._logged_in = False
+        self.diagnostics = StationDiagnostics(self)
         self.spool_label = QLabel("", self)
         self.spool_label.setObjectName("SpoolWarning")
         self.spool_label.hide()
         self.forwarding_label = QLabel("", self)
         self.forwarding_label.setObjectName("ConnectionOk")
         self.forwarding_label.hide()
+        for mark in (self.spool_label, self.forwarding_label):
+            mark.installEventFilter(self)
         self.command_label = QLabel("", self)
         self.command_label.setObjectName("CommandResult")
         # The message line takes the room that is left, never more: a long message is cut
@@ -109,6 +119,13 @@ class StationStatusBar(QStatusBar):
         """A mark of the station's own (live reload's problems): after the connections, before
         the spool warning and the clock."""
         self.insertPermanentWidget(2, widget)  # index 2: right after the user and the command
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A click on a connection's, the spool's or the SIEM's mark opens the diagnostics."""
+        if event.type() == QEvent.Type.MouseButtonRelease and isinstance(watched, QLabel):
+            self.diagnostics_requested.emit()
+            return True
+        return super().eventFilter(watched, event)
 
     def _tick(self) -> None:
         self.clock.setText(time.strftime("%Y-%m-%d  %H:%M:%S"))
@@ -142,6 +159,7 @@ class StationStatusBar(QStatusBar):
     def show_trail(self, status: TrailStatus) -> None:
         """A clear warning while audit records wait on this station (central database away),
         and while a spool that failed its check holds audited actions."""
+        self.diagnostics.report("trail", trail_row(status))
         if status.hold:
             self.spool_label.setText(
                 "AUDIT SPOOL REJECTED: actions refused until an administrator decides"
@@ -181,6 +199,7 @@ class StationStatusBar(QStatusBar):
     def show_forwarding(self, status: ForwardStatus) -> None:
         """Forwarding to the SIEM: connected (and the backlog while there is one), or failing
         with the reason; the tooltip holds the diagnostics (collector, cursor, last error)."""
+        self.diagnostics.report("forwarding", forwarding_row(status))
         if status.failing:
             text = f"SIEM: failing, {status.backlog} event(s) waiting"
         elif status.state == "connected":
@@ -193,6 +212,7 @@ class StationStatusBar(QStatusBar):
             f"{status.collector}: {status.state}; delivered up to audit #{delivered.audit}, "
             f"alarm event #{delivered.alarms}; {status.sent} message(s) sent"
             + (f"\nlast error: {status.last_error}" if status.last_error else "")
+            + "\n(click: station diagnostics)"
         )
         name = "ConnectionBad" if status.failing else "ConnectionOk"
         if self.forwarding_label.objectName() != name:
@@ -209,14 +229,16 @@ class StationStatusBar(QStatusBar):
             self.show_health(ConnectionHealth(key, ConnectionState.CONNECTING))
 
     def show_health(self, health: ConnectionHealth) -> None:
+        self.diagnostics.report(f"connection:{health.key}", connection_row(health))
         label = self.connections.get(health.key)
         if label is None:
             label = QLabel(self)
+            label.installEventFilter(self)
             self.connections[health.key] = label
             # after the two normal widgets and the other connections, before the clock
             self.insertPermanentWidget(1 + len(self.connections), label)
         label.setText(f"{health.key}: {_STATE_TEXT.get(health.state, health.state.value)}")
-        label.setToolTip(health.detail or health.state.value)
+        label.setToolTip((health.detail or health.state.value) + "\n(click: station diagnostics)")
         label.setProperty("state", health.state.value)
         name = "ConnectionOk" if health.ok else "ConnectionBad"
         if label.objectName() != name:
