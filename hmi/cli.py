@@ -178,7 +178,8 @@ def stop_plant(plant: subprocess.Popen[bytes]) -> None:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The plant in its own process, on the ports the demo project's connections name; the
-    operator window on the demo project. Closing the window stops the plant."""
+    operator window on the demo project (or a copy of it). Closing the window stops the
+    plant."""
     from hmi.app import run
     from hmi.model.errors import ConfigError, ProjectError
     from hmi.model.screens.loader import load_project
@@ -187,7 +188,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if (problem := xcb_problem()) is not None:
         print(f"hmi demo: {problem}", file=sys.stderr)  # before the plant is started
         return 1
-    folder = demo_project_dir()
+    folder = Path(args.project) if args.project else demo_project_dir()
     try:
         ports = plant_ports(load_project(folder))
     except ProjectError as exc:
@@ -201,7 +202,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if plant is None:
         return 1
     try:
-        return run(str(folder), fullscreen=args.fullscreen, screen=args.screen)
+        return run(str(folder), fullscreen=args.fullscreen, screen=args.screen, smoke=args.smoke)
     finally:
         stop_plant(plant)
 
@@ -383,8 +384,16 @@ def _parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=_cmd_sim)
 
     demo = sub.add_parser("demo", help="run the demo plant and the operator window on it")
+    demo.add_argument(
+        "project", nargs="?", help="a copy of the demo project (default: the shipped one); the "
+        "plant serves on the ports its connections name",
+    )  # fmt: skip
     demo.add_argument("--screen", help="screen id to open first")
     demo.add_argument("--fullscreen", action="store_true")
+    demo.add_argument(
+        "--smoke", action="store_true",
+        help="close once the first screen has painted (exit 0), or after 60 s (exit 1)",
+    )  # fmt: skip
     demo.set_defaults(func=_cmd_demo)
 
     alarms = sub.add_parser("alarms", help="the alarm journal's KPIs")

@@ -5,10 +5,13 @@ the bundle. Exit 0 when every step passed; the folder's size is printed.
 
     python packaging/smoke.py --bundle dist/hmi
     python packaging/smoke.py --wheel dist/hmi-0.1.0-py3-none-any.whl
+    python packaging/smoke.py --sdist dist/hmi-0.1.0.tar.gz
 
-``--wheel`` installs the wheel with ``pip install --no-deps --no-index`` into a fresh venv made
-for the run, which finds the dependencies through a ``.pth`` file naming this interpreter's
-site-packages (offline: nothing is downloaded), then smoke-tests the ``hmi`` it installed.
+``--wheel`` (``--sdist``) installs the wheel (builds and installs the sdist) with ``pip install
+--no-deps --no-index`` into a fresh venv made for the run, which finds the dependencies through
+a ``.pth`` file naming this interpreter's site-packages (offline: nothing is downloaded), then
+smoke-tests the ``hmi`` it installed. The last step is ``hmi demo --smoke``: the plant and the
+window as ``hmi demo`` starts them, the first screen painted, both closed.
 """
 
 from __future__ import annotations
@@ -72,9 +75,9 @@ def step(name: str, command: list[str], env: dict[str, str], cwd: Path, **kw: ob
 
 
 def demo_copy(bundle_demo: Path, folder: Path, opcua: int, modbus: int) -> Path:
-    """The bundled demo project, its connections moved to the ports this run's plant serves
-    (never the demo plant's 4840/5020, which a developer's `hmi demo` may hold)."""
-    target = folder / "demo"
+    """The bundled demo project in ``folder``, its connections moved to the ports this run's
+    plant serves (never the demo plant's 4840/5020, which a developer's `hmi demo` may hold)."""
+    target = folder
     shutil.copytree(bundle_demo, target)
     project = target / "project.yaml"
     text = project.read_text(encoding="utf-8")
@@ -129,7 +132,7 @@ def smoke(program: Path, demo: Path) -> None:
                 f"ok   sim answers on OPC UA {opcua} and Modbus {modbus} "
                 f"({time.monotonic() - started:.1f} s)"
             )
-            project = demo_copy(demo, folder, opcua, modbus)
+            project = demo_copy(demo, folder / "demo", opcua, modbus)
             out = step("run --smoke (first screen)", [str(program), "run", "--smoke", str(project)],
                        env, folder)  # fmt: skip
             if "painted" not in out:
@@ -142,9 +145,21 @@ def smoke(program: Path, demo: Path) -> None:
                 plant.kill()
                 plant.wait()
                 raise SmokeFailed("sim did not stop within 15 s of SIGTERM") from None
-        if code not in (0, -15):
+        # Windows has no SIGTERM: terminate() is TerminateProcess, which exits 1.
+        if code not in ((0, 1) if sys.platform == "win32" else (0, -15)):
             raise SmokeFailed(f"sim exited {code} on SIGTERM")
         print(f"ok   sim stopped on SIGTERM (exit {code})")
+        # `hmi demo` as a user types it: its own plant, the window, first screen, both closed.
+        # On a copy of the bundled demo moved to free ports (4840/5020 may be a developer's).
+        ports = free_port(), free_port()
+        project = demo_copy(demo, folder / "demo-run", *ports)
+        out = step("demo --smoke (plant + window)", [str(program), "demo", "--smoke",
+                   str(project)], env, folder)  # fmt: skip
+        if "painted" not in out:
+            raise SmokeFailed(f"demo --smoke said no paint: {out}")
+        if any(answers(port) for port in ports):
+            raise SmokeFailed(f"the demo's plant still answers on {ports} after the window closed")
+        print("ok   the demo's plant stopped with its window")
         out = step("users list (kept in the data folder)", [str(program), "users", "list"],
                    env, folder, stdin=subprocess.DEVNULL)  # fmt: skip
         if "chief" not in out:
@@ -165,7 +180,8 @@ def _listing(folder: Path) -> set[str]:
 
 
 def wheel_venv(wheel: Path, folder: Path) -> tuple[Path, Path]:
-    """A fresh venv in ``folder`` with ``wheel`` installed; its ``hmi`` and demo project."""
+    """A fresh venv in ``folder`` with ``wheel`` (or an sdist, built by pip from source with
+    the build backend this interpreter has) installed; its ``hmi`` and demo project."""
     import site
     import sysconfig
     import venv
@@ -181,7 +197,7 @@ def wheel_venv(wheel: Path, folder: Path) -> tuple[Path, Path]:
     (Path(purelib) / "hmi_smoke_deps.pth").write_text("\n".join(dict.fromkeys(deps)) + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-         "--no-index", str(wheel)],
+         "--no-index", "--no-build-isolation", str(wheel)],
         check=True, timeout=300,
     )  # fmt: skip
     program = python.parent / ("hmi.exe" if sys.platform == "win32" else "hmi")
@@ -201,11 +217,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--program", type=Path, help="an installed hmi command (with --demo)")
     parser.add_argument("--demo", type=Path, help="the demo project that install holds")
     parser.add_argument("--wheel", type=Path, help="a wheel: installed into a fresh venv first")
+    parser.add_argument("--sdist", type=Path, help="an sdist: built and installed the same way")
     args = parser.parse_args(argv)
     scratch = tempfile.TemporaryDirectory(prefix="hmi-wheel-")
     bundle: Path | None = None
-    if args.wheel:
-        program, demo = wheel_venv(args.wheel.resolve(), Path(scratch.name))
+    if args.wheel or args.sdist:
+        program, demo = wheel_venv((args.wheel or args.sdist).resolve(), Path(scratch.name))
     elif args.bundle:
         bundle = args.bundle.resolve()
         program = bundle / ("hmi.exe" if sys.platform == "win32" else "hmi")

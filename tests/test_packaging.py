@@ -69,7 +69,23 @@ def test_wheel_installed_into_a_fresh_venv_runs(wheel: zipfile.ZipFile) -> None:
     done = _smoke("--wheel", wheel.filename)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "screen 'overview' painted" in done.stdout
+    assert "demo --smoke (plant + window)" in done.stdout
     assert "smoke test passed" in done.stdout
+
+
+def test_sdist_installed_into_a_fresh_venv_runs_the_demo(tmp_path: Path) -> None:
+    """`python -m build --sdist`, then pip builds and installs it in a fresh venv: the
+    installed `hmi` passes the same smoke test, `hmi demo --smoke` included."""
+    subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path),
+         str(ROOT)],
+        check=True, timeout=300, capture_output=True,
+    )  # fmt: skip
+    (sdist,) = tmp_path.glob("hmi-*.tar.gz")
+    done = _smoke("--sdist", str(sdist))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "demo --smoke (plant + window)" in done.stdout
+    assert "the demo's plant stopped with its window" in done.stdout
 
 
 BUNDLE = ROOT / "dist" / "hmi"
