@@ -49,7 +49,8 @@ from hmi.widgets.trend.toolbar import TrendToolbar, span_text
 log = logging.getLogger(__name__)
 
 DESIGN_FONT_PX = 12.0
-REDRAW_HZ = 10.0
+REDRAW_HZ = 10.0  # the frame timer; a live view scrolls at most once a pixel column
+LIVE_DRAW_S = 1.0  # new samples inside the newest column are drawn at least this often
 DEBOUNCE_MS = 250
 LIVE_RATE_HZ = 10.0  # the bridge delivers at most this often per tag: sizes the live buffer
 MIN_SPAN_S, MAX_SPAN_S = 1.0, 400 * 86_400.0
@@ -86,6 +87,8 @@ class TrendWidget(QFrame):
         self.backfill = Backfill(history, self._on_history) if history is not None else None
         self.exports: set[asyncio.Task[int]] = set()  # CSV exports under way
         self._dirty = True
+        self._drawn_at = float("-inf")  # clock time of the last redraw
+        self._scrolled_to = float("-inf")  # the right edge the live view last scrolled to
         self._released = False
         self._scale = 1.0
         self.compact = False  # too small for a legend: see _fit_parts
@@ -212,6 +215,8 @@ class TrendWidget(QFrame):
         return max(16, round(self.view.width() * self.devicePixelRatioF()))
 
     def _scroll(self, now: float) -> None:
+        self._scrolled_to = now
+        self._dirty = True  # the live line's last column is drawn up to now
         self.view.setXRange(now - self.span_s, now, padding=0)
 
     def show_last(self, seconds: float) -> None:
@@ -282,15 +287,29 @@ class TrendWidget(QFrame):
 
     # -- frames --------------------------------------------------------------------------------
 
+    def column_s(self) -> float:
+        """Seconds one pixel column of the plot covers: how far time must move before a
+        live view has anything new to show."""
+        x0, x1 = self.visible_range()
+        return max(0.0, x1 - x0) / self.columns()
+
     def tick(self) -> None:
-        """One frame (the timer's): scroll if live, ask for history if needed, redraw if
-        anything changed."""
+        """One frame (the timer's). Live, the view scrolls only once time has moved a pixel
+        column (a 15 min trend on 1,000 px: about once a second, not ten times), and new
+        samples are drawn with that scroll: a repaint in between would show the same pixels,
+        and the axis would work out its ticks again for nothing. New samples within a column
+        (its extremes may grow) are drawn at least every `LIVE_DRAW_S`. Paused, it redraws
+        when anything changed."""
         if self._released:
             return
         self.ticks += 1
         if self.live:
-            self._scroll(self.clock())
-            self.ask_history()
+            now = self.clock()
+            if abs(now - self._scrolled_to) >= self.column_s():
+                self._scroll(now)
+                self.ask_history()
+            elif now - self._drawn_at < LIVE_DRAW_S:
+                return  # nothing a pixel wide has happened; the legend shows the live values
         if self._dirty:
             self.redraw()
 
@@ -299,6 +318,7 @@ class TrendWidget(QFrame):
         self._dirty = False
         x0, x1 = self.visible_range()
         columns, now = self.columns(), self.clock()
+        self._drawn_at = now
         for pen in self.traces.values():
             if pen.shown:
                 t, v = pen.line(x0, x1, columns, now)

@@ -452,3 +452,33 @@ def test_cursor_and_paused_note_tell_the_repeated_hour_apart(
     assert at_first.strip() == "2026-10-25 02:30:00.000 +02:00"
     assert at_second.strip() == "2026-10-25 02:30:00.000 +01:00"
     widget.release()
+
+
+def test_a_live_view_scrolls_a_pixel_column_at_a_time(station: Station, qtbot) -> None:
+    """An hour on the plot's width (4-5 s a column): between two columns' worth of time,
+    ticks neither scroll nor repaint (the idle station's CPU); a new sample inside the newest
+    column is drawn within LIVE_DRAW_S; a column later the view has moved to now."""
+    from hmi.widgets.trend.widget import LIVE_DRAW_S
+
+    widget = make_trend(station, qtbot, span_s=3600)
+    widget.frame_timer.stop()
+    now = [time.time()]
+    widget.clock = lambda: now[0]
+    widget.tick()  # scrolls to now and draws
+    column = widget.column_s()
+    assert 2 * LIVE_DRAW_S < column < 10  # 3,600 s on some 400-900 px
+    frames, edge = widget.frames, widget.visible_range()[1]
+    for _ in range(5):  # ten frames a second
+        now[0] += 0.1
+        widget.tick()
+    assert (widget.frames, widget.visible_range()[1]) == (frames, edge)
+    station.feed("Tank1.Level", 7.0)
+    now[0] += LIVE_DRAW_S  # inside the same column: drawn, not scrolled
+    widget.tick()
+    assert (widget.frames, widget.visible_range()[1]) == (frames + 1, edge)
+    widget.tick()  # nothing new since: no repaint
+    assert widget.frames == frames + 1
+    now[0] = edge + column
+    widget.tick()
+    assert widget.visible_range()[1] == pytest.approx(now[0]) and widget.frames == frames + 2
+    widget.release()
