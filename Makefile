@@ -2,6 +2,7 @@
 #   make venv    create .venv and install the project with the pinned dev set
 #   make demo    run the demo plant
 #   make test    ruff, import contracts, mypy on the pure layers, then the whole suite offscreen
+#                (on two worker processes; TEST_WORKERS=0 for one)
 #   make lint    ruff check, ruff format --check, import contracts, mypy
 #   make format  ruff format and the safe ruff fixes
 #   make bench   every bench/bench_*.py, and bench/RESULTS.md from their figures
@@ -44,11 +45,15 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 demo: venv
 	$(BIN)/hmi demo
 
+# The suite on TEST_WORKERS processes (pytest-xdist), each taking whole test files, so a
+# module's servers start once: `make test TEST_WORKERS=0` runs it in this one process.
+TEST_WORKERS ?= 2
+
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: venv
 	$(BIN)/ruff check .
