@@ -148,6 +148,21 @@ class ScreenDocument:
     def text(self) -> str:
         return ("\ufeff" if self._bom else "") + "".join(self._lines)
 
+    def mark_saved(self) -> None:
+        """The text is now the file's: later saves compare the disk against it."""
+        self.opened_sha256 = hashlib.sha256(self.text().encode("utf-8")).hexdigest()
+
+    def lines_of(self, path: WidgetPath) -> range:
+        """The widget's own lines, 1-based as the checker names them (comments above not
+        included)."""
+        lst, index = self._slot(path)
+        item = lst.items[index]
+        return range(item.start + 1, item.end + 1)
+
+    def copy(self) -> ScreenDocument:
+        """An independent document with the same text (to try an edit on)."""
+        return ScreenDocument(self.text(), self._path, opened_sha256=self.opened_sha256)
+
     def yaml_doc(self) -> YamlDoc:
         """The text as the loader parses it (positions, YAML 1.2 core); do not change it."""
         return self._doc()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from hmi.model.errors import ProjectProblem
@@ -19,6 +20,7 @@ __all__ = [
     "YamlDoc",
     "check_with",
     "load_with",
+    "overlay_texts",
     "parse_text",
     "plain",
     "resolved",
@@ -31,6 +33,11 @@ def resolved(path: Path) -> Path:
         return path.resolve()
     except (OSError, RuntimeError, ValueError):
         return Path(os.path.abspath(path))
+
+
+def overlay_texts(texts: Mapping[Path, str]) -> AbstractContextManager[None]:
+    """While inside, the loader reads each of ``texts`` instead of its file."""
+    return overlay({resolved(p): t for p, t in texts.items()})
 
 
 def parse_text(text: str, path: Path) -> YamlDoc:
