@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from hmi.model.audit.record import AuditRecord, iso_from_us
-from hmi.model.audit.screens import ScreenChangeView, read_screen_change
+from hmi.model.audit.screens import MAX_DIFF_LINES, ScreenChangeView, read_screen_change
 from hmi.storage.export import StateTexts, state_text
 from hmi.views.audit.table import local_time
 
@@ -117,7 +117,7 @@ def _screen_rows(change: ScreenChangeView) -> list[tuple[str, str]]:
             )
         )
     shown = f"{change.diff_lines} lines" + (
-        f", first {len(change.diff)} kept" if change.cut else ""
+        f", first {min(len(change.diff), MAX_DIFF_LINES)} kept" if change.cut else ""
     )
     rows.append(("Diff", f"{shown}; SHA-256 of the whole diff {change.diff_sha256}"))
     return rows
