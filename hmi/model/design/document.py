@@ -113,6 +113,7 @@ class ScreenDocument:
         self._newline = "\r\n" if "\r\n" in body else "\n"
         self._lines: list[str] = body.splitlines(keepends=True) if body else []
         self._parsed: YamlDoc | None = None
+        self._lists: dict[WidgetPath, _List] = {}  # where each list's widgets are, per parse
         self.opened_sha256 = opened_sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
         doc = self._doc()
         if not doc.parsed or not isinstance(doc.data, Mapping):
@@ -230,7 +231,7 @@ class ScreenDocument:
                 node.insert(min(edit.at_index(key, len(node)), len(node)), key, node_for(value))
         lines = self._dump_run(wrapper, item.dash)
         if lines != self._lines[item.start : item.end]:
-            self._replace(item.start, item.end, lines)
+            self._replace_widget(edit.path, item, lines)
         removed = {k: i for k, i in at.items() if edit.values[k] is REMOVE}
         return SetFields(edit.path, before, removed) if removed else SetFields(edit.path, before)
 
@@ -297,11 +298,34 @@ class ScreenDocument:
     def _doc(self) -> YamlDoc:
         if self._parsed is None:
             self._parsed = parse_text("".join(self._lines), self._path)
+            self._lists.clear()
         return self._parsed
 
     def _replace(self, start: int, end: int, lines: list[str]) -> None:
         self._lines[start:end] = lines
         self._parsed = None
+
+    def _replace_widget(self, path: WidgetPath, item: _Item, lines: list[str]) -> None:
+        """A widget's own lines replaced. When it keeps its number of lines (a move, a resize,
+        most property edits), every other widget stays where it was: only this widget is
+        read again (at its place in the file, so its positions are the file's), not the
+        whole file, which keeps a batch of edits on a large screen fast."""
+        parsed = self._parsed
+        same = len(lines) == item.end - item.start
+        self._lines[item.start : item.end] = lines
+        self._parsed = None
+        if parsed is None or not same:
+            return
+        alone = parse_text("\n" * item.start + "".join(lines), self._path)
+        holder: Any = parsed.data if len(path) == 1 else _child(parsed.data, path[:-1])
+        seq = holder.get("widgets") if isinstance(holder, PosMap) else None
+        if not (alone.parsed and isinstance(alone.data, PosSeq) and isinstance(seq, PosSeq)):
+            return
+        if len(alone.data) != 1 or alone.data.item_marks[0] != seq.item_marks[path[-1]]:
+            return
+        seq[path[-1]] = alone.data[0]
+        parsed.text = "".join(self._lines)
+        self._parsed = parsed
 
     def _restore(self, text: str) -> None:
         body = text[1:] if self._bom else text
@@ -327,6 +351,13 @@ class ScreenDocument:
         return self._list(path[:-1]), path[-1]
 
     def _list(self, path: WidgetPath) -> _List:
+        self._doc()
+        found = self._lists.get(path)
+        if found is None:
+            found = self._lists[path] = self._find_list(path)
+        return found
+
+    def _find_list(self, path: WidgetPath) -> _List:
         holder: Any = self._doc().data if not path else self._node(path)
         if not isinstance(holder, PosMap) or "widgets" not in holder:
             what = "the screen has no 'widgets:' list" if not path else "it is not a group"
@@ -419,6 +450,13 @@ class ScreenDocument:
         wrapper = CommentedMap()
         wrapper["w"] = CommentedSeq([node])
         return self._dump_run(wrapper, self._dash_for(lst))
+
+
+def _child(data: Any, path: WidgetPath) -> Any:
+    node = data
+    for index in path:
+        node = node["widgets"][index]
+    return node
 
 
 def _with_newline(line: str, newline: str) -> str:

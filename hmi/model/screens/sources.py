@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from hmi.model.errors import ProjectProblem
+from hmi.model.screens._files import _no_cycle_collection as no_cycle_collection
 from hmi.model.screens._overlay import overlay
 from hmi.model.screens._yaml import PosMap, PosSeq, YamlDoc, plain, read_yaml
 from hmi.model.screens.loader import Project, check_project, load_project
@@ -42,7 +43,7 @@ def overlay_texts(texts: Mapping[Path, str]) -> AbstractContextManager[None]:
 
 def parse_text(text: str, path: Path) -> YamlDoc:
     """``text`` read as the loader reads the file ``path`` (YAML 1.2 core, positions kept)."""
-    with overlay({resolved(path): text}):
+    with overlay({resolved(path): text}), no_cycle_collection():
         return read_yaml(resolved(path))
 
 

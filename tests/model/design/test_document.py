@@ -210,3 +210,15 @@ def test_crlf_files_keep_crlf(tmp_path: Path) -> None:
     assert "\n" not in doc.text().replace("\r\n", "")
     doc.apply(undo)
     assert doc.text() == source
+
+
+def test_after_edits_the_document_reads_as_a_fresh_parse_of_its_text() -> None:
+    doc = ScreenDocument.open(DEMO / "overview.yaml")
+    for where in _paths(doc)[:40]:
+        rect = doc.widget(where).get("rect")
+        if rect is not None:
+            doc.apply(SetFields(where, {"rect": [rect[0] + 1, *rect[1:]]}))
+    doc.apply(SetFields((0,), {"tooltip": "now two fields longer", "id": "grp_valve"}))
+    fresh = ScreenDocument.from_text(doc.text(), doc.path)
+    assert [doc.widget(p) for p in _paths(doc)] == [fresh.widget(p) for p in _paths(fresh)]
+    assert [doc.lines_of(p) for p in _paths(doc)] == [fresh.lines_of(p) for p in _paths(fresh)]
