@@ -22,13 +22,13 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from hmi.model.design._spans import Item, WidgetList, guess_indent, items_of
 from hmi.model.design._style import is_ruamel, node_for, plain_node, scalars_only, shifted
 from hmi.model.design.edits import (
     REMOVE,
@@ -59,44 +59,6 @@ class WidgetText(dict[str, Any]):
         self.dash = dash
 
 
-@dataclass(frozen=True)
-class _Item:
-    lead: int  # first line of its leading blank and comment lines
-    start: int  # the dash line
-    end: int  # one past its last line
-    dash: int  # column of its "-"
-    flow: bool  # written as a flow mapping {...}
-
-
-@dataclass(frozen=True)
-class _List:
-    """One `widgets:` list: where its items are and where a new one goes."""
-
-    items: tuple[_Item, ...]
-    key_line: int
-    key_col: int
-    empty_flow: tuple[int, int] | None  # where "[]" is written, for a list written empty
-
-
-@dataclass(frozen=True)
-class _Indent:
-    mapping: int = 2
-    sequence: int = 4
-    offset: int = 2
-
-
-def _blank(line: str) -> bool:
-    return not line.strip()
-
-
-def _comment(line: str) -> bool:
-    return line.lstrip().startswith("#")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
 class ScreenDocument:
     """A screen (or template) file as an editable `DesignDocument`."""
 
@@ -113,13 +75,13 @@ class ScreenDocument:
         self._newline = "\r\n" if "\r\n" in body else "\n"
         self._lines: list[str] = body.splitlines(keepends=True) if body else []
         self._parsed: YamlDoc | None = None
-        self._lists: dict[WidgetPath, _List] = {}  # where each list's widgets are, per parse
+        self._lists: dict[WidgetPath, WidgetList] = {}  # where each list's widgets are, per parse
         self.opened_sha256 = opened_sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
         doc = self._doc()
         if not doc.parsed or not isinstance(doc.data, Mapping):
             why = "; ".join(str(p) for p in doc.problems) or "it is not a YAML mapping"
             raise ConfigError(f"{self._path}: cannot open for design: {why}")
-        self._style = _guess_indent(self._lines, doc.data)
+        self._style = guess_indent(self._lines, doc.data)
         self._yaml = YAML(typ="rt")
         self._yaml.preserve_quotes = True
         self._yaml.width = 4096
@@ -305,7 +267,7 @@ class ScreenDocument:
         self._lines[start:end] = lines
         self._parsed = None
 
-    def _replace_widget(self, path: WidgetPath, item: _Item, lines: list[str]) -> None:
+    def _replace_widget(self, path: WidgetPath, item: Item, lines: list[str]) -> None:
         """A widget's own lines replaced. When it keeps its number of lines (a move, a resize,
         most property edits), every other widget stays where it was: only this widget is
         read again (at its place in the file, so its positions are the file's), not the
@@ -344,20 +306,20 @@ class ScreenDocument:
             raise ConfigError(f"{self._where(path)}: the widget is not a mapping")
         return node
 
-    def _slot(self, path: WidgetPath) -> tuple[_List, int]:
+    def _slot(self, path: WidgetPath) -> tuple[WidgetList, int]:
         if not path:
             raise ConfigError(f"{self._path}: the edit needs the path of a widget")
         self._node(path)
         return self._list(path[:-1]), path[-1]
 
-    def _list(self, path: WidgetPath) -> _List:
+    def _list(self, path: WidgetPath) -> WidgetList:
         self._doc()
         found = self._lists.get(path)
         if found is None:
             found = self._lists[path] = self._find_list(path)
         return found
 
-    def _find_list(self, path: WidgetPath) -> _List:
+    def _find_list(self, path: WidgetPath) -> WidgetList:
         holder: Any = self._doc().data if not path else self._node(path)
         if not isinstance(holder, PosMap) or "widgets" not in holder:
             what = "the screen has no 'widgets:' list" if not path else "it is not a group"
@@ -366,7 +328,7 @@ class ScreenDocument:
         key_line, key_col = holder.key_marks["widgets"]
         if seq is None or (isinstance(seq, list) and not seq):
             at = holder.value_marks.get("widgets") if seq is not None else None
-            return _List((), key_line, key_col, at)
+            return WidgetList((), key_line, key_col, at)
         if not isinstance(seq, PosSeq):
             raise ConfigError(f"{self._where(path)}: 'widgets:' is not a list")
         line, col = seq.start
@@ -375,48 +337,9 @@ class ScreenDocument:
                 f"{self._path}:{line + 1}:{col + 1}: this widgets list is written in flow style "
                 "([...]); write it as a block list (one '- ' per widget) to edit it here"
             )
-        return _List(self._items(seq), key_line, key_col, None)
+        return WidgetList(items_of(self._lines, seq, self._path), key_line, key_col, None)
 
-    def _items(self, seq: PosSeq) -> tuple[_Item, ...]:
-        lines = self._lines
-        starts = []
-        for line, col in seq.item_marks:
-            text = lines[line]
-            dash = text.rfind("-", 0, col)
-            if dash < 0 or text[dash + 1 : col].strip():
-                raise ConfigError(f"{self._path}:{line + 1}: cannot find this widget's '- '")
-            starts.append((line, dash, text[col : col + 1] == "{"))
-        items: list[_Item] = []
-        floor = 0
-        for number, (start, dash, flow) in enumerate(starts):
-            bound = starts[number + 1][0] if number + 1 < len(starts) else len(lines)
-            end = start + 1
-            for j in range(start + 1, bound):
-                text = lines[j]
-                if _blank(text):
-                    continue
-                deep = _indent(text) > dash
-                if not deep and not _comment(text):
-                    break
-                if deep:
-                    end = j + 1
-            lead = start
-            while lead - 1 >= floor and (_blank(lines[lead - 1]) or _comment(lines[lead - 1])):
-                lead -= 1
-            if not items:
-                lead = max(lead, self._first_lead(seq, start))
-            items.append(_Item(lead, start, end, dash, flow))
-            floor = end
-        return tuple(items)
-
-    def _first_lead(self, seq: PosSeq, start: int) -> int:
-        """The first widget's leading lines stop at the line of the key that holds the list."""
-        for j in range(start - 1, -1, -1):
-            if not (_blank(self._lines[j]) or _comment(self._lines[j])):
-                return j + 1
-        return 0
-
-    def _dash_for(self, lst: _List) -> int:
+    def _dash_for(self, lst: WidgetList) -> int:
         if lst.items:
             return lst.items[0].dash
         return lst.key_col + self._style.offset
@@ -438,7 +361,7 @@ class ScreenDocument:
             _with_newline(line, self._newline) for line in shifted(lines, dash - self._style.offset)
         ]
 
-    def _render_new(self, lst: _List, index: int, widget: Mapping[str, Any]) -> list[str]:
+    def _render_new(self, lst: WidgetList, index: int, widget: Mapping[str, Any]) -> list[str]:
         node = node_for(widget)
         neighbours = [lst.items[i] for i in (index - 1, index) if 0 <= i < len(lst.items)]
         flow = scalars_only(widget) and (not neighbours or any(n.flow for n in neighbours))
@@ -491,22 +414,3 @@ def _check_data(value: Any, where: str, depth: int = 0) -> None:
             _check_data(item, where, depth + 1)
         return
     raise ConfigError(f"{where}: {type(value).__name__} is not YAML data ({value!r})")
-
-
-def _guess_indent(lines: list[str], data: Mapping[str, Any]) -> _Indent:
-    """The file's indentation as ruamel.yaml names it, from where its keys and dashes are."""
-    mapping = 2
-    for value in data.values():
-        if isinstance(value, PosMap) and value:
-            first = next(iter(value.key_marks.values()))
-            if first[1] > 0:
-                mapping = first[1]
-                break
-    widgets = data.get("widgets")
-    if isinstance(data, PosMap) and isinstance(widgets, PosSeq) and widgets.item_marks:
-        line, col = widgets.item_marks[0]
-        dash = lines[line].rfind("-", 0, col)
-        key_col = data.key_marks["widgets"][1]
-        if dash >= key_col:
-            return _Indent(mapping, dash - key_col + (col - dash), dash - key_col)
-    return _Indent(mapping, 4, 2)
