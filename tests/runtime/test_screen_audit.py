@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.model.audit.screens import diff_sha256, read_screen_change
@@ -23,6 +27,24 @@ from hmi.storage.trail import AuditTrail, AuditUnavailable
 
 DEMO = Path(__file__).resolve().parents[2] / "screens"
 ENGINEER = Actor(user_id="eng", user_name="Erin Engineer", role="engineer", session_id="s-1")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/hmi.sqlite"
+        return
+    base = make_url(request.getfixturevalue("pg_url"))
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"hmi_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
 
 @pytest.fixture
@@ -47,9 +69,9 @@ def _record(url: str, plans: list[object]) -> list[AuditRecord]:
 
 
 def test_a_save_is_a_chained_record_with_both_hashes_and_the_diff(
-    project: Path, tmp_path: Path
+    project: Path, db_url: str
 ) -> None:
-    url = f"sqlite:///{tmp_path}/hmi.sqlite"
+    url = db_url
     path = project / "overview.yaml"
     before = file_sha256(path)
     doc = ScreenDocument.open(path)
@@ -86,8 +108,12 @@ def test_a_save_is_a_chained_record_with_both_hashes_and_the_diff(
         assert news is not None and news.file == "filters.yaml" and news.sha256_before == ""
         assert [f.file for f in news.also] == ["project.yaml"]
 
-        with store.engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER IF EXISTS audit_no_update"))
+        postgres = store.engine.dialect.name == "postgresql"
+        with store.engine.begin() as conn:  # as an attacker would: the guards off, then edit
+            if postgres:
+                conn.execute(text("ALTER TABLE audit DISABLE TRIGGER USER"))
+            else:
+                conn.execute(text("DROP TRIGGER IF EXISTS audit_no_update"))
             row = conn.execute(
                 text("SELECT new_value FROM audit WHERE uuid = :u"), {"u": saved.uuid}
             ).scalar_one()
@@ -98,6 +124,8 @@ def test_a_save_is_a_chained_record_with_both_hashes_and_the_diff(
                 text("UPDATE audit SET new_value = :v WHERE uuid = :u"),
                 {"v": forged, "u": saved.uuid},
             )
+            if postgres:
+                conn.execute(text("ALTER TABLE audit ENABLE TRIGGER USER"))
         result = store.verify()
         assert not result.ok
         assert result.first_problem is not None
