@@ -222,3 +222,25 @@ def test_after_edits_the_document_reads_as_a_fresh_parse_of_its_text() -> None:
     fresh = ScreenDocument.from_text(doc.text(), doc.path)
     assert [doc.widget(p) for p in _paths(doc)] == [fresh.widget(p) for p in _paths(fresh)]
     assert [doc.lines_of(p) for p in _paths(doc)] == [fresh.lines_of(p) for p in _paths(fresh)]
+
+
+def test_what_cannot_be_edited_exactly_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    flow = "screen: {id: s, title: S}\nwidgets: [{type: label, text: a, rect: [0, 0, 9, 9]}]\n"
+    doc = ScreenDocument.from_text(flow, tmp_path / "f.yaml")
+    assert doc.widget((0,))["text"] == "a"
+    with pytest.raises(ConfigError, match=r"f.yaml:2:10: .*flow style.*block list"):
+        doc.apply(SetFields((0,), {"text": "b"}))
+    assert doc.text() == flow
+    with pytest.raises(ConfigError, match="LF or CRLF"):
+        ScreenDocument.from_text("screen: {id: s, title: S}\u2028widgets: []\n", tmp_path / "u")
+
+
+def test_a_template_file_is_a_document_too() -> None:
+    path = DEMO / "templates" / "pump_faceplate.yaml"
+    original = path.read_text(encoding="utf-8")
+    doc = ScreenDocument.open(path)
+    rect = doc.widget((0,))["rect"]
+    undo = doc.apply(SetFields((0,), {"rect": [rect[0] + 2, *rect[1:]]}))
+    assert len(_changed(original, doc.text())) == 2
+    doc.apply(undo)
+    assert doc.text() == original

@@ -177,3 +177,15 @@ def test_check_widget_gives_the_checkers_message_for_that_widget(project: Path) 
     assert problems and "XV101.Opend" in str(problems[0])
     assert problems[0].location.line in doc.lines_of((0, 0))
     assert doc.text() == (project / "overview.yaml").read_text(encoding="utf-8")
+
+
+def test_a_template_saves_like_a_screen_and_is_checked_with_the_screens_that_place_it(
+    project: Path,
+) -> None:
+    path = project / "templates" / "pump_tile.yaml"
+    doc = ScreenDocument.open(path)
+    doc.apply(SetFields((0,), {"tooltip": "the pump"}))
+    plan = save_screen(project, doc)
+    assert plan.screen_id == "pump_tile"
+    assert plan.change().main.file == "templates/pump_tile.yaml"
+    assert check_project(project) == []
