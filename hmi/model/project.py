@@ -142,6 +142,16 @@ def _host_name() -> str:
     return socket.gethostname() or "station"
 
 
+class DesignSettings(Strict):
+    """The screen designer's change control (``design:``); see docs/designer.md."""
+
+    reason: Literal["optional", "required"] = Field(
+        default="optional",
+        description="required: every saved, new, renamed or deleted screen needs a reason, "
+        "which goes into its audit record",
+    )
+
+
 class DatabaseSettings(Strict):
     """Where the audit trail and the users live (``database:``). The default is the station's
     own SQLite file in the user data folder; a site's PostgreSQL is shared by all stations."""
@@ -207,6 +217,9 @@ class ProjectFile(Strict):
         default_factory=DatabaseSettings, description="audit trail and users; see docs/audit.md"
     )
     historian: HistorianConfig = HistorianConfig()
+    design: DesignSettings = Field(
+        default_factory=DesignSettings, description="the screen designer; see docs/designer.md"
+    )
     forwarding: ForwardingSettings = Field(
         default_factory=ForwardingSettings,
         description="audit records and alarm events to a SIEM; see docs/it-integration.md",

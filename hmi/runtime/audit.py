@@ -22,6 +22,8 @@ from hmi.model.audit.record import (
     SignatureMeaning,
     iso_from_us,
 )
+from hmi.model.design.save import PlannedChange
+from hmi.model.errors import ConfigError
 from hmi.model.tags import TagConfig
 from hmi.runtime.commands import AlarmRequest, CommandResult, Outcome
 
@@ -235,3 +237,35 @@ class AuditRecorder:
             action, result=result, target_address=f"user:{target_user}", old_value=old,
             new_value=new, error=error, reason=reason, origin=origin,
         )  # fmt: skip
+
+    # -- the screen designer -------------------------------------------------------------------
+
+    async def screen_change(self, plan: PlannedChange, *, origin: str = "designer") -> AuditRecord:
+        """Record a checked designer change and write its files, in that order: the new texts
+        are staged beside their files (raising ``FileChanged`` if a file changed on disk), the
+        record is made durable, and only then are the files renamed into place. If the record
+        cannot be written, nothing is; if a rename fails after it, a ``failed`` record follows
+        and ``ConfigError`` says so. Returns the record."""
+        change = plan.change()
+        staged = plan.stage()
+        try:
+            record = await self.record_action(
+                change.action, reason=plan.reason, origin=origin, **change.record_fields()
+            )
+        except BaseException:
+            staged.discard()
+            raise
+        try:
+            staged.commit()
+        except OSError as exc:
+            staged.discard()
+            await self.record_action(
+                change.action, result=AuditResult.FAILED, reason=plan.reason, origin=origin,
+                error=f"recorded as record {record.sequence}, but writing the files failed: {exc}",
+                target_address=f"screen:{change.screen_id}",
+            )  # fmt: skip
+            raise ConfigError(
+                f"the change is recorded, but writing {change.main.file} failed: {exc}; "
+                "the audit trail says so; save again"
+            ) from exc
+        return record

@@ -38,6 +38,7 @@ from hmi.model.audit.storable import (
     MAX_VALUE_BYTES,
     MAX_VALUE_DEPTH,
     MAX_VALUE_ITEMS,
+    clean_text,
     cut_bytes,
     cut_items,
     huge_int,
@@ -100,6 +101,10 @@ class AuditAction(StrEnum):
     AUDIT_CHAIN_BEHIND = "audit_chain_behind"  # the chain no longer extends a witnessed head
     AUDIT_CHECKPOINT = "audit_checkpoint"  # a checkpoint of the head was written
     UNREADABLE = "unreadable"  # a stored row that is not a record any more: changed outside
+    SCREEN_SAVE = "screen_save"  # the designer saved a screen file (details: hashes; the diff)
+    SCREEN_NEW = "screen_new"
+    SCREEN_RENAME = "screen_rename"
+    SCREEN_DELETE = "screen_delete"
     APP_START = "app_start"
     APP_STOP = "app_stop"
 
@@ -319,19 +324,6 @@ def _now_us() -> int:
     return us_from_datetime(datetime.now(UTC))
 
 
-def _clean(text: object) -> str:
-    """Text fields as every database stores them (``storable_text``): ``str``, no NUL, no lone
-    surrogates, at most ``MAX_TEXT_CHARS``."""
-    if text is None:
-        return ""
-    if not isinstance(text, str):
-        try:
-            text = str(text)
-        except Exception:  # a hostile object must not lose the record
-            text = safe_repr(text)
-    return storable_text(text)
-
-
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
     """One audited action. Made with ``AuditRecord.create`` (uuid and time set once, so a retry
@@ -378,7 +370,8 @@ class AuditRecord:
     ) -> AuditRecord:
         """A new, unchained record with a fresh uuid and the current UTC time."""
         values: dict[str, Any] = {
-            name: _clean(value) if name in _TEXT_FIELDS else value for name, value in fields.items()
+            name: clean_text(value) if name in _TEXT_FIELDS else value
+            for name, value in fields.items()
         }
         return cls(
             uuid=str(uuid_module.uuid4()),

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_VALUE_BYTES",
     "MAX_VALUE_DEPTH",
     "MAX_VALUE_ITEMS",
+    "clean_text",
     "cut_bytes",
     "cut_items",
     "huge_int",
@@ -65,6 +66,19 @@ def safe_repr(value: Any) -> str:
     except Exception:  # a hostile or broken object must not lose the record
         text = f"<{type(value).__qualname__} object: repr() failed>"
     return storable_text(text if isinstance(text, str) else str(type(value)))
+
+
+def clean_text(text: object) -> str:
+    """A record's text field as every database stores it (``storable_text``): ``str``, no
+    NUL, no lone surrogates, at most ``MAX_TEXT_CHARS``."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        try:
+            text = str(text)
+        except Exception:  # a hostile object must not lose the record
+            text = safe_repr(text)
+    return storable_text(text)
 
 
 def cut_bytes(value: bytes) -> str:

@@ -5,6 +5,7 @@ them to a `DesignDocument`; each `apply` returns the edit that undoes it, which 
 stack keeps. Nothing here imports Qt.
 """
 
+from hmi.model.design.document import ScreenDocument, WidgetText
 from hmi.model.design.edits import (
     REMOVE,
     Batch,
@@ -25,6 +26,8 @@ __all__ = [
     "InsertWidget",
     "MoveWidget",
     "RemoveWidget",
+    "ScreenDocument",
     "SetFields",
     "WidgetPath",
+    "WidgetText",
 ]

@@ -10,7 +10,7 @@ mappings), exactly as they would be written in the file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -36,10 +36,18 @@ REMOVE: Final = _Remove()
 
 @dataclass(frozen=True)
 class SetFields:
-    """Set fields of one widget (`REMOVE` deletes a field); other fields keep their text."""
+    """Set fields of one widget (`REMOVE` deletes a field); other fields keep their text.
+
+    A field the widget does not have yet goes last, or at its index in `at` (the inverse of
+    removing fields carries where they were, so undo puts them back in their order).
+    """
 
     path: WidgetPath
     values: Mapping[str, Any]
+    at: Mapping[str, int] = field(default_factory=dict)
+
+    def at_index(self, key: str, default: int) -> int:
+        return self.at.get(key, default)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from hmi.model.errors import ProjectProblem, SourceLocation
+from hmi.model.screens._overlay import lexists, overlaid  # noqa: F401 (lexists: for the loader)
 
 Part = str | int
 Pos = tuple[int, int]
@@ -236,7 +237,7 @@ def _read_bytes(path: Path) -> bytes | str:
 def read_yaml(path: Path) -> YamlDoc:
     """Read and parse one file; problems are collected in the result, never raised."""
     doc = YamlDoc(path)
-    raw = _read_bytes(path)
+    raw = overlaid(path, _read_bytes)
     if isinstance(raw, str):
         doc.problems.append(ProjectProblem(doc.start, raw))
         return doc
@@ -387,9 +388,7 @@ def plain(value: Any) -> Any:
 
 
 def start_of(node: Any) -> Pos | None:
-    if isinstance(node, (PosMap, PosSeq)):
-        return node.start
-    return None
+    return node.start if isinstance(node, (PosMap, PosSeq)) else None
 
 
 def key_pos(node: Any, key: Part) -> Pos | None:

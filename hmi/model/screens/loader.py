@@ -22,7 +22,7 @@ from hmi.model.screens._checks import Catalog, WidgetChecks, suggest
 from hmi.model.screens._files import LoadedFile, read_screen, read_template, validate
 from hmi.model.screens._template_checks import check_placeholders, check_template_uses
 from hmi.model.screens._where import NodeWhere
-from hmi.model.screens._yaml import YamlDoc, child, plain, read_yaml
+from hmi.model.screens._yaml import YamlDoc, child, lexists, plain, read_yaml
 from hmi.model.screens.schema import (
     MAX_TEMPLATE_DEPTH,
     MAX_WIDGETS,
@@ -250,7 +250,7 @@ class _ProjectLoader:
                 self.problems.append(ProjectProblem(where, f"{name!r} is listed twice in '{key}:'"))
                 continue
             seen[path] = index
-            if not os.path.lexists(path):
+            if not lexists(path):
                 self.problems.append(
                     ProjectProblem(
                         where, f"{kind} file {name!r} does not exist (looked for {path})"

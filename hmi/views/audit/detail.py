@@ -10,10 +10,11 @@ from typing import Any
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from hmi.model.audit.record import AuditRecord, iso_from_us
+from hmi.model.audit.screens import MAX_DIFF_LINES, ScreenChangeView, read_screen_change
 from hmi.storage.export import StateTexts, state_text
 from hmi.views.audit.table import local_time
 
-__all__ = ["AuditDetail", "detail_rows"]
+__all__ = ["AuditDetail", "detail_rows", "diff_html"]
 
 
 def _typed(value: Any, text: str = "") -> str:
@@ -65,7 +66,8 @@ def detail_rows(record: AuditRecord, states: StateTexts | None = None) -> list[t
     verifier = record.verifier_id
     if record.verifier_name:
         verifier += f" — {record.verifier_name}"
-    return [
+    screen = read_screen_change(record)
+    rows = [
         ("Record", f"#{record.sequence}   {record.uuid}"),
         ("Time", f"{iso_from_us(record.timestamp_us)} UTC   ({local_time(record)} local)"),
         ("Action", f"{record.action.value}: {record.result.value}"),
@@ -89,6 +91,50 @@ def detail_rows(record: AuditRecord, states: StateTexts | None = None) -> list[t
         ("Previous hash", record.prev_hash),
         ("Hash", record.hash),
     ]
+    if screen is None:
+        return rows
+    at = next(i for i, (label, _) in enumerate(rows) if label == "Old value")
+    skip = {"Tag", "Old value", "Old value from", "New value", "Read back", "Details"}
+    kept = [row for row in rows if row[0] not in skip]
+    return kept[: at - 1] + _screen_rows(screen) + kept[at - 1 :]
+
+
+def _screen_rows(change: ScreenChangeView) -> list[tuple[str, str]]:
+    """A screen change: its file and both hashes, every other file it wrote, the diff's size
+    and hash (the diff itself is shown below the table)."""
+    rows = [
+        ("File", change.file),
+        ("File SHA-256 before", change.sha256_before or "— (a new file)"),
+        ("File SHA-256 after", change.sha256_after or "— (deleted)"),
+    ]
+    if change.old_id:
+        rows.append(("Renamed from", change.old_id))
+    for other in change.also:
+        rows.append(
+            (
+                "Also wrote",
+                f"{other.file}: {other.sha256_before or '—'} -> {other.sha256_after or '—'}",
+            )
+        )
+    shown = f"{change.diff_lines} lines" + (
+        f", first {min(len(change.diff), MAX_DIFF_LINES)} kept" if change.cut else ""
+    )
+    rows.append(("Diff", f"{shown}; SHA-256 of the whole diff {change.diff_sha256}"))
+    return rows
+
+
+_DIFF_STYLES = {"+": "add", "-": "del", "@": "hunk"}
+
+
+def diff_html(lines: tuple[str, ...] | list[str]) -> str:
+    """The unified diff as the detail pane shows it: one line each, added and removed lines
+    on a muted background (headers plain)."""
+    out = []
+    for line in lines:
+        kind = "" if line.startswith(("+++", "---")) else _DIFF_STYLES.get(line[:1], "")
+        cls = f" class='{kind}'" if kind else ""
+        out.append(f"<div{cls}>{html.escape(line) or '&nbsp;'}</div>")
+    return "<div class='diff'>" + "".join(out) + "</div>"
 
 
 class AuditDetail(QTextBrowser):
@@ -107,11 +153,15 @@ class AuditDetail(QTextBrowser):
             return
         rows = "".join(
             f"<tr><th align='right' valign='top'>{html.escape(label)}</th>"
-            f"<td{' class=mono' if label.endswith('hash') else ''}>{html.escape(text)}</td></tr>"
+            f"<td{' class=mono' if 'hash' in label.lower() or 'SHA' in label else ''}>{html.escape(text)}</td></tr>"
             for label, text in detail_rows(record, self.states)
         )
+        screen = read_screen_change(record)
+        diff = "" if screen is None else "<h4>Diff</h4>" + diff_html(screen.diff)
         self.setHtml(
             "<style>th{padding:2px 10px 2px 0;font-weight:normal;color:#4a4a4a}"
-            "td{padding:2px 0} .mono{font-family:monospace}</style>"
-            f"<table cellspacing='0'>{rows}</table>"
+            "td{padding:2px 0} .mono{font-family:monospace}"
+            ".diff{font-family:monospace;white-space:pre} .add{background:#e3eee3}"
+            ".del{background:#f2e2e2} .hunk{color:#5a5a7a}</style>"
+            f"<table cellspacing='0'>{rows}</table>{diff}"
         )
