@@ -126,7 +126,8 @@ class AlarmSummaryView(QWidget):
         self.blink.timeout.connect(self._toggle)
         self._resync = QTimer(self)
         self._resync.setInterval(resync_ms)
-        self._resync.timeout.connect(self.resync)
+        self._resync.timeout.connect(self._on_resync)
+        self._resync_due = False
         self.resync_rows = resync_rows
         self._resync_at = 0
         self._arrived.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
@@ -224,6 +225,8 @@ class AlarmSummaryView(QWidget):
         return not self._changes.pending and not self._refresh.isActive()
 
     def _schedule(self) -> None:
+        if self._refresh.interval() == self._paces[1] and self.blink.isActive():
+            return  # a flood while rows blink: the next blink phase refreshes (one repaint)
         if not self._refresh.isActive():  # at most one refresh per interval, even in a flood
             self._refresh.start()
 
@@ -249,8 +252,15 @@ class AlarmSummaryView(QWidget):
             self.set_lit(True)
         self._selection_changed()
 
+    def _on_resync(self) -> None:
+        if self.blink.isActive():
+            self._resync_due = True  # with the next blink phase: one repaint for both
+        else:
+            self.resync()
+
     def resync(self) -> None:
         """Read again the rows on screen and the next ``resync_rows`` of the table."""
+        self._resync_due = False
         if not self.isVisible():
             return
         self.model.forget_texts()
@@ -264,6 +274,12 @@ class AlarmSummaryView(QWidget):
         self.model.apply(statuses)
 
     def _toggle(self) -> None:
+        """A blink phase, and with it what waits (a flood's events, the resync): the model's
+        changes and the blink reach the screen in one repaint."""
+        if self._changes.pending and not self._refresh.isActive():
+            self.refresh()
+        if self._resync_due:
+            self.resync()
         self.set_lit(not self.delegate.lit)
 
     def set_lit(self, lit: bool) -> None:
