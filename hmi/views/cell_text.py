@@ -6,14 +6,14 @@ per text, room and font (elided to its room, or wrapped in it) and draws it in a
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QStaticText, QTransform
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QStaticText, QTextOption, QTransform
 
 __all__ = ["CellTexts"]
 
 
 class CellTexts:
     """Draws a cell's text, vertically centred, left or right aligned; elided (``elide``) in
-    one line, or wrapped to the room's width (``wrap``). Holds at most ``limit`` layouts per
+    one line, or wrapped to the room's width (``wrap``; ``height`` says how tall). Holds at most ``limit`` layouts per
     font (then starts over)."""
 
     def __init__(self, limit: int = 20_000) -> None:
@@ -39,6 +39,21 @@ class CellTexts:
         width = room.width()
         if width <= 0 or not text:
             return
+        entry = self._laid(text, width, font, wrap, elide)
+        x = room.x() + (width - entry.width if right else 0)
+        y = room.y() + (room.height() - entry.height) // 2
+        painter.setFont(font)
+        painter.drawStaticText(x, y, entry.static)
+
+    def height(self, text: str, width: int, font: QFont) -> int:
+        """How tall ``text`` is, wrapped to ``width`` (as ``draw(..., wrap=True)`` lays it)."""
+        if width <= 0 or not text:
+            return 0
+        return self._laid(text, width, font, True, Qt.TextElideMode.ElideRight).height
+
+    def _laid(
+        self, text: str, width: int, font: QFont, wrap: bool, elide: Qt.TextElideMode
+    ) -> _Laid:
         if font is self._font:  # the caller's font object again: no lookup
             metrics, laid = self._known
         else:
@@ -47,17 +62,13 @@ class CellTexts:
                 known = self._fonts[font.key()] = (QFontMetrics(font), {})
             self._font, self._known = font, known
             metrics, laid = known
-        mode = -1 if wrap else int(elide.value)
-        key = (text, width, mode)
+        key = (text, width, -1 if wrap else int(elide.value))
         entry = laid.get(key)
         if entry is None:
             if len(laid) >= self.limit:
                 laid.clear()
             entry = laid[key] = _Laid(text, width, font, metrics, wrap=wrap, elide=elide)
-        x = room.x() + (width - entry.width if right else 0)
-        y = room.y() + (room.height() - entry.height) // 2
-        painter.setFont(font)
-        painter.drawStaticText(x, y, entry.static)
+        return entry
 
 
 class _Laid:
@@ -76,7 +87,10 @@ class _Laid:
         shown = text if wrap else metrics.elidedText(text, elide, width)
         static = QStaticText(shown)
         static.setTextFormat(Qt.TextFormat.PlainText)
-        if wrap:
+        if wrap:  # as Qt's item views wrap: at words, a word longer than the room anywhere
+            option = QTextOption()
+            option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+            static.setTextOption(option)
             static.setTextWidth(width)
         static.prepare(QTransform(), font)
         size = static.size()

@@ -173,7 +173,8 @@ class AlarmHistoryView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setIconSize(QSize(ICON_PX, ICON_PX))
-        self.table.setItemDelegate(HistoryDelegate(self.model, self.table))
+        self.delegate = HistoryDelegate(self.model, self.table)
+        self.table.setItemDelegate(self.delegate)
         # The message wraps in its column (rows grow to fit) instead of being cut. Column
         # widths (_fit_columns) and row heights (_fit_rows) are measured from the page's texts,
         # once per page: Qt's ResizeToContents measured every cell again whenever asked,
@@ -365,7 +366,7 @@ class AlarmHistoryView(QWidget):
         metrics = self.table.fontMetrics()
         width = max(20, self.table.columnWidth(MESSAGE) - 2 * PAD)
         line = metrics.height() + 6
-        flags = int(Qt.TextFlag.TextWordWrap)
+        font = self.table.font()
         vertical = self.table.verticalHeader()
         vertical.setDefaultSectionSize(line)
         for row in rows:
@@ -374,7 +375,7 @@ class AlarmHistoryView(QWidget):
                 if vertical.sectionSize(row) != line:
                     vertical.resizeSection(row, line)
                 continue
-            height = metrics.boundingRect(0, 0, width, 0, flags, text).height() + 6
+            height = self.delegate.cells.height(text, width, font) + 6  # as it is drawn
             vertical.resizeSection(row, max(line, height))
 
     def _pager(self) -> None:

@@ -164,7 +164,7 @@ class HistoryDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.model = model
         self._marks: dict[Any, QPixmap] = {}
-        self._cells = CellTexts()
+        self.cells = CellTexts()
         self._font = QFont()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
@@ -192,6 +192,6 @@ class HistoryDelegate(QStyledItemDelegate):
         font = self._font
         text = self.model.texts(row)[column]
         if column == MESSAGE:
-            self._cells.draw(painter, box, text, font, wrap=True)
+            self.cells.draw(painter, box, text, font, wrap=True)
         else:
-            self._cells.draw(painter, box, text, font, elide=Qt.TextElideMode.ElideMiddle)
+            self.cells.draw(painter, box, text, font, elide=Qt.TextElideMode.ElideMiddle)
