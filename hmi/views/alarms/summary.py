@@ -128,6 +128,7 @@ class AlarmSummaryView(QWidget):
         self._resync.setInterval(resync_ms)
         self._resync.timeout.connect(self._on_resync)
         self._resync_due = False
+        self._flooding = False
         self.resync_rows = resync_rows
         self._resync_at = 0
         self._arrived.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
@@ -225,7 +226,7 @@ class AlarmSummaryView(QWidget):
         return not self._changes.pending and not self._refresh.isActive()
 
     def _schedule(self) -> None:
-        if self._refresh.interval() == self._paces[1] and self.blink.isActive():
+        if self._flooding and self.blink.isActive():
             return  # a flood while rows blink: the next blink phase refreshes (one repaint)
         if not self._refresh.isActive():  # at most one refresh per interval, even in a flood
             self._refresh.start()
@@ -234,10 +235,12 @@ class AlarmSummaryView(QWidget):
         """Show what changed since the last refresh (every event since then, merged)."""
         batch = self._changes.take()
         self._refresh.setInterval(self._paces[batch.flood])  # a flood: fewer, bigger refreshes
+        self._flooding = batch.flood
         if batch.lost:
             self.model.load(self._alarms.summary() + self._alarms.statuses(_MASKED))
         else:
             self.model.apply(self._alarms.status(alarm_id) for alarm_id in batch.alarm_ids)
+        self.table.executeDelayedItemsLayout()  # now: painted with the blink, not just after
         counts = self._alarms.counts()
         unack = sum(counts.unacknowledged.values())
         self.figures.setText(
