@@ -151,6 +151,11 @@ class Views:
 
         model.data = counted  # counts every call the views and the proxy make
 
+    def grab(self, shot: Path) -> None:
+        """The summary into ``shot``, the history beside it (``<name>_history.png``)."""
+        self.summary.grab().save(str(shot))
+        self.history.grab().save(str(shot.with_name(f"{shot.stem}_history{shot.suffix}")))
+
     def rows(self) -> int:
         return int(self.summary.table.model().rowCount())
 
@@ -202,10 +207,9 @@ async def run(mode: str, args: argparse.Namespace, folder: Path) -> dict[str, An
     probe.start(time.monotonic())
     timer.start()
     producer.start()
-    if views is not None and args.screenshot:  # the summary in mid-flood (the grab is timed too)
-        QTimer.singleShot(
-            round(args.seconds * 500), lambda: views.summary.grab().save(args.screenshot)
-        )
+    if views is not None and args.screenshot:  # summary, history mid-flood (the grab is timed)
+        shot = Path(args.screenshot)
+        QTimer.singleShot(round(args.seconds * 500), lambda: views.grab(shot))
     await asyncio.sleep(args.seconds)
     flooding[0] = False
     producer.stop()
@@ -250,7 +254,7 @@ def main() -> int:
     parser.add_argument("--hold", type=float, default=3.0, help="after the flood, unacked")
     parser.add_argument("--no-journal", action="store_true", help="no journal writer thread")
     parser.add_argument("--views", default="summary,banner,history", help="which are shown")
-    parser.add_argument("--screenshot", default="", help="save the summary mid-flood (PNG)")
+    parser.add_argument("--screenshot", default="", help="save summary, history mid-flood (PNG)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)

@@ -117,7 +117,8 @@ _ACTIVE = [s.value for s in ACTIVE_STATES]
 class AlarmQuery:
     """What the history view asks for; empty fields do not filter. ``tag`` and ``alarm_id``
     match exactly unless they contain ``*``; ``text`` searches message, comment and user;
-    ``states`` match the state an event led to."""
+    ``states`` match the state an event led to; ``after_id`` keeps the events stored after
+    that row (what a refresh of the first page reads)."""
 
     since: datetime | None = None
     until: datetime | None = None  # exclusive
@@ -128,6 +129,7 @@ class AlarmQuery:
     states: tuple[AlarmState, ...] = ()
     workstation: str | None = None
     text: str | None = None
+    after_id: int = 0  # only events stored after this row id (0: all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +288,8 @@ class AlarmJournal:
             where.append(c.time_us >= us_from_datetime(query.since))
         if query.until is not None:
             where.append(c.time_us < us_from_datetime(query.until))
+        if query.after_id:
+            where.append(c.id > query.after_id)
         for column, value in (
             (c.tag, query.tag),
             (c.alarm_id, query.alarm_id),
@@ -474,17 +478,8 @@ class AlarmJournal:
             start = began.get(False, began.get(True, int(row.time_us)))
             age = (at_us - start) / 1_000_000
             if age > after_s:
-                stale.append(
-                    StaleAlarm(
-                        row.alarm_id,
-                        row.tag,
-                        Priority(row.priority),
-                        AlarmState(row.to_state),
-                        start,
-                        age,
-                        row.message,
-                    )
-                )
+                stale.append(StaleAlarm(row.alarm_id, row.tag, Priority(row.priority),
+                                        AlarmState(row.to_state), start, age, row.message))  # fmt: skip
         stale.sort(key=lambda s: (s.active_since_us, s.alarm_id))
         return stale
 

@@ -21,7 +21,7 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
 
     Change ``rows`` through the methods here, never in place, so that views hear about it:
     ``replace_rows`` (a reset: selection and scrolling start over), ``append_rows``,
-    ``merge_rows`` (by key, in place: selection and scrolling survive) and ``row_changed``."""
+    ``insert_rows``, ``remove_rows``, ``merge_rows`` (by key, in place: selection and scrolling survive) and ``row_changed``."""
 
     def __init__(self, columns: Sequence[str], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +76,22 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
         self.rows.extend(rows)
         self.endInsertRows()
+
+    def insert_rows(self, at: int, rows: Sequence[Row]) -> None:
+        """Insert ``rows`` before row ``at`` (selection and current row stay with their rows)."""
+        if not rows:
+            return
+        self.beginInsertRows(QModelIndex(), at, at + len(rows) - 1)
+        self.rows[at:at] = rows
+        self.endInsertRows()
+
+    def remove_rows(self, first: int, count: int) -> None:
+        """Remove ``count`` rows from row ``first`` on."""
+        if count <= 0:
+            return
+        self.beginRemoveRows(QModelIndex(), first, first + count - 1)
+        del self.rows[first : first + count]
+        self.endRemoveRows()
 
     def merge_rows(self, rows: Iterable[Row], key: Callable[[Row], Hashable]) -> None:
         """Bring the rows in line with ``rows``, matched by ``key``: rows that changed are

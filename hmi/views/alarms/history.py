@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from PySide6.QtCore import QDateTime, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QDateTime, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,14 +28,22 @@ from PySide6.QtWidgets import (
 )
 
 from hmi.model.alarms.definitions import Priority
-from hmi.model.alarms.kpi import JournalEvent
 from hmi.model.alarms.states import AlarmAction, AlarmState
 from hmi.model.tags import TagConfig
 from hmi.storage.alarm_journal import AlarmQuery, JournalCursor, JournalPage
-from hmi.views.table_model import Index, RowTableModel
-from hmi.widgets.alarm_mark import PRIORITY_NUMBER, priority_pixmap
+from hmi.views.alarms.history_table import (
+    COLUMNS,
+    ICON_PX,
+    MESSAGE,
+    PAD,
+    PRIORITY,
+    AlarmHistoryModel,
+    HistoryDelegate,
+    value_shown,
+)
 
 __all__ = [
+    "COLUMNS",
     "AlarmHistoryModel",
     "AlarmHistoryView",
     "JournalReader",
@@ -45,12 +54,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Time", "Priority", "Alarm", "Tag", "Action", "From", "To", "Value", "Message",
-           "User", "Comment", "Station")  # fmt: skip
 _ANY = "Any"
-MESSAGE = COLUMNS.index("Message")
-PRIORITY = COLUMNS.index("Priority")
-COMMENT = COLUMNS.index("Comment")
 MESSAGE_MIN = 320  # px the message keeps, before other columns are cut back (elided)
 
 
@@ -75,82 +79,6 @@ def aware(value: QDateTime) -> datetime:
 def qt_time(moment: datetime) -> QDateTime:
     """An aware (or naive local) datetime for a date-time edit."""
     return QDateTime.fromMSecsSinceEpoch(round(moment.timestamp() * 1000))
-
-
-def local_stamp(us: int) -> str:
-    return datetime.fromtimestamp(us / 1e6).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-
-
-def value_shown(tag: TagConfig | None, text: str | None) -> str:
-    """A journalled value (text, floats exact: ``62.283910654347615``) as the tag's screens
-    show it: its format, units or state text (``62.3 %``, ``AUTO``)."""
-    if text is None:
-        return "----"
-    if tag is None:
-        return text
-    if text in ("True", "False"):
-        return tag.display(text == "True")
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    value: float | int = int(number) if number.is_integer() else number
-    return tag.display(value)
-
-
-class AlarmHistoryModel(RowTableModel[JournalEvent]):
-    """One page of journalled events, newest first; values in their tag's format."""
-
-    def __init__(
-        self, parent: QObject | None = None, *, tags: Mapping[str, TagConfig] | None = None
-    ) -> None:
-        super().__init__(COLUMNS, parent)
-        self.tags: Mapping[str, TagConfig] = tags or {}
-        self._texts: dict[int, tuple[Any, ...]] = {}  # by row: the page's texts, made once
-        for signal in (self.modelReset, self.rowsInserted, self.rowsRemoved, self.dataChanged,
-                       self.layoutChanged):  # fmt: skip
-            signal.connect(self._texts.clear)
-
-    @property
-    def events(self) -> list[JournalEvent]:
-        return self.rows
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """The display texts of a row are made once per page, not once per cell and paint
-        (a repaint during a flood stays cheap)."""
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
-            return super().data(index, role)
-        if not 0 <= index.row() < len(self.rows):
-            return None
-        texts = self.texts(index.row())
-        return texts[index.column()] if index.column() < len(texts) else None
-
-    def texts(self, row: int) -> tuple[str, ...]:
-        """The display texts of row ``row`` (in range), made once per page."""
-        texts = self._texts.get(row)
-        if texts is None:
-            event = self.rows[row]
-            role = Qt.ItemDataRole.DisplayRole
-            texts = tuple(self.cell(event, c, role) for c in range(len(self.columns)))
-            self._texts[row] = texts
-        return texts
-
-    def cell(self, e: JournalEvent, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                local_stamp(e.time_us),
-                f"{PRIORITY_NUMBER[e.priority]} {e.priority.value.title()}",
-                e.alarm_id, e.tag, e.action.value, e.from_state.value, e.to_state.value,
-                value_shown(self.tags.get(e.tag), e.value), e.message, e.user, e.comment,
-                e.workstation,
-            )[column]  # fmt: skip
-        if role == Qt.ItemDataRole.DecorationRole and column == 1:
-            return priority_pixmap(e.priority, 14)
-        if role == Qt.ItemDataRole.ToolTipRole:  # in full, where the column elides it
-            if column in (MESSAGE, COMMENT):
-                return e.comment or e.message
-            return self.cell(e, column, Qt.ItemDataRole.DisplayRole)
-        return None
 
 
 def _cap(widths: list[int], room: int, least: int = 48) -> int:
@@ -194,6 +122,9 @@ class AlarmHistoryView(QWidget):
         self._task: asyncio.Task[None] | None = None
         self.model = AlarmHistoryModel(self, tags=tags)
         self._searched = False
+        self._current = False  # the page shown is the first of ``query``, as last read
+        self._seen = 0  # the newest journal row id read for it
+        self._fitting = False
         self._widths: dict[int, int] = {}  # by column: the widest it has been made
         self._advances: dict[str, int] = {}
         self._build()
@@ -241,7 +172,9 @@ class AlarmHistoryView(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setIconSize(QSize(14, 14))
+        self.table.setIconSize(QSize(ICON_PX, ICON_PX))
+        self.delegate = HistoryDelegate(self.model, self.table)
+        self.table.setItemDelegate(self.delegate)
         # The message wraps in its column (rows grow to fit) instead of being cut. Column
         # widths (_fit_columns) and row heights (_fit_rows) are measured from the page's texts,
         # once per page: Qt's ResizeToContents measured every cell again whenever asked,
@@ -256,6 +189,7 @@ class AlarmHistoryView(QWidget):
         header.setMinimumSectionSize(40)
         header.sectionResized.connect(self._on_column_resized)
         self.model.modelReset.connect(self._fit_page)
+        self.model.rowsInserted.connect(self._fit_inserted)
         column.addWidget(self.table, 1)
         pager = QHBoxLayout()
         self.newer_button = self._button("◀ Newer", self.newer)
@@ -292,11 +226,15 @@ class AlarmHistoryView(QWidget):
         )
 
     def search(self) -> asyncio.Task[None]:
-        """Run the query from the first (newest) page."""
+        """Run the query from the first (newest) page. The same query again while its first
+        page is shown (Search pressed again, a periodic refresh) reads only the events stored
+        since and merges them in: the rows shown stay, and stay selected."""
         self._searched = True
-        self.query = self.filters()
+        query = self.filters()
+        refresh = self._current and query == self.query and self._cursors == [None]
+        self.query = query
         self._cursors = [None]
-        return self._load()
+        return self._load(refresh=refresh)
 
     def older(self) -> asyncio.Task[None] | None:
         if self._next is None:
@@ -310,47 +248,88 @@ class AlarmHistoryView(QWidget):
         self._cursors.pop()
         return self._load()
 
-    def _load(self) -> asyncio.Task[None]:
+    def _load(self, *, refresh: bool = False) -> asyncio.Task[None]:
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self._task = asyncio.get_event_loop().create_task(self._fetch(self._cursors[-1]))
+        self._current = False  # until this load has answered
+        fetch = self._refresh() if refresh else self._fetch(self._cursors[-1])
+        self._task = asyncio.get_event_loop().create_task(fetch)
         return self._task
 
-    async def _fetch(self, cursor: JournalCursor | None) -> None:
-        self.page_label.setText("Searching…")
-        for button in (self.newer_button, self.older_button):
-            button.setEnabled(False)
+    async def _read(self, query: AlarmQuery, cursor: JournalCursor | None) -> JournalPage | None:
         try:
-            page = await asyncio.to_thread(
-                self.journal.page, self.query, cursor=cursor, limit=self.page_size
+            return await asyncio.to_thread(
+                self.journal.page, query, cursor=cursor, limit=self.page_size
             )
         except Exception as exc:
             log.warning("alarm history query failed: %s", exc)
             self.page_label.setText(f"The alarm journal cannot be read: {exc}")
             self.failed.emit(str(exc))
             self._pager()
+            return None
+
+    async def _fetch(self, cursor: JournalCursor | None) -> None:
+        self.page_label.setText("Searching…")
+        for button in (self.newer_button, self.older_button):
+            button.setEnabled(False)
+        page = await self._read(self.query, cursor)
+        if page is None:
             return
         self._next = page.next_cursor
+        self._seen = max((e.id or 0 for e in page.events), default=0)
+        self._current = cursor is None
         self.model.replace_rows(page.events)
         self._pager()
         self.loaded.emit(len(page.events))
 
+    async def _refresh(self) -> None:
+        """The first page brought up to date: the newest ``page_size`` events stored after
+        the last one read, merged into the rows shown (the page stays the newest
+        ``page_size`` of the query, as a new search would read it)."""
+        seen = self._seen
+        page = await self._read(replace(self.query, after_id=seen), None)
+        if page is None:
+            return
+        cut = self.model.merge_newer(page.events, self.page_size)
+        events = self.model.events
+        if events and (self._next is not None or cut or page.next_cursor is not None):
+            self._next = (events[-1].time_us, events[-1].id or 0)
+        self._seen = max((e.id or 0 for e in page.events), default=seen)
+        self._current = True
+        self._pager()
+        self.loaded.emit(len(events))
+
     def _on_column_resized(self, index: int, _old: int, _new: int) -> None:
-        if index == MESSAGE:
-            self._fit_rows()
+        if index == MESSAGE and not self._fitting:
+            self._fit_rows(range(self.model.rowCount()))
 
     def _fit_page(self) -> None:
-        self._fit_columns()
-        self._fit_rows()
+        self._fit(range(self.model.rowCount()))
 
-    def _fit_columns(self) -> None:
-        """Every column but the message as wide as its widest text on the page and its title
-        (never narrower than on an earlier page, so paging does not make the table jump), the
+    def _fit_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        self._fit(range(first, last + 1))
+
+    def _fit(self, rows: range) -> None:
+        """Columns and rows fitted to the texts of ``rows`` (the page, or the rows just
+        inserted); every row again only if the message's column changed width."""
+        message = self.table.columnWidth(MESSAGE)
+        self._fitting = True
+        try:
+            self._fit_columns(rows)
+        finally:
+            self._fitting = False
+        if self.table.columnWidth(MESSAGE) != message:
+            rows = range(self.model.rowCount())
+        self._fit_rows(rows)
+
+    def _fit_columns(self, rows: range) -> None:
+        """Every column but the message as wide as its widest text in ``rows`` and its title
+        (never narrower than before, so paging and new rows do not make the table jump), the
         widest ones cut back where the message would get less than ``MESSAGE_MIN`` px (their
         texts elided, in full in the tooltip)."""
         metrics = self.table.fontMetrics()
         header = self.table.horizontalHeader()
-        texts = [self.model.texts(row) for row in range(self.model.rowCount())]
+        texts = [self.model.texts(row) for row in rows]
         widths = self._advances  # a text's width, kept: states, users, stations repeat
         if len(widths) > 20_000:
             widths.clear()
@@ -381,22 +360,22 @@ class AlarmHistoryView(QWidget):
             if header.sectionSize(column) != width:
                 header.resizeSection(column, width)
 
-    def _fit_rows(self) -> None:
-        """Each row as tall as its wrapped message (at least one line); only messages longer
-        than their column are wrapped to be measured."""
+    def _fit_rows(self, rows: range) -> None:
+        """Each of ``rows`` as tall as its wrapped message (at least one line); only messages
+        longer than their column are wrapped to be measured."""
         metrics = self.table.fontMetrics()
-        width = max(20, self.table.columnWidth(MESSAGE) - 8)  # the cell's margins
+        width = max(20, self.table.columnWidth(MESSAGE) - 2 * PAD)
         line = metrics.height() + 6
-        flags = int(Qt.TextFlag.TextWordWrap)
+        font = self.table.font()
         vertical = self.table.verticalHeader()
         vertical.setDefaultSectionSize(line)
-        for row in range(self.model.rowCount()):
+        for row in rows:
             text = self.model.texts(row)[MESSAGE] or ""
             if metrics.horizontalAdvance(text) <= width:
                 if vertical.sectionSize(row) != line:
                     vertical.resizeSection(row, line)
                 continue
-            height = metrics.boundingRect(0, 0, width, 0, flags, text).height() + 6
+            height = self.delegate.cells.height(text, width, font) + 6  # as it is drawn
             vertical.resizeSection(row, max(line, height))
 
     def _pager(self) -> None:

@@ -126,7 +126,9 @@ class AlarmSummaryView(QWidget):
         self.blink.timeout.connect(self._toggle)
         self._resync = QTimer(self)
         self._resync.setInterval(resync_ms)
-        self._resync.timeout.connect(self.resync)
+        self._resync.timeout.connect(self._on_resync)
+        self._resync_due = False
+        self._flooding = False
         self.resync_rows = resync_rows
         self._resync_at = 0
         self._arrived.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
@@ -224,6 +226,8 @@ class AlarmSummaryView(QWidget):
         return not self._changes.pending and not self._refresh.isActive()
 
     def _schedule(self) -> None:
+        if self._flooding and self.blink.isActive():
+            return  # a flood while rows blink: the next blink phase refreshes (one repaint)
         if not self._refresh.isActive():  # at most one refresh per interval, even in a flood
             self._refresh.start()
 
@@ -231,10 +235,12 @@ class AlarmSummaryView(QWidget):
         """Show what changed since the last refresh (every event since then, merged)."""
         batch = self._changes.take()
         self._refresh.setInterval(self._paces[batch.flood])  # a flood: fewer, bigger refreshes
+        self._flooding = batch.flood
         if batch.lost:
             self.model.load(self._alarms.summary() + self._alarms.statuses(_MASKED))
         else:
             self.model.apply(self._alarms.status(alarm_id) for alarm_id in batch.alarm_ids)
+        self.table.executeDelayedItemsLayout()  # now: painted with the blink, not just after
         counts = self._alarms.counts()
         unack = sum(counts.unacknowledged.values())
         self.figures.setText(
@@ -249,8 +255,15 @@ class AlarmSummaryView(QWidget):
             self.set_lit(True)
         self._selection_changed()
 
+    def _on_resync(self) -> None:
+        if self.blink.isActive():
+            self._resync_due = True  # with the next blink phase: one repaint for both
+        else:
+            self.resync()
+
     def resync(self) -> None:
         """Read again the rows on screen and the next ``resync_rows`` of the table."""
+        self._resync_due = False
         if not self.isVisible():
             return
         self.model.forget_texts()
@@ -264,6 +277,12 @@ class AlarmSummaryView(QWidget):
         self.model.apply(statuses)
 
     def _toggle(self) -> None:
+        """A blink phase, and with it what waits (a flood's events, the resync): the model's
+        changes and the blink reach the screen in one repaint."""
+        if self._changes.pending and not self._refresh.isActive():
+            self.refresh()
+        if self._resync_due:
+            self.resync()
         self.set_lit(not self.delegate.lit)
 
     def set_lit(self, lit: bool) -> None:

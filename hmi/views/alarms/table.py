@@ -30,6 +30,7 @@ from hmi.model.alarms.states import (
 from hmi.model.tags import TagConfig
 from hmi.runtime.alarms import AlarmList, Descending
 from hmi.views.alarms.banner import clock
+from hmi.views.cell_text import CellTexts
 from hmi.views.table_model import Index, RowTableModel
 from hmi.widgets.alarm_mark import PRIORITY_COLORS, PRIORITY_NUMBER, priority_pixmap
 
@@ -74,8 +75,6 @@ _BASE = QColor("#e8e8e8")
 _MASKED = frozenset({S.SHELVED, S.SUPPRESSED, S.OUT_OF_SERVICE})
 _MASKED_TEXT = QColor("#5e5e5e")  # hidden from the summary: shown, but quieter
 _PAD = 4  # px between a cell's edge and its text
-_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def state_text(status: AlarmStatus) -> str:
@@ -369,6 +368,7 @@ class BlinkDelegate(QStyledItemDelegate):
         self._marks: dict[tuple[Priority, bool], QPixmap] = {}
         self._font = QFont()
         self._fonts: tuple[QFont, QFontMetrics, QFont, QFontMetrics] | None = None
+        self._cells = CellTexts()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         rows = self.model.rows
@@ -393,13 +393,11 @@ class BlinkDelegate(QStyledItemDelegate):
             mark = self._mark(status.priority, self.lit or not unack)
             painter.drawPixmap(box.x(), rect.y() + (rect.height() - ICON_PX) // 2, mark)
             box.setLeft(box.left() + ICON_PX + 4)
-        font, metrics = self._font_for(option.font, bold=state is S.UNACK)  # type: ignore[attr-defined]
-        painter.setFont(font)
+        font = self._font_for(option.font, bold=state is S.UNACK)[0]  # type: ignore[attr-defined]
         painter.setPen(pen)
-        text = metrics.elidedText(
-            self.model.texts(status)[column], Qt.TextElideMode.ElideRight, box.width()
+        self._cells.draw(
+            painter, box, self.model.texts(status)[column], font, right=column == VALUE
         )
-        painter.drawText(box, _RIGHT if column == VALUE else _LEFT, text)
 
     def _mark(self, priority: Priority, lit: bool) -> QPixmap:
         mark = self._marks.get((priority, lit))

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer
 from PySide6.QtGui import QPixmap
 from pytestqt.exceptions import TimeoutError
 from pytestqt.qtbot import QtBot
@@ -309,3 +309,43 @@ def test_the_banner_keeps_count_and_order_through_a_flood(qtbot: QtBot, big: Ala
     assert [s.alarm_id for s in banner.top] == waiting[:2]
     assert banner.horn.sounding
     banner.release()
+
+
+def test_in_a_flood_the_refresh_and_resync_ride_the_blink(qtbot: QtBot, big: AlarmPlant) -> None:
+    """While rows blink, a flood's refresh and the resync wait for the next blink phase: one
+    repaint per phase (2 a second), not one for each of the three timers."""
+    for i in range(40):
+        big.feed(tag(i), 80)
+    view = AlarmSummaryView(big.alarms, big.commands, tags=big.tags)  # the real paces
+    qtbot.addWidget(view)
+    view.resize(1280, 520)
+    view.show()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 40 and view.blink.isActive())
+    paints = PaintCounter()
+    view.table.viewport().installEventFilter(paints)
+    phases = [0]
+    view.blink.timeout.connect(lambda: phases.__setitem__(0, phases[0] + 1))
+    rounds = [0]
+    high = [False] * 600
+
+    def feed() -> None:  # 25 events every 100 ms for 2 s: a flood (batches of 20 or more)
+        for k in range(25):
+            i = (rounds[0] * 25 + k) % 560 + 40
+            high[i] = not high[i]
+            big.feed(tag(i), 80 if high[i] else 20)
+        rounds[0] += 1
+        if rounds[0] == 20:
+            flood.stop()
+
+    flood = QTimer()
+    flood.setInterval(100)
+    flood.timeout.connect(feed)
+    flood.start()
+    qtbot.waitUntil(lambda: rounds[0] == 20, timeout=10_000)
+    during, blinks = paints.count, phases[0]
+    expected = {s.alarm_id for s in big.alarms.summary()}
+    qtbot.waitUntil(lambda: view.settled and set(view.model.alarm_ids()) >= expected)
+    assert set(shown(view)) == expected  # every event of the flood shown
+    # one paint per blink phase, + the refresh before the flood was told and the phase under
+    # way (before: about 2 per phase)
+    assert blinks >= 3 and during <= blinks + 2, (during, blinks)
