@@ -56,6 +56,7 @@ from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
 from hmi.storage.witness import HeadWitness
 from hmi.views.audit.viewer import AuditorView
+from hmi.views.designer import DesignMode, open_screen_document
 from hmi.views.first_paint import close_after_first_paint
 from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
@@ -101,6 +102,7 @@ class Station:
     session_watch: SessionWatch | None = None  # ends a session whose user changed anywhere
     forwarder: EventForwarder | None = None  # to the SIEM, when forwarding.syslog is set
     alarm_share: SharedAlarms | None = None  # one alarm picture with the other stations
+    design: DesignMode | None = None  # the screen designer (Ctrl+E, engineers and admins)
 
     async def start(self) -> None:
         """Start the audit trail's worker, the drivers, the UI's refresh timer and the
@@ -326,6 +328,8 @@ def build_station(
         session_ui, history, alarms, alarm_journal, owns_trail,
         SessionWatch(sessions, users, url=store_url), _forwarder(project, store_url),
         _alarm_share(project, alarms, journal, window, store_url),
+        DesignMode(window, sessions, guard, open_document=open_screen_document,
+                   login=session_ui.show_login),
     )  # fmt: skip
 
 
@@ -409,7 +413,9 @@ def apply_theme(app: QApplication, name: str = "isa101") -> None:
         log.warning("no window icon: %s", exc)
 
 
-async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> int:
+async def _serve(
+    station: Station, *, fullscreen: bool, smoke: bool = False, design: bool = False
+) -> int:
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_closed() -> None:
@@ -432,6 +438,8 @@ async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> 
         await station.stop()
         return 1
     station.window.present(fullscreen=fullscreen)
+    if design and station.design is not None:  # hmi edit
+        station.design.request()
     # Everything built so far lives as long as the station: take it out of the collector's
     # generations, so full collections do not stall the UI for 100-300 ms with many tags.
     gc.collect()
@@ -451,6 +459,7 @@ def run(
     fullscreen: bool = False,
     screen: str | None = None,
     smoke: bool = False,  # close once the first screen has painted: a check of a build
+    design: bool = False,  # hmi edit: in design mode once an engineer or admin signs in
 ) -> int:
     """Run the operator station on a project until its window is closed; the exit code."""
     try:
@@ -486,7 +495,8 @@ def run(
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 1
-        return loop.run_until_complete(_serve(station, fullscreen=fullscreen, smoke=smoke))
+        serving = _serve(station, fullscreen=fullscreen, smoke=smoke, design=design)
+        return loop.run_until_complete(serving)
     finally:
         collector.timer.stop()
         gc.enable()

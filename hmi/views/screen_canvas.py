@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QHelpEvent, QResizeEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from hmi.model.design.edits import WidgetPath
 from hmi.model.errors import ConfigError
 from hmi.model.expr import EvaluationError, Expression
 from hmi.model.quality import Quality, QualityReason
@@ -177,14 +178,15 @@ class ScreenCanvas(QWidget):
         self._stage.setObjectName("ScreenStage")
         self._stage.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._placed: list[_Placed] = []
+        self._paths: dict[WidgetPath, _Placed] = {}  # the screen's own widgets (the designer's)
         self._by_id: dict[str, QWidget] = {}
         self._rules: list[_VisibleRule] = []
         self._scale = 0.0
         self._released = False
         try:
             frame = _Frame(0.0, 0.0, 1.0)
-            for spec in widgets:
-                self._build(spec, self._stage, frame, 0)
+            for index, spec in enumerate(widgets):
+                self._build(spec, self._stage, frame, 0, (index,))
         except BaseException:
             self.release()
             raise
@@ -226,17 +228,23 @@ class ScreenCanvas(QWidget):
 
     # -- building ------------------------------------------------------------------------------
 
-    def _build(self, spec: WidgetSpec, parent: QWidget, frame: _Frame, depth: int) -> None:
+    def _build(
+        self, spec: WidgetSpec, parent: QWidget, frame: _Frame, depth: int, path: WidgetPath = ()
+    ) -> None:
+        """``path``: the widget's place in the screen file; () inside a template instance."""
         rect = frame.place(spec.rect)
+        at = len(self._placed)
         if isinstance(spec, InstanceSpec):
             self._build_instance(spec, parent, frame, rect, depth)
-            return
-        widget = WIDGET_CLASSES[spec.type](spec, self.ctx, parent)
-        self._adopt(spec, widget, rect, frame, scalable=True)
-        if isinstance(spec, GroupSpec):
-            inner = _Frame(rect[0], rect[1], frame.zoom, frame.prefix)
-            for child in spec.widgets:
-                self._build(child, widget, inner, depth)
+        else:
+            widget = WIDGET_CLASSES[spec.type](spec, self.ctx, parent)
+            self._adopt(spec, widget, rect, frame, scalable=True)
+            if isinstance(spec, GroupSpec):
+                inner = _Frame(rect[0], rect[1], frame.zoom, frame.prefix)
+                for index, child in enumerate(spec.widgets):
+                    self._build(child, widget, inner, depth, (*path, index) if path else ())
+        if path:
+            self._paths[path] = self._placed[at]  # the widget, or the instance's box
 
     def _build_instance(
         self,
@@ -322,19 +330,47 @@ class ScreenCanvas(QWidget):
         rescale = scale != self._scale
         self._scale = scale
         for placed in self._placed:
-            x, y, w, h = placed.rect
-            left, top = round(x * scale), round(y * scale)
-            placed.widget.setGeometry(
-                left - round(placed.parent_origin[0] * scale),
-                top - round(placed.parent_origin[1] * scale),
-                max(1, round((x + w) * scale) - left),
-                max(1, round((y + h) * scale) - top),
-            )
-            if rescale and placed.screen_widget is not None:
-                placed.screen_widget.apply_scale(scale * placed.zoom)
+            self._place(placed, rescale=rescale)
         if rescale:
             for rule in self._rules:
                 rule.apply_scale(rule.zoom * scale)
+
+    def _place(self, placed: _Placed, *, rescale: bool) -> None:
+        scale = self._scale
+        x, y, w, h = placed.rect
+        left, top = round(x * scale), round(y * scale)
+        placed.widget.setGeometry(
+            left - round(placed.parent_origin[0] * scale),
+            top - round(placed.parent_origin[1] * scale),
+            max(1, round((x + w) * scale) - left),
+            max(1, round((y + h) * scale) - top),
+        )
+        if rescale and placed.screen_widget is not None:
+            placed.screen_widget.apply_scale(scale * placed.zoom)
+
+    # -- the designer --------------------------------------------------------------------------
+
+    def at_path(self, path: WidgetPath) -> QWidget | None:
+        """The widget built for the screen file's widget at ``path`` (an instance: its box)."""
+        placed = self._paths.get(path)
+        return None if placed is None else placed.widget
+
+    def move_widgets(self, rects: Mapping[WidgetPath, tuple[float, float, float, float]]) -> bool:
+        """Give widgets new rects (absolute design pixels; a moved group's children included)
+        without rebuilding the screen. False, changing nothing, if one is a template instance
+        (its widgets are fitted into it: rebuild) or has no widget."""
+        chosen = [self._paths.get(path) for path in rects]
+        if any(p is None or p.screen_widget is None for p in chosen):
+            return False
+        for path in sorted(rects, key=len):  # a group before its children
+            placed = self._paths[path]
+            parent = self._paths.get(path[:-1]) if len(path) > 1 else None
+            placed.rect = rects[path]
+            placed.parent_origin = (parent.rect[0], parent.rect[1]) if parent else (0.0, 0.0)
+        if self._scale:
+            for path in sorted(rects, key=len):
+                self._place(self._paths[path], rescale=False)
+        return True
 
     # -- lookup and teardown -------------------------------------------------------------------
 
