@@ -6,6 +6,7 @@ Every rect is ``(x, y, width, height)`` in the screen's design pixels, as in the
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -16,6 +17,7 @@ __all__ = [
     "Guide",
     "Rect",
     "Snap",
+    "SnapTargets",
     "align",
     "bounds",
     "distribute",
@@ -77,33 +79,67 @@ def _grid(value: float, grid: int) -> float:
     return float(round(value / grid) * grid) if grid > 0 else value
 
 
+class SnapTargets:
+    """Other widgets' edges and centres, sorted per axis once (a drag snaps every frame)."""
+
+    def __init__(self, rects: Sequence[Rect]) -> None:
+        self._lines: dict[str, list[tuple[float, float, float]]] = {}
+        self._keys: dict[str, list[float]] = {}
+        for axis in ("x", "y"):
+            lines = sorted(
+                (line, *_span(rect, axis))
+                for rect in rects
+                for line in _lines(rect, axis)  # type: ignore[arg-type]
+            )
+            self._lines[axis] = lines
+            self._keys[axis] = [line[0] for line in lines]
+
+    def nearest(self, axis: Axis, lines: Sequence[float], reach: float) -> float | None:
+        """The smallest shift within ``reach`` that puts one of ``lines`` on a target."""
+        keys = self._keys[axis]
+        best: float | None = None
+        for line in lines:
+            at = bisect_left(keys, line - reach)
+            while at < len(keys) and keys[at] <= line + reach:
+                delta = keys[at] - line
+                if best is None or abs(delta) < abs(best):
+                    best = delta
+                at += 1
+        return best
+
+    def guides(self, axis: Axis, lines: Sequence[float], span: tuple[float, float]) -> list[Guide]:
+        """A guide for each target that one of ``lines`` lies on, spanning what lines up."""
+        keys, found = self._keys[axis], self._lines[axis]
+        spans: dict[float, tuple[float, float]] = {}
+        for line in lines:
+            at = bisect_left(keys, line - 0.01)
+            while at < len(keys) and keys[at] <= line + 0.01:
+                target, low, high = found[at]
+                seen = spans.get(target, span)
+                spans[target] = (min(seen[0], low), max(seen[1], high))
+                at += 1
+        return [Guide(axis, at, low, high) for at, (low, high) in sorted(spans.items())]
+
+
 def _edge_snap(
-    lines: Sequence[float], moving: Rect, others: Sequence[Rect], axis: Axis, reach: float
+    lines: Sequence[float],
+    moving: Rect,
+    others: Sequence[Rect] | SnapTargets,
+    axis: Axis,
+    reach: float,
 ) -> tuple[float, list[Guide]] | None:
     """The smallest shift (within ``reach``) that puts one of ``lines`` on another widget's
     edge or centre, and the guides of every line that then coincides."""
-    best: float | None = None
-    for other in others:
-        for target in _lines(other, axis):
-            for line in lines:
-                delta = target - line
-                if abs(delta) <= reach and (best is None or abs(delta) < abs(best)):
-                    best = delta
+    targets = others if isinstance(others, SnapTargets) else SnapTargets(others)
+    best = targets.nearest(axis, lines, reach)
     if best is None:
         return None
-    low, high = _span(moving, axis)
-    guides: dict[float, tuple[float, float]] = {}
-    for other in others:
-        for target in _lines(other, axis):
-            if any(abs(line + best - target) < 0.01 for line in lines):
-                o_low, o_high = _span(other, axis)
-                seen = guides.get(target, (low, high))
-                guides[target] = (min(seen[0], o_low), max(seen[1], o_high))
-    return best, [Guide(axis, at, lo, hi) for at, (lo, hi) in sorted(guides.items())]
+    shifted = [line + best for line in lines]
+    return best, targets.guides(axis, shifted, _span(moving, axis))
 
 
 def snap_move(
-    moving: Rect, others: Sequence[Rect], snap: Snap | None
+    moving: Rect, others: Sequence[Rect] | SnapTargets, snap: Snap | None
 ) -> tuple[float, float, tuple[Guide, ...]]:
     """Where a dragged selection (its bounds ``moving``) lands: ``(x, y, guides)``. Another
     widget's edge or centre within reach wins over the grid, axis by axis; ``snap`` None
@@ -153,7 +189,12 @@ def resize(rect: Rect, handle: str, dx: float, dy: float, *, least: float = 1.0)
 
 
 def snap_resize(
-    rect: Rect, handle: str, others: Sequence[Rect], snap: Snap | None, *, least: float = 1.0
+    rect: Rect,
+    handle: str,
+    others: Sequence[Rect] | SnapTargets,
+    snap: Snap | None,
+    *,
+    least: float = 1.0,
 ) -> tuple[Rect, tuple[Guide, ...]]:
     """The rect a handle drag gives once its moving edges are snapped (edges, else grid)."""
     if snap is None:

@@ -77,6 +77,10 @@ class ScreenEditor(QObject):
 
     def _refresh_rects(self) -> None:
         self._rects = {path: absolute_rect(self.document, path) for path in paths(self.document)}
+        self._inner: dict[WidgetPath, list[WidgetPath]] = {}  # a group's widgets, deep
+        for path in self._rects:
+            for depth in range(1, len(path)):
+                self._inner.setdefault(path[:depth], []).append(path)
 
     def rects(self) -> Mapping[WidgetPath, Rect]:
         """Every widget's absolute rect, in drawing order (parents before children)."""
@@ -171,9 +175,9 @@ class ScreenEditor(QObject):
             old = self._rects[path]
             dx, dy = rect[0] - old[0], rect[1] - old[1]
             shown[path] = rect
-            for inner, r in self._rects.items():
-                if len(inner) > len(path) and inner[: len(path)] == path:
-                    shown[inner] = (r[0] + dx, r[1] + dy, r[2], r[3])
+            for inner in self._inner.get(path, ()):
+                r = self._rects[inner]
+                shown[inner] = (r[0] + dx, r[1] + dy, r[2], r[3])
         self._shown = shown
         self.canvas.move_widgets(shown)
         self.changed.emit()

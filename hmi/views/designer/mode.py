@@ -265,7 +265,8 @@ class DesignMode(QObject):
     def _on_grid(self, value: int) -> None:
         if self.editor is not None:
             self.editor.snap = type(self.editor.snap)(grid=value)
-            self.editor.changed.emit()
+        if self.overlay is not None:
+            self.overlay.update()  # the grid drawn over the whole sheet
 
 
 def open_screen_document(path: Path) -> DesignDocument:

@@ -6,16 +6,18 @@ Dragging previews on the canvas and becomes one edit on release; Alt held disabl
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QEvent, QLineF, QObject, QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QRegion
 from PySide6.QtWidgets import QWidget
 
 from hmi.model.design.edits import WidgetPath
 from hmi.model.design.geometry import (
     HANDLES,
     Rect,
+    SnapTargets,
     bounds,
     hits,
     resize,
@@ -43,6 +45,7 @@ class _Drag:
     handle: str = ""
     band: Rect | None = None
     moved: bool = False
+    others: SnapTargets | None = None  # what it snaps to, found once per drag
 
 
 class DesignOverlay(QWidget):
@@ -58,7 +61,8 @@ class DesignOverlay(QWidget):
         self._drag: _Drag | None = None
         self.setGeometry(canvas.rect())
         canvas.installEventFilter(self)
-        editor.changed.connect(self.update)
+        self._painted = QRegion()  # where the chrome was last drawn
+        editor.changed.connect(self._on_changed)
         self.raise_()
         self.show()
 
@@ -67,6 +71,36 @@ class DesignOverlay(QWidget):
             self.setGeometry(self.editor.canvas.rect())
             self.raise_()
         return False
+
+    def _on_changed(self) -> None:
+        """Repaint where the chrome was and where it is now, not the whole sheet: the widgets
+        under a transparent overlay would all repaint with it (a full screen's paint)."""
+        now = self.chrome_region()
+        self.update(self._painted.united(now))
+        self._painted = now
+
+    def chrome_region(self) -> QRegion:
+        """Where the selection, its handles, the guides and the rubber band are drawn."""
+        editor = self.editor
+        region = QRegion()
+        pad = HANDLE_PX
+        for path in editor.selection:
+            box = self.to_screen(editor.preview_rect(path)).toAlignedRect()
+            region = region.united(box.adjusted(-pad, -pad, pad, pad))
+        x0, y0, _w, _h = editor.canvas.stage_rect()
+        scale = editor.canvas.scale or 1.0
+        for guide in editor.guides:
+            at = round((x0 if guide.axis == "x" else y0) + guide.at * scale)
+            low = round((y0 if guide.axis == "x" else x0) + guide.start * scale)
+            high = round((y0 if guide.axis == "x" else x0) + guide.end * scale)
+            if guide.axis == "x":
+                region = region.united(QRect(at - 2, low - 2, 5, high - low + 5))
+            else:
+                region = region.united(QRect(low - 2, at - 2, high - low + 5, 5))
+        drag = self._drag
+        if drag is not None and drag.band is not None:
+            region = region.united(self.to_screen(drag.band).toAlignedRect().adjusted(-2, -2, 2, 2))
+        return region
 
     # -- coordinates ---------------------------------------------------------------------------
 
@@ -157,9 +191,11 @@ class DesignOverlay(QWidget):
         if drag.kind == "band":
             x0, y0 = drag.start
             drag.band = (min(x0, x0 + dx), min(y0, y0 + dy), abs(dx), abs(dy))
-            self.update()
+            self._on_changed()
             return
-        others = editor.others(list(drag.rects))
+        if drag.others is None:
+            drag.others = SnapTargets(editor.others(list(drag.rects)))
+        others = drag.others
         if drag.kind == "resize":
             ((path, start),) = drag.rects.items()
             rect, guides = snap_resize(
@@ -189,7 +225,7 @@ class DesignOverlay(QWidget):
             top = [p for p in editor.rects() if len(p) == 1]
             found = [top[i] for i in hits([editor.rect(p) for p in top], drag.band)]
             editor.select(found, add=bool(editor.selection))
-            self.update()
+            self._on_changed()
             return
         shown = {p: self._shown_rect(p) for p in drag.rects}
         editor.set_rects(shown, "Resize" if drag.kind == "resize" else "Move")
@@ -236,14 +272,20 @@ class DesignOverlay(QWidget):
         if grid > 0:  # every fifth grid line: a quiet sheet, not graph paper
             painter.setPen(QPen(GRID, 1))
             step = grid * 5 * scale
-            x = float(x0)
-            while x <= x0 + w:
-                painter.drawLine(QPointF(x, y0), QPointF(x, y0 + h))
+            area = event.rect()  # only the lines crossing what is repainted, in one call
+            left, right = max(area.left(), x0), min(area.right() + 1, x0 + w)
+            top, bottom = max(area.top(), y0), min(area.bottom() + 1, y0 + h)
+            lines: list[QLineF] = []
+            x = x0 + math.ceil((left - x0) / step) * step
+            while x < right:
+                lines.append(QLineF(x, top, x, bottom))
                 x += step
-            y = float(y0)
-            while y <= y0 + h:
-                painter.drawLine(QPointF(x0, y), QPointF(x0 + w, y))
+            y = y0 + math.ceil((top - y0) / step) * step
+            while y < bottom:
+                lines.append(QLineF(left, y, right, y))
                 y += step
+            if lines:
+                painter.drawLines(lines)
         painter.setPen(QPen(SELECTION, 1, Qt.PenStyle.DashLine))
         painter.drawRect(QRectF(x0, y0, w - 1, h - 1))
         drag = self._drag

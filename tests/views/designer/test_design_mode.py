@@ -5,8 +5,9 @@ key does on the screen's widgets reaches the command service."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -107,3 +108,42 @@ def test_nothing_is_written_from_design_mode_and_values_stay_live(
     qtbot.waitUntil(clear.isEnabled, timeout=LIVE_MS)
     qtbot.mouseClick(clear, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: writes(station) == before + 1, timeout=LIVE_MS)
+
+
+def test_design_mode_at_1366x768_fits_and_is_pictured(
+    qtbot: QtBot,
+    make_station: Callable[..., Station],
+    plant_project: Project,
+    artifacts: Path,
+) -> None:
+    """Selection, handles and a guide mid-drag, saved for docs/designer.md; the design tools
+    fit the width (none pushed into the tool bar's overflow menu)."""
+    d = designing(qtbot, make_station, plant_project, screen="tank_farm")
+    window = d.station.window
+    bar = d.design.tools.bar
+    assert bar.isVisible() and d.design.tools.menu_bar.isVisible()
+    assert bar.sizeHint().width() <= window.width(), bar.sizeHint()
+    for action in bar.actions():
+        widget = bar.widgetForAction(action)
+        if widget is not None and not action.isSeparator():
+            assert widget.isVisible(), action.text()  # shown, not in the overflow menu
+    health = d.station.broker.health
+    qtbot.waitUntil(
+        lambda: all(h.state.name == "CONNECTED" for h in health.values()) and bool(health),
+        timeout=LIVE_MS,
+    )
+    d.station.bridge.flush()
+    d.editor.select([(12,)])
+    path = artifacts / "design_mode_selection.png"
+    assert window.grab().save(str(path))
+    d.editor.select([(10,), (11,), (12,)])
+    scale = d.editor.canvas.scale
+    start = d.centre((12,))
+    qtbot.mousePress(d.overlay, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    d.move(start + QPoint(round(-30 * scale), round(-2 * scale)))
+    assert d.editor.guides
+    drag = artifacts / "design_mode_drag.png"
+    assert window.grab().save(str(drag))
+    qtbot.mouseRelease(d.overlay, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       start + QPoint(round(-30 * scale), round(-2 * scale)))  # fmt: skip
+    assert d.editor.stack.undoText() == "Move 3 widgets"
