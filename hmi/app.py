@@ -56,7 +56,7 @@ from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
 from hmi.storage.witness import HeadWitness
 from hmi.views.audit.viewer import AuditorView
-from hmi.views.designer import DesignMode, open_screen_document
+from hmi.views.designer import DesignMode
 from hmi.views.first_paint import close_after_first_paint
 from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
@@ -328,8 +328,7 @@ def build_station(
         session_ui, history, alarms, alarm_journal, owns_trail,
         SessionWatch(sessions, users, url=store_url), _forwarder(project, store_url),
         _alarm_share(project, alarms, journal, window, store_url),
-        DesignMode(window, sessions, guard, open_document=open_screen_document,
-                   login=session_ui.show_login),
+        DesignMode(window, sessions, guard, login=session_ui.show_login),
     )  # fmt: skip
 
 
@@ -413,9 +412,7 @@ def apply_theme(app: QApplication, name: str = "isa101") -> None:
         log.warning("no window icon: %s", exc)
 
 
-async def _serve(
-    station: Station, *, fullscreen: bool, smoke: bool = False, design: bool = False
-) -> int:
+async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> int:
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_closed() -> None:
@@ -438,8 +435,6 @@ async def _serve(
         await station.stop()
         return 1
     station.window.present(fullscreen=fullscreen)
-    if design and station.design is not None:  # hmi edit
-        station.design.request()
     # Everything built so far lives as long as the station: take it out of the collector's
     # generations, so full collections do not stall the UI for 100-300 ms with many tags.
     gc.collect()
@@ -495,8 +490,9 @@ def run(
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 1
-        serving = _serve(station, fullscreen=fullscreen, smoke=smoke, design=design)
-        return loop.run_until_complete(serving)
+        if design and station.design is not None:  # once the window is up
+            station.design.request()
+        return loop.run_until_complete(_serve(station, fullscreen=fullscreen, smoke=smoke))
     finally:
         collector.timer.stop()
         gc.enable()

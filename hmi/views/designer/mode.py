@@ -81,14 +81,14 @@ class DesignMode(QObject):
         sessions: SessionService,
         guard: PermissionGuard,
         *,
-        open_document: Callable[[Path], DesignDocument],
+        open_document: Callable[[Path], DesignDocument] | None = None,
         login: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
         self.sessions = sessions
         self.guard = guard
-        self._open_document = open_document
+        self._open_document = open_document or open_screen_document
         self._login = login
         self.editor: ScreenEditor | None = None
         self.overlay: DesignOverlay | None = None
@@ -131,14 +131,25 @@ class DesignMode(QObject):
             self.enter()
 
     def request(self) -> None:
-        """``hmi edit``: enter design mode now, or once an engineer or admin signs in."""
+        """``hmi edit``: enter design mode once the window is shown and an engineer or admin
+        is signed in (asking for one if nobody is)."""
         self.requested = True
+        if not self.window.isVisible():
+            self.window.installEventFilter(self)  # again on its Show event
+            return
         if self.refusal() is None:
             self.enter()
             return
         self.window.status.show_message("design mode: sign in as an engineer or administrator")
         if self._login is not None:
             self._login()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Show:
+            self.window.removeEventFilter(self)
+            if self.requested:
+                QTimer.singleShot(0, self.request)
+        return False
 
     # -- in and out ----------------------------------------------------------------------------
 

@@ -147,3 +147,23 @@ def test_design_mode_at_1366x768_fits_and_is_pictured(
     qtbot.mouseRelease(d.overlay, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                        start + QPoint(round(-30 * scale), round(-2 * scale)))  # fmt: skip
     assert d.editor.stack.undoText() == "Move 3 widgets"
+
+
+def test_hmi_edit_asks_for_an_engineer_then_designs(
+    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project
+) -> None:
+    """What ``hmi edit`` does: design mode requested before the window is shown; once it is,
+    the sign-in dialog opens (nobody is signed in); an engineer's sign-in enters it."""
+    station = make_station(plant_project, screen="pump_station")
+    design = station.design
+    assert design is not None
+    design.request()
+    assert not design.active
+    station.window.show()
+    qtbot.waitUntil(lambda: station.session_ui.dialog is not None)
+    assert not design.active
+    log_in(qtbot, station, "engineer")
+    qtbot.waitUntil(lambda: design.active)
+    assert design.editor is not None
+    assert design.editor.document.path.name == "pump_station.yaml"
+    station.session_ui.dialog.close()  # type: ignore[union-attr]
