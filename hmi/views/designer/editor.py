@@ -150,22 +150,33 @@ class ScreenEditor(QObject):
         self._shown = {}
         flat = _flat(edit)
         geometry = all(isinstance(e, SetFields) and set(e.values) == {"rect"} for e in flat)
-        before = self._rects
-        self._refresh_rects()
-        if geometry:
-            touched = {e.path for e in flat if isinstance(e, SetFields)}
-            moved = {p: r for p, r in self._rects.items() if any(p[: len(t)] == t for t in touched)}
-            changed = {p: r for p, r in moved.items() if before.get(p) != r}
-            if not changed or self.canvas.move_widgets(changed):
-                self.selection = [p for p in self.selection if p in self._rects]
+        if geometry and all(e.path in self._rects for e in flat if isinstance(e, SetFields)):
+            changed = self._moved({e.path for e in flat if isinstance(e, SetFields)})
+            if self.canvas.move_widgets(changed):
+                self._rects.update(changed)
                 self.changed.emit()
                 return inverse
+        self._refresh_rects()
         canvas = self._rebuild(self.document)
         if canvas is not None:
             self.canvas = canvas
         self.selection = [p for p in self.selection if p in self._rects]
         self.changed.emit()
         return inverse
+
+    def _moved(self, touched: set[WidgetPath]) -> dict[WidgetPath, Rect]:
+        """The new absolute rects of widgets whose rect was set, their groups' widgets with
+        them (only those: a drag of 20 widgets does not read the 500 others again)."""
+        changed: dict[WidgetPath, Rect] = {}
+        for path in sorted(touched, key=len):  # a group before its widgets
+            new = absolute_rect(self.document, path)
+            old = self._rects[path]
+            changed[path] = new
+            dx, dy = new[0] - old[0], new[1] - old[1]
+            for inner in self._inner.get(path, ()):
+                r = self._rects[inner]
+                changed[inner] = (r[0] + dx, r[1] + dy, r[2], r[3])
+        return changed
 
     def preview(self, rects: Mapping[WidgetPath, Rect]) -> None:
         """Show the selection at ``rects`` while the mouse drags it (the document is untouched;
