@@ -6,11 +6,19 @@ Dragging previews on the canvas and becomes one edit on release; Alt held disabl
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QLineF, QObject, QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QRegion
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QRegion,
+)
 from PySide6.QtWidgets import QWidget
 
 from hmi.model.design.edits import WidgetPath
@@ -62,6 +70,8 @@ class DesignOverlay(QWidget):
         self.setGeometry(canvas.rect())
         canvas.installEventFilter(self)
         self._painted = QRegion()  # where the chrome was last drawn
+        self._grid_key: object = None
+        self._grid = QPixmap()
         editor.changed.connect(self._on_changed)
         self.raise_()
         self.show()
@@ -263,29 +273,39 @@ class DesignOverlay(QWidget):
 
     # -- painting ------------------------------------------------------------------------------
 
+    def _grid_picture(self, grid: int) -> QPixmap:
+        """Every fifth grid line over the stage (a quiet sheet, not graph paper), drawn once
+        per size and grid."""
+        stage = self.editor.canvas.stage_rect()
+        key = (self.width(), self.height(), stage, grid, self.editor.canvas.scale)
+        if self._grid_key != key:
+            x0, y0, w, h = stage
+            picture = QPixmap(max(1, self.width()), max(1, self.height()))
+            picture.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(picture)
+            painter.setPen(QPen(GRID, 1))
+            step = grid * 5 * (self.editor.canvas.scale or 1.0)
+            x: float = x0
+            while x <= x0 + w:
+                painter.drawLine(QPointF(x, y0), QPointF(x, y0 + h))
+                x += step
+            y: float = y0
+            while y <= y0 + h:
+                painter.drawLine(QPointF(x0, y), QPointF(x0 + w, y))
+                y += step
+            painter.end()
+            self._grid_key, self._grid = key, picture
+        return self._grid
+
     def paintEvent(self, event: QPaintEvent) -> None:
         editor = self.editor
         painter = QPainter(self)
         x0, y0, w, h = editor.canvas.stage_rect()
         scale = editor.canvas.scale or 1.0
         grid = editor.snap.grid
-        if grid > 0:  # every fifth grid line: a quiet sheet, not graph paper
-            painter.setPen(QPen(GRID, 1))
-            step = grid * 5 * scale
-            area = event.rect()  # only the lines crossing what is repainted, in one call
-            left, right = max(area.left(), x0), min(area.right() + 1, x0 + w)
-            top, bottom = max(area.top(), y0), min(area.bottom() + 1, y0 + h)
-            lines: list[QLineF] = []
-            x = x0 + math.ceil((left - x0) / step) * step
-            while x < right:
-                lines.append(QLineF(x, top, x, bottom))
-                x += step
-            y = y0 + math.ceil((top - y0) / step) * step
-            while y < bottom:
-                lines.append(QLineF(left, y, right, y))
-                y += step
-            if lines:
-                painter.drawLines(lines)
+        if grid > 0:  # only the repainted area of the grid, from a picture drawn once
+            area = event.rect()
+            painter.drawPixmap(area, self._grid_picture(grid), area)
         painter.setPen(QPen(SELECTION, 1, Qt.PenStyle.DashLine))
         painter.drawRect(QRectF(x0, y0, w - 1, h - 1))
         drag = self._drag
