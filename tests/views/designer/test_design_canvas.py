@@ -96,6 +96,12 @@ def test_shift_click_selects_several_and_arrows_move_them_as_one_step(
     assert d.editor.stack.count() == 2
     assert d.editor.stack.undoText() == "Move 3 widgets"
     assert d.station.window.findChild(object, "DesignUndo").text() == "Undo Move 3 widgets"
+    d.station.window.activateWindow()
+    qtbot.waitUntil(d.station.window.isActiveWindow)
+    qtbot.keyClick(d.overlay, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # Edit > Undo
+    for path, (x, y, w, h) in before.items():
+        assert rect_of(d, path) == [x + 1, y, w, h]
+    assert d.editor.stack.redoText() == "Move 3 widgets"
     undo_all(d)
 
 
