@@ -179,6 +179,7 @@ class ScreenCanvas(QWidget):
         self._stage.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._placed: list[_Placed] = []
         self._paths: dict[WidgetPath, _Placed] = {}  # the screen's own widgets (the designer's)
+        self._spec_rects: dict[WidgetPath, tuple[float, float, float, float]] = {}  # as in the file
         self._by_id: dict[str, QWidget] = {}
         self._rules: list[_VisibleRule] = []
         self._scale = 0.0
@@ -245,6 +246,7 @@ class ScreenCanvas(QWidget):
                     self._build(child, widget, inner, depth, (*path, index) if path else ())
         if path:
             self._paths[path] = self._placed[at]  # the widget, or the instance's box
+            self._spec_rects[path] = rect
 
     def _build_instance(
         self,
@@ -357,15 +359,25 @@ class ScreenCanvas(QWidget):
 
     def move_widgets(self, rects: Mapping[WidgetPath, tuple[float, float, float, float]]) -> bool:
         """Give widgets new rects (absolute design pixels; a moved group's children included)
-        without rebuilding the screen. False, changing nothing, if one is a template instance
-        (its widgets are fitted into it: rebuild) or has no widget."""
-        chosen = [self._paths.get(path) for path in rects]
-        if any(p is None or p.screen_widget is None for p in chosen):
-            return False
+        without rebuilding the screen. False, changing nothing, if one has no widget or is a
+        template instance whose size changes (its widgets are fitted into it: rebuild); an
+        instance that only moves takes its fitted widgets along."""
+        for path, rect in rects.items():
+            placed, old = self._paths.get(path), self._spec_rects.get(path)
+            if placed is None or old is None:
+                return False
+            if placed.screen_widget is None and rect[2:] != old[2:]:
+                return False
         for path in sorted(rects, key=len):  # a group before its children
-            placed = self._paths[path]
+            placed, rect = self._paths[path], rects[path]
             parent = self._paths.get(path[:-1]) if len(path) > 1 else None
-            placed.rect = rects[path]
+            if placed.screen_widget is None:  # an instance's box: the fitted rect, moved
+                old = self._spec_rects[path]
+                x, y, w, h = placed.rect
+                placed.rect = (x + rect[0] - old[0], y + rect[1] - old[1], w, h)
+            else:
+                placed.rect = rect
+            self._spec_rects[path] = rect
             placed.parent_origin = (parent.rect[0], parent.rect[1]) if parent else (0.0, 0.0)
         if self._scale:
             for path in sorted(rects, key=len):

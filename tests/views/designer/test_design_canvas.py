@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
@@ -195,4 +196,25 @@ def test_copy_paste_duplicate_delete_and_z_order_undo_to_the_original_bytes(
     while editor.stack.canRedo():
         editor.stack.redo()
     assert d.document.children() == count + 1
+    undo_all(d)
+
+
+def test_a_template_instance_moves_whole_and_is_rebuilt_when_resized(
+    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project
+) -> None:
+    d = designing(qtbot, make_station, plant_project, screen="pump_station")
+    canvas = d.editor.canvas
+    box = canvas.at_path((1,))  # instance p101 [608, 24, 632, 480]
+    assert box is not None and box.objectName() == "TemplateInstance"
+    inner = box.findChildren(QWidget)[0]
+    before, inner_before = box.geometry(), inner.geometry()
+    qtbot.mouseClick(d.overlay, Qt.MouseButton.LeftButton, pos=d.centre((1,)))
+    assert d.editor.selection == [(1,)]
+    qtbot.keyClick(d.overlay, Qt.Key.Key_Right, SHIFT)
+    assert rect_of(d, (1,)) == [618, 24, 632, 480]
+    assert d.editor.canvas is canvas  # moved, not rebuilt
+    assert box.geometry().x() > before.x() and inner.geometry() == inner_before
+    assert d.editor.set_rects({(1,): (618.0, 24.0, 500, 400)}, "Resize")
+    assert d.editor.canvas is not canvas  # its widgets are fitted again: a new screen
+    assert d.editor.canvas.at_path((1,)) is not None
     undo_all(d)
