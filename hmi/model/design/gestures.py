@@ -25,6 +25,7 @@ from hmi.model.design.geometry import Rect
 
 __all__ = [
     "absolute_rect",
+    "absolute_rects",
     "delete_edit",
     "edit_name",
     "geometry_edit",
@@ -53,6 +54,22 @@ def paths(doc: DesignDocument, parent: WidgetPath = ()) -> Iterator[WidgetPath]:
         yield path
         if is_group(doc, path):
             yield from paths(doc, path)
+
+
+def absolute_rects(
+    doc: DesignDocument, parent: WidgetPath = (), origin: tuple[float, float] = (0.0, 0.0)
+) -> dict[WidgetPath, Rect]:
+    """Every widget's absolute rect, parents before children, reading each widget once."""
+    out: dict[WidgetPath, Rect] = {}
+    for index in range(doc.children(parent)):
+        path = (*parent, index)
+        widget = doc.widget(path)
+        x, y, w, h = widget["rect"]
+        rect = (origin[0] + float(x), origin[1] + float(y), float(w), float(h))
+        out[path] = rect
+        if widget.get("type") == "group":
+            out.update(absolute_rects(doc, path, (rect[0], rect[1])))
+    return out
 
 
 def _rect(doc: DesignDocument, path: WidgetPath) -> Rect:

@@ -23,11 +23,11 @@ from hmi.model.design.geometry import (
 )
 from hmi.model.design.gestures import (
     absolute_rect,
+    absolute_rects,
     delete_edit,
     geometry_edit,
     insert_edit,
     outermost,
-    paths,
     restack_edit,
 )
 from hmi.model.errors import ConfigError
@@ -76,7 +76,7 @@ class ScreenEditor(QObject):
     # -- what is where -------------------------------------------------------------------------
 
     def _refresh_rects(self) -> None:
-        self._rects = {path: absolute_rect(self.document, path) for path in paths(self.document)}
+        self._rects = absolute_rects(self.document)
         self._inner: dict[WidgetPath, list[WidgetPath]] = {}  # a group's widgets, deep
         for path in self._rects:
             for depth in range(1, len(path)):

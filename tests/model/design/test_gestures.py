@@ -11,6 +11,7 @@ from hmi.model.design.document import ScreenDocument
 from hmi.model.design.edits import Batch, Edit
 from hmi.model.design.gestures import (
     absolute_rect,
+    absolute_rects,
     delete_edit,
     edit_name,
     geometry_edit,
@@ -47,6 +48,7 @@ def test_group_children_are_absolute_on_screen_and_relative_in_the_file(
     assert absolute_rect(overview, (0, 0)) == (24 + 126, 24 + 48, 100, 72)
     every = list(paths(overview))
     assert every[:2] == [(0,), (0, 0)] and (5,) in every
+    assert absolute_rects(overview) == {p: absolute_rect(overview, p) for p in every}
     assert outermost([(0, 1), (0,), (1, 2)]) == [(0,), (1, 2)]
     original = overview.text()
     edit = geometry_edit(overview, {(0, 0): (160.0, 72.0, 100, 72)})
