@@ -56,6 +56,7 @@ from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
 from hmi.storage.witness import HeadWitness
 from hmi.views.audit.viewer import AuditorView
+from hmi.views.designer import DesignMode
 from hmi.views.first_paint import close_after_first_paint
 from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
@@ -101,6 +102,7 @@ class Station:
     session_watch: SessionWatch | None = None  # ends a session whose user changed anywhere
     forwarder: EventForwarder | None = None  # to the SIEM, when forwarding.syslog is set
     alarm_share: SharedAlarms | None = None  # one alarm picture with the other stations
+    design: DesignMode | None = None  # the screen designer (Ctrl+E, engineers and admins)
 
     async def start(self) -> None:
         """Start the audit trail's worker, the drivers, the UI's refresh timer and the
@@ -326,6 +328,7 @@ def build_station(
         session_ui, history, alarms, alarm_journal, owns_trail,
         SessionWatch(sessions, users, url=store_url), _forwarder(project, store_url),
         _alarm_share(project, alarms, journal, window, store_url),
+        DesignMode(window, sessions, guard, login=session_ui.show_login),
     )  # fmt: skip
 
 
@@ -451,6 +454,7 @@ def run(
     fullscreen: bool = False,
     screen: str | None = None,
     smoke: bool = False,  # close once the first screen has painted: a check of a build
+    design: bool = False,  # hmi edit: in design mode once an engineer or admin signs in
 ) -> int:
     """Run the operator station on a project until its window is closed; the exit code."""
     try:
@@ -486,6 +490,8 @@ def run(
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             return 1
+        if design and station.design is not None:  # once the window is up
+            station.design.request()
         return loop.run_until_complete(_serve(station, fullscreen=fullscreen, smoke=smoke))
     finally:
         collector.timer.stop()

@@ -412,6 +412,9 @@ def _parser() -> argparse.ArgumentParser:
     from hmi.cli_directory import add_directory_commands
 
     add_directory_commands(sub, demo=demo_project_dir)  # login-test
+    from hmi.cli_edit import add_edit_command
+
+    add_edit_command(sub, demo=demo_project_dir)  # edit
     return parser
 
 
@@ -419,7 +422,7 @@ EXIT_READER_GONE = 141
 """The exit status when standard output's reader went away (``hmi browse ... | head``): 128 +
 SIGPIPE, what the shell reports for a Unix tool that SIGPIPE stopped."""
 
-_LONG_RUNNING = frozenset({"run", "demo", "sim", "serve"})
+_LONG_RUNNING = frozenset({"run", "edit", "demo", "sim", "serve"})
 """Commands that run until stopped and print next to nothing: a BrokenPipeError there comes
 from a connection, not from standard output, and must not pass for a reader that went away."""
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
 from hmi.model.errors import ConfigError
 from hmi.model.screens.loader import Project
+from hmi.model.screens.schema import ScreenFile
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.history import HistorySource
 from hmi.runtime.qt_bridge import QtTagBridge
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.history: list[str] = []
         self.current_screen_id = ""
         self.canvas: ScreenCanvas | None = None
+        self.designing = False  # design mode (hmi.views.designer) owns the canvas
         self._quit_requested = False
         self._released = False
         self._problems: list[str] = []
@@ -212,11 +214,18 @@ class MainWindow(QMainWindow):
             alarms=self.alarm_marks,
         )
 
-    def _build_canvas(self, screen_id: str) -> ScreenCanvas:
-        screen = self.project.screens[screen_id]
+    def _build_canvas(self, screen_id: str, screen: ScreenFile | None = None) -> ScreenCanvas:
+        screen = screen or self.project.screens[screen_id]
         return ScreenCanvas.for_screen(
             screen, self._context(screen_id), self.project.templates, self.screen_area
         )
+
+    def show_screen_file(self, screen: ScreenFile | None = None) -> ScreenCanvas:
+        """Rebuild the current screen, from ``screen`` (the designer's unsaved state) or from
+        the project; raises what building raises, keeping the old canvas."""
+        canvas = self._build_canvas(self.current_screen_id, screen)
+        self._swap(canvas)
+        return canvas
 
     def navigate(self, screen_id: str) -> bool:
         """Show a screen by id; False (and a message) when it is unknown or cannot be built."""
@@ -290,6 +299,8 @@ class MainWindow(QMainWindow):
         self.project = project
         self.nav.set_screens(project.screens)
         self.faceplates.set_templates(project.templates)
+        if self.designing:  # the designer's canvas stays; leaving design mode rebuilds
+            return
         target = self.current_screen_id
         if target not in project.screens:
             target = project.start_screen

@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QHelpEvent, QResizeEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from hmi.model.design.edits import WidgetPath
 from hmi.model.errors import ConfigError
 from hmi.model.expr import EvaluationError, Expression
 from hmi.model.quality import Quality, QualityReason
@@ -177,14 +178,16 @@ class ScreenCanvas(QWidget):
         self._stage.setObjectName("ScreenStage")
         self._stage.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self._placed: list[_Placed] = []
+        self._paths: dict[WidgetPath, _Placed] = {}  # the screen's own widgets (the designer's)
+        self._spec_rects: dict[WidgetPath, tuple[float, float, float, float]] = {}  # as in the file
         self._by_id: dict[str, QWidget] = {}
         self._rules: list[_VisibleRule] = []
         self._scale = 0.0
         self._released = False
         try:
             frame = _Frame(0.0, 0.0, 1.0)
-            for spec in widgets:
-                self._build(spec, self._stage, frame, 0)
+            for index, spec in enumerate(widgets):
+                self._build(spec, self._stage, frame, 0, (index,))
         except BaseException:
             self.release()
             raise
@@ -226,17 +229,24 @@ class ScreenCanvas(QWidget):
 
     # -- building ------------------------------------------------------------------------------
 
-    def _build(self, spec: WidgetSpec, parent: QWidget, frame: _Frame, depth: int) -> None:
+    def _build(
+        self, spec: WidgetSpec, parent: QWidget, frame: _Frame, depth: int, path: WidgetPath = ()
+    ) -> None:
+        """``path``: the widget's place in the screen file; () inside a template instance."""
         rect = frame.place(spec.rect)
+        at = len(self._placed)
         if isinstance(spec, InstanceSpec):
             self._build_instance(spec, parent, frame, rect, depth)
-            return
-        widget = WIDGET_CLASSES[spec.type](spec, self.ctx, parent)
-        self._adopt(spec, widget, rect, frame, scalable=True)
-        if isinstance(spec, GroupSpec):
-            inner = _Frame(rect[0], rect[1], frame.zoom, frame.prefix)
-            for child in spec.widgets:
-                self._build(child, widget, inner, depth)
+        else:
+            widget = WIDGET_CLASSES[spec.type](spec, self.ctx, parent)
+            self._adopt(spec, widget, rect, frame, scalable=True)
+            if isinstance(spec, GroupSpec):
+                inner = _Frame(rect[0], rect[1], frame.zoom, frame.prefix)
+                for index, child in enumerate(spec.widgets):
+                    self._build(child, widget, inner, depth, (*path, index) if path else ())
+        if path:
+            self._paths[path] = self._placed[at]  # the widget, or the instance's box
+            self._spec_rects[path] = rect
 
     def _build_instance(
         self,
@@ -322,19 +332,57 @@ class ScreenCanvas(QWidget):
         rescale = scale != self._scale
         self._scale = scale
         for placed in self._placed:
-            x, y, w, h = placed.rect
-            left, top = round(x * scale), round(y * scale)
-            placed.widget.setGeometry(
-                left - round(placed.parent_origin[0] * scale),
-                top - round(placed.parent_origin[1] * scale),
-                max(1, round((x + w) * scale) - left),
-                max(1, round((y + h) * scale) - top),
-            )
-            if rescale and placed.screen_widget is not None:
-                placed.screen_widget.apply_scale(scale * placed.zoom)
+            self._place(placed, rescale=rescale)
         if rescale:
             for rule in self._rules:
                 rule.apply_scale(rule.zoom * scale)
+
+    def _place(self, placed: _Placed, *, rescale: bool) -> None:
+        scale = self._scale
+        x, y, w, h = placed.rect
+        left, top = round(x * scale), round(y * scale)
+        placed.widget.setGeometry(
+            left - round(placed.parent_origin[0] * scale),
+            top - round(placed.parent_origin[1] * scale),
+            max(1, round((x + w) * scale) - left),
+            max(1, round((y + h) * scale) - top),
+        )
+        if rescale and placed.screen_widget is not None:
+            placed.screen_widget.apply_scale(scale * placed.zoom)
+
+    # -- the designer --------------------------------------------------------------------------
+
+    def at_path(self, path: WidgetPath) -> QWidget | None:
+        """The widget built for the screen file's widget at ``path`` (an instance: its box)."""
+        placed = self._paths.get(path)
+        return None if placed is None else placed.widget
+
+    def move_widgets(self, rects: Mapping[WidgetPath, tuple[float, float, float, float]]) -> bool:
+        """Give widgets new rects (absolute design pixels; a moved group's children included)
+        without rebuilding the screen. False, changing nothing, if one has no widget or is a
+        template instance whose size changes (its widgets are fitted into it: rebuild); an
+        instance that only moves takes its fitted widgets along."""
+        for path, rect in rects.items():
+            placed, old = self._paths.get(path), self._spec_rects.get(path)
+            if placed is None or old is None:
+                return False
+            if placed.screen_widget is None and rect[2:] != old[2:]:
+                return False
+        for path in sorted(rects, key=len):  # a group before its children
+            placed, rect = self._paths[path], rects[path]
+            parent = self._paths.get(path[:-1]) if len(path) > 1 else None
+            if placed.screen_widget is None:  # an instance's box: the fitted rect, moved
+                old = self._spec_rects[path]
+                x, y, w, h = placed.rect
+                placed.rect = (x + rect[0] - old[0], y + rect[1] - old[1], w, h)
+            else:
+                placed.rect = rect
+            self._spec_rects[path] = rect
+            placed.parent_origin = (parent.rect[0], parent.rect[1]) if parent else (0.0, 0.0)
+        if self._scale:
+            for path in sorted(rects, key=len):
+                self._place(self._paths[path], rescale=False)
+        return True
 
     # -- lookup and teardown -------------------------------------------------------------------
 

@@ -1,0 +1,135 @@
+"""Design mode's tools: a tool bar under the header and an Edit menu, both with the same
+actions (undo and redo named after the step they take, "Undo Move 3 widgets")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
+
+from hmi.model.design.geometry import DEFAULT_GRID
+
+__all__ = ["DesignTools"]
+
+
+class DesignTools:
+    """Built once per window; ``bind(editor_actions)`` points the actions at the editor of
+    the screen being designed. Hidden outside design mode."""
+
+    def __init__(self, window: QMainWindow, *, on_done: Callable[[], None]) -> None:
+        self.window = window
+        self.bar = QToolBar("Design", window)
+        self.bar.setObjectName("DesignToolBar")
+        self.bar.setMovable(False)
+        self.bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.bar)
+        self.menu_bar = window.menuBar()
+        self.menu_bar.setObjectName("DesignMenuBar")
+        self.edit_menu = QMenu("&Edit", self.menu_bar)
+        self.edit_menu.setObjectName("DesignEditMenu")
+        self.menu_bar.addMenu(self.edit_menu)
+        self.actions: dict[str, QAction] = {}
+        self._handlers: dict[str, Callable[[], object]] = {}
+        self.undo: QAction | None = None
+        self.redo: QAction | None = None
+        label = QLabel("Design mode", self.bar)
+        label.setObjectName("DesignModeLabel")
+        self.bar.addWidget(label)
+        self.bar.addSeparator()
+        self._undo_at = self.bar.addSeparator()
+        for name, text, keys in (
+            ("cut", "Cut", QKeySequence.StandardKey.Cut),
+            ("copy", "Copy", QKeySequence.StandardKey.Copy),
+            ("paste", "Paste", QKeySequence.StandardKey.Paste),
+            ("duplicate", "Duplicate", "Ctrl+D"),
+            ("delete", "Delete", QKeySequence.StandardKey.Delete),
+        ):
+            self._action(name, text, keys)
+        self.bar.addSeparator()
+        self.edit_menu.addSeparator()
+        align = QMenu("Align", window)
+        for name, text in (
+            ("left", "Left edges"), ("hcenter", "Centres (horizontal)"), ("right", "Right edges"),
+            ("top", "Top edges"), ("vcenter", "Middles (vertical)"), ("bottom", "Bottom edges"),
+        ):  # fmt: skip
+            align.addAction(self._action(f"align_{name}", text, None, toolbar=False))
+        align.addSeparator()
+        align.addAction(self._action("distribute_x", "Distribute horizontally", None, False))
+        align.addAction(self._action("distribute_y", "Distribute vertically", None, False))
+        align_action = align.menuAction()
+        align_action.setObjectName("DesignAlign")
+        self.bar.addAction(align_action)
+        self.edit_menu.addMenu(align)
+        self._action("front", "Bring to front", "Ctrl+Shift+]")
+        self._action("back", "Send to back", "Ctrl+Shift+[")
+        self.bar.addSeparator()
+        self.bar.addWidget(QLabel(" Grid ", self.bar))
+        self.grid = QSpinBox(self.bar)
+        self.grid.setObjectName("DesignGrid")
+        self.grid.setRange(0, 200)
+        self.grid.setSuffix(" px")
+        self.grid.setValue(DEFAULT_GRID)
+        self.grid.setToolTip("snap to this grid (0: off); hold Alt while dragging to place freely")
+        self.grid.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.bar.addWidget(self.grid)
+        spacer = QWidget(self.bar)
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
+                             spacer.sizePolicy().verticalPolicy())  # fmt: skip
+        self.bar.addWidget(spacer)
+        done = self._action("done", "Leave design mode", None)
+        done.triggered.disconnect()
+        done.triggered.connect(lambda: on_done())
+        self.show(False)
+
+    def _action(self, name: str, text: str, keys: object, toolbar: bool = True) -> QAction:
+        action = QAction(text, self.window)
+        action.setObjectName(f"Design_{name}")
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))  # type: ignore[call-overload]
+        action.triggered.connect(lambda: self._run(name))
+        self.window.addAction(action)
+        if toolbar:
+            self.bar.addAction(action)
+            if name != "done":
+                self.edit_menu.addAction(action)
+        self.actions[name] = action
+        return action
+
+    def _run(self, name: str) -> None:
+        handler = self._handlers.get(name)
+        if handler is not None:
+            handler()
+
+    def bind(self, stack: QUndoStack | None, handlers: dict[str, Callable[[], object]]) -> None:
+        """Point the tools at a screen's undo stack and editor (None: nothing is designed)."""
+        self._handlers = handlers
+        for old in (self.undo, self.redo):
+            if old is not None:
+                self.bar.removeAction(old)
+                self.edit_menu.removeAction(old)
+                self.window.removeAction(old)
+                old.deleteLater()
+        self.undo = self.redo = None
+        if stack is None:
+            return
+        self.undo = stack.createUndoAction(self.window, "Undo")
+        self.undo.setObjectName("DesignUndo")
+        self.undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.redo = stack.createRedoAction(self.window, "Redo")
+        self.redo.setObjectName("DesignRedo")
+        self.redo.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")]
+        )
+        for action in (self.undo, self.redo):
+            self.window.addAction(action)
+        self.bar.insertActions(self._undo_at, [self.undo, self.redo])
+        first = self.edit_menu.actions()[0] if self.edit_menu.actions() else None
+        self.edit_menu.insertActions(first, [self.undo, self.redo])  # type: ignore[arg-type]
+
+    def show(self, visible: bool) -> None:
+        self.bar.setVisible(visible)
+        self.menu_bar.setVisible(visible)
+        for action in self.actions.values():
+            action.setEnabled(visible)
