@@ -25,7 +25,6 @@ from shiboken6 import isValid
 
 from hmi import __version__
 from hmi.drivers.base import DriverRegistry
-from hmi.drivers.defaults import default_registry
 from hmi.model.alarms.station import station_alarms
 from hmi.model.audit.record import AuditAction
 from hmi.model.errors import ConfigError, ProjectError
@@ -36,7 +35,7 @@ from hmi.model.screens.templates import trended_tags
 from hmi.qt_platform import xcb_problem
 from hmi.resources import icon_path, theme_path
 from hmi.runtime.alarm_journal import AlarmJournalWriter
-from hmi.runtime.alarm_share import SharedAlarms, shares
+from hmi.runtime.alarm_share import SharedAlarms
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.runtime.audit import NOBODY, AuditRecorder
 from hmi.runtime.broker import TagBroker
@@ -45,16 +44,17 @@ from hmi.runtime.directory import Directory, DirectorySignIn
 from hmi.runtime.forwarding import EventForwarder, EventSource, ForwardCursor, ForwardStatus
 from hmi.runtime.historian import StationHistory
 from hmi.runtime.qt_bridge import QtTagBridge
+from hmi.runtime.services.station import (
+    StationServices,
+    build_services,
+    database_url,
+    key_hint,
+)
 from hmi.runtime.session import PermissionGuard, SessionService, UserAdministration
 from hmi.runtime.session_watch import SessionWatch
-from hmi.storage.alarm_journal import AlarmJournal
-from hmi.storage.audit import AuditStore
-from hmi.storage.db import default_database_url, make_engine
 from hmi.storage.shared.directory_accounts import DirectoryUserStore
-from hmi.storage.spool import SpoolStore
 from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
-from hmi.storage.witness import HeadWitness
 from hmi.views.audit.viewer import AuditorView
 from hmi.views.designer import DesignMode
 from hmi.views.first_paint import close_after_first_paint
@@ -103,21 +103,12 @@ class Station:
     forwarder: EventForwarder | None = None  # to the SIEM, when forwarding.syslog is set
     alarm_share: SharedAlarms | None = None  # one alarm picture with the other stations
     design: DesignMode | None = None  # the screen designer (Ctrl+E, engineers and admins)
+    services: StationServices | None = None  # those of hmi serve: what the fields above are
 
     async def start(self) -> None:
         """Start the audit trail's worker, the drivers, the UI's refresh timer and the
         inactivity lock; record the start."""
-        self.trail.start()  # its status reports arrive on this loop from now on
-        await self.history.start()  # before the drivers: their first values are stored
-        if self.alarm_share is not None:  # the shared state, not this station's own
-            snapshot = await self.alarm_share.start_snapshot()
-        else:
-            snapshot = await self.alarm_journal.last_snapshot()
-        self.alarm_journal.attach(self.alarms)  # before start: restore events are journalled
-        await self.broker.start()
-        await self.alarms.start(snapshot)
-        if self.alarm_share is not None:
-            await self.alarm_share.start()
+        await self._services.start()
         self.bridge.start()
         self.session_ui.start()
         if self.session_watch is not None:
@@ -148,13 +139,7 @@ class Station:
         self.session_ui.stop()
         self.window.release()
         self.bridge.stop()
-        if self.alarm_share is not None:
-            await self.alarm_share.stop()
-        await self.alarms.stop()
-        await self.alarm_journal.aclose()
-        self.alarm_journal.journal.close()
-        await self.broker.stop()  # tags go Bad(NotConnected), which the historian stores
-        await self.history.stop()
+        await self._services.stop()
         if self.session_watch is not None:
             await self.session_watch.stop()
         try:
@@ -162,12 +147,19 @@ class Station:
         except Exception:
             log.exception("the logout at stop could not be recorded")
         await self._record(AuditAction.APP_STOP)
-        if self.owns_trail:
-            await self.trail.call(lambda: None)  # every record queued before is durable now
-            self.trail.close()  # (no executor thread of the loop's: it would outlive the loop)
-            self.trail.store.close()
-            if self.trail.spool is not None:
-                self.trail.spool.close()
+        await self._services.close_trail()
+
+    @property
+    def _services(self) -> StationServices:
+        """The services (those handed in, else ones of the fields: a station put together by
+        hand)."""
+        if self.services is None:
+            self.services = StationServices(
+                self.project, self.broker, self.trail, self.recorder, self.alarms,
+                self.alarm_journal, self.history, alarm_share=self.alarm_share,
+                owns_trail=self.owns_trail,
+            )  # fmt: skip
+        return self.services
 
     async def _record(self, action: AuditAction) -> None:
         try:
@@ -183,25 +175,6 @@ class Station:
 def site_key(project: Project) -> bytes | None:
     """The site's audit HMAC key (``ProjectFile.site_key``)."""
     return project.file.site_key()
-
-
-def key_hint(project: Project) -> str:
-    """What to check, in this project's terms, when the audit chain refuses the key."""
-    name, setting = project.file.audit_key_env, project.file.audit_key_setting
-    if not name:
-        return (
-            f"set {setting} in project.yaml to the variable that holds the site's audit key, "
-            "set that variable, and restart the station"
-        )
-    return (
-        f"check that {name} (named by project.yaml's {setting}) holds the site's audit key, "
-        f"or remove {setting} if this database's chain has no key, and restart the station"
-    )
-
-
-def database_url(project: Project) -> str:
-    """The project's ``database.url``, else the station's own SQLite file."""
-    return project.file.database.url or default_database_url()
 
 
 def build_station(
@@ -226,39 +199,38 @@ def build_station(
     settings = project.file.settings
     security = project.file.security
     key = site_key(project)
-    owns_trail = trail is None
     status_sinks: list[Callable[[TrailStatus], None]] = []
+    window_of: list[MainWindow] = []  # the window, once there is one
 
     def on_status(status: TrailStatus) -> None:  # to the status bar, once there is one
         for sink in status_sinks:
             sink(status)
 
-    if trail is None:
-        url = database or database_url(project)
-        store = AuditStore(make_engine(url), key=key, key_hint=key_hint(project))
-        trail = AuditTrail(
-            store,
-            SpoolStore(key=key),
-            on_status=on_status,
-            spool_failure=project.file.database.spool_failure,
-            identity={
-                "workstation": project.file.database.workstation,
-                "app_version": __version__,
-            },
-            witness=HeadWitness(store.url, station=project.file.database.workstation),
-        )
+    def on_share(text: str) -> None:
+        if window_of and isValid(window_of[0]):
+            window_of[0].status.show_message(f"alarm picture: {text}",
+                                             outcome="info" if text == "shared" else "failed")  # fmt: skip
+
+    # The services are those hmi serve runs (hmi.runtime.services); the window is their client.
+    services = build_services(
+        project, trail=trail, database=database, registry=registry,
+        extra_alarms=station_alarms(),
+        trended=trended_tags(project.screens.values(), project.templates),
+        memory_capacity=RECENT_SAMPLES, on_trail_status=on_status, on_share_status=on_share,
+    )  # fmt: skip
+    trail, broker, alarms, history = (
+        services.trail,
+        services.broker,
+        services.alarms,
+        services.history,
+    )
+    recorder = services.recorder
     directory = security.directory
     if users is None:
         users = (UserStore if directory is None else DirectoryUserStore)(
             trail.store.engine, security=security, chain=trail.store,
             identity={"workstation": project.file.database.workstation, "app_version": __version__},
         )  # fmt: skip
-    recorder = AuditRecorder(
-        trail,
-        workstation=project.file.database.workstation,
-        app_version=__version__,
-        tags=project.tags,
-    )
     sign_in = None
     if directory is not None and isinstance(users, DirectoryUserStore):
         sign_in = DirectorySignIn(Directory(directory, folder=Path(project.root)), users, trail)
@@ -267,36 +239,19 @@ def build_station(
     )
     confirmer = QtConfirmer(sessions)
     guard = PermissionGuard(sessions, confirmer, hold=lambda: trail.refuses_actions)
-    broker = TagBroker(
-        project.tags,
-        registry or default_registry(),
-        project.file.connections,
-    )
-    alarms = AlarmEngineService(
-        broker, (*project.alarms, *station_alarms()), settings=settings.alarms
-    )
     status_sinks.append(_trail_alarms(alarms))
     status_sinks[-1](trail.status)  # a hold left from an earlier run is known already
-    journal = AlarmJournal.open(trail.store.engine.url.render_as_string(hide_password=False))
-    alarm_journal = AlarmJournalWriter(journal, workstation=project.file.database.workstation)
     commands = CommandService(broker, guard=guard, recorder=recorder, alarms=alarms)
     bridge = QtTagBridge(broker, commands, refresh_hz=settings.ui_refresh_hz)
     sessions.add_listener(lambda _session: bridge.access_changed.emit())  # buttons follow roles
-    # The historian records every change (not the UI's batch) of configured and trended tags;
-    # if its database cannot be opened, trends keep the recent past in memory.
-    trended = trended_tags(project.screens.values(), project.templates)
-    history = StationHistory.open(
-        broker,
-        project.file.historian,
-        trended=trended,
-        memory_capacity=RECENT_SAMPLES,
-        station=project.file.database.workstation,
-    )
     window = MainWindow(
         project, bridge, screen=screen, kiosk=kiosk, live_reload=live_reload,
         history=history.source, alarms=alarms, alarm_marks=AlarmMarks(alarms),
-        alarm_journal=alarm_journal.journal,
+        alarm_journal=services.journal,
     )  # fmt: skip
+    window_of.append(window)
+    if services.alarm_share is None:
+        window.status.show_message("alarms: no central database, this station works alone")
     confirmer.parent = window
     if (historian := history.recorder) is not None:
         window.status.diagnostics.add_probe("historian", lambda: historian_row(historian.status()))
@@ -309,7 +264,7 @@ def build_station(
         lambda text: window.status.show_message(f"users: {text}", outcome="failed")
         if isValid(window) else None
     )  # fmt: skip
-    store_url = trail.store.engine.url.render_as_string(hide_password=False)
+    store_url = services.store_url
     header = project.file.project
     site = f"{header.name} ({header.site})" if header.site else header.name
     states = {name: dict(tag.states) for name, tag in project.tags.items() if tag.states}
@@ -325,35 +280,11 @@ def build_station(
     )
     return Station(
         project, broker, commands, bridge, window, trail, users, recorder, sessions, guard,
-        session_ui, history, alarms, alarm_journal, owns_trail,
+        session_ui, history, alarms, services.alarm_journal, services.owns_trail,
         SessionWatch(sessions, users, url=store_url), _forwarder(project, store_url),
-        _alarm_share(project, alarms, journal, window, store_url),
+        services.alarm_share,
         DesignMode(window, sessions, guard, login=session_ui.show_login),
-    )  # fmt: skip
-
-
-def _alarm_share(
-    project: Project,
-    alarms: AlarmEngineService,
-    journal: AlarmJournal,
-    window: MainWindow,
-    url: str,
-) -> SharedAlarms | None:
-    """The shared alarm picture on PostgreSQL; on SQLite the station's alarms are its own,
-    and the status bar says so."""
-    if not shares(url):
-        log.info("alarms: no central database; this station's alarm picture is its own")
-        window.status.show_message("alarms: no central database, this station works alone")
-        return None
-
-    def on_status(text: str) -> None:
-        if isValid(window):
-            window.status.show_message(f"alarm picture: {text}",
-                                       outcome="info" if text == "shared" else "failed")  # fmt: skip
-
-    return SharedAlarms(
-        alarms.engine, journal, workstation=project.file.database.workstation,
-        url=url, on_status=on_status,
+        services,
     )  # fmt: skip
 
 

@@ -377,7 +377,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     certs.set_defaults(func=_cmd_certs)
 
-    from hmi.sim.runner import add_arguments as add_sim_arguments
+    from hmi.sim.options import add_arguments as add_sim_arguments
 
     sim = sub.add_parser("sim", help="serve the simulated water plant over OPC UA and Modbus TCP")
     add_sim_arguments(sim)

@@ -12,148 +12,32 @@ import logging
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hmi import __version__
-from hmi.drivers.defaults import default_registry
-from hmi.model.audit.record import AuditAction
 from hmi.model.errors import ConfigError, ProjectError
-from hmi.model.screens.loader import Project, load_project
-from hmi.runtime.alarm_journal import AlarmJournalWriter
-from hmi.runtime.alarm_share import SharedAlarms, shares
-from hmi.runtime.alarms import AlarmEngineService
-from hmi.runtime.audit import NOBODY, Actor, AuditRecorder
-from hmi.runtime.broker import TagBroker
-from hmi.runtime.commands import CommandService
-from hmi.runtime.historian import StationHistory
-from hmi.runtime.sparkplug import EdgeNode
-from hmi.runtime.sparkplug.commands import MqttCommander, MqttCommandGuard
-from hmi.storage.alarm_journal import AlarmJournal
-from hmi.storage.audit import AuditStore
-from hmi.storage.db import default_database_url, make_engine
-from hmi.storage.spool import SpoolStore
-from hmi.storage.trail import AuditTrail
-from hmi.storage.witness import HeadWitness
 
-__all__ = ["HeadlessStation", "build_headless", "serve"]
+if TYPE_CHECKING:
+    from hmi.model.screens.loader import Project
+    from hmi.runtime.broker import TagBroker
+    from hmi.runtime.services.station import HeadlessStation
+
+__all__ = ["connect_early", "serve"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class HeadlessStation:
-    project: Project
-    broker: TagBroker
-    trail: AuditTrail
-    recorder: AuditRecorder
-    alarms: AlarmEngineService
-    alarm_journal: AlarmJournalWriter
-    history: StationHistory
-    edge: EdgeNode | None
-    journal: AlarmJournal
-    alarm_share: SharedAlarms | None = None  # one alarm picture with the stations (PostgreSQL)
-
-    async def start(self) -> None:
-        self.trail.start()
-        await self.history.start()
-        if self.alarm_share is not None:  # the shared state, not this station's own
-            snapshot = await self.alarm_share.start_snapshot()
-        else:
-            snapshot = await self.alarm_journal.last_snapshot()
-        self.alarm_journal.attach(self.alarms)
-        await self.broker.start()
-        await self.alarms.start(snapshot)
-        if self.alarm_share is not None:
-            await self.alarm_share.start()
-        if self.edge is not None:
-            await self.edge.start()
-        await self._record(AuditAction.APP_START)
-
-    async def stop(self) -> None:
-        if self.edge is not None:
-            await self.edge.stop()  # NDEATH while the values are still good
-        if self.alarm_share is not None:
-            await self.alarm_share.stop()
-        await self.alarms.stop()
-        await self.alarm_journal.aclose()
-        self.journal.close()
-        await self.broker.stop()
-        await self.history.stop()
-        await self._record(AuditAction.APP_STOP)
-        await self.trail.call(lambda: None)  # every record queued before is durable now
-        self.trail.close()
-        self.trail.store.close()
-        if self.trail.spool is not None:
-            self.trail.spool.close()
-
-    async def _record(self, action: AuditAction) -> None:
-        try:
-            await self.recorder.record_action(
-                action, actor=NOBODY, origin="serve", new_value=self.project.file.project.name
-            )
-        except Exception as exc:
-            log.error("could not record %s: %s", action.value, exc)
-
-
-def build_headless(project: Project, *, database: str | None = None) -> HeadlessStation:
-    """Everything ``hmi serve`` runs, wired (not started)."""
-    key = project.file.site_key()
-    db = project.file.database
-    url = database or db.url or default_database_url()
-    store = AuditStore(make_engine(url), key=key)
-    trail = AuditTrail(
-        store,
-        SpoolStore(key=key),
-        spool_failure=db.spool_failure,
-        identity={"workstation": db.workstation, "app_version": __version__},
-        witness=HeadWitness(store.url, station=db.workstation),
-    )
-    recorder = AuditRecorder(
-        trail, workstation=db.workstation, app_version=__version__, tags=project.tags
-    )
-    broker = TagBroker(project.tags, default_registry(), project.file.connections)
-    alarms = AlarmEngineService(broker, project.alarms, settings=project.file.settings.alarms)
-    journal = AlarmJournal.open(str(store.engine.url.render_as_string(hide_password=False)))
-    writer = AlarmJournalWriter(journal, workstation=db.workstation)
-    history = StationHistory.open(
-        broker, project.file.historian, trended=set(), memory_capacity=0,
-        station=db.workstation,
-    )  # fmt: skip
-    mqtt = project.file.mqtt
-    edge = None if mqtt is None else EdgeNode(broker, mqtt, project_dir=Path(project.root))
-    if edge is not None and mqtt is not None and mqtt.commands.tags:
-        edge.set_command_handler(_commander(project, edge, broker, trail, alarms))
-    journal_url = store.engine.url.render_as_string(hide_password=False)
-    share = None
-    if shares(journal_url):
-        share = SharedAlarms(alarms.engine, journal, workstation=db.workstation, url=journal_url)
-    else:
-        log.info("alarms: no central database; this station's alarm picture is its own")
-    return HeadlessStation(
-        project, broker, trail, recorder, alarms, writer, history, edge, journal, share
-    )
-
-
-def _commander(
-    project: Project,
-    edge: EdgeNode,
-    broker: TagBroker,
-    trail: AuditTrail,
-    alarms: AlarmEngineService,
-) -> MqttCommander:
-    """The enterprise's writes: the command service with the MQTT identity's guard, and a
-    recorder that names that identity."""
-    settings = edge.settings.commands
-    who = Actor(user_id=settings.user, user_name="MQTT", role=settings.role)
-    db = project.file.database
-    recorder = AuditRecorder(
-        trail, workstation=db.workstation, app_version=__version__, tags=project.tags,
-        actor=lambda: who,
-    )  # fmt: skip
-    guard = MqttCommandGuard(settings, project.file.security)
-    commands = CommandService(broker, guard=guard, recorder=recorder, alarms=alarms)
-    return MqttCommander(commands, lambda: edge.aliases, origin=f"mqtt:{edge.settings.host}")
+def connect_early(broker: TagBroker) -> None:
+    """Make the driver of every connection a tag uses now (the pool starts it at once if it
+    is started): the connections come up on the I/O thread while the rest of the station
+    (storage, alarms, historian) is still loading."""
+    first: dict[str, object] = {}
+    for tag in broker.tags.values():
+        address = tag.address
+        if address.scheme not in ("sim", "local") and address.connection not in first:
+            first[address.connection] = address
+            broker.pool.driver_for(address)
 
 
 def _report(station: HeadlessStation) -> bool:
@@ -177,12 +61,33 @@ def _report(station: HeadlessStation) -> bool:
     return ok
 
 
-async def _run(station: HeadlessStation, *, check_s: float | None) -> int:
+async def _run(
+    project: Project, broker: TagBroker, *, check_s: float | None, database: str | None
+) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     started = time.monotonic()
+    await broker.start()
+    connect_early(broker)
+
+    def on_health(_health: object) -> None:
+        if _connections_up(project, broker):
+            broker.remove_health_listener(on_health)
+            log.info("all connections Good %.2f s into start-up", time.monotonic() - started)
+
+    broker.add_health_listener(on_health)
+    # Storage, alarms, historian: loaded on a worker thread, so that the loop hands the
+    # drivers their start (and takes their health) meanwhile.
+    module = await asyncio.to_thread(import_module, "hmi.runtime.services.station")
+    build_headless = module.build_headless
+    try:
+        station = build_headless(project, database=database, broker=broker)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        await broker.stop()
+        return 1
     await station.start()
     try:
         if check_s is not None:
@@ -190,7 +95,7 @@ async def _run(station: HeadlessStation, *, check_s: float | None) -> int:
             while time.monotonic() < deadline and not stop.is_set():
                 if _all_up(station):
                     break
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.02)
             log.info("start-up took %.2f s", time.monotonic() - started)
             return 0 if _report(station) else 1
         log.info("serving %s; SIGTERM or SIGINT stops", station.project.file.project.name)
@@ -203,13 +108,20 @@ async def _run(station: HeadlessStation, *, check_s: float | None) -> int:
             loop.remove_signal_handler(sig)
 
 
-def _all_up(station: HeadlessStation) -> bool:
-    health = station.broker.health
-    for name, connection in station.project.file.connections.items():
+def _connections_up(project: Project, broker: TagBroker) -> bool:
+    health = broker.health
+    for name, connection in project.file.connections.items():
         state = health.get(f"{connection.driver}://{name}")
         if state is None or not state.ok:
             return False
-    return station.edge is None or station.edge.status.connected
+    return True
+
+
+def _all_up(station: HeadlessStation) -> bool:
+    edge = station.edge
+    return _connections_up(station.project, station.broker) and (
+        edge is None or edge.status.connected
+    )
 
 
 def serve(
@@ -221,15 +133,21 @@ def serve(
 ) -> int:
     """Run headless until SIGTERM/SIGINT (or, with ``check``, until every connection is up or
     ``check_s`` passed); the exit code."""
+    from hmi.model.screens.loader import load_project
+
     try:
         project = load_project(project_path)
     except ProjectError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
+    from hmi.drivers.defaults import default_registry
+    from hmi.runtime.broker import TagBroker
+
     try:
-        station = build_headless(project, database=database)
+        broker = TagBroker(project.tags, default_registry(), project.file.connections)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
-    return asyncio.run(_run(station, check_s=check_s if check else None))
+    check_for = check_s if check else None
+    return asyncio.run(_run(project, broker, check_s=check_for, database=database))

@@ -225,7 +225,7 @@ def test_a_station_without_a_central_database_says_its_alarms_are_its_own(
     asyncio.events._set_running_loop(loop)
     asyncio.set_event_loop(loop)
     try:
-        with caplog.at_level(logging.INFO, logger="hmi.app"):
+        with caplog.at_level(logging.INFO, logger="hmi"):
             station = build_station(load_project(DEMO), live_reload=False)
         qtbot.addWidget(station.window)
         assert station.alarm_share is None

@@ -169,3 +169,38 @@ def test_commands_from_mqtt_go_through_the_command_service(
     assert "above the write limit 40" in rows[0][6]
     assert "refused from MQTT" in rows[1][6]
     assert "not among mqtt.commands.tags" in rows[2][6]
+
+
+def test_check_on_the_demo_project_reports_every_connection_good(tmp_path: Path) -> None:
+    """The demo plant (its own process, on free ports) and the demo project pointed at it:
+    ``--check`` exits 0 with both plant connections Good, and says when they were."""
+    import re
+    import shutil
+
+    from hmi.cli import demo_project_dir, start_plant, stop_plant
+    from tests.runtime.sparkplug.mqtt_parts import free_port
+
+    ports = {"OPC UA": free_port(), "Modbus TCP": free_port()}
+    plant = start_plant(ports)
+    assert plant is not None, "the demo plant did not start"
+    try:
+        project = tmp_path / "demo"
+        shutil.copytree(demo_project_dir(), project)
+        yaml = (project / "project.yaml").read_text(encoding="utf-8")
+        yaml, ua = re.subn(r"(opc\.tcp://127\.0\.0\.1:)4840", rf"\g<1>{ports['OPC UA']}", yaml)
+        yaml, mb = re.subn(r"(\n    port: )5020\n", rf"\g<1>{ports['Modbus TCP']}\n", yaml)
+        assert (ua, mb) == (1, 1)
+        (project / "project.yaml").write_text(yaml, encoding="utf-8")
+        env = {**os.environ, "HMI_DATA_DIR": str(tmp_path / "data")}
+        done = subprocess.run(
+            [sys.executable, "-m", "hmi.cli", "-v", "serve", str(project), "--check",
+             "--timeout", "30"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        lines = done.stdout.splitlines()
+        assert any(line.startswith("ok  plant_ua (opcua) CONNECTED") for line in lines), lines
+        assert any(line.startswith("ok  plant_mb (modbus) CONNECTED") for line in lines), lines
+        assert "all connections Good" in done.stderr
+    finally:
+        stop_plant(plant)

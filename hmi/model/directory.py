@@ -14,8 +14,6 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ldap3.core.exceptions import LDAPInvalidDnError
-from ldap3.utils.dn import parse_dn
 from pydantic import Field, field_validator, model_validator
 
 from hmi.model.tags import Strict
@@ -82,6 +80,9 @@ def normalise_dn(dn: str) -> str:
     """One spelling of ``dn`` for comparing DNs the directory sends with the project's:
     attribute types and values case-folded, spaces around separators dropped, escapes
     resolved and written again one way. ``ValueError`` if it is not a DN."""
+    from ldap3.core.exceptions import LDAPInvalidDnError  # only a project with a directory
+    from ldap3.utils.dn import parse_dn
+
     try:
         parts = parse_dn(dn, escape=False, strip=True)
     except (LDAPInvalidDnError, IndexError) as exc:

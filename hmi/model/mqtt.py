@@ -47,8 +47,10 @@ class SparkplugSettings(Strict):
     publish_ms: float = Field(
         default=100, gt=0, le=10_000, description="changes are gathered into one DATA per period"
     )
-    primary_host_id: str | None = Field(
-        default=None, description="publish only while this host's spBv1.0/STATE says online"
+    primary_host: str | None = Field(
+        default=None,
+        description="the primary host application's id: born only while its spBv1.0/STATE "
+        "says online",
     )
 
     @field_validator("group_id", "edge_node_id")
@@ -56,7 +58,7 @@ class SparkplugSettings(Strict):
     def _ids(cls, value: str) -> str:
         return _topic_id(value)
 
-    @field_validator("primary_host_id")
+    @field_validator("primary_host")
     @classmethod
     def _host(cls, value: str | None) -> str | None:
         return None if value is None else _topic_id(value)

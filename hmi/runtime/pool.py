@@ -83,6 +83,8 @@ class DriverPool:
             log.error("driver failed to start: %s", task.exception())
 
     async def start(self) -> None:
+        if self._started:
+            return  # a second start (hmi serve starts the pool before the station) is none
         self._started = True
         for driver in list(self._drivers.values()):
             self._start(driver)

@@ -22,6 +22,7 @@ from hmi.model.errors import HmiError
 from hmi.sim.lifeline import set_parent_death_signal, watch_lifeline
 from hmi.sim.modbus_server import PlantModbusServer
 from hmi.sim.opcua_server import NAMESPACE_URI, PlantOpcUaServer
+from hmi.sim.options import add_arguments
 from hmi.sim.process import DT, Plant
 
 __all__ = ["PlantStack", "SimStartError", "add_arguments", "main", "run", "serve"]
@@ -156,33 +157,6 @@ async def serve(
 
 
 # --- command line -----------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``hmi sim`` options, for a sub-command parser."""
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--opcua-port", type=int, default=4840, help="OPC UA port (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--modbus-port", type=int, default=5020, help="Modbus TCP port (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--speed", type=float, default=1.0, help="plant seconds per second (default: %(default)s)"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the measurement noise")
-    parser.add_argument(
-        "--cert", type=Path, help="server certificate (DER or PEM) to also offer Basic256Sha256"
-    )
-    parser.add_argument("--key", type=Path, help="private key (PEM) of --cert")
-    parser.add_argument(
-        "--lifeline",
-        action="store_true",
-        help="stop when standard input closes, i.e. when the process that started the plant "
-        "ends (hmi demo uses it)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

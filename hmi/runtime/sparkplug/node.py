@@ -8,6 +8,11 @@ MQTT will carries the NBIRTH's ``bdSeq``. While the broker is away, changes are 
 ``mqtt.buffer_max`` metric values, the oldest dropped first and counted) and replayed after the
 next births with ``is_historical``. An NCMD ``Node Control/Rebirth`` makes the node born again.
 
+With ``sparkplug.primary_host`` set, the node is born only while that host's STATE says online
+(and after each connection, only once the retained STATE said so again). When the host goes
+offline the node publishes NDEATH, disconnects, connects again (the next ``bdSeq``) and waits,
+buffering; when the host is back, NBIRTH, DBIRTHs and the buffer replayed.
+
 The MQTT client is paho-mqtt (Eclipse Paho, the client of the Sparkplug reference
 implementation): its network loop runs on a thread of its own; what it receives is handed to
 the station's loop, and everything the node decides happens on that loop.
@@ -17,8 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import ssl
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -29,10 +32,11 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from hmi.drivers.base import ConnectionHealth
-from hmi.model.errors import ConfigError
 from hmi.model.mqtt import MqttSettings, topic_id_problem
 from hmi.model.value import TagValue
 from hmi.runtime.broker import TagBroker
+from hmi.runtime.sparkplug.client import make_client, wait_published
+from hmi.runtime.sparkplug.host import PrimaryHost
 from hmi.runtime.sparkplug.payload import (
     REBIRTH,
     DataType,
@@ -119,7 +123,8 @@ class EdgeNode:
         self._buffer: deque[tuple[str, TagValue]] = deque()
         self._seq = 0
         self._online = False  # NBIRTH sent in the current MQTT session
-        self._host_online = sp.primary_host_id is None
+        self.host = PrimaryHost(sp.primary_host)
+        self._cycling: asyncio.Task[None] | None = None  # NDEATH, disconnect, connect again
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._client: mqtt.Client | None = None
@@ -137,31 +142,11 @@ class EdgeNode:
     # -- life cycle ----------------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        s = self.settings
-        client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=s.client_id or f"hmi-{self._node}",
-            clean_session=True,
-        )
-        if s.username is not None:
-            password = os.environ.get(s.password_env) if s.password_env else None
-            if s.password_env and password is None:
-                raise ConfigError(
-                    f"project.yaml: mqtt.password_env names {s.password_env}, which is not set "
-                    "in the environment; set it to the broker password"
-                )
-            client.username_pw_set(s.username, password)
-        if s.tls:
-            ca = None if s.ca is None else str(self._project_dir / s.ca)
-            if ca is not None and not Path(ca).is_file():
-                raise ConfigError(f"project.yaml: mqtt.ca: no file {ca}")
-            client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED)
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client = make_client(self.settings, self._project_dir)
         client.on_connect = self._paho_connect
         client.on_disconnect = self._paho_disconnect
         client.on_message = self._paho_message
         client.on_connect_fail = self._paho_connect_fail
-        client.max_queued_messages_set(0)
         self._set_will(client)
         return client
 
@@ -179,11 +164,14 @@ class EdgeNode:
         self._broker.add_listener(self._on_value)
         self._broker.add_health_listener(self._on_health)
         self._client = self._make_client()
-        self._client.connect_async(
+        self._connect(self._client)
+        self._flusher = asyncio.create_task(self._flush_loop(), name="sparkplug-flush")
+
+    def _connect(self, client: mqtt.Client) -> None:
+        client.connect_async(
             self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s
         )
-        self._client.loop_start()
-        self._flusher = asyncio.create_task(self._flush_loop(), name="sparkplug-flush")
+        client.loop_start()
 
     async def stop(self) -> None:
         """Flush what is pending, publish NDEATH (the will is not sent on a clean
@@ -191,6 +179,8 @@ class EdgeNode:
         if self._flusher is not None:
             self._flusher.cancel()
             self._flusher = None
+        if self._cycling is not None:
+            await asyncio.gather(self._cycling, return_exceptions=True)
         self._broker.remove_listener(self._on_value)
         self._broker.remove_health_listener(self._on_health)
         client = self._client
@@ -201,7 +191,7 @@ class EdgeNode:
             death = Payload(timestamp=now_ms())
             control_metrics(death, self.status.bdseq, death.timestamp, birth=False)
             info = client.publish(self._topic("NDEATH"), death.SerializeToString(), qos=1)
-            await asyncio.to_thread(_wait, info, 5.0)
+            await asyncio.to_thread(wait_published, info, 5.0, "NDEATH")
         self._client = None  # from here on, a disconnection is ours
         client.disconnect()
         await asyncio.to_thread(client.loop_stop)
@@ -215,11 +205,10 @@ class EdgeNode:
         if reason.is_failure:
             self._loop.call_soon_threadsafe(self._refused, str(reason))
             return
-        host = self.settings.sparkplug.primary_host_id
         client.subscribe(f"{self._base}/NCMD/{self._node}", qos=1)
         client.subscribe(f"{self._base}/DCMD/{self._node}/+", qos=1)
-        if host is not None:
-            client.subscribe(f"{NAMESPACE}/STATE/{host}", qos=1)
+        if self.host.topic is not None:
+            client.subscribe(self.host.topic, qos=1)
         self._loop.call_soon_threadsafe(self._connected)
 
     def _paho_connect_fail(self, _client: Any, _u: Any) -> None:
@@ -257,14 +246,20 @@ class EdgeNode:
         self.status.last_error = ""
         log.info("mqtt: connected to %s", self.settings.broker)
         self.connected.set()
-        if self._host_online:
+        if self.host.online:
             self._birth()
+        else:
+            log.info("mqtt: waiting for primary host %r to be online", self.host.host_id)
 
     def _disconnected(self, reason: str) -> None:
-        if self.status.connected and self._client is not None:
+        if self.status.connected and self._client is not None and self._cycling is None:
             log.warning("mqtt: lost %s (%s); buffering", self.settings.broker, reason)
         self.status.connected = False
         self.connected.clear()
+        self.host.new_session()
+        self._offline()
+
+    def _offline(self) -> None:
         self._online = False
         self._alive.clear()
         # What was gathered but not sent goes to the buffer, in order.
@@ -294,20 +289,37 @@ class EdgeNode:
             self._on_command(parts[2], device, payload)
 
     def _host_state(self, data: bytes) -> None:
-        import json
-
-        try:
-            online = bool(json.loads(data.decode("utf-8")).get("online"))
-        except (ValueError, AttributeError, UnicodeDecodeError):
-            log.warning("mqtt: primary host STATE not understood: %r", data[:80])
+        if not self.host.update(data) or self._cycling is not None:
             return
-        was, self._host_online = self._host_online, online
-        if online and not was and self.status.connected:
-            self._birth()
-        elif not online and was:
-            self._online = False
-            self._alive.clear()
-            log.warning("mqtt: the primary host is offline; buffering")
+        if self.host.online:
+            log.info("mqtt: primary host %r is online", self.host.host_id)
+            if self.status.connected:
+                self._birth()
+        elif self._online:
+            log.warning(
+                "mqtt: primary host %r is offline: NDEATH, reconnecting, buffering until it is "
+                "back", self.host.host_id,
+            )  # fmt: skip
+            self._cycling = asyncio.create_task(self._cycle(), name="sparkplug-host-offline")
+
+    async def _cycle(self) -> None:
+        """NDEATH, disconnect, connect again (paho's disconnect callback moves the will to
+        the next bdSeq) and wait there for the host."""
+        client = self._client
+        try:
+            self._offline()
+            if client is None:
+                return
+            death = Payload(timestamp=now_ms())
+            control_metrics(death, self.status.bdseq, death.timestamp, birth=False)
+            info = client.publish(self._topic("NDEATH"), death.SerializeToString(), qos=1)
+            await asyncio.to_thread(wait_published, info, 5.0, "NDEATH")
+            client.disconnect()
+            await asyncio.to_thread(client.loop_stop)
+            if self._client is client:  # not stopped meanwhile
+                self._connect(client)
+        finally:
+            self._cycling = None
 
     # -- births, data, deaths ------------------------------------------------------------------
 
@@ -464,10 +476,3 @@ class EdgeNode:
             if not self._publish(self._topic(kind, device), payload):
                 for name, value in values.items():
                     self._keep(name, value)
-
-
-def _wait(info: mqtt.MQTTMessageInfo, timeout: float) -> None:
-    try:
-        info.wait_for_publish(timeout)
-    except (ValueError, RuntimeError) as exc:
-        log.warning("mqtt: NDEATH not confirmed: %s", exc)

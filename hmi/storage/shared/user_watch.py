@@ -16,7 +16,6 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
 from sqlalchemy.engine import make_url
 
 from hmi.storage.user_seal import USER_CHANNEL
@@ -64,6 +63,8 @@ class ChannelListener:
             self._thread = None
 
     def _run(self) -> None:
+        import psycopg  # here, on the listener's thread: a station on SQLite never loads it
+
         backoff, missed = 0.5, False
         while not self._stop.is_set():
             try:

@@ -134,8 +134,8 @@ class Subscriber:
             seen = [t for t, _ in self.messages]
         raise AssertionError(f"timed out waiting for {text}; seen {seen[-20:]}")
 
-    def publish(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(5)
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
 
     def close(self) -> None:
         self.client.loop_stop()

@@ -4,6 +4,7 @@ that decodes with classes generated from the .proto at test time."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -362,13 +363,31 @@ def mqtt_client(port: int, ca: Path, seen: list[str]) -> Any:
     return client
 
 
-def test_waits_for_the_primary_host(mosquitto: Mosquitto, payload_cls: Any) -> None:
+def _state(online: bool, timestamp: int) -> bytes:
+    return json.dumps({"online": online, "timestamp": timestamp}).encode()
+
+
+def test_primary_host_state(
+    mosquitto: Mosquitto, payload_cls: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     project = _project(None)
     sub = Subscriber(mosquitto.port, payload_cls)
-    settings = _settings(mosquitto.url)
+    settings = _settings(mosquitto.url, buffer_max=10_000)
     settings = settings.model_copy(
-        update={"sparkplug": settings.sparkplug.model_copy(update={"primary_host_id": "scada"})}
+        update={"sparkplug": settings.sparkplug.model_copy(update={"primary_host": "scada"})}
     )
+    state_topic = "spBv1.0/STATE/scada"
+
+    def sessions() -> int:  # connections of the edge node, as the broker itself logged them
+        log = (mosquitto.folder / "mosquitto.log").read_text(encoding="utf-8")
+        return log.count(f"as hmi-{NODE}")
+
+    async def publish_state(payload: bytes) -> None:
+        await asyncio.to_thread(sub.publish, state_topic, payload, retain=True)
+
+    async def ndata_goes_on() -> None:
+        n = len(sub.of("NDATA"))
+        await asyncio.to_thread(sub.wait, lambda: len(sub.of("NDATA")) > n + 2, 10, "NDATA on")
 
     async def main() -> None:
         broker = TagBroker(project.tags, default_registry(), project.connections)
@@ -379,14 +398,51 @@ def test_waits_for_the_primary_host(mosquitto: Mosquitto, payload_cls: Any) -> N
             await asyncio.wait_for(node.connected.wait(), 10)
             await asyncio.sleep(0.5)
             assert not sub.of("NBIRTH")  # no host online yet: nothing published
-            state = b'{"online": true, "timestamp": 1}'
-            await asyncio.to_thread(sub.publish, "spBv1.0/STATE/scada", state)
-            await asyncio.to_thread(sub.wait, lambda: sub.of("NBIRTH"), 10, "NBIRTH")
-            await asyncio.to_thread(sub.publish, "spBv1.0/STATE/scada", b'{"online": false}')
+            assert node.status.buffered > 0  # but kept
+            await publish_state(_state(True, 1000))
+            _, birth = (await asyncio.to_thread(sub.wait, lambda: sub.of("NBIRTH"), 10, "NBIRTH"))[
+                0
+            ]
+            assert _names(birth)["bdSeq"].long_value == 0
+            await ndata_goes_on()
+            # an older STATE (a stale retained message) is ignored: the node stays born
+            caplog.clear()
+            await publish_state(_state(False, 500))
+            await ndata_goes_on()
+            assert "timestamp 500 is older than 1000" in caplog.text
+            # malformed STATE: a clear message, the node keeps its state
+            for bad, why in (
+                (b"online", "not JSON"),
+                (b'{"online": "yes", "timestamp": 1500}', '"online" is not true or false'),
+                (b'{"online": false}', '"timestamp" is not a number'),
+                (b"[1, 2]", "not a JSON object"),
+            ):
+                caplog.clear()
+                await publish_state(bad)
+                await ndata_goes_on()
+                assert why in caplog.text and "still taken as online" in caplog.text
+            assert not sub.of("NDEATH") and len(sub.of("NBIRTH")) == 1
+            assert sessions() == 1
+            # the host goes offline: NDEATH (of the NBIRTH's bdSeq), disconnect, reconnect, wait
+            await publish_state(_state(False, 2000))
+            _, death = (await asyncio.to_thread(sub.wait, lambda: sub.of("NDEATH"), 10, "NDEATH"))[
+                0
+            ]
+            assert _names(death)["bdSeq"].long_value == 0
+            await asyncio.to_thread(sub.wait, lambda: sessions() == 2, 10, "a new MQTT session")
+            await asyncio.wait_for(node.connected.wait(), 10)
+            counted = len(sub.messages)
             while node.status.buffered < 5:
                 await asyncio.sleep(0.05)
-            await asyncio.to_thread(sub.publish, "spBv1.0/STATE/scada", state)
+            await asyncio.sleep(0.3)
+            with sub.lock:
+                later = [t for t, _ in sub.messages[counted:] if "/STATE/" not in t]
+            assert later == []  # connected again, but silent while the host is offline
+            assert len(sub.of("NBIRTH")) == 1
+            # the host is back: a fresh NBIRTH with the next bdSeq, then the buffer as history
+            await publish_state(_state(True, 3000))
             await asyncio.to_thread(sub.wait, lambda: len(sub.of("NBIRTH")) >= 2, 10, "rebirth")
+            assert _names(sub.of("NBIRTH")[1][1])["bdSeq"].long_value == 1
 
             def after_rebirth() -> list[Any]:
                 with sub.lock:
@@ -396,11 +452,17 @@ def test_waits_for_the_primary_host(mosquitto: Mosquitto, payload_cls: Any) -> N
 
             replayed = await asyncio.to_thread(sub.wait, after_rebirth, 10, "history")
             assert len(replayed) >= 4  # what changed while the host was away
+            assert node.status.dropped == 0
         finally:
             await node.stop()
             await broker.stop()
+        deaths = lambda: len(sub.of("NDEATH")) >= 2 and sub.of("NDEATH")  # noqa: E731
+        death = await asyncio.to_thread(sub.wait, deaths, 10, "NDEATH")
+        assert _names(death[1][1])["bdSeq"].long_value == 1
 
     try:
+        caplog.set_level(logging.INFO, logger="hmi.runtime.sparkplug")
         asyncio.run(main())
+        _seqs_in_order(sub.messages)
     finally:
         sub.close()
