@@ -3,7 +3,7 @@
 Stations sharing one PostgreSQL chain take turns at the head lock (``SELECT ... FOR UPDATE``
 on ``audit_head``). While one station holds it, the others' records queue up. A station's
 writer therefore gathers the records waiting *at the moment it gets the lock* and chains them
-all under that one hold: one multi-row INSERT, one head update, one commit. The commit (the
+all under that one hold: one INSERT (its rows pipelined), one head update, one commit. The commit (the
 WAL flush) is the cost that grows with the number of stations taking turns; paying it once per
 batch instead of once per queued group keeps the total rate from falling as stations are added.
 
