@@ -47,14 +47,7 @@ from hmi.storage.db import StorageError, ensure_schema, make_engine, write_trans
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "AuditKeyError",
-    "AuditPage",
-    "AuditQuery",
-    "AuditStore",
-    "ChainHead",
-    "check_audit_key",
-]
+__all__ = ["AuditKeyError", "AuditPage", "AuditQuery", "AuditStore", "ChainHead", "check_audit_key"]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` during long walks (verify, export)."""
@@ -167,12 +160,19 @@ class AuditStore:
         return placed
 
     def place(
-        self, connection: Connection, records: Sequence[AuditRecord], *, skip_existing: bool = False
+        self,
+        connection: Connection,
+        records: Sequence[AuditRecord],
+        *,
+        skip_existing: bool = False,
+        gather: Callable[[], Sequence[AuditRecord]] = tuple,
     ) -> list[AuditRecord]:
         """Lock the head in ``connection``'s write transaction and chain ``records`` after it,
-        without storing them: ``store_placed`` does, or the user store's audited write path,
-        which stores a record with the user row it seals (``hmi.storage.user_seal``)."""
+        and what ``gather`` returns once the lock is held (``group_commit``), without storing
+        them: ``store_placed`` does, or the user store's audited write path, which stores a
+        record with the user row it seals (``hmi.storage.user_seal``)."""
         row = connection.execute(self._lock_head, {"which": self.chain}).one()
+        records = [*records, *gather()]
         sequence, prev_hash, scheme = int(row[0]), str(row[1]), str(row[2])
         self._check_key(connection, sequence, scheme)
         # a row slipped in past the head (by someone with INSERT on the table) must not

@@ -20,19 +20,11 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
-
 from hmi.model.audit.record import AuditRecord
-from hmi.storage import schema
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import write_transaction
 
 __all__ = ["append_gathered", "settle"]
-
-_head = schema.audit_head
-_LOCK_HEAD = (
-    select(_head.c.last_sequence).where(_head.c.chain == bindparam("which")).with_for_update()
-)
 
 
 def append_gathered(
@@ -48,12 +40,7 @@ def append_gathered(
     in order, ``records`` first."""
     store.ready()
     with write_transaction(store.engine) as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(_LOCK_HEAD, {"which": store.chain}).one()  # wait for our turn
-        batch = [*records, *gather()]
-        if not batch:
-            return []
-        placed = store.place(connection, batch, skip_existing=skip_existing)
+        placed = store.place(connection, records, skip_existing=skip_existing, gather=gather)
         if placed:
             store.store_placed(connection, placed)
     return placed
