@@ -47,14 +47,7 @@ from hmi.storage.db import StorageError, ensure_schema, make_engine, write_trans
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "AuditKeyError",
-    "AuditPage",
-    "AuditQuery",
-    "AuditStore",
-    "ChainHead",
-    "check_audit_key",
-]
+__all__ = ["AuditKeyError", "AuditPage", "AuditQuery", "AuditStore", "ChainHead", "check_audit_key"]
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` during long walks (verify, export)."""
@@ -103,7 +96,7 @@ class AuditStore:
         self._key_checked = False  # the key hashed right on this chain once: not tried again
         self._migrate = migrate
         self._table = table
-        self._chain = chain
+        self.chain = chain
         self._ready = False
         self._columns = [table.c[name] for name in schema.AUDIT_COLUMNS]
         head = schema.audit_head
@@ -167,12 +160,19 @@ class AuditStore:
         return placed
 
     def place(
-        self, connection: Connection, records: Sequence[AuditRecord], *, skip_existing: bool = False
+        self,
+        connection: Connection,
+        records: Sequence[AuditRecord],
+        *,
+        skip_existing: bool = False,
+        gather: Callable[[], Sequence[AuditRecord]] = tuple,
     ) -> list[AuditRecord]:
         """Lock the head in ``connection``'s write transaction and chain ``records`` after it,
-        without storing them: ``store_placed`` does, or the user store's audited write path,
-        which stores a record with the user row it seals (``hmi.storage.user_seal``)."""
-        row = connection.execute(self._lock_head, {"which": self._chain}).one()
+        and what ``gather`` returns once the lock is held (``group_commit``), without storing
+        them: ``store_placed`` does, or the user store's audited write path, which stores a
+        record with the user row it seals (``hmi.storage.user_seal``)."""
+        row = connection.execute(self._lock_head, {"which": self.chain}).one()
+        records = [*records, *gather()]
         sequence, prev_hash, scheme = int(row[0]), str(row[1]), str(row[2])
         self._check_key(connection, sequence, scheme)
         # a row slipped in past the head (by someone with INSERT on the table) must not
@@ -181,7 +181,7 @@ class AuditStore:
         if last_stored is not None and int(last_stored) > sequence:
             log.error(
                 "audit chain %s: record(s) %d..%d stored past the chain head %d, added "
-                "outside the audit store; appending after them", self._chain,
+                "outside the audit store; appending after them", self.chain,
                 sequence + 1, int(last_stored), sequence,
             )  # fmt: skip
             sequence = int(last_stored)
@@ -206,7 +206,7 @@ class AuditStore:
         )
         connection.execute(
             self._move_head,
-            {"which": self._chain, "seq": placed[-1].sequence, "hash": placed[-1].hash,
+            {"which": self.chain, "seq": placed[-1].sequence, "hash": placed[-1].hash,
              "scheme": self.scheme},
         )  # fmt: skip
 
@@ -282,7 +282,7 @@ class AuditStore:
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(head_table.c.last_sequence, head_table.c.last_hash, head_table.c.scheme)
-                .where(head_table.c.chain == self._chain)
+                .where(head_table.c.chain == self.chain)
             ).one()  # fmt: skip
         return ChainHead(int(row[0]), str(row[1]), str(row[2]))
 
@@ -416,13 +416,13 @@ class AuditStore:
             start_seq, start_hash = first, (before[0].hash if before else GENESIS_HASH)
         begin = start_seq or 1
         end = head.sequence if last is None else last
-        if self._chain == "spool":  # forwarded records leave the spool: anchor on what is left
+        if self.chain == "spool":  # forwarded records leave the spool: anchor on what is left
             start_seq = start_hash = None
             begin = 1
         total = max(0, end - begin + 1)
         if workers is None:
             workers = min(os.cpu_count() or 1, 4) if total >= 400_000 else 1
-        if self.engine.url.database in (None, "", ":memory:") or self._chain == "spool":
+        if self.engine.url.database in (None, "", ":memory:") or self.chain == "spool":
             workers = 1
         if workers <= 1 or total < 2 * workers:
             verifier = self._walk(begin, end, start_seq, start_hash, progress, total, 1)
@@ -433,7 +433,7 @@ class AuditStore:
             context = multiprocessing.get_context("spawn")  # never fork a threaded process
             with ProcessPoolExecutor(len(bounds) - 1, mp_context=context) as pool:
                 futures = [
-                    pool.submit(_walk_range, url, self._key, self._table.name, self._chain, lo, hi)
+                    pool.submit(_walk_range, url, self._key, self._table.name, self.chain, lo, hi)
                     for lo, hi in bounds[1:]
                 ]
                 own = self._walk(begin, bounds[0][1], start_seq, start_hash, progress, total,
@@ -464,7 +464,7 @@ class AuditStore:
         newest = select(func.coalesce(func.max(seq), 0)).scalar_subquery()
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(head_table.c.last_sequence, newest).where(head_table.c.chain == self._chain)
+                select(head_table.c.last_sequence, newest).where(head_table.c.chain == self.chain)
             ).one()
         return int(row[1]) if int(row[1]) > int(row[0]) else 0
 
@@ -481,7 +481,7 @@ def check_audit_key(store: AuditStore, key: bytes | None) -> None:
         return
     AuditStore(
         store.engine, key=key, key_hint=store._key_hint, migrate=store._migrate,
-        table=store._table, chain=store._chain,
+        table=store._table, chain=store.chain,
     ).check_key()  # fmt: skip
 
 

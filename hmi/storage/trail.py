@@ -36,6 +36,7 @@ from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.errors import HmiError
 from hmi.storage.audit import AuditKeyError, AuditStore
 from hmi.storage.db import StorageError, short_error
+from hmi.storage.shared.group_commit import append_gathered, settle
 from hmi.storage.spool import AuditBlocked, SpoolStore, spool_writable
 from hmi.storage.spool_check import SpoolHold, check_spool, quarantine, read_hold
 from hmi.storage.spool_check import restore_lost_hold as _restore_lost_hold
@@ -218,21 +219,30 @@ class AuditTrail:
                 self._run_call(job)
                 continue
             jobs = [job]
-            while len(jobs) < _GROUP_MAX:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP or more.call is not None:
-                    self._held = more
-                    break
-                jobs.append(more)
+            self._gather(jobs)
             try:
                 self._append(jobs)
             except BaseException as exc:  # a bug must not stop the worker and hang every caller
                 log.exception("audit trail worker failed on %d record(s)", len(jobs))
                 for waiting in jobs:
-                    _settle(waiting.future, error=exc)
+                    settle(waiting.future, error=exc)
+
+    def _gather(self, jobs: list[_Job]) -> list[AuditRecord]:
+        """Add the appends queued now to ``jobs`` (up to ``_GROUP_MAX``, stopping at other
+        work, which waits its turn); returns their records. Called before an append and again
+        once it holds the central head lock (``group_commit``): records that queued while this
+        station waited for the lock join the same commit."""
+        first = len(jobs)
+        while len(jobs) < _GROUP_MAX and self._held is None:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is _STOP or more.call is not None:
+                self._held = more
+                break
+            jobs.append(more)
+        return [j.record for j in jobs[first:] if j.record is not None]
 
     def _take(self) -> Any:
         if self._held is not None:
@@ -277,19 +287,19 @@ class AuditTrail:
             job.future.set_exception(exc)
 
     def _append(self, jobs: list[_Job]) -> None:
-        records = [j.record for j in jobs if j.record is not None]
         placed: list[AuditRecord] | None = None
         error: BaseException | None = None
         if self._spooling:
             self._forward_if_due()
         if not self._spooling:
             try:
-                placed = self._to_central(records)
+                placed = self._to_central(jobs)
             except (SQLAlchemyError, StorageError) as exc:
                 if self.spool is None:
                     error = exc
                 else:
                     self._enter_spooling(exc)
+        records = [j.record for j in jobs if j.record is not None]  # with those gathered
         if placed is None and error is None and self.spool is not None:
             try:
                 placed = self.spool.put(records)
@@ -302,22 +312,23 @@ class AuditTrail:
                 self._publish(self._status.detail)
         for index, job in enumerate(jobs):
             if error is not None:
-                _settle(
-                    job.future,
-                    error=AuditUnavailable(f"the audit record could not be stored: {error}"),
-                )
+                why = AuditUnavailable(f"the audit record could not be stored: {error}")
+                settle(job.future, error=why)
             else:
                 assert placed is not None
-                _settle(job.future, placed[index])
+                settle(job.future, placed[index])
 
-    def _to_central(self, records: list[AuditRecord]) -> list[AuditRecord]:
-        """Append centrally; a pooled connection found dead (the server restarted since) is
+    def _to_central(self, jobs: list[_Job]) -> list[AuditRecord]:
+        """Append centrally, with the appends that queued while the head lock was awaited
+        (``group_commit``); a pooled connection found dead (the server restarted since) is
         retried once on a fresh one before the database counts as unreachable."""
+        records = [j.record for j in jobs if j.record is not None]
         try:
-            placed = self.store.append_many(records)
+            placed = append_gathered(self.store, records, lambda: self._gather(jobs))
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
+            records = [j.record for j in jobs if j.record is not None]
             placed = self.store.append_many(records, skip_existing=True)
         self._witnessed(placed)
         return placed
@@ -477,20 +488,6 @@ class AuditTrail:
             log.warning("%s; audited actions resume", why)
             self._blocked = None
             self._publish(self._status.detail)
-
-
-def _settle(
-    future: concurrent.futures.Future[Any], result: Any = None, error: BaseException | None = None
-) -> None:
-    """Answer a caller; one who stopped waiting (cancelled) is skipped: the record is stored
-    all the same, since the action it records happened."""
-    if future.done():
-        return
-    with contextlib.suppress(concurrent.futures.InvalidStateError):
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
 
 
 def _problem(exc: BaseException) -> str:

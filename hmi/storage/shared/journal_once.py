@@ -7,6 +7,14 @@ station that evaluates the alarm: it carries ``alarm|action|time_us`` (migration
 ``0005_alarms``), and the second station's insert of the same key does nothing (``ON CONFLICT
 DO NOTHING``, which needs only the station's INSERT grant). Operator actions and restores are
 made by one station and journalled by it alone: no key.
+
+Journal ids in commit order (issue 16): ids come from a sequence, and two stations'
+transactions could commit out of id order, so a forwarder reading ``id > cursor`` could pass an
+id whose transaction commits later and never send it. On PostgreSQL every journal write takes
+a transaction-scoped advisory lock (``_ID_LOCK``) before it draws an id and holds it to commit:
+a transaction that draws a higher id commits after every lower one is committed or rolled
+back, so what a reader sees is always every id up to the highest it sees (a gap only where a
+transaction rolled back, which nothing fills later).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +30,7 @@ from hmi.model.alarms.states import AlarmAction, AlarmState
 
 __all__ = ["insert_once", "transition_key"]
 
+_ID_LOCK = text("SELECT pg_advisory_xact_lock(1752001025)")  # 0x686d6a01, "hmj\x01"
 _PROCESS = frozenset(
     {
         AlarmAction.ACTIVATE, AlarmAction.CLEAR, AlarmAction.SUPPRESS, AlarmAction.UNSUPPRESS,
@@ -60,7 +69,10 @@ def insert_once(
     Consecutive rows of one kind go in one ``executemany`` of one prepared statement (a flood
     of 500 activations a second must not cost a statement built per row: that thread would
     hold the interpreter the UI needs)."""
-    make = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:  # ids in commit order (above); SQLite's write lock is had since BEGIN
+        connection.execute(_ID_LOCK)
+    make = pg_insert if postgres else sqlite_insert
     group: list[dict[str, Any]] = []
     kind: tuple[str, ...] | None = None
 
