@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -27,7 +24,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from figures import figure
+from figures import figure, median_s
 
 from hmi.model.screens.loader import check_project
 
@@ -47,16 +44,6 @@ def _screen(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _median_s(run: Callable[[], object], runs: int) -> float:
-    run()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -72,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.widgets:,} labels, {screen.stat().st_size / 1e6:.1f} MB, "
             f"{len(problems)} problem(s){': ' + problems[0].message[:60] if problems else ''}"
         )
-        ours = _median_s(lambda: check_project(root), args.runs)
+        ours = median_s(lambda: check_project(root), args.runs)
         text = screen.read_text(encoding="utf-8")
-        raw = _median_s(lambda: yaml.safe_load(text), args.runs)
+        raw = median_s(lambda: yaml.safe_load(text), args.runs)
         c_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        libyaml = _median_s(lambda: yaml.load(text, Loader=c_loader), args.runs)
+        libyaml = median_s(lambda: yaml.load(text, Loader=c_loader), args.runs)
         gc.disable()  # the floor: libyaml's own loader without the cyclic collector
         try:
-            bare = _median_s(lambda: yaml.load(text, Loader=c_loader), args.runs)
+            bare = median_s(lambda: yaml.load(text, Loader=c_loader), args.runs)
         finally:
             gc.enable()
     per = ours / args.widgets * 1e6

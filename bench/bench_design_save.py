@@ -21,13 +21,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from figures import figure
+from figures import figure, median_s
 from ruamel.yaml import YAML
 
 from hmi.model.design import SetFields
@@ -67,16 +66,6 @@ def _screen(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _median_s(run: Callable[[], object], runs: int) -> float:
-    run()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -108,12 +97,12 @@ def main(argv: list[str] | None = None) -> int:
 
         save()
         ours = statistics.median(save() for _ in range(args.runs))
-        load = _median_s(lambda: load_project(root), args.runs)
+        load = median_s(lambda: load_project(root), args.runs)
         yaml = YAML(typ="rt")
         yaml.width = 4096
         yaml.indent(mapping=2, sequence=4, offset=2)
         data = yaml.load(path.read_text(encoding="utf-8"))
-        dump = _median_s(lambda: yaml.dump(data, io.StringIO()), args.runs)
+        dump = median_s(lambda: yaml.dump(data, io.StringIO()), args.runs)
     met = ours <= TARGET_S
     print(f"{args.widgets} widgets, demo project + 1 screen, median of {args.runs}")
     print(f"save (check + write)   {ours * 1e3:7.1f} ms  target <= {TARGET_S * 1e3:.0f} ms: "

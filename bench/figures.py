@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
+import time
+from collections.abc import Callable
 
 PREFIX = "BENCH "
 
@@ -38,3 +41,14 @@ def figure(
 
 def _finite(number: float) -> float | None:
     return float(number) if math.isfinite(number) else None
+
+
+def median_s(run: Callable[[], object], runs: int) -> float:
+    """Median wall time of ``runs`` calls of ``run``, after one call that warms it up."""
+    run()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
