@@ -1,0 +1,43 @@
+"""The palette, inspector and tag picker docked in design mode on the running demo plant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from hmi.app import Station
+from hmi.model.screens.loader import Project
+from hmi.views.designer.panels import attach, dock_panels
+from tests.views.designer.design_rig import designing
+
+
+def test_panels_place_edit_and_are_pictured(
+    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project, artifacts: Path
+) -> None:
+    d = designing(qtbot, make_station, plant_project, screen="tank_farm")
+    window = d.station.window
+    panels = dock_panels(window, plant_project, d.station.bridge)
+    attach(panels, d.editor)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: panels.isVisible() and panels.height() >= 200)
+    assert window.width() == 1366, window.minimumSizeHint()
+    before = d.document.children()
+    palette = panels.palette_list
+    palette.itemDoubleClicked.emit(palette.item(1))  # a value, at the centre
+    assert d.document.children() == before + 1
+    assert d.editor.stack.count() == 1
+    d.editor.select([(before,)])
+    assert panels.inspector.shown_paths == ((before,),)
+    assert "tag" in panels.inspector.editors
+    panels.setCurrentIndex(0)
+    assert window.grab().save(str(artifacts / "designer_palette.png"))
+    panels.setCurrentIndex(1)
+    assert window.grab().save(str(artifacts / "designer_inspector.png"))
+    panels.setCurrentIndex(2)
+    panels.tag_picker.query.setText("level")
+    d.station.bridge.flush()
+    assert window.grab().save(str(artifacts / "designer_tag_picker.png"))
+    d.editor.stack.undo()
+    assert d.document.children() == before
