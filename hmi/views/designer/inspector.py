@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -79,6 +80,23 @@ def _number(text: str, desc: FieldDesc) -> float | int:
     if desc.high is not None and value > desc.high:
         raise ValueError(f"the value must be at most {desc.high:g}")
     return int(value) if desc.kind == "int" or value.is_integer() else value
+
+
+class _YamlEdit(QPlainTextEdit):
+    """YAML text; `finished` when it loses focus with changed text (as a line edit's
+    editingFinished)."""
+
+    finished = Signal()
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._committed = text
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        if self.toPlainText() != self._committed:
+            self._committed = self.toPlainText()
+            self.finished.emit()
 
 
 class Inspector(QWidget):
@@ -148,7 +166,8 @@ class Inspector(QWidget):
             combo.activated.connect(lambda i, c=combo: commit(c.itemData(i)))
             return combo
         if desc.kind in ("yaml", "union"):
-            text = QPlainTextEdit(_text(value))
+            text = _YamlEdit(_text(value))
+            text.finished.connect(lambda w=text: commit(w.toPlainText()))
             text.setFixedHeight(56 if desc.kind == "yaml" else 72)
             text.setPlaceholderText("YAML, e.g. [1, 2]" if desc.kind == "yaml" else "{kind: set}")
             return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QComboBox, QLineEdit
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from hmi.model.design.document import ScreenDocument
@@ -144,3 +144,38 @@ def test_multi_selection_and_colour(qtbot: QtBot, project) -> None:  # type: ign
         for d in fields_of(__import__("hmi.model.screens.schema").model.screens.schema.TrendPenSpec)
     }
     assert pen["color"].kind == "colour" and pen["width"].low == 0 and pen["width"].high == 6
+
+
+def test_nested_action_and_list_as_yaml(qtbot: QtBot, project) -> None:  # type: ignore[no-untyped-def]
+    doc = _doc(project)
+    inspector = Inspector(project)
+    qtbot.addWidget(inspector)
+    edits: list[object] = []
+    inspector.edited.connect(edits.append)
+    path = _paths_of(doc, "button")[0]
+    inspector.show_selection(doc, (path,))
+    writable = next(n for n, t in project.tags.items() if t.writable)
+    from hmi.model.design.fields import fields_of
+
+    action = next(d for d in fields_of("button") if d.name == "action")
+    assert {k for k, _m in action.variants} == {
+        "set",
+        "momentary",
+        "toggle",
+        "navigate",
+        "faceplate",
+    }
+    assert inspector.commit(action, f"{{kind: set, tag: {writable}, value: 1}}")
+    assert edits[-1] == SetFields(path, {"action": {"kind": "set", "tag": writable, "value": 1}})
+    count = len(edits)
+    assert not inspector.commit(action, "{kind: set, tag: No.Such.Tag, value: 1}")
+    assert "No.Such.Tag" in inspector.messages["action"].text()
+    assert not inspector.commit(action, "{kind: explode}")
+    assert inspector.messages["action"].text()
+    assert not inspector.commit(action, "{kind: [")
+    assert len(edits) == count
+    editor = inspector.editors["action"]
+    assert isinstance(editor, QPlainTextEdit)
+    editor.setPlainText(f"{{kind: toggle, tag: {writable}}}")
+    assert inspector.commit_text("action")
+    assert edits[-1] == SetFields(path, {"action": {"kind": "toggle", "tag": writable}})
