@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
@@ -25,7 +26,10 @@ def test_panels_place_edit_and_are_pictured(
     assert window.width() == 1366, window.minimumSizeHint()
     before = d.document.children()
     palette = panels.palette_list
-    palette.itemDoubleClicked.emit(palette.item(1))  # a value, at the centre
+    assert palette.item(1).text() == "value"
+    spot = palette.visualItemRect(palette.item(1)).center()  # a real double-click on it
+    qtbot.mouseClick(palette.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    qtbot.mouseDClick(palette.viewport(), Qt.MouseButton.LeftButton, pos=spot)
     assert d.document.children() == before + 1
     assert d.editor.stack.count() == 1
     d.editor.select([(before,)])
