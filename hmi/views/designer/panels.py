@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget
 
 from hmi.model.design.document import ScreenDocument
+from hmi.model.errors import ConfigError
 from hmi.model.screens.loader import Project
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.views.designer.editor import ScreenEditor
@@ -57,13 +58,22 @@ def attach(panels: DesignPanels, editor: ScreenEditor) -> None:
     palette.placed.connect(editor.push)
     inspector.edited.connect(editor.push)
 
-    def follow() -> None:
-        shown = tuple(editor.selection)
-        if shown != inspector.shown_paths:
+    def follow(force: bool = False) -> None:
+        shown = tuple(p for p in editor.selection if _exists(document, p))
+        if force or shown != inspector.shown_paths:
             inspector.show_selection(document, shown)
 
     editor.changed.connect(follow)
+    editor.stack.indexChanged.connect(lambda _i: follow(force=True))  # undo, redo, any edit
     follow()
+
+
+def _exists(document: ScreenDocument, path: tuple[int, ...]) -> bool:
+    parent, index = path[:-1], path[-1]
+    try:
+        return index < document.children(parent)
+    except ConfigError:  # a parent that is gone or no longer a group
+        return False
 
 
 def _centre(editor: ScreenEditor) -> tuple[float, float]:

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
+from hmi.model.design.fields import fields_of
 from hmi.model.screens.loader import Project
 from hmi.views.designer.panels import attach, dock_panels
 from tests.views.designer.design_rig import designing
@@ -35,6 +37,17 @@ def test_panels_place_edit_and_are_pictured(
     d.editor.select([(before,)])
     assert panels.inspector.shown_paths == ((before,),)
     assert "tag" in panels.inspector.editors
+    descs = {d.name: d for d in fields_of("value")}
+    assert panels.inspector.commit(descs["font_size"], "20")
+    assert d.document.widget((before,))["font_size"] == 20
+    d.editor.stack.undo()  # the inspector shows the value as it is again
+    assert "font_size" not in d.document.widget((before,))
+    font = panels.inspector.editors["font_size"]
+    assert isinstance(font, QLineEdit) and font.text() == ""
+    d.editor.stack.redo()
+    assert isinstance(panels.inspector.editors["font_size"], QLineEdit)
+    assert panels.inspector.editors["font_size"].text() == "20"
+    d.editor.stack.undo()
     panels.setCurrentIndex(0)
     assert window.grab().save(str(artifacts / "designer_palette.png"))
     panels.setCurrentIndex(1)
