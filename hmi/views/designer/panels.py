@@ -1,0 +1,82 @@
+"""The palette, the inspector and the tag picker in one dock: what design mode shows beside the
+canvas (`dock_panels`)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget
+
+from hmi.model.design.document import ScreenDocument
+from hmi.model.errors import ConfigError
+from hmi.model.screens.loader import Project
+from hmi.runtime.qt_bridge import QtTagBridge
+from hmi.views.designer.editor import ScreenEditor
+from hmi.views.designer.inspector import Inspector, Palette
+from hmi.views.designer.tag_picker import TagPicker
+
+__all__ = ["DesignPanels", "attach", "dock_panels"]
+
+
+class DesignPanels(QTabWidget):
+    """Palette, Properties and Tags as tabs."""
+
+    def __init__(self, project: Project, bridge: QtTagBridge) -> None:
+        super().__init__()
+        self.setObjectName("designPanels")
+        self.palette_list = Palette(project)
+        self.inspector = Inspector(project)
+        self.tag_picker = TagPicker(project.tags, bridge)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.inspector)
+        self.addTab(self.palette_list, "Palette")
+        self.addTab(scroll, "Properties")
+        self.addTab(self.tag_picker, "Tags")
+
+
+def dock_panels(window: QMainWindow, project: Project, bridge: QtTagBridge) -> DesignPanels:
+    """Dock the panels below the screen in `window` (design mode calls it on entering, and
+    removes the dock on leaving); connect `palette_list.placed` and `inspector.edited` to the
+    editor's undo stack, and the canvas selection to `inspector.show_selection`."""
+    panels = DesignPanels(project, bridge)
+    dock = QDockWidget("Design", window)
+    dock.setObjectName("designDock")
+    dock.setWidget(panels)
+    dock.setFixedHeight(250)  # the window's rows need its full width at 1366 px: dock below
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    return panels
+
+
+def attach(panels: DesignPanels, editor: ScreenEditor) -> None:
+    """Wire the panels to a screen editor: placed and edited go onto its undo stack (one step
+    each); the inspector follows the selection."""
+    palette, inspector = panels.palette_list, panels.inspector
+    document = editor.document
+    assert isinstance(document, ScreenDocument)
+    palette.count_in = document.children
+    palette.centre = _centre(editor)
+    palette.placed.connect(editor.push)
+    inspector.edited.connect(editor.push)
+
+    def follow(force: bool = False) -> None:
+        shown = tuple(p for p in editor.selection if _exists(document, p))
+        if force or shown != inspector.shown_paths:
+            inspector.show_selection(document, shown)
+
+    editor.changed.connect(follow)
+    editor.stack.indexChanged.connect(lambda _i: follow(force=True))  # undo, redo, any edit
+    follow()
+
+
+def _exists(document: ScreenDocument, path: tuple[int, ...]) -> bool:
+    parent, index = path[:-1], path[-1]
+    try:
+        return index < document.children(parent)
+    except ConfigError:  # a parent that is gone or no longer a group
+        return False
+
+
+def _centre(editor: ScreenEditor) -> tuple[float, float]:
+    _x, _y, w, h = editor.canvas.stage_rect()
+    scale = editor.canvas.scale or 1.0
+    return (w / scale / 2, h / scale / 2)

@@ -1,0 +1,60 @@
+"""The palette, inspector and tag picker docked in design mode on the running demo plant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+
+from hmi.app import Station
+from hmi.model.design.fields import fields_of
+from hmi.model.screens.loader import Project
+from hmi.views.designer.panels import attach, dock_panels
+from tests.views.designer.design_rig import designing
+
+
+def test_panels_place_edit_and_are_pictured(
+    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project, artifacts: Path
+) -> None:
+    d = designing(qtbot, make_station, plant_project, screen="tank_farm")
+    window = d.station.window
+    panels = dock_panels(window, plant_project, d.station.bridge)
+    attach(panels, d.editor)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: panels.isVisible() and panels.height() >= 200)
+    assert window.width() == 1366, window.minimumSizeHint()
+    before = d.document.children()
+    palette = panels.palette_list
+    assert palette.item(1).text() == "value"
+    spot = palette.visualItemRect(palette.item(1)).center()  # a real double-click on it
+    qtbot.mouseClick(palette.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    qtbot.mouseDClick(palette.viewport(), Qt.MouseButton.LeftButton, pos=spot)
+    assert d.document.children() == before + 1
+    assert d.editor.stack.count() == 1
+    d.editor.select([(before,)])
+    assert panels.inspector.shown_paths == ((before,),)
+    assert "tag" in panels.inspector.editors
+    descs = {d.name: d for d in fields_of("value")}
+    assert panels.inspector.commit(descs["font_size"], "20")
+    assert d.document.widget((before,))["font_size"] == 20
+    d.editor.stack.undo()  # the inspector shows the value as it is again
+    assert "font_size" not in d.document.widget((before,))
+    font = panels.inspector.editors["font_size"]
+    assert isinstance(font, QLineEdit) and font.text() == ""
+    d.editor.stack.redo()
+    assert isinstance(panels.inspector.editors["font_size"], QLineEdit)
+    assert panels.inspector.editors["font_size"].text() == "20"
+    d.editor.stack.undo()
+    panels.setCurrentIndex(0)
+    assert window.grab().save(str(artifacts / "designer_palette.png"))
+    panels.setCurrentIndex(1)
+    assert window.grab().save(str(artifacts / "designer_inspector.png"))
+    panels.setCurrentIndex(2)
+    panels.tag_picker.query.setText("level")
+    d.station.bridge.flush()
+    assert window.grab().save(str(artifacts / "designer_tag_picker.png"))
+    d.editor.stack.undo()
+    assert d.document.children() == before
