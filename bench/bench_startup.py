@@ -93,7 +93,7 @@ def main() -> int:
                 if plant.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("hmi sim did not open its ports")
                 time.sleep(0.1)
-            project = demo_copy(ROOT / "screens", folder, opcua, modbus)
+            project = demo_copy(ROOT / "screens", folder / "demo", opcua, modbus)
             ours = [until_painted([*hmi, "run", "--smoke", str(project)], env, ROOT)
                     for _ in range(args.runs)]  # fmt: skip
             raw = [until_painted([sys.executable, "-c", RAW], env, ROOT) for _ in range(args.runs)]
