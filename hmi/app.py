@@ -283,7 +283,7 @@ def build_station(
         session_ui, history, alarms, services.alarm_journal, services.owns_trail,
         SessionWatch(sessions, users, url=store_url), _forwarder(project, store_url),
         services.alarm_share,
-        DesignMode(window, sessions, guard, login=session_ui.show_login),
+        DesignMode(window, sessions, guard, login=session_ui.show_login, recorder=recorder),
         services,
     )  # fmt: skip
 

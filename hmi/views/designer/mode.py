@@ -15,12 +15,16 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QToolButton, QWidget
 from shiboken6 import isValid
 
+from hmi.model.design.document import ScreenDocument
 from hmi.model.design.edits import DesignDocument
 from hmi.model.screens.schema import ScreenFile
 from hmi.model.security import Permission
+from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import PermissionGuard, Session, SessionService
 from hmi.views.designer.editor import ScreenEditor
 from hmi.views.designer.overlay import DesignOverlay
+from hmi.views.designer.panels import DesignPanels, attach, dock_panels
+from hmi.views.designer.saving import DesignSaver
 from hmi.views.designer.toolbar import DesignTools
 from hmi.views.main_window import MainWindow
 from hmi.views.screen_canvas import ScreenCanvas
@@ -83,6 +87,7 @@ class DesignMode(QObject):
         *,
         open_document: Callable[[Path], DesignDocument] | None = None,
         login: Callable[[], object] | None = None,
+        recorder: AuditRecorder | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -107,6 +112,12 @@ class DesignMode(QObject):
         if isinstance(row, QHBoxLayout):
             row.insertWidget(row.indexOf(window.header.trend_button), self.button)
         self.tools = DesignTools(window, on_done=self.leave)
+        self.saver = DesignSaver(
+            lambda: window.project, recorder, window,
+            say=lambda text, outcome: window.status.show_message(text, outcome=outcome),
+        )  # fmt: skip
+        self.saver.reload.connect(self._reload)
+        self.panels: DesignPanels | None = None
         self.tools.grid.valueChanged.connect(self._on_grid)
         sessions.add_listener(self._on_session)
         self._on_session(sessions.current)
@@ -192,7 +203,10 @@ class DesignMode(QObject):
         self.editor.problem.connect(self._on_problem)
         self._attach()
         editor = self.editor
+        self.panels = dock_panels(window, window.project, window.bridge)
+        attach(self.panels, editor)
         self.tools.bind(editor.stack, {
+            "save": lambda: self._save(editor),
             "cut": editor.cut, "copy": editor.copy, "paste": editor.paste,
             "duplicate": editor.duplicate, "delete": editor.delete,
             "front": lambda: editor.restack(front=True),
@@ -225,6 +239,11 @@ class DesignMode(QObject):
             app.removeEventFilter(self._shield)
         self.tools.bind(None, {})
         self.tools.show(False)
+        if self.panels is not None:
+            dock = self.panels.parentWidget()
+            self.window.removeDockWidget(dock)  # type: ignore[arg-type]
+            dock.deleteLater()
+        self.panels = None
         if self.overlay is not None:
             self.overlay.deleteLater()
         self.overlay = None
@@ -242,6 +261,18 @@ class DesignMode(QObject):
             window.status.show_message(f"screen: {exc}", outcome="failed")
         self.action.setChecked(False)
         self.toggled.emit(False)
+
+    def _save(self, editor: ScreenEditor) -> None:
+        document = editor.document
+        if not isinstance(document, ScreenDocument):
+            self._on_problem("this document cannot be saved from the designer")
+            return
+        self.saver.save(document)
+
+    def _reload(self) -> None:
+        """The file changed on disk: drop the edits, design the file as it is now."""
+        self.leave()
+        self.enter()
 
     # -- the canvas ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget
+from shiboken6 import isValid
 
 from hmi.model.design.document import ScreenDocument
 from hmi.model.errors import ConfigError
@@ -42,7 +43,7 @@ def dock_panels(window: QMainWindow, project: Project, bridge: QtTagBridge) -> D
     dock = QDockWidget("Design", window)
     dock.setObjectName("designDock")
     dock.setWidget(panels)
-    dock.setFixedHeight(250)  # the window's rows need its full width at 1366 px: dock below
+    dock.setFixedHeight(200)  # the window's rows need its full width at 1366 px: dock below
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     return panels
 
@@ -59,6 +60,8 @@ def attach(panels: DesignPanels, editor: ScreenEditor) -> None:
     inspector.edited.connect(editor.push)
 
     def follow(force: bool = False) -> None:
+        if not isValid(inspector):  # the dock is gone (design mode left or reloaded)
+            return
         shown = tuple(p for p in editor.selection if _exists(document, p))
         if force or shown != inspector.shown_paths:
             inspector.show_selection(document, shown)

@@ -38,6 +38,8 @@ class DesignTools:
         label.setObjectName("DesignModeLabel")
         self.bar.addWidget(label)
         self.bar.addSeparator()
+        self._action("save", "Save…", QKeySequence.StandardKey.Save)
+        self.edit_menu.addSeparator()
         self._undo_at = self.bar.addSeparator()
         for name, text, keys in (
             ("cut", "Cut", QKeySequence.StandardKey.Cut),

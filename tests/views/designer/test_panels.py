@@ -12,7 +12,6 @@ from pytestqt.qtbot import QtBot
 from hmi.app import Station
 from hmi.model.design.fields import fields_of
 from hmi.model.screens.loader import Project
-from hmi.views.designer.panels import attach, dock_panels
 from tests.views.designer.design_rig import designing
 
 
@@ -21,10 +20,10 @@ def test_panels_place_edit_and_are_pictured(
 ) -> None:
     d = designing(qtbot, make_station, plant_project, screen="tank_farm")
     window = d.station.window
-    panels = dock_panels(window, plant_project, d.station.bridge)
-    attach(panels, d.editor)
+    panels = d.design.panels  # design mode docks them (dock_panels) and wires them (attach)
+    assert panels is not None
     window.resize(1366, 768)
-    qtbot.waitUntil(lambda: panels.isVisible() and panels.height() >= 200)
+    qtbot.waitUntil(lambda: panels.isVisible() and panels.height() >= 150)
     assert window.width() == 1366, window.minimumSizeHint()
     before = d.document.children()
     palette = panels.palette_list
