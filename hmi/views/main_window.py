@@ -294,6 +294,10 @@ class MainWindow(QMainWindow):
 
     # -- live reload ---------------------------------------------------------------------------
 
+    def adopt(self, project: Project) -> None:
+        """The project as the designer just wrote it (a new screen): as a live reload."""
+        self._on_reloaded(project)
+
     def _on_reloaded(self, project: Project) -> None:
         """A valid change: rebuild the current screen in place; on failure keep the old one."""
         self.project = project

@@ -117,6 +117,7 @@ class DesignMode(QObject):
             say=lambda text, outcome: window.status.show_message(text, outcome=outcome),
         )  # fmt: skip
         self.saver.reload.connect(self._reload)
+        self.saver.created.connect(self._on_created)
         self.panels: DesignPanels | None = None
         self.tools.grid.valueChanged.connect(self._on_grid)
         sessions.add_listener(self._on_session)
@@ -207,6 +208,7 @@ class DesignMode(QObject):
         attach(self.panels, editor)
         self.tools.bind(editor.stack, {
             "save": lambda: self._save(editor),
+            "new_screen": self.saver.new_screen,
             "cut": editor.cut, "copy": editor.copy, "paste": editor.paste,
             "duplicate": editor.duplicate, "delete": editor.delete,
             "front": lambda: editor.restack(front=True),
@@ -268,6 +270,14 @@ class DesignMode(QObject):
             self._on_problem("this document cannot be saved from the designer")
             return
         self.saver.save(document)
+
+    def _on_created(self, project: object, screen_id: str) -> None:
+        """A new screen was written: the window takes the project as it is now, shows the new
+        screen and designs it."""
+        self.leave()
+        self.window.adopt(project)  # type: ignore[arg-type]
+        if self.window.navigate(screen_id):
+            self.enter()
 
     def _reload(self) -> None:
         """The file changed on disk: drop the edits, design the file as it is now."""

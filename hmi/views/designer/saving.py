@@ -19,24 +19,35 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from hmi.model.design.document import ScreenDocument
-from hmi.model.design.save import FileChanged, ReasonRequired, plan_save, refused, save_copy
+from hmi.model.design.save import (
+    FileChanged,
+    PlannedChange,
+    ReasonRequired,
+    plan_save,
+    refused,
+    save_copy,
+)
+from hmi.model.design.screens import plan_new_screen
 from hmi.model.errors import ConfigError, ProjectError
-from hmi.model.screens.loader import Project
+from hmi.model.screens.loader import Project, load_project
 from hmi.runtime.audit import AuditRecorder
 from hmi.widgets.dialog import CommandButton, OperatorDialog
 
-__all__ = ["DesignSaver", "ProblemsDialog", "SaveDialog", "changed_lines"]
+__all__ = ["DesignSaver", "NewScreenDialog", "ProblemsDialog", "SaveDialog", "changed_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +114,62 @@ class SaveDialog(OperatorDialog):
         self.save_button.setEnabled(bool(self.reason.text().strip()) or not self.required)
 
 
+class NewScreenDialog(OperatorDialog):
+    """Id, title, ISA-101 level and parent of a new, empty screen, and the reason."""
+
+    def __init__(self, project: Project, *, required: bool, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("DesignNewScreenDialog")
+        self.setWindowTitle("New screen")
+        self.required = required
+        self.screen_id = QLineEdit(self)
+        self.screen_id.setPlaceholderText("filters (letters, digits, _ and -)")
+        self.title = QLineEdit(self)
+        self.level = QSpinBox(self)
+        self.level.setRange(1, 4)
+        self.level.setValue(3)
+        self.level.setToolTip("ISA-101: 1 overview, 2 area, 3 detail, 4 diagnostics")
+        self.parent_screen = QComboBox(self)
+        self.parent_screen.addItem("(none)", "")
+        for screen_id, screen in project.screens.items():
+            self.parent_screen.addItem(f"{screen.screen.title} ({screen_id})", screen_id)
+        self.reason = QLineEdit(self)
+        self.reason.setPlaceholderText("why (required)" if required else "why (optional)")
+        form = QFormLayout()
+        for label, field in (("Id", self.screen_id), ("Title", self.title),
+                             ("Level", self.level), ("Parent", self.parent_screen),
+                             ("Reason", self.reason)):  # fmt: skip
+            form.addRow(label, field)
+        self.create_button = CommandButton("Create", self)
+        self.create_button.setObjectName("DesignNewScreenButton")
+        self.create_button.clicked.connect(self.accept)
+        cancel = QPushButton("Cancel", self)
+        cancel.clicked.connect(self.reject)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        for field in (self.screen_id, self.title, self.reason):
+            field.textChanged.connect(self._update)
+        self.set_enter_button(None)
+        self._update()
+
+    def _update(self) -> None:
+        ready = bool(self.screen_id.text().strip() and self.title.text().strip())
+        self.create_button.setEnabled(
+            ready and (bool(self.reason.text().strip()) or not self.required)
+        )
+
+    def plan(self, root: Path) -> PlannedChange:
+        parent = str(self.parent_screen.currentData() or "") or None
+        return plan_new_screen(
+            root, self.screen_id.text().strip(), self.title.text().strip(),
+            level=self.level.value(), parent=parent, reason=self.reason.text().strip(),
+        )  # fmt: skip
+
+
 class ProblemsDialog(OperatorDialog):
     """What stands in the way, each problem with its place; `actions` as extra buttons."""
 
@@ -148,6 +215,7 @@ class DesignSaver(QObject):
 
     saved = Signal(object)
     reload = Signal()
+    created = Signal(object, str)  # the project as it is now, the new screen's id
 
     def __init__(
         self,
@@ -184,6 +252,38 @@ class DesignSaver(QObject):
             lambda: self._start(project, document, dialog.reason.text().strip())
         )
         dialog.open()
+
+    def new_screen(self) -> None:
+        if self.recorder is None:
+            self._say(
+                "design: new screens need the audit trail, which this station has not", "failed"
+            )
+            return
+        project = self._project()
+        dialog = NewScreenDialog(
+            project, required=project.file.design.reason == "required", parent=self._parent
+        )
+        self.dialog = dialog
+        dialog.accepted.connect(
+            lambda: setattr(self, "task", asyncio.ensure_future(self._create(project, dialog)))
+        )
+        dialog.open()
+
+    async def _create(self, project: Project, dialog: NewScreenDialog) -> None:
+        assert self.recorder is not None
+        try:
+            plan = dialog.plan(project.root)
+            record = await self.recorder.screen_change(plan)
+            now = load_project(project.root)
+        except ProjectError as exc:
+            self._show("screen not created", "Nothing was written:", refused(exc))
+        except ConfigError as exc:
+            self._say(f"design: {exc}", "failed")
+        else:
+            self._say(
+                f"design: screen {plan.screen_id} created (audit record {record.sequence})", "done"
+            )
+            self.created.emit(now, plan.screen_id)
 
     def _start(self, project: Project, document: ScreenDocument, reason: str) -> None:
         self.task = asyncio.ensure_future(self._save(project, document, reason))

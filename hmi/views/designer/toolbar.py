@@ -39,6 +39,7 @@ class DesignTools:
         self.bar.addWidget(label)
         self.bar.addSeparator()
         self._action("save", "Save…", QKeySequence.StandardKey.Save)
+        self._action("new_screen", "New screen…", None)
         self.edit_menu.addSeparator()
         self._undo_at = self.bar.addSeparator()
         for name, text, keys in (
