@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import qasync
-from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 from shiboken6 import isValid
@@ -76,6 +76,29 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class _GuiThreadCollector:
+    """The cyclic garbage collector, run on the GUI thread from a timer instead of wherever
+    an allocation happens to trip it (pyqtgraph's ``GarbageCollector``, without importing
+    pyqtgraph and numpy before a trend exists). Same thresholds as Python's own."""
+
+    def __init__(self, *, interval_ms: int) -> None:
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer()
+        self.timer.timeout.connect(self.check)
+        self.timer.start(interval_ms)
+
+    def check(self) -> None:
+        l0, l1, l2 = gc.get_count()
+        if l0 > self.threshold[0]:
+            gc.collect(0)
+            if l1 > self.threshold[1]:
+                gc.collect(1)
+                if l2 > self.threshold[2]:
+                    gc.collect(2)
+
 
 RECENT_SAMPLES = 36_000  # per trended tag: 10 h at 1 Hz, 0.6 MB
 
@@ -411,7 +434,7 @@ def run(
     # The audit trail's worker thread allocates all the time: left to Python, the cyclic
     # collector would run there and delete Qt objects off the GUI thread (a crash). Collect on
     # the GUI thread, on a timer, instead.
-    collector = GarbageCollector(interval=1.0)
+    collector = _GuiThreadCollector(interval_ms=1000)
     apply_theme(app, project.file.settings.theme)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent import futures as pools  # its process pool is imported on first use, by name
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -431,7 +431,7 @@ class AuditStore:
             bounds = [(lo, min(lo + step - 1, end)) for lo in range(begin, end + 1, step)]
             url = self.engine.url.render_as_string(hide_password=False)
             context = multiprocessing.get_context("spawn")  # never fork a threaded process
-            with ProcessPoolExecutor(len(bounds) - 1, mp_context=context) as pool:
+            with pools.ProcessPoolExecutor(len(bounds) - 1, mp_context=context) as pool:
                 futures = [
                     pool.submit(_walk_range, url, self._key, self._table.name, self.chain, lo, hi)
                     for lo, hi in bounds[1:]

@@ -10,6 +10,7 @@ so stations starting together do not race.
 
 from __future__ import annotations
 
+import ast
 import getpass
 import logging
 import os
@@ -19,17 +20,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from hmi.model.errors import HmiError
 from hmi.model.paths import user_data_dir
+
+if TYPE_CHECKING:  # alembic is imported when a schema is checked or migrated, not before
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_VERSION_TABLE = "alembic_version"  # alembic's default, which migrations/env.py keeps
 _PG_MIGRATION_LOCK = 0x686D6901  # "hmi\x01": advisory lock key held while migrating
 _MIGRATING = threading.Lock()  # alembic's op/context proxies are process-wide
 
@@ -172,6 +173,8 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def _alembic_config(connection: Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
@@ -180,15 +183,39 @@ def _alembic_config(connection: Connection) -> Config:
 
 def head_revisions() -> frozenset[str]:
     """The newest revision of every branch (audit and users, alarm journal, historian, ...):
-    each store's tables are a branch off the first revision, so they can grow apart."""
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    each store's tables are a branch off the first revision, so they can grow apart.
+
+    Read from the revision files' ``revision``/``down_revision`` assignments (``ast``, not
+    alembic, which costs a station tens of MB when no migration is due);
+    tests/storage/test_revisions.py holds this to alembic's own ``get_heads``."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    value: ast.expr | None
+    for path in sorted((_MIGRATIONS / "versions").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                name, value = node.targets[0].id, node.value
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                name, value = node.target.id, node.value
+            else:
+                continue
+            if value is None:
+                continue
+            if name == "revision":
+                revisions.add(ast.literal_eval(value))
+            elif name == "down_revision":
+                down = ast.literal_eval(value)
+                parents.update([down] if isinstance(down, str) else down or ())
+    return frozenset(revisions - parents)
 
 
 def current_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions the database is at (alembic's ``alembic_version`` table; empty if none)."""
     with engine.connect() as connection:
-        return frozenset(MigrationContext.configure(connection).get_current_heads())
+        if not inspect(connection).has_table(_VERSION_TABLE):
+            return frozenset()
+        rows = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}"))
+        return frozenset(row[0] for row in rows)
 
 
 def upgrade(engine: Engine) -> None:
@@ -203,6 +230,8 @@ def upgrade(engine: Engine) -> None:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
                 )
+            from alembic import command
+
             command.upgrade(_alembic_config(connection), "heads")
 
 

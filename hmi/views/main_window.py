@@ -4,7 +4,9 @@ the current screen, and a status bar with user, command results, connections and
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
@@ -31,7 +33,6 @@ from hmi.views.station_diagnostics import StationDiagnosticsView
 from hmi.views.status_bar import StationStatusBar
 from hmi.widgets.alarm_mark import AlarmMarks
 from hmi.widgets.context import WidgetContext
-from hmi.widgets.trend.adhoc import AdhocTrendDialog
 
 __all__ = ["QUIT_SHORTCUT", "MainWindow"]
 
@@ -216,6 +217,7 @@ class MainWindow(QMainWindow):
 
     def _build_canvas(self, screen_id: str, screen: ScreenFile | None = None) -> ScreenCanvas:
         screen = screen or self.project.screens[screen_id]
+        _probe_rss_before_first_screen()
         return ScreenCanvas.for_screen(
             screen, self._context(screen_id), self.project.templates, self.screen_area
         )
@@ -379,6 +381,8 @@ class MainWindow(QMainWindow):
 
     def open_adhoc_trend(self) -> QWidget:
         """A trend of any tags the operator picks (released when closed)."""
+        from hmi.widgets.trend.adhoc import AdhocTrendDialog  # pyqtgraph on first use
+
         return self._show_tool(
             AdhocTrendDialog(self._context("adhoc_trend"), history=self.history_source),
             "Ad-hoc trend",
@@ -422,3 +426,23 @@ class MainWindow(QMainWindow):
         if self.live_reload is not None:
             self.live_reload.deleteLater()
             self.live_reload = None
+
+
+RSS_PROBE = "HMI_RSS_PROBE"
+"""Set (to anything) in the environment: the window logs its resident memory once, right
+before the first screen is built (``bench/bench_frugal.py`` reads it)."""
+_probed: list[bool] = []
+
+
+def _probe_rss_before_first_screen() -> None:
+    """``rss-probe: VmRSS <kB> kB`` once per process if ``HMI_RSS_PROBE`` is set (Linux)."""
+    if _probed or not os.environ.get(RSS_PROBE):
+        return
+    _probed.append(True)
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            log.warning("rss-probe: VmRSS %s kB", line.split()[1])

@@ -19,10 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from ldap3 import BASE, NONE, SIMPLE, Connection, Server, Tls
-from ldap3.core.exceptions import LDAPException
 
 from hmi.model.directory import (
     PLACEHOLDER,
@@ -32,6 +30,9 @@ from hmi.model.directory import (
     normalise_dn,
 )
 from hmi.model.errors import HmiError
+
+if TYPE_CHECKING:  # ldap3 is imported when a directory is asked, not by every station
+    from ldap3 import Connection, Server
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ class Directory:
     # -- connections ---------------------------------------------------------------------------
 
     def _server(self) -> Server:
+        from ldap3 import NONE, Server, Tls
+
         tls = None
         if self.config.scheme == "ldaps" or self.config.start_tls:
             if self._ca is not None and not Path(self._ca).is_file():
@@ -113,6 +116,9 @@ class Directory:
     def _bind(self, dn: str, password: str) -> Connection | None:
         """A connection bound as ``dn``; None if the directory refuses the password.
         ``DirectoryUnreachable`` if it does not answer or TLS fails."""
+        from ldap3 import SIMPLE, Connection
+        from ldap3.core.exceptions import LDAPException
+
         connection = Connection(
             self._server(), user=dn, password=password, authentication=SIMPLE,
             receive_timeout=math.ceil(self.config.timeout_s), read_only=True, raise_exceptions=False,
@@ -207,6 +213,8 @@ class Directory:
         return [*wanted, "memberOf"] if self.config.member_of else wanted
 
     def _read_entry(self, connection: Connection, dn: str) -> tuple[str, list[str]]:
+        from ldap3 import BASE
+
         connection.search(dn, "(objectClass=*)", search_scope=BASE, attributes=self._attributes())
         entries = [e for e in connection.response or [] if e.get("type") == "searchResEntry"]
         if not entries:
