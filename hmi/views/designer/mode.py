@@ -209,6 +209,8 @@ class DesignMode(QObject):
         self.tools.bind(editor.stack, {
             "save": lambda: self._save(editor),
             "new_screen": self.saver.new_screen,
+            "rename_screen": lambda: self._change_screen(editor, delete=False),
+            "delete_screen": lambda: self._change_screen(editor, delete=True),
             "cut": editor.cut, "copy": editor.copy, "paste": editor.paste,
             "duplicate": editor.duplicate, "delete": editor.delete,
             "front": lambda: editor.restack(front=True),
@@ -270,6 +272,11 @@ class DesignMode(QObject):
             self._on_problem("this document cannot be saved from the designer")
             return
         self.saver.save(document)
+
+    def _change_screen(self, editor: ScreenEditor, *, delete: bool) -> None:
+        document = editor.document
+        if isinstance(document, ScreenDocument):
+            self.saver.change_screen(document, self.window.current_screen_id, delete=delete)
 
     def _on_created(self, project: object, screen_id: str) -> None:
         """A new screen was written: the window takes the project as it is now, shows the new

@@ -41,13 +41,20 @@ from hmi.model.design.save import (
     refused,
     save_copy,
 )
-from hmi.model.design.screens import plan_new_screen
+from hmi.model.design.screens import plan_delete_screen, plan_new_screen, plan_rename_screen
 from hmi.model.errors import ConfigError, ProjectError
 from hmi.model.screens.loader import Project, load_project
 from hmi.runtime.audit import AuditRecorder
 from hmi.widgets.dialog import CommandButton, OperatorDialog
 
-__all__ = ["DesignSaver", "NewScreenDialog", "ProblemsDialog", "SaveDialog", "changed_lines"]
+__all__ = [
+    "DesignSaver",
+    "NewScreenDialog",
+    "ProblemsDialog",
+    "SaveDialog",
+    "ScreenChangeDialog",
+    "changed_lines",
+]
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +177,67 @@ class NewScreenDialog(OperatorDialog):
         )  # fmt: skip
 
 
+class ScreenChangeDialog(OperatorDialog):
+    """Rename (a new id and title) or delete the screen being designed, with the reason."""
+
+    def __init__(
+        self, screen_id: str, title: str, *, delete: bool, required: bool,
+        parent: QWidget | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.setObjectName("DesignScreenChangeDialog")
+        self.delete = delete
+        self.required = required
+        self.setWindowTitle(f"{'Delete' if delete else 'Rename'} screen {screen_id}")
+        self.new_id = QLineEdit(screen_id, self)
+        self.new_title = QLineEdit(title, self)
+        self.reason = QLineEdit(self)
+        self.reason.setPlaceholderText("why (required)" if required else "why (optional)")
+        form = QFormLayout()
+        if delete:
+            note = QLabel(
+                f"Screen {screen_id} ({title}) is taken out of project.yaml and its file is "
+                "deleted. Refused while another screen, a button or the start screen names it.",
+                self,
+            )
+            note.setWordWrap(True)
+            form.addRow(note)
+        else:
+            form.addRow("New id", self.new_id)
+            form.addRow("Title", self.new_title)
+        form.addRow("Reason", self.reason)
+        self.apply_button = CommandButton("Delete" if delete else "Rename", self)
+        self.apply_button.setObjectName("DesignScreenChangeButton")
+        self.apply_button.clicked.connect(self.accept)
+        cancel = QPushButton("Cancel", self)
+        cancel.clicked.connect(self.reject)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton(self.apply_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        for field in (self.new_id, self.new_title, self.reason):
+            field.textChanged.connect(self._update)
+        self.set_enter_button(None)
+        self._update()
+
+    def _update(self) -> None:
+        ready = self.delete or bool(self.new_id.text().strip() and self.new_title.text().strip())
+        self.apply_button.setEnabled(
+            ready and (bool(self.reason.text().strip()) or not self.required)
+        )
+
+    def plan(self, root: Path, screen_id: str) -> PlannedChange:
+        reason = self.reason.text().strip()
+        if self.delete:
+            return plan_delete_screen(root, screen_id, reason=reason)
+        return plan_rename_screen(
+            root, screen_id, self.new_id.text().strip(), title=self.new_title.text().strip(),
+            reason=reason,
+        )  # fmt: skip
+
+
 class ProblemsDialog(OperatorDialog):
     """What stands in the way, each problem with its place; `actions` as extra buttons."""
 
@@ -269,21 +337,62 @@ class DesignSaver(QObject):
         )
         dialog.open()
 
-    async def _create(self, project: Project, dialog: NewScreenDialog) -> None:
+    def change_screen(self, document: ScreenDocument, screen_id: str, *, delete: bool) -> None:
+        """Rename or delete the screen being designed (not with unsaved edits: they would be
+        lost or written without their own record)."""
+        if self.recorder is None:
+            self._say("design: this needs the audit trail, which this station has not", "failed")
+            return
+        path = document.path
+        if not path.exists() or path.read_text(encoding="utf-8") != document.text():
+            self._say(f"design: save or undo the changes to {path.name} first", "failed")
+            return
+        project = self._project()
+        dialog = ScreenChangeDialog(
+            screen_id, project.screens[screen_id].screen.title, delete=delete,
+            required=project.file.design.reason == "required", parent=self._parent,
+        )  # fmt: skip
+        self.dialog = dialog
+
+        def start() -> None:
+            self.task = asyncio.ensure_future(self._create(project, dialog, screen_id))
+
+        dialog.accepted.connect(start)
+        dialog.open()
+
+    async def _create(
+        self,
+        project: Project,
+        dialog: NewScreenDialog | ScreenChangeDialog,
+        screen_id: str = "",
+    ) -> None:
+        """A new, renamed or deleted screen: checked, recorded, written; then ``created`` with
+        the project as it is now and the screen to show (a deleted screen's parent, or the
+        start screen)."""
         assert self.recorder is not None
+        what = "created" if isinstance(dialog, NewScreenDialog) else (
+            "deleted" if dialog.delete else "renamed"
+        )  # fmt: skip
         try:
-            plan = dialog.plan(project.root)
+            plan = (
+                dialog.plan(Path(project.root))
+                if isinstance(dialog, NewScreenDialog)
+                else dialog.plan(Path(project.root), screen_id)
+            )
             record = await self.recorder.screen_change(plan)
             now = load_project(project.root)
         except ProjectError as exc:
-            self._show("screen not created", "Nothing was written:", refused(exc))
+            self._show(f"screen not {what}", "Nothing was written:", refused(exc))
         except ConfigError as exc:
             self._say(f"design: {exc}", "failed")
         else:
-            self._say(
-                f"design: screen {plan.screen_id} created (audit record {record.sequence})", "done"
-            )
-            self.created.emit(now, plan.screen_id)
+            self._say(f"design: screen {plan.screen_id} {what} (audit record {record.sequence})",
+                      "done")  # fmt: skip
+            shown = plan.screen_id
+            if what == "deleted":
+                parent = project.screens[screen_id].screen.parent
+                shown = parent if parent in now.screens else now.start_screen
+            self.created.emit(now, shown)
 
     def _start(self, project: Project, document: ScreenDocument, reason: str) -> None:
         self.task = asyncio.ensure_future(self._save(project, document, reason))

@@ -40,6 +40,11 @@ class DesignTools:
         self.bar.addSeparator()
         self._action("save", "Save…", QKeySequence.StandardKey.Save)
         self._action("new_screen", "New screen…", None)
+        for name, text in (
+            ("rename_screen", "Rename screen…"),
+            ("delete_screen", "Delete screen…"),
+        ):
+            self.edit_menu.addAction(self._action(name, text, None, toolbar=False))
         self.edit_menu.addSeparator()
         self._undo_at = self.bar.addSeparator()
         for name, text, keys in (

@@ -17,7 +17,12 @@ from hmi.app import Station
 from hmi.model.audit.record import AuditAction
 from hmi.model.design import SetFields
 from hmi.model.screens.loader import Project, load_project
-from hmi.views.designer.saving import NewScreenDialog, SaveDialog
+from hmi.views.designer.saving import (
+    NewScreenDialog,
+    ProblemsDialog,
+    SaveDialog,
+    ScreenChangeDialog,
+)
 from tests.views.audit_station import records
 from tests.views.designer.design_rig import Designing, designing
 from tests.views.designer.test_design_save import _own_copy
@@ -95,3 +100,47 @@ def _finish_save(qtbot: QtBot, d: Designing) -> None:
     assert task is not None
     qtbot.waitUntil(task.done, timeout=15000)
     task.result()
+
+
+def test_rename_then_delete_a_screen_from_design_mode(
+    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project, tmp_path: Path
+) -> None:
+    """A screen nothing names (the pump station is named by buttons, so first a new one):
+    renamed in place, then deleted; each one record; a named screen's delete is refused."""
+    project = _own_copy(plant_project, tmp_path)
+    d = designing(qtbot, make_station, project, screen="tank_farm")
+    window, saver = d.station.window, d.design.saver
+    d.design.tools.actions["delete_screen"].trigger()  # tank_farm: the overview's button names it
+    refused = saver.dialog
+    assert isinstance(refused, ScreenChangeDialog) and refused.apply_button.isEnabled()
+    qtbot.mouseClick(refused.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: saver.task is not None and saver.task.done(), timeout=15000)
+    assert isinstance(saver.dialog, ProblemsDialog) and "not deleted" in saver.dialog.windowTitle()
+    assert (Path(project.root) / "tank_farm.yaml").exists()
+
+    d.design.tools.actions["new_screen"].trigger()
+    new = saver.dialog
+    assert isinstance(new, NewScreenDialog)
+    new.screen_id.setText("scratch")
+    new.title.setText("Scratch")
+    qtbot.mouseClick(new.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.current_screen_id == "scratch" and d.design.active, timeout=15000
+    )
+    d.design.tools.actions["rename_screen"].trigger()
+    rename = saver.dialog
+    assert isinstance(rename, ScreenChangeDialog)
+    rename.new_id.setText("sand_filters")
+    rename.new_title.setText("Sand filters")
+    qtbot.mouseClick(rename.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.current_screen_id == "sand_filters" and d.design.active,
+                    timeout=15000)  # fmt: skip
+    assert "sand_filters" in load_project(project.root).screens
+    d.design.tools.actions["delete_screen"].trigger()
+    delete = saver.dialog
+    assert isinstance(delete, ScreenChangeDialog)
+    qtbot.mouseClick(delete.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.current_screen_id == project.start_screen, timeout=15000)
+    assert "sand_filters" not in load_project(project.root).screens
+    actions = [r.action for r in records(d.station)[-3:]]
+    assert actions == [AuditAction.SCREEN_NEW, AuditAction.SCREEN_RENAME, AuditAction.SCREEN_DELETE]
