@@ -65,6 +65,8 @@ class ScreenEditor(QObject):
         self.canvas = canvas
         self._rebuild = rebuild
         self.stack = QUndoStack(self)
+        # what a drop from the palette places: (its payload, the design point) -> placed
+        self.drop: Callable[[str, tuple[float, float]], bool] | None = None
         self.selection: list[WidgetPath] = []
         self.snap = Snap()
         self.guides: tuple[Guide, ...] = ()

@@ -9,12 +9,12 @@ is shown under the field with the checker's message and nothing is applied.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,6 +37,7 @@ from hmi.model.errors import ConfigError, ProjectError
 from hmi.model.screens.loader import Project
 from hmi.model.screens.schema import WIDGET_TYPES
 from hmi.model.screens.sources import load_with
+from hmi.views.designer.overlay import PALETTE_MIME
 
 __all__ = ["Inspector", "Palette", "checked_edit"]
 
@@ -259,14 +260,37 @@ class Palette(QListWidget):
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setGridSize(QSize(170, 30))
         self.setDragEnabled(True)
+        self.setDragDropMode(QListWidget.DragDropMode.DragOnly)  # onto the canvas, not within
+        self.setMovement(QListWidget.Movement.Static)
         self.itemDoubleClicked.connect(self._double_clicked)
         self.centre: tuple[float, float] = (400.0, 300.0)
         self.count_in: Callable[[], int] = lambda: 0
 
     def insert_for(self, item: QListWidgetItem, at: tuple[float, float]) -> InsertWidget:
         widget_type, template = item.data(Qt.ItemDataRole.UserRole)
+        return self.insert_of(widget_type, template, at)
+
+    def insert_of(
+        self, widget_type: str, template: str | None, at: tuple[float, float]
+    ) -> InsertWidget:
         widget = new_widget(widget_type, self._project, at, template=template)
         return InsertWidget((self.count_in(),), widget)
+
+    def mimeData(self, items: Sequence[QListWidgetItem]) -> QMimeData:
+        """A drag of one entry onto the canvas (the overlay places it where it is let go)."""
+        data = QMimeData()
+        if items:
+            widget_type, template = items[0].data(Qt.ItemDataRole.UserRole)
+            data.setData(PALETTE_MIME, f"{widget_type}\t{template or ''}".encode())
+        return data
+
+    def dropped(self, payload: str, at: tuple[float, float]) -> InsertWidget | None:
+        """The edit a drop of ``payload`` (`PALETTE_MIME`) at ``at`` makes; None if unknown."""
+        widget_type, _, template = payload.partition("\t")
+        known = {tuple(self.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.count())}
+        if (widget_type, template or None) not in known:
+            return None
+        return self.insert_of(widget_type, template or None, at)
 
     def _double_clicked(self, item: QListWidgetItem) -> None:
         self.placed.emit(self.insert_for(item, self.centre))

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -35,7 +38,7 @@ from hmi.model.design.geometry import (
 from hmi.model.design.gestures import outermost
 from hmi.views.designer.editor import ScreenEditor
 
-__all__ = ["HANDLE_PX", "DesignOverlay"]
+__all__ = ["HANDLE_PX", "PALETTE_MIME", "DesignOverlay"]
 
 HANDLE_PX = 7  # screen pixels, whatever the zoom
 SELECTION = QColor("#2f6db5")  # a calm blue: no operator screen uses it (ISA-101 greys)
@@ -56,6 +59,10 @@ class _Drag:
     others: SnapTargets | None = None  # what it snaps to, found once per drag
 
 
+PALETTE_MIME = "application/x-hmi-palette"
+"""A palette entry being dragged: ``type<TAB>template`` (the template empty for a widget type)."""
+
+
 class DesignOverlay(QWidget):
     """Lies over ``editor.canvas``, following its size."""
 
@@ -66,6 +73,7 @@ class DesignOverlay(QWidget):
         self.editor = editor
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(False)
+        self.setAcceptDrops(True)  # widget types and templates dragged from the palette
         self._drag: _Drag | None = None
         self.setGeometry(canvas.rect())
         canvas.installEventFilter(self)
@@ -111,6 +119,27 @@ class DesignOverlay(QWidget):
         if drag is not None and drag.band is not None:
             region = region.united(self.to_screen(drag.band).toAlignedRect().adjusted(-2, -2, 2, 2))
         return region
+
+    # -- drops from the palette ---------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.editor.drop is not None and event.mimeData().hasFormat(PALETTE_MIME):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(PALETTE_MIME):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Place what was dragged where it was let go (centred there, as a double-click places
+        it at the screen's centre)."""
+        drop = self.editor.drop
+        if drop is None or not event.mimeData().hasFormat(PALETTE_MIME):
+            return
+        payload = bytes(event.mimeData().data(PALETTE_MIME).data()).decode("utf-8")
+        if drop(payload, self.to_design(event.position())):
+            event.acceptProposedAction()
+            self.setFocus()
 
     # -- coordinates ---------------------------------------------------------------------------
 

@@ -57,6 +57,7 @@ def attach(panels: DesignPanels, editor: ScreenEditor) -> None:
     palette.count_in = document.children
     palette.centre = _centre(editor)
     palette.placed.connect(editor.push)
+    editor.drop = lambda payload, at: editor.push(palette.dropped(payload, at))
     inspector.edited.connect(editor.push)
 
     def follow(force: bool = False) -> None:

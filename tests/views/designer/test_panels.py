@@ -57,3 +57,37 @@ def test_panels_place_edit_and_are_pictured(
     assert window.grab().save(str(artifacts / "designer_tag_picker.png"))
     d.editor.stack.undo()
     assert d.document.children() == before
+
+
+def test_a_palette_entry_dropped_on_the_canvas_lands_where_it_was_let_go(
+    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project
+) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from hmi.views.designer.overlay import PALETTE_MIME
+
+    d = designing(qtbot, make_station, plant_project, screen="tank_farm")
+    panels = d.design.panels
+    assert panels is not None
+    palette = panels.palette_list
+    bar = next(palette.item(i) for i in range(palette.count()) if palette.item(i).text() == "bar")
+    data = palette.mimeData([bar])  # what a drag of the entry carries
+    assert data.hasFormat(PALETTE_MIME)
+    before = d.document.children()
+    spot = QPointF(d.point(600, 300))
+    enter = QDragEnterEvent(spot.toPoint(), Qt.DropAction.CopyAction, data,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(d.overlay, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(spot, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(d.overlay, drop)
+    assert d.document.children() == before + 1 and d.editor.stack.count() == 1
+    placed = d.document.widget((before,))
+    assert placed["type"] == "bar"
+    x, y, w, h = placed["rect"]  # type: ignore[misc]
+    assert abs(x + w / 2 - 600) <= 10 and abs(y + h / 2 - 300) <= 10  # centred where let go
+    d.editor.stack.undo()
+    assert d.path.read_bytes() == d.original and d.document.children() == before
