@@ -260,7 +260,9 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setQuitOnLastWindowClosed(False)  # the views close between runs
     station_app.apply_theme(app)
-    collector = station_app.GarbageCollector(interval=1.0)  # gc on a UI-thread timer, as hmi.app
+    collector = station_app.GuiThreadCollector(
+        interval_ms=1000
+    )  # gc on a UI-thread timer, as hmi.app
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     results: dict[str, dict[str, Any]] = {}

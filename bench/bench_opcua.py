@@ -23,7 +23,7 @@ This process runs one of two modes:
   tags not on the screen are subscribed through the broker (``--bind-rest``: bound through the
   bridge to callbacks that draw nothing), so all items are live. ``gc.collect(); gc.freeze()``
   right after the window is shown, and automatic collection replaced by pyqtgraph's
-  ``GarbageCollector`` timer where ``hmi.app`` uses it, as ``hmi.app`` does (``--gc
+  ``GuiThreadCollector`` timer where ``hmi.app`` uses it, as ``hmi.app`` does (``--gc
   after-setup``: automatic collection, frozen once every item has its first value; ``--gc
   off``: automatic, never frozen). The station's own files (audit database, spool) go to a
   temporary ``HMI_DATA_DIR``.

@@ -156,14 +156,14 @@ def run_screen(
         app = EventClock(sys.argv[:1]) if splits else QApplication(sys.argv[:1])
         app.setQuitOnLastWindowClosed(False)  # as hmi.app: the loop ends when the station stops
         collector = None
-        if args.gc == "app" and hasattr(station_app, "GarbageCollector"):
+        if args.gc == "app" and hasattr(station_app, "GuiThreadCollector"):
             # hmi.app.run turns automatic collection off and collects on a GUI-thread timer
-            collector = station_app.GarbageCollector(interval=1.0)
+            collector = station_app.GuiThreadCollector(interval_ms=1000)
             args.gc_detail = (
                 "gc disabled, collected every 1 s on the UI thread, frozen after showing"
             )
             if splits is not None:
-                app.kinds[id(collector.timer)] = "garbage collection (GarbageCollector timer)"
+                app.kinds[id(collector.timer)] = "garbage collection (GuiThreadCollector timer)"
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:

@@ -66,6 +66,7 @@ from hmi.views.station_diagnostics import historian_row
 from hmi.widgets.alarm_mark import AlarmMarks
 
 __all__ = [
+    "GuiThreadCollector",
     "Station",
     "apply_theme",
     "build_station",
@@ -78,7 +79,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class _GuiThreadCollector:
+class GuiThreadCollector:
     """The cyclic garbage collector, run on the GUI thread from a timer instead of wherever
     an allocation happens to trip it (pyqtgraph's ``GarbageCollector``, without importing
     pyqtgraph and numpy before a trend exists). Same thresholds as Python's own."""
@@ -434,7 +435,7 @@ def run(
     # The audit trail's worker thread allocates all the time: left to Python, the cyclic
     # collector would run there and delete Qt objects off the GUI thread (a crash). Collect on
     # the GUI thread, on a timer, instead.
-    collector = _GuiThreadCollector(interval_ms=1000)
+    collector = GuiThreadCollector(interval_ms=1000)
     apply_theme(app, project.file.settings.theme)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 import qasync
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from hmi.app import Station, build_station, key_hint, run, site_key
+from hmi.app import GuiThreadCollector, Station, build_station, key_hint, run, site_key
 from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.model.errors import ConfigError
 from hmi.model.screens.loader import load_project
@@ -37,7 +36,7 @@ def station_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: Any) -> 
     data = tmp_path / "hmi-data"
     monkeypatch.setenv("HMI_DATA_DIR", str(data))
     gc.collect()
-    collector = GarbageCollector(interval=0.5)
+    collector = GuiThreadCollector(interval_ms=500)
     yield data
     collector.timer.stop()
     gc.collect()

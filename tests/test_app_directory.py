@@ -13,10 +13,9 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from pytestqt.qtbot import QtBot
 
-from hmi.app import build_station
+from hmi.app import GuiThreadCollector, build_station
 from hmi.model.screens.loader import load_project
 from hmi.storage.shared.directory_accounts import DirectoryUserStore
 from hmi.storage.users import AuthenticationFailed, AuthFailure
@@ -39,7 +38,7 @@ def station_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: Any) -> 
     data = tmp_path / "hmi-data"
     monkeypatch.setenv("HMI_DATA_DIR", str(data))
     gc.collect()
-    collector = GarbageCollector(interval=0.5)
+    collector = GuiThreadCollector(interval_ms=500)
     yield data
     collector.timer.stop()
     gc.collect()

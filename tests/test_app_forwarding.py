@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 import qasync
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from hmi.app import build_station
+from hmi.app import GuiThreadCollector, build_station
 from hmi.model.alarms.states import AlarmState
 from hmi.model.forwarding import FORWARDING_ALARM_ID
 from hmi.model.screens.loader import load_project
@@ -32,7 +31,7 @@ def station_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: Any) -> 
     data = tmp_path / "hmi-data"
     monkeypatch.setenv("HMI_DATA_DIR", str(data))
     gc.collect()
-    collector = GarbageCollector(interval=0.5)
+    collector = GuiThreadCollector(interval_ms=500)
     yield data
     collector.timer.stop()
     gc.collect()

@@ -27,11 +27,10 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QObject, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
-from hmi.app import Station, build_station
+from hmi.app import GuiThreadCollector, Station, build_station
 from hmi.model.quality import Quality
 from hmi.model.screens.loader import load_project
 
@@ -213,7 +212,7 @@ def start_station(qtbot: QtBot, qapp: Any, station_data: Path) -> Iterator[Calla
     """``start_station(project_folder, **build_station_kwargs)``: the station built, started,
     an operator added and logged in, the setpoint subscribed and Good; stopped afterwards."""
     gc.collect()
-    collector = GarbageCollector(interval=0.5)  # on the GUI thread only, as ``run`` has it
+    collector = GuiThreadCollector(interval_ms=500)  # on the GUI thread only, as ``run`` has it
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.events._set_running_loop(loop)
     asyncio.set_event_loop(loop)

@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 
 import qasync
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtWidgets import QApplication
 
-from hmi.app import Station, build_station
+from hmi.app import GuiThreadCollector, Station, build_station
 from hmi.model.screens.loader import load_project
 from tests.faults.conftest import PASSWORD, SETPOINT, UiProbe
 
@@ -89,7 +88,7 @@ async def main(mode: str, folder: Path, url: str, writes: int) -> None:
 if __name__ == "__main__":
     app = QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
-    collector = GarbageCollector(interval=1.0)  # as ``hmi run`` has it: on the GUI thread
+    collector = GuiThreadCollector(interval_ms=1000)  # as ``hmi run`` has it: on the GUI thread
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     writes = int(sys.argv[4]) if len(sys.argv) > 4 else 0

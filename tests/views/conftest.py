@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 import pytest
 import qasync
 from pymodbus.client import ModbusTcpClient
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from pytestqt.qtbot import QtBot
+
+from hmi.app import GuiThreadCollector
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -192,7 +193,7 @@ def gui_thread_gc(qapp: Any) -> Iterator[None]:
     """Python's cyclic collector only on the GUI thread, as ``hmi.app.run`` has it: run from
     a worker thread (the audit trail's), it would delete Qt objects there and crash Qt."""
     gc.collect()
-    collector = GarbageCollector(interval=0.5)
+    collector = GuiThreadCollector(interval_ms=500)
     yield
     collector.timer.stop()
     gc.collect()
