@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
+import time
 
 import pytest
 
@@ -26,7 +27,10 @@ async def accepts(port: int) -> bool:
 
 
 def can_bind(port: int) -> bool:
+    """Nothing listens on ``port`` any more (a closed connection's TIME_WAIT, left by the
+    probe, does not count: SO_REUSEADDR, as every server here binds)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -60,6 +64,9 @@ def test_serve_starts_and_stops_on_its_stop_event(until: Until) -> None:
         await asyncio.wait_for(task, timeout=15)
 
     asyncio.run(main_())
+    deadline = time.monotonic() + 3  # the servers' sockets close as their tasks end
+    while not (can_bind(opcua_port) and can_bind(modbus_port)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert can_bind(opcua_port) and can_bind(modbus_port)
 
 
