@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from figures import figure
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "packaging"))
+from smoke import answers, demo_copy, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 HMI = Path(sys.executable).parent / "hmi"
@@ -48,35 +49,8 @@ print(rss.split()[1])
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 def env_for(data: Path) -> dict[str, str]:
     return {**os.environ, "HMI_DATA_DIR": str(data), "QT_QPA_PLATFORM": "offscreen"}
-
-
-def demo_copy(folder: Path, opcua: int, modbus: int) -> Path:
-    target = folder / "demo"
-    shutil.copytree(ROOT / "screens", target)
-    project = target / "project.yaml"
-    text = project.read_text(encoding="utf-8")
-    text, n = re.subn(r"opc\.tcp://127\.0\.0\.1:4840", f"opc.tcp://127.0.0.1:{opcua}", text)
-    text, m = re.subn(r"(\n\s+port:\s*)5020\b", rf"\g<1>{modbus}", text)
-    if (n, m) != (1, 1):
-        raise SystemExit(f"{project}: expected one 4840 endpoint and one 5020 port")
-    project.write_text(text, encoding="utf-8")
-    return target
 
 
 def station_rss_kb(project: Path, env: dict[str, str]) -> int:
@@ -122,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 if plant.poll() is not None or time.monotonic() - started > 60:
                     raise SystemExit("hmi sim did not open its ports")
                 time.sleep(0.1)
-            project = demo_copy(folder, opcua, modbus)
+            project = demo_copy(ROOT / "screens", folder / "demo", opcua, modbus)
             ours, bare = [], []
             for _ in range(args.runs):
                 ours.append(station_rss_kb(project, env) / 1024)
