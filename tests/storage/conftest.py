@@ -101,6 +101,31 @@ def pg_database(pg_admin: PgAdmin) -> Iterator[str]:
 
 
 @pytest.fixture
+def station_database(pg_admin: PgAdmin, pg_database: str) -> Iterator[tuple[str, str]]:
+    """The database as IT sets it up (the owner migrates, then exactly the documented
+    grants): the station role's URL and the role's name; roles and database dropped after."""
+    from hmi.storage.admin import grant_statements
+    from hmi.storage.db import upgrade
+
+    role = f"hmi_station_{uuid.uuid4().hex[:8]}"
+    auditor = f"hmi_auditor_{uuid.uuid4().hex[:8]}"
+    name = str(make_url(pg_database).database)
+    for each in (role, auditor):
+        pg_admin.execute(f'CREATE ROLE "{each}" LOGIN')
+    owner = make_engine(pg_database)
+    upgrade(owner)
+    owner.dispose()
+    for statement in grant_statements(role, auditor, database=name):
+        pg_admin.execute(statement, database=name)
+    try:
+        yield make_url(pg_database).set(username=role).render_as_string(hide_password=False), role
+    finally:
+        pg_admin.drop(name)
+        for each in (role, auditor):
+            pg_admin.execute(f'DROP ROLE IF EXISTS "{each}"')
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: object) -> str:
     return f"sqlite:///{tmp_path}/hmi.sqlite"
 

@@ -9,8 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -19,11 +17,8 @@ from sqlalchemy.engine import make_url
 from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.model.audit.verify import ProblemKind
 from hmi.storage import schema
-from hmi.storage.admin import grant_statements
 from hmi.storage.audit import AuditStore
-from hmi.storage.db import make_engine, upgrade
 from hmi.storage.shared.group_commit import append_gathered
-from tests.storage.conftest import PgAdmin
 
 BATCH = 400
 
@@ -96,25 +91,9 @@ def test_a_writer_killed_mid_batch_leaves_whole_batches(pg_database: str) -> Non
 
 
 @pytest.fixture
-def station_url(pg_admin: PgAdmin, pg_database: str) -> Iterator[str]:
-    """The database as IT sets it up (the owner migrates, then the documented grants): the
-    station role's URL."""
-    role = f"hmi_station_{uuid.uuid4().hex[:8]}"
-    auditor = f"hmi_auditor_{uuid.uuid4().hex[:8]}"
-    name = str(make_url(pg_database).database)
-    for each in (role, auditor):
-        pg_admin.execute(f'CREATE ROLE "{each}" LOGIN')
-    owner = make_engine(pg_database)
-    upgrade(owner)
-    owner.dispose()
-    for statement in grant_statements(role, auditor, database=name):
-        pg_admin.execute(statement, database=name)
-    try:
-        yield make_url(pg_database).set(username=role).render_as_string(hide_password=False)
-    finally:
-        pg_admin.drop(name)
-        for each in (role, auditor):
-            pg_admin.execute(f'DROP ROLE IF EXISTS "{each}"')
+def station_url(station_database: tuple[str, str]) -> str:
+    """The station role's URL on a database set up as IT does it (tests/storage/conftest.py)."""
+    return station_database[0]
 
 
 def test_the_station_role_cannot_interleave_a_batch(station_url: str) -> None:

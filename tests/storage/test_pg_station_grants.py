@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from hmi.runtime.session import SessionService, UserAdministration
 from hmi.storage.admin import STATION_GRANTS, grant_statements
 from hmi.storage.alarm_journal import AlarmJournal, AlarmQuery, JournalEvent
 from hmi.storage.audit import AuditStore
-from hmi.storage.db import make_engine, upgrade
+from hmi.storage.db import make_engine
 from hmi.storage.historian import HistorianStore
 from hmi.storage.spool import SpoolStore
 from hmi.storage.trail import AuditTrail
@@ -47,25 +45,9 @@ def test_docs_print_exactly_the_grants_of_the_code() -> None:
 
 
 @pytest.fixture
-def station(pg_admin: PgAdmin, pg_database: str) -> Iterator[tuple[str, str]]:
-    """The database as IT sets it up (the owner migrates, then exactly the documented
-    grants); the station role's URL and its name."""
-    role = f"hmi_station_{uuid.uuid4().hex[:8]}"
-    auditor = f"hmi_auditor_{uuid.uuid4().hex[:8]}"
-    name = str(make_url(pg_database).database)
-    for each in (role, auditor):
-        pg_admin.execute(f'CREATE ROLE "{each}" LOGIN')
-    owner = make_engine(pg_database)
-    upgrade(owner)
-    owner.dispose()
-    for statement in grant_statements(role, auditor, database=name):
-        pg_admin.execute(statement, database=name)
-    try:
-        yield make_url(pg_database).set(username=role).render_as_string(hide_password=False), role
-    finally:
-        pg_admin.drop(name)
-        for each in (role, auditor):
-            pg_admin.execute(f'DROP ROLE IF EXISTS "{each}"')
+def station(station_database: tuple[str, str]) -> tuple[str, str]:
+    """The station role's URL and its name (tests/storage/conftest.py)."""
+    return station_database
 
 
 @pytest.mark.postgres
