@@ -181,13 +181,28 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+_HEADS_LOCK = threading.Lock()
+_heads: frozenset[str] | None = None
+
+
 def head_revisions() -> frozenset[str]:
     """The newest revision of every branch (audit and users, alarm journal, historian, ...):
     each store's tables are a branch off the first revision, so they can grow apart.
 
     Read from the revision files' ``revision``/``down_revision`` assignments (``ast``, not
     alembic, which costs a station tens of MB when no migration is due);
-    tests/storage/test_revisions.py holds this to alembic's own ``get_heads``."""
+    tests/storage/test_revisions.py holds this to alembic's own ``get_heads``. Read once a
+    process, under a lock: stores open on several threads at once, and CPython 3.11's
+    ``ast.parse`` on two threads together can fail ("AST constructor recursion depth
+    mismatch", seen in CI)."""
+    global _heads
+    with _HEADS_LOCK:
+        if _heads is None:
+            _heads = _read_head_revisions()
+        return _heads
+
+
+def _read_head_revisions() -> frozenset[str]:
     revisions: set[str] = set()
     parents: set[str] = set()
     value: ast.expr | None
