@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -52,3 +52,17 @@ def pg_url() -> str:
             "start one or set HMI_TEST_PG_URL"
         )
     return url
+
+
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[str]:
+    """URL of a new, empty PostgreSQL database, dropped after the test (modules that need more,
+    such as blocking it, define their own)."""
+    from tests.storage.conftest import PgAdmin
+
+    admin = PgAdmin(pg_url)
+    name = admin.create()
+    try:
+        yield admin.url_of(name)
+    finally:
+        admin.drop(name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -21,20 +21,10 @@ from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine
 from hmi.storage.trail import AuditTrail
 from hmi.storage.users import AuthenticationFailed, UserStore
-from tests.storage.conftest import FAST_HASHER, PgAdmin
+from tests.storage.conftest import FAST_HASHER
 
 PASSWORD = "Correct-Horse-42"
 SECURITY = SecurityConfig(lockout=LockoutPolicy(attempts=3, minutes=10))
-
-
-@pytest.fixture
-def pg_database(pg_url: str) -> Iterator[str]:
-    admin = PgAdmin(pg_url)
-    name = admin.create()
-    try:
-        yield admin.url_of(name)
-    finally:
-        admin.drop(name)
 
 
 @dataclass

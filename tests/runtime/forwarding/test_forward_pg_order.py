@@ -13,11 +13,10 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from hmi.model.alarms.definitions import Priority
@@ -28,22 +27,11 @@ from hmi.model.forwarding import SyslogSettings
 from hmi.runtime.forwarding import EventForwarder, EventSource
 from hmi.storage.alarm_journal import AlarmJournal
 from hmi.storage.audit import AuditStore
-from tests.storage.conftest import PgAdmin
 
 sys.path.insert(0, str(Path(__file__).parent))
 from rsyslog import Rsyslog, need_rsyslog, sd_params
 
 SLOW_COMMIT_S = 1.5
-
-
-@pytest.fixture
-def pg_database(pg_url: str) -> Iterator[str]:
-    admin = PgAdmin(pg_url)
-    name = admin.create()
-    try:
-        yield admin.url_of(name)
-    finally:
-        admin.drop(name)
 
 
 def _alarm(alarm: str, station: str) -> JournalEvent:
