@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,9 +26,8 @@ from hmi.model.security import LockoutPolicy, SecurityConfig
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import SessionService
 from hmi.storage import admin, schema
-from hmi.storage.admin import grant_statements
 from hmi.storage.audit import AuditStore
-from hmi.storage.db import _alembic_config, make_engine, upgrade
+from hmi.storage.db import _alembic_config, make_engine
 from hmi.storage.trail import AuditTrail
 from hmi.storage.user_seal import seal_of
 from hmi.storage.users import SIGN_IN_REFUSED, AuthenticationFailed, AuthFailure, UserStore
@@ -215,25 +213,10 @@ def test_a_forged_seal_without_the_key_is_refused(sqlite_url: str) -> None:
 
 
 @pytest.fixture
-def station_url(pg_admin: PgAdmin, pg_database: str) -> Iterator[str]:
+def station_url(station_database: tuple[str, str]) -> str:
     """A database set up as docs/audit.md says (owner migrates, exactly the documented
-    grants) and the URL of its station role."""
-    tag = uuid.uuid4().hex[:8]
-    station, auditor = f"hmi_station_{tag}", f"hmi_auditor_{tag}"
-    name = str(make_url(pg_database).database)
-    for role in (station, auditor):
-        pg_admin.execute(f'CREATE ROLE "{role}" LOGIN')
-    owner = make_engine(pg_database)
-    upgrade(owner)
-    owner.dispose()
-    for statement in grant_statements(station, auditor, database=name):
-        pg_admin.execute(statement, database=name)
-    try:
-        yield make_url(pg_database).set(username=station).render_as_string(hide_password=False)
-    finally:
-        pg_admin.drop(name)
-        for role in (station, auditor):
-            pg_admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+    grants) and the URL of its station role (tests/storage/conftest.py)."""
+    return station_database[0]
 
 
 def _raw(url: str, sql: str, *args: object) -> None:
