@@ -175,9 +175,10 @@ async def measure(args: argparse.Namespace, root: Path, app: Any) -> None:
             self.frames: list[float] = []  # UpdateRequests of the window: its repaints
 
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.UpdateRequest:
+            kind = event.type()
+            if kind == QEvent.Type.UpdateRequest:  # only the window gets these
                 self.frames.append(time.time())
-            elif event.type() == QEvent.Type.Paint:
+            elif kind == QEvent.Type.Paint and watched is not window:
                 self.paints += 1
                 value = watched.binding.value  # type: ignore[attr-defined]
                 shown = value.value
