@@ -1,7 +1,11 @@
-"""Texts drawn by table delegates, laid out once: ``QPainter.drawText`` into a rectangle lays
-its text out again on every call (about 45 µs a cell, plus 12 µs to elide it), so a repaint of
-an alarm table cost 15-30 ms of the UI thread. ``CellTexts`` keeps a prepared ``QStaticText``
-per text, room and font (elided to its room, or wrapped in it) and draws it in about 11 µs."""
+"""Texts drawn by table delegates, laid out once they repeat: ``QPainter.drawText`` into a
+rectangle lays its text out again on every call (about 40 µs a cell, plus 10 µs to elide it),
+so a repaint of an alarm table cost 15-30 ms of the UI thread. A prepared ``QStaticText`` draws
+in about 6 µs, but making one costs about 110 µs: in a flood most texts are new and drawn once
+or twice before they scroll away. So ``CellTexts`` draws a one-line text the first time with
+``drawText`` (its elided form and size kept) and lays it out as a ``QStaticText`` the second
+time it is drawn (a wrapped text is laid out at once): a page that repaints (the blink, a scroll) draws from prepared texts, and a
+page of new rows costs what ``drawText`` costs, not three times that."""
 
 from __future__ import annotations
 
@@ -10,11 +14,13 @@ from PySide6.QtGui import QFont, QFontMetrics, QPainter, QStaticText, QTextOptio
 
 __all__ = ["CellTexts"]
 
+_LINE = int(Qt.AlignmentFlag.AlignLeft.value) | int(Qt.AlignmentFlag.AlignTop.value)
+
 
 class CellTexts:
     """Draws a cell's text, vertically centred, left or right aligned; elided (``elide``) in
-    one line, or wrapped to the room's width (``wrap``; ``height`` says how tall). Holds at most ``limit`` layouts per
-    font (then starts over)."""
+    one line, or wrapped to the room's width (``wrap``; ``height`` says how tall). Holds at
+    most ``limit`` texts per font (then starts over)."""
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
@@ -43,7 +49,14 @@ class CellTexts:
         x = room.x() + (width - entry.width if right else 0)
         y = room.y() + (room.height() - entry.height) // 2
         painter.setFont(font)
-        painter.drawStaticText(x, y, entry.static)
+        static = entry.static
+        if static is not None:
+            painter.drawStaticText(x, y, static)
+        elif entry.drawn:  # the second time: lay it out for every later repaint
+            painter.drawStaticText(x, y, entry.prepare(font))
+        else:
+            entry.drawn = True
+            painter.drawText(QRect(x, y, entry.width + 1, entry.height), _LINE, entry.shown)
 
     def height(self, text: str, width: int, font: QFont) -> int:
         """How tall ``text`` is, wrapped to ``width`` (as ``draw(..., wrap=True)`` lays it)."""
@@ -72,7 +85,10 @@ class CellTexts:
 
 
 class _Laid:
-    __slots__ = ("height", "static", "width")
+    """One text in one room: what is shown (elided to the room, or the whole text to wrap), its
+    size, and once it has been drawn twice its prepared ``QStaticText``."""
+
+    __slots__ = ("drawn", "height", "room", "shown", "static", "width", "wrap")
 
     def __init__(
         self,
@@ -84,16 +100,28 @@ class _Laid:
         wrap: bool,
         elide: Qt.TextElideMode,
     ) -> None:
-        shown = text if wrap else metrics.elidedText(text, elide, width)
-        static = QStaticText(shown)
+        self.wrap, self.room = wrap, width
+        self.static: QStaticText | None = None
+        self.drawn = False
+        if wrap:  # laid out at once: drawText has no "at words, else anywhere" wrap
+            self.shown = text
+            size = self.prepare(font).size()
+            self.width, self.height = round(size.width()), round(size.height())
+        elif len(text) * metrics.maxWidth() <= width:  # fits for sure: no eliding to measure
+            self.shown = text
+            self.width, self.height = metrics.horizontalAdvance(text), metrics.height()
+        else:
+            self.shown = metrics.elidedText(text, elide, width)
+            self.width, self.height = metrics.horizontalAdvance(self.shown), metrics.height()
+
+    def prepare(self, font: QFont) -> QStaticText:
+        static = QStaticText(self.shown)
         static.setTextFormat(Qt.TextFormat.PlainText)
-        if wrap:  # as Qt's item views wrap: at words, a word longer than the room anywhere
+        if self.wrap:  # as Qt's item views wrap: at words, a word longer than the room anywhere
             option = QTextOption()
             option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
             static.setTextOption(option)
-            static.setTextWidth(width)
+            static.setTextWidth(self.room)
         static.prepare(QTransform(), font)
-        size = static.size()
         self.static = static
-        self.width = round(size.width())
-        self.height = round(size.height())
+        return static

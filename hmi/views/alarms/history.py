@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +40,7 @@ from hmi.views.alarms.history_table import (
     HistoryDelegate,
     value_shown,
 )
+from hmi.views.cell_table import CellTableView
 
 __all__ = [
     "COLUMNS",
@@ -167,7 +167,7 @@ class AlarmHistoryView(QWidget):
         self.search_button = self._button("Search", self.search)
         bar.addWidget(self.search_button)
         column.addLayout(bar)
-        self.table = QTableView(self)
+        self.table = CellTableView(self)
         self.table.setObjectName("AlarmHistoryTable")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -175,6 +175,7 @@ class AlarmHistoryView(QWidget):
         self.table.setIconSize(QSize(ICON_PX, ICON_PX))
         self.delegate = HistoryDelegate(self.model, self.table)
         self.table.setItemDelegate(self.delegate)
+        self.table.cell_painter = self.delegate  # one call paints the page
         # The message wraps in its column (rows grow to fit) instead of being cut. Column
         # widths (_fit_columns) and row heights (_fit_rows) are measured from the page's texts,
         # once per page: Qt's ResizeToContents measured every cell again whenever asked,

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
-from PySide6.QtGui import QFont, QPainter, QPixmap
+from PySide6.QtCore import QModelIndex, QObject, QRect, Qt
+from PySide6.QtGui import QFont, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from hmi.model.alarms.kpi import JournalEvent
@@ -168,12 +168,27 @@ class HistoryDelegate(QStyledItemDelegate):
         self._font = QFont()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        row, column = index.row(), index.column()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        self.paint_cell(
+            painter, option.rect, index.row(), index.column(), selected=selected,  # type: ignore[attr-defined]
+            palette=option.palette, font=option.font,  # type: ignore[attr-defined]
+        )  # fmt: skip
+
+    def paint_cell(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        row: int,
+        column: int,
+        *,
+        selected: bool,
+        palette: QPalette,
+        font: QFont,
+    ) -> None:
+        """One cell of row ``row`` (``CellTableView`` calls this for every visible cell)."""
         if not 0 <= row < self.model.rowCount():
             return
-        rect = option.rect  # type: ignore[attr-defined]
-        palette = option.palette  # type: ignore[attr-defined]
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+        if selected:
             painter.fillRect(rect, palette.highlight())
             painter.setPen(palette.highlightedText().color())
         else:
@@ -186,7 +201,6 @@ class HistoryDelegate(QStyledItemDelegate):
                 mark = self._marks[priority] = priority_pixmap(priority, ICON_PX)
             painter.drawPixmap(box.x(), rect.y() + (rect.height() - ICON_PX) // 2, mark)
             box.setLeft(box.left() + ICON_PX + 4)
-        font = option.font  # type: ignore[attr-defined]
         if font != self._font:
             self._font = QFont(font)
         font = self._font

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -51,6 +50,7 @@ from hmi.views.alarms.table import (
     BlinkDelegate,
     column_widths,
 )
+from hmi.views.cell_table import CellTableView
 from hmi.widgets.alarm_mark import BLINK_MS, PRIORITY_NUMBER, priority_pixmap
 from hmi.widgets.base import set_style_property
 from hmi.widgets.dialog import CommandButton
@@ -175,10 +175,11 @@ class AlarmSummaryView(QWidget):
         column.addLayout(bar)
 
         middle = QHBoxLayout()
-        self.table = QTableView(self)
+        self.table = CellTableView(self)
         self.table.setObjectName("AlarmTable")
         self.table.setModel(self.model)
         self.table.setItemDelegate(self.delegate)
+        self.table.cell_painter = self.delegate  # one call paints the page
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap
+from PySide6.QtCore import QModelIndex, QObject, QRect, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from hmi.model.alarms.definitions import Priority
@@ -371,17 +371,31 @@ class BlinkDelegate(QStyledItemDelegate):
         self._cells = CellTexts()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        self.paint_cell(
+            painter, option.rect, index.row(), index.column(), selected=selected,  # type: ignore[attr-defined]
+            palette=option.palette, font=option.font,  # type: ignore[attr-defined]
+        )  # fmt: skip
+
+    def paint_cell(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        row: int,
+        column: int,
+        *,
+        selected: bool,
+        palette: QPalette,
+        font: QFont,
+    ) -> None:
+        """One cell of row ``row`` (``CellTableView`` calls this for every visible cell)."""
         rows = self.model.rows
-        row = index.row()
         if not 0 <= row < len(rows):
             return
         status = rows[row]
-        column = index.column()
-        rect = option.rect  # type: ignore[attr-defined]
         state = status.state
         unack = state in UNACKNOWLEDGED
-        palette = option.palette  # type: ignore[attr-defined]
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+        if selected:
             painter.fillRect(rect, palette.highlight())
             pen = palette.highlightedText().color()
         else:
@@ -393,10 +407,10 @@ class BlinkDelegate(QStyledItemDelegate):
             mark = self._mark(status.priority, self.lit or not unack)
             painter.drawPixmap(box.x(), rect.y() + (rect.height() - ICON_PX) // 2, mark)
             box.setLeft(box.left() + ICON_PX + 4)
-        font = self._font_for(option.font, bold=state is S.UNACK)[0]  # type: ignore[attr-defined]
+        shown = self._font_for(font, bold=state is S.UNACK)[0]
         painter.setPen(pen)
         self._cells.draw(
-            painter, box, self.model.texts(status)[column], font, right=column == VALUE
+            painter, box, self.model.texts(status)[column], shown, right=column == VALUE
         )
 
     def _mark(self, priority: Priority, lit: bool) -> QPixmap:
