@@ -4,7 +4,7 @@
 ``paint`` through the bindings: about 20-30 µs of the UI thread a cell before the delegate draws
 anything, 6-10 ms for a page of an alarm table, on every blink and every refresh of a flood.
 ``CellTableView`` paints the same page in one loop over the visible rows and columns, calling
-its painter's ``paint_cell`` with the cell's rectangle, as Qt would lay it out (grid lines
+its painter's ``paint_row`` with each cell's rectangle, as Qt would lay it out (grid lines
 included), and drawing the grid in ``gridline-color``. Its delegate keeps ``paint`` for Qt's
 own uses (a drag pixmap, ``grab`` of a single index), so both paths draw the same cell."""
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import QModelIndex, QRect
+from PySide6.QtCore import QModelIndex
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTableView, QWidget
 
@@ -20,17 +20,21 @@ __all__ = ["CellPainter", "CellTableView"]
 
 
 class CellPainter(Protocol):
-    def paint_cell(
+    def paint_row(
         self,
         painter: QPainter,
-        rect: QRect,
         row: int,
-        column: int,
+        y: int,
+        height: int,
+        cells: list[tuple[int, int, int]],
         *,
         selected: bool,
         palette: QPalette,
         font: QFont,
-    ) -> None: ...
+    ) -> None:
+        """Row ``row``'s cells: ``cells`` holds ``(x, width, column)`` of each visible column,
+        the cell ``QRect(x, y, width, height)`` (grid line left out, as Qt lays it out)."""
+        ...
 
 
 class CellTableView(QTableView):
@@ -43,9 +47,9 @@ class CellTableView(QTableView):
         self.paints = 0  # repaints of the viewport, for tests and benches
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        cells = self.cell_painter
+        painter_of = self.cell_painter
         model = self.model()
-        if cells is None or model is None:
+        if painter_of is None or model is None:
             super().paintEvent(event)
             return
         self.paints += 1
@@ -71,6 +75,7 @@ class CellTableView(QTableView):
         try:
             spans = [(self.columnViewportPosition(c), self.columnWidth(c), c) for c in visible]
             right = max((x + w for x, w, _ in spans), default=0)
+            cells = [(x, w - grid, c) for x, w, c in spans]
             bottom = 0
             for row in range(first, last + 1):
                 if self.isRowHidden(row):
@@ -78,11 +83,10 @@ class CellTableView(QTableView):
                 y, height = self.rowViewportPosition(row), self.rowHeight(row)
                 bottom = y + height
                 selected = selection is not None and selection.isRowSelected(row, root)
-                for x, width, column in spans:
-                    cells.paint_cell(
-                        painter, QRect(x, y, width - grid, height - grid), row, column,
-                        selected=selected, palette=palette, font=font,
-                    )  # fmt: skip
+                painter_of.paint_row(
+                    painter, row, y, height - grid, cells,
+                    selected=selected, palette=palette, font=font,
+                )  # fmt: skip
                 if y > area.bottom():
                     break
             if grid:

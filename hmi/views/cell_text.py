@@ -42,13 +42,34 @@ class CellTexts:
         wrap: bool = False,
         elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
     ) -> None:
-        width = room.width()
+        painter.setFont(font)
+        self.draw_in(
+            painter, room.x(), room.y(), room.width(), room.height(), text, font,
+            right=right, wrap=wrap, elide=elide,
+        )  # fmt: skip
+
+    def draw_in(
+        self,
+        painter: QPainter,
+        x: int,
+        y: int,
+        width: int,
+        height: int,
+        text: str,
+        font: QFont,
+        *,
+        right: bool = False,
+        wrap: bool = False,
+        elide: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
+        """As ``draw``, in the room at ``x, y`` of ``width, height``, with ``font`` already
+        the painter's (a row's cells share it)."""
         if width <= 0 or not text:
             return
         entry = self._laid(text, width, font, wrap, elide)
-        x = room.x() + (width - entry.width if right else 0)
-        y = room.y() + (room.height() - entry.height) // 2
-        painter.setFont(font)
+        if right:
+            x += width - entry.width
+        y += (height - entry.height) // 2
         static = entry.static
         if static is not None:
             painter.drawStaticText(x, y, static)

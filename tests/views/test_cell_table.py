@@ -24,12 +24,14 @@ class Recorder:
     def __init__(self) -> None:
         self.cells: list[tuple[int, int, QRect, bool]] = []
 
-    def paint_cell(
-        self, painter: QPainter, rect: QRect, row: int, column: int, *, selected: bool,
-        palette: QPalette, font: QFont,
+    def paint_row(
+        self, painter: QPainter, row: int, y: int, height: int,
+        cells: list[tuple[int, int, int]], *, selected: bool, palette: QPalette, font: QFont,
     ) -> None:  # fmt: skip
-        self.cells.append((row, column, QRect(rect), selected))
-        painter.fillRect(rect, QColor("#00ff00") if selected else QColor("#0000ff"))
+        for x, width, column in cells:
+            rect = QRect(x, y, width, height)
+            self.cells.append((row, column, rect, selected))
+            painter.fillRect(rect, QColor("#00ff00") if selected else QColor("#0000ff"))
 
 
 def test_each_visible_cell_is_painted_once_in_its_place(qapp: QApplication) -> None:

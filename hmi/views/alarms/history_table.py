@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QRect, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QFont, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -168,44 +168,53 @@ class HistoryDelegate(QStyledItemDelegate):
         self._font = QFont()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-        self.paint_cell(
-            painter, option.rect, index.row(), index.column(), selected=selected,  # type: ignore[attr-defined]
+        """One cell, as Qt's own paths ask for it (a drag, a single index): ``paint_row``."""
+        rect = option.rect  # type: ignore[attr-defined]
+        self.paint_row(
+            painter, index.row(), rect.y(), rect.height(), [(rect.x(), rect.width(), index.column())],
+            selected=bool(option.state & QStyle.StateFlag.State_Selected),  # type: ignore[attr-defined]
             palette=option.palette, font=option.font,  # type: ignore[attr-defined]
         )  # fmt: skip
 
-    def paint_cell(
+    def paint_row(
         self,
         painter: QPainter,
-        rect: QRect,
         row: int,
-        column: int,
+        y: int,
+        height: int,
+        cells: list[tuple[int, int, int]],
         *,
         selected: bool,
         palette: QPalette,
         font: QFont,
     ) -> None:
-        """One cell of row ``row`` (``CellTableView`` calls this for every visible cell)."""
-        if not 0 <= row < self.model.rowCount():
+        """Row ``row``'s visible cells (``CellTableView``): what ``paint_cell`` draws, with
+        the row's colours, font and texts looked up once."""
+        if not 0 <= row < self.model.rowCount() or not cells:
             return
         if selected:
-            painter.fillRect(rect, palette.highlight())
+            left, right = cells[0][0], cells[-1][0] + cells[-1][1]
+            painter.fillRect(left, y, right - left, height, palette.highlight())
             painter.setPen(palette.highlightedText().color())
         else:
             painter.setPen(palette.text().color())
-        box = rect.adjusted(PAD, 0, -PAD, 0)
-        if column == PRIORITY:
-            priority = self.model.rows[row].priority
-            mark = self._marks.get(priority)
-            if mark is None:
-                mark = self._marks[priority] = priority_pixmap(priority, ICON_PX)
-            painter.drawPixmap(box.x(), rect.y() + (rect.height() - ICON_PX) // 2, mark)
-            box.setLeft(box.left() + ICON_PX + 4)
         if font != self._font:
             self._font = QFont(font)
         font = self._font
-        text = self.model.texts(row)[column]
-        if column == MESSAGE:
-            self.cells.draw(painter, box, text, font, wrap=True)
-        else:
-            self.cells.draw(painter, box, text, font, elide=Qt.TextElideMode.ElideMiddle)
+        painter.setFont(font)
+        texts = self.model.texts(row)
+        draw = self.cells.draw_in
+        middle = Qt.TextElideMode.ElideMiddle
+        for x, width, column in cells:
+            x, width = x + PAD, width - 2 * PAD
+            if column == PRIORITY:
+                priority = self.model.rows[row].priority
+                mark = self._marks.get(priority)
+                if mark is None:
+                    mark = self._marks[priority] = priority_pixmap(priority, ICON_PX)
+                painter.drawPixmap(x, y + (height - ICON_PX) // 2, mark)
+                x, width = x + ICON_PX + 4, width - ICON_PX - 4
+            if column == MESSAGE:
+                draw(painter, x, y, width, height, texts[column], font, wrap=True)
+            else:
+                draw(painter, x, y, width, height, texts[column], font, elide=middle)

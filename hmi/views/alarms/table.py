@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QRect, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -371,47 +371,54 @@ class BlinkDelegate(QStyledItemDelegate):
         self._cells = CellTexts()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-        self.paint_cell(
-            painter, option.rect, index.row(), index.column(), selected=selected,  # type: ignore[attr-defined]
+        """One cell, as Qt's own paths ask for it (a drag, a single index): ``paint_row``."""
+        rect = option.rect  # type: ignore[attr-defined]
+        self.paint_row(
+            painter, index.row(), rect.y(), rect.height(), [(rect.x(), rect.width(), index.column())],
+            selected=bool(option.state & QStyle.StateFlag.State_Selected),  # type: ignore[attr-defined]
             palette=option.palette, font=option.font,  # type: ignore[attr-defined]
         )  # fmt: skip
 
-    def paint_cell(
+    def paint_row(
         self,
         painter: QPainter,
-        rect: QRect,
         row: int,
-        column: int,
+        y: int,
+        height: int,
+        cells: list[tuple[int, int, int]],
         *,
         selected: bool,
         palette: QPalette,
         font: QFont,
     ) -> None:
-        """One cell of row ``row`` (``CellTableView`` calls this for every visible cell)."""
+        """Row ``row``'s visible cells (``CellTableView``): what ``paint_cell`` draws, with
+        the row's colours, font and texts looked up once."""
         rows = self.model.rows
-        if not 0 <= row < len(rows):
+        if not 0 <= row < len(rows) or not cells:
             return
         status = rows[row]
         state = status.state
         unack = state in UNACKNOWLEDGED
+        left, right = cells[0][0], cells[-1][0] + cells[-1][1]
         if selected:
-            painter.fillRect(rect, palette.highlight())
+            painter.fillRect(left, y, right - left, height, palette.highlight())
             pen = palette.highlightedText().color()
         else:
             if unack and self.lit:
-                painter.fillRect(rect, self._tints[status.priority])
+                painter.fillRect(left, y, right - left, height, self._tints[status.priority])
             pen = _MASKED_TEXT if state in _MASKED else palette.text().color()
-        box = rect.adjusted(_PAD, 0, -_PAD, 0)
-        if column == PRIORITY:
-            mark = self._mark(status.priority, self.lit or not unack)
-            painter.drawPixmap(box.x(), rect.y() + (rect.height() - ICON_PX) // 2, mark)
-            box.setLeft(box.left() + ICON_PX + 4)
         shown = self._font_for(font, bold=state is S.UNACK)[0]
         painter.setPen(pen)
-        self._cells.draw(
-            painter, box, self.model.texts(status)[column], shown, right=column == VALUE
-        )
+        painter.setFont(shown)
+        texts = self.model.texts(status)
+        draw = self._cells.draw_in
+        for x, width, column in cells:
+            x, width = x + _PAD, width - 2 * _PAD
+            if column == PRIORITY:
+                mark = self._mark(status.priority, self.lit or not unack)
+                painter.drawPixmap(x, y + (height - ICON_PX) // 2, mark)
+                x, width = x + ICON_PX + 4, width - ICON_PX - 4
+            draw(painter, x, y, width, height, texts[column], shown, right=column == VALUE)
 
     def _mark(self, priority: Priority, lit: bool) -> QPixmap:
         mark = self._marks.get((priority, lit))
