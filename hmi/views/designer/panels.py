@@ -1,21 +1,26 @@
-"""The palette, the inspector and the tag picker in one dock: what design mode shows beside the
-canvas (`dock_panels`)."""
+"""The palette, the inspector and the tag picker as tabs of one panel right of the screen, below
+the header (whose row needs the window's full width at 1366 px): what design mode shows beside
+the canvas (`dock_panels`). The tool bar's **Panels** toggle (F4) hides it, giving the screen
+its operator-view scale back."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget
+from PySide6.QtWidgets import QScrollArea, QTabWidget
 from shiboken6 import isValid
 
 from hmi.model.design.document import ScreenDocument
 from hmi.model.errors import ConfigError
 from hmi.model.screens.loader import Project
 from hmi.runtime.qt_bridge import QtTagBridge
+from hmi.views.designer.browse_dialog import opcua_connections
 from hmi.views.designer.editor import ScreenEditor
 from hmi.views.designer.inspector import Inspector, Palette
 from hmi.views.designer.tag_picker import TagPicker
+from hmi.views.main_window import MainWindow
 
-__all__ = ["DesignPanels", "attach", "dock_panels"]
+__all__ = ["PANELS_WIDTH", "DesignPanels", "attach", "dock_panels"]
+
+PANELS_WIDTH = 300  # px: the inspector's label and field side by side, the tag picker's columns
 
 
 class DesignPanels(QTabWidget):
@@ -26,7 +31,9 @@ class DesignPanels(QTabWidget):
         self.setObjectName("designPanels")
         self.palette_list = Palette(project)
         self.inspector = Inspector(project)
-        self.tag_picker = TagPicker(project.tags, bridge)
+        self.tag_picker = TagPicker(
+            project.tags, bridge, browsable=bool(opcua_connections(project))
+        )
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.inspector)
@@ -35,16 +42,16 @@ class DesignPanels(QTabWidget):
         self.addTab(self.tag_picker, "Tags")
 
 
-def dock_panels(window: QMainWindow, project: Project, bridge: QtTagBridge) -> DesignPanels:
-    """Dock the panels below the screen in `window` (design mode calls it on entering, and
-    removes the dock on leaving); connect `palette_list.placed` and `inspector.edited` to the
-    editor's undo stack, and the canvas selection to `inspector.show_selection`."""
+def dock_panels(
+    window: MainWindow, project: Project, bridge: QtTagBridge, *, shown: bool = True
+) -> DesignPanels:
+    """Put the panels right of the screen in `window` (design mode calls it on entering, and
+    takes them away on leaving: `window.set_side_panel(None)`), shown or hidden; `attach`
+    wires them to an editor."""
     panels = DesignPanels(project, bridge)
-    dock = QDockWidget("Design", window)
-    dock.setObjectName("designDock")
-    dock.setWidget(panels)
-    dock.setFixedHeight(200)  # the window's rows need its full width at 1366 px: dock below
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    panels.setFixedWidth(PANELS_WIDTH)
+    window.set_side_panel(panels)
+    panels.setVisible(shown)
     return panels
 
 
