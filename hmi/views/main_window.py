@@ -290,6 +290,7 @@ class MainWindow(QMainWindow):
         self.side_panel = panel
         if panel is not None:
             self._screen_layout.addWidget(panel)
+            panel.show()
 
     def _set_current(self, screen_id: str) -> None:
         self.current_screen_id = screen_id

@@ -201,7 +201,9 @@ class DesignMode(QObject):
         window.designing = True
         window.faceplates.close_all()  # a faceplate's buttons write
         window.nav.setEnabled(False)
-        window.nav.setVisible(False)  # its row is the design tool bar's: the scale is kept
+        row = window.nav.height() or window.nav.sizeHint().height()
+        self.tools.bar.setFixedHeight(row)  # the navigation bar's row, so the scale is kept
+        window.nav.setVisible(False)
         window.setProperty("designing", True)
         self.editor = ScreenEditor(document, window.canvas, rebuild=self._rebuild, parent=self)
         self.editor.snap = type(self.editor.snap)(grid=self.tools.grid.value())
@@ -275,12 +277,13 @@ class DesignMode(QObject):
             window, window.project, window.bridge, shown=self.tools.panels.isChecked()
         )
         attach(self.panels, self.editor)
-        self.tools.panels.toggled.connect(self.panels.setVisible)
+        self.tools.panels.toggled.connect(self.panels.set_expanded)
+        self.panels.expanded_changed.connect(self.tools.panels.setChecked)
         self.panels.tag_picker.browse_requested.connect(self.browse_server)
 
     def _undock(self) -> None:
         if self.panels is not None:
-            self.tools.panels.toggled.disconnect(self.panels.setVisible)
+            self.tools.panels.toggled.disconnect(self.panels.set_expanded)
             self.window.set_side_panel(None)
         self.panels = None
 

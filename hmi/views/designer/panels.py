@@ -1,11 +1,13 @@
 """The palette, the inspector and the tag picker as tabs of one panel right of the screen, below
 the header (whose row needs the window's full width at 1366 px): what design mode shows beside
-the canvas (`dock_panels`). The tool bar's **Panels** toggle (F4) hides it, giving the screen
-its operator-view scale back."""
+the canvas (`dock_panels`). Collapsed, only its vertical tabs show, in the margin the operator
+view leaves beside a 16:9 screen at 1366x768, so the screen keeps the operator view's scale;
+clicking a tab (or the tool bar's **Panels**, F4) opens it, clicking the open tab closes it."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QScrollArea, QTabWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QScrollArea, QStackedWidget, QTabWidget
 from shiboken6 import isValid
 
 from hmi.model.design.document import ScreenDocument
@@ -24,11 +26,17 @@ PANELS_WIDTH = 300  # px: the inspector's label and field side by side, the tag 
 
 
 class DesignPanels(QTabWidget):
-    """Palette, Properties and Tags as tabs."""
+    """Palette, Properties and Tags as tabs on the right edge; `expanded_changed` when opened
+    or collapsed by a tab click."""
+
+    expanded_changed = Signal(bool)
 
     def __init__(self, project: Project, bridge: QtTagBridge) -> None:
         super().__init__()
         self.setObjectName("designPanels")
+        self.setTabPosition(QTabWidget.TabPosition.East)
+        self.setDocumentMode(True)
+        self.expanded = True
         self.palette_list = Palette(project)
         self.inspector = Inspector(project)
         self.tag_picker = TagPicker(
@@ -40,6 +48,21 @@ class DesignPanels(QTabWidget):
         self.addTab(self.palette_list, "Palette")
         self.addTab(scroll, "Properties")
         self.addTab(self.tag_picker, "Tags")
+        self.tabBarClicked.connect(self._on_tab)
+
+    def set_expanded(self, expanded: bool) -> None:
+        """Open (the tab's page beside its tabs, `PANELS_WIDTH` wide) or collapse to the tabs."""
+        self.expanded = expanded
+        stack = self.findChild(QStackedWidget)
+        if stack is not None:
+            stack.setVisible(expanded)
+        self.setFixedWidth(PANELS_WIDTH if expanded else self.tabBar().sizeHint().width())
+
+    def _on_tab(self, index: int) -> None:
+        expand = not (self.expanded and index == self.currentIndex())
+        if expand != self.expanded:
+            self.set_expanded(expand)
+            self.expanded_changed.emit(expand)
 
 
 def dock_panels(
@@ -49,9 +72,8 @@ def dock_panels(
     takes them away on leaving: `window.set_side_panel(None)`), shown or hidden; `attach`
     wires them to an editor."""
     panels = DesignPanels(project, bridge)
-    panels.setFixedWidth(PANELS_WIDTH)
     window.set_side_panel(panels)
-    panels.setVisible(shown)
+    panels.set_expanded(shown)
     return panels
 
 

@@ -47,14 +47,15 @@ class TagPicker(QWidget):
         self._tags = tags
         self._bridge = bridge
         self.query = QLineEdit()
-        self.query.setPlaceholderText("Search tags: name, description or units")
+        self.query.setPlaceholderText("Search tags")
+        self.query.setToolTip("Every word in the tag's name, description or units")
         self.query.setClearButtonEnabled(True)
         self.table = QTreeWidget()
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Tag", "Value", "Quality", "Description"])
-        self.table.setColumnWidth(0, 150)
-        self.table.setColumnWidth(1, 70)
-        self.table.setColumnWidth(2, 60)
+        self.table.setColumnWidth(0, 130)  # the panel is 300 px: tag, value, quality fit
+        self.table.setColumnWidth(1, 62)
+        self.table.setColumnWidth(2, 52)
         self.browse_button = QPushButton("Browse server…")
         self.browse_button.setObjectName("DesignBrowseButton")
         self.browse_button.setToolTip("Add tags from an OPC UA server of the project")

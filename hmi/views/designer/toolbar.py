@@ -1,7 +1,7 @@
 """Design mode's tools: one tool bar, in the row the navigation bar leaves while designing (so
 the screen keeps the operator view's scale), with an Edit menu button holding the same actions
 (undo and redo named after the step they take, "Undo Move 3 widgets") and the **Panels**
-toggle (F4) that shows or hides the palette, inspector and tag picker; that choice is
+toggle (F4) that opens or collapses the palette, inspector and tag picker; that choice is
 remembered in the user's data folder (``designer.ini``)."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+from shiboken6 import isValid
 
 from hmi.model.design.geometry import DEFAULT_GRID
 from hmi.model.paths import user_data_dir
@@ -43,6 +44,7 @@ class DesignTools:
         self._handlers: dict[str, Callable[[], object]] = {}
         self.undo: QAction | None = None
         self.redo: QAction | None = None
+        self._bar_steps: list[QAction] = []  # the tool bar's Undo and Redo
         label = QLabel("Design mode", self.bar)
         label.setObjectName("DesignModeLabel")
         self.bar.addWidget(label)
@@ -105,8 +107,8 @@ class DesignTools:
         self.panels.setObjectName("DesignPanelsToggle")
         self.panels.setCheckable(True)
         self.panels.setShortcut(QKeySequence("F4"))
-        self.panels.setToolTip("Show or hide the palette, properties and tags (F4)")
-        self.panels.setChecked(self.settings().value("panels", True, type=bool))
+        self.panels.setToolTip("Open or collapse the palette, properties and tags (F4)")
+        self.panels.setChecked(self.settings().value("panels", False, type=bool))
         self.panels.toggled.connect(lambda on: self.settings().setValue("panels", on))
         window.addAction(self.panels)
         self.bar.addAction(self.panels)
@@ -140,15 +142,18 @@ class DesignTools:
             handler()
 
     def bind(self, stack: QUndoStack | None, handlers: dict[str, Callable[[], object]]) -> None:
-        """Point the tools at a screen's undo stack and editor (None: nothing is designed)."""
+        """Point the tools at a screen's undo stack and editor (None: nothing is designed).
+        The Edit menu's Undo and Redo say the step ("Undo Move 3 widgets"); the tool bar's
+        say "Undo" and "Redo", the step in their tooltips (a long name would be elided)."""
         self._handlers = handlers
-        for old in (self.undo, self.redo):
+        for old in (self.undo, self.redo, *self._bar_steps):
             if old is not None:
                 self.bar.removeAction(old)
                 self.edit_menu.removeAction(old)
                 self.window.removeAction(old)
                 old.deleteLater()
         self.undo = self.redo = None
+        self._bar_steps = []
         if stack is None:
             return
         self.undo = stack.createUndoAction(self.window, "Undo")
@@ -161,7 +166,15 @@ class DesignTools:
         )
         for action in (self.undo, self.redo):
             self.window.addAction(action)
-        self.bar.insertActions(self._undo_at, [self.undo, self.redo])
+        for name, full in (("Undo", self.undo), ("Redo", self.redo)):
+            short = QAction(name, self.window)
+            short.setObjectName(f"Design{name}Button")
+            short.triggered.connect(full.trigger)
+            full.changed.connect(lambda s=short, f=full: _follow(s, f))
+            short.setEnabled(full.isEnabled())
+            short.setToolTip(full.text())
+            self._bar_steps.append(short)
+        self.bar.insertActions(self._undo_at, self._bar_steps)
         first = self.edit_menu.actions()[0] if self.edit_menu.actions() else None
         self.edit_menu.insertActions(first, [self.undo, self.redo])  # type: ignore[arg-type]
 
@@ -170,3 +183,10 @@ class DesignTools:
         self.panels.setEnabled(visible)
         for action in self.actions.values():
             action.setEnabled(visible)
+
+
+def _follow(short: QAction, full: QAction) -> None:
+    """The tool bar's Undo or Redo as the stack's action is (until either is deleted)."""
+    if isValid(short) and isValid(full):
+        short.setEnabled(full.isEnabled())
+        short.setToolTip(full.text())

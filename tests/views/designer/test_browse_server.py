@@ -62,7 +62,11 @@ def _expand(qtbot: QtBot, dialog: BrowseDialog, dotted: str) -> None:
 
 
 def test_browse_and_add_two_tags(
-    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project, tmp_path: Path
+    qtbot: QtBot,
+    make_station: Callable[..., Station],
+    plant_project: Project,
+    tmp_path: Path,
+    artifacts: Path,
 ) -> None:
     project = _copy(plant_project, tmp_path)
     path = Path(project.root) / "project.yaml"
@@ -86,6 +90,8 @@ def test_browse_and_add_two_tags(
     assert not dialog.add_button.isEnabled() and "digit" in dialog.status.text()
     rename.setText(0, "P101.StartsUA")
     assert dialog.add_button.isEnabled(), dialog.status.text()
+    dialog.tree.scrollToItem(dialog.item(STARTS))
+    assert dialog.grab().save(str(artifacts / "designer_browse.png"))
     with qtbot.waitSignal(dialog.added, timeout=LIVE_MS) as added:
         dialog.add_button.click()
     now, names = added.args
