@@ -62,7 +62,9 @@ def test_panels_place_edit_and_are_pictured(
     panels.setCurrentIndex(2)
     panels.tag_picker.query.setText("level")
     d.station.bridge.flush()
-    qtbot.waitUntil(lambda: panels.tag_picker.table.isVisible())
+    table = panels.tag_picker.table
+    rows = [table.topLevelItem(i) for i in range(table.topLevelItemCount())]
+    qtbot.waitUntil(lambda: all(r.text(2) == "good" for r in rows), timeout=15_000)  # live
     assert window.grab().save(str(artifacts / "designer_tag_picker.png"))
     d.editor.stack.undo()
     assert d.document.children() == before
