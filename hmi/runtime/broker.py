@@ -65,6 +65,17 @@ class TagBroker:
     def tags(self) -> Mapping[str, TagConfig]:
         return self._tags
 
+    def add_tags(self, tags: Mapping[str, TagConfig]) -> list[str]:
+        """Take on the tags of ``tags`` this broker does not know (the designer added them to
+        project.yaml); a known name keeps its configuration (a change needs a restart).
+        Returns the names added; they can be subscribed at once."""
+        added = [name for name in tags if name not in self._tags]
+        for name in added:
+            tag = self._tags[name] = tags[name]
+            key = tag.address.raw
+            self._names_by_address[key] = (*self._names_by_address.get(key, ()), name)
+        return added
+
     def tag(self, name: str) -> TagConfig:
         try:
             return self._tags[name]

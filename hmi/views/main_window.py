@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
 from hmi.model.errors import ConfigError
 from hmi.model.screens.loader import Project
@@ -153,8 +153,10 @@ class MainWindow(QMainWindow):
 
         self.screen_area = QWidget(central)
         self.screen_area.setObjectName("ScreenArea")
-        self._screen_layout = QVBoxLayout(self.screen_area)
+        self._screen_layout = QHBoxLayout(self.screen_area)  # the screen, then any side panel
         self._screen_layout.setContentsMargins(0, 0, 0, 0)
+        self._screen_layout.setSpacing(0)
+        self.side_panel: QWidget | None = None
         column.addWidget(self.screen_area, 1)
         for chrome in (self.header, self.nav):
             chrome.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -274,9 +276,21 @@ class MainWindow(QMainWindow):
             old.hide()
             old.deleteLater()
         else:
-            self._screen_layout.addWidget(canvas)
+            self._screen_layout.insertWidget(0, canvas, 1)
         canvas.show()
         self.canvas = canvas
+
+    def set_side_panel(self, panel: QWidget | None) -> None:
+        """A panel right of the screen, below the header (the designer's palette, inspector
+        and tag picker), or none; the screen scales into the room left."""
+        if self.side_panel is not None:
+            self._screen_layout.removeWidget(self.side_panel)
+            self.side_panel.hide()
+            self.side_panel.deleteLater()
+        self.side_panel = panel
+        if panel is not None:
+            self._screen_layout.addWidget(panel)
+            panel.show()
 
     def _set_current(self, screen_id: str) -> None:
         self.current_screen_id = screen_id

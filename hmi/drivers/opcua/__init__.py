@@ -1,10 +1,19 @@
 """OPC UA client driver: subscriptions, writes with read-back, certificates, browsing.
 
 ``opcua_driver`` is the factory the registry takes for the ``opcua`` scheme. The certificate
-functions back ``hmi certs ...``; ``browse``/``print_tree``/``tags_yaml`` back ``hmi browse``.
+functions back ``hmi certs ...``; ``browse``/``print_tree``/``tags_yaml`` back ``hmi browse``
+(and, with ``tags_yaml_of``, the designer's Browse server dialog).
 """
 
-from hmi.drivers.opcua.browse import BrowsedNode, browse, format_tree, tags_yaml
+from hmi.drivers.opcua.browse import (
+    BrowsedNode,
+    browse,
+    format_tree,
+    tag_name,
+    taggable,
+    tags_yaml,
+    tags_yaml_of,
+)
 from hmi.drivers.opcua.certs import (
     CertificateRefused,
     CertInfo,
@@ -30,6 +39,9 @@ __all__ = [
     "opcua_driver",
     "own_certificate_info",
     "reject_certificate",
+    "tag_name",
+    "taggable",
     "tags_yaml",
+    "tags_yaml_of",
     "trust_certificate",
 ]

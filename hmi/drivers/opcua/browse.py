@@ -27,7 +27,15 @@ from hmi.drivers.opcua.session import (
 )
 from hmi.drivers.opcua.values import builtin_type, ns0
 
-__all__ = ["BrowsedNode", "browse", "format_tree", "tags_yaml"]
+__all__ = [
+    "BrowsedNode",
+    "browse",
+    "format_tree",
+    "tag_name",
+    "taggable",
+    "tags_yaml",
+    "tags_yaml_of",
+]
 
 _HIERARCHICAL = ns0(ua.ObjectIds.HierarchicalReferences)
 _HAS_PROPERTY = ns0(ua.ObjectIds.HasProperty)
@@ -274,7 +282,9 @@ def format_tree(tree: BrowsedNode, indent: str = "  ") -> str:
     return "\n".join(lines)
 
 
-def _tag_name(path: tuple[str, ...]) -> str:
+def tag_name(path: Sequence[str]) -> str:
+    """The tag name ``tags_yaml`` gives a node: its BrowseNames below the browsed root, joined
+    by dots, each cleaned to letters, digits, ``_`` and ``-``."""
     name = ".".join(re.sub(r"[^A-Za-z0-9_\-]+", "_", part).strip("_") or "_" for part in path)
     return name if re.match(r"[A-Za-z_]", name) else f"_{name}"
 
@@ -293,23 +303,40 @@ def _write_policy(node: BrowsedNode, datatype: str) -> CommentedMap:
     return write
 
 
+def taggable(node: BrowsedNode) -> bool:
+    """A readable scalar Variable of a type a tag can hold."""
+    return (
+        node.node_class == "Variable"
+        and node.data_type in _DATATYPES
+        and node.scalar
+        and "r" in node.access  # write-only (or no access): a tag shows a value it can read
+    )
+
+
 def tags_yaml(tree: BrowsedNode, connection: str) -> str:
     """``tags:`` for every readable scalar Variable of a type a tag can hold, named by its
     BrowseName path below the browsed root, addressed through ``connection``. ``write:`` only
     where this user may write: a numeric one limited to the EURange where the server has one,
     else with a comment asking for limits (a setpoint without them accepts anything)."""
-    tags: dict[str, CommentedMap] = {}
+    named: dict[str, BrowsedNode] = {}
     for path, node in tree.walk():
-        datatype = _DATATYPES.get(node.data_type)
-        if node.node_class != "Variable" or datatype is None or not node.scalar:
+        if not taggable(node):
             continue
-        if "r" not in node.access:
-            continue  # write-only (or no access): a tag shows a value it can read
-        name = base = _tag_name(path)
+        name = base = tag_name(path)
         count = 1
-        while name in tags:
+        while name in named:
             count += 1
             name = f"{base}_{count}"
+        named[name] = node
+    return tags_yaml_of(list(named.items()), connection)
+
+
+def tags_yaml_of(named: Sequence[tuple[str, BrowsedNode]], connection: str) -> str:
+    """``tags:`` for the given (name, Variable) pairs, as ``tags_yaml`` writes them (the
+    designer's browse dialog, where the engineer names them)."""
+    tags: dict[str, CommentedMap] = {}
+    for name, node in named:
+        datatype = _DATATYPES[node.data_type]
         tag = CommentedMap(address=f"opcua://{connection}/{node.node_id}", datatype=datatype)
         if node.description:
             tag["description"] = node.description

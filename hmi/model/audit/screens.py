@@ -3,7 +3,9 @@
 
 A record holds, sealed by its hash:
 
-- `target_address` `screen:<id>` (the id after the change), `origin` the tool ("designer");
+- `target_address` `screen:<id>` (the id after the change), or `project:tags` for the tags
+  the designer's Browse server added to project.yaml (`config_change`), `origin` the tool
+  ("designer");
 - `details`, compact sorted JSON: `file` (relative to the project folder), `sha256_before`
   and `sha256_after` of its bytes ("" for a file that did not or does not exist), `old_id`
   for a rename, `also` (the other files the change wrote, each with its hashes),
@@ -42,6 +44,7 @@ SCREEN_ACTIONS = frozenset(
         AuditAction.SCREEN_NEW,
         AuditAction.SCREEN_RENAME,
         AuditAction.SCREEN_DELETE,
+        AuditAction.CONFIG_CHANGE,  # the designer's browse added tags to project.yaml
     }
 )
 
@@ -107,7 +110,11 @@ class ScreenChange:
                 f"the whole diff's SHA-256 is {details['diff_sha256']}]"
             )
         return {
-            "target_address": f"screen:{self.screen_id}",
+            "target_address": (
+                f"project:{self.screen_id}"
+                if self.action is AuditAction.CONFIG_CHANGE
+                else f"screen:{self.screen_id}"
+            ),
             "old_value": self.old_id or None,
             "new_value": shown,
             "details": json.dumps(details, sort_keys=True, separators=(",", ":")),

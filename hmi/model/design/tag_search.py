@@ -5,16 +5,32 @@ to project.yaml."""
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from hmi.model.audit.record import AuditAction
 from hmi.model.design.headers import edit_block
+from hmi.model.design.save import (
+    PROJECT_FILE,
+    FileWrite,
+    PlannedChange,
+    checked,
+    file_sha256,
+    project_root,
+)
 from hmi.model.errors import ConfigError
+from hmi.model.screens.sources import resolved
 from hmi.model.tags import TagConfig
 
-__all__ = ["add_tags", "search_tags"]
+__all__ = ["TAGS_CHANGE", "add_tags", "name_problem", "plan_add_tags", "search_tags"]
+
+TAGS_CHANGE = "tags"  # what the audit record of tags added to project.yaml names
+# A name an expression can use (`Tank1.Level > 80`): dotted Python identifiers.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def search_tags(tags: Mapping[str, TagConfig], query: str, limit: int = 200) -> list[str]:
@@ -45,3 +61,34 @@ def add_tags(project_text: str, where: str, tags_text: str, names: Sequence[str]
             tags[name] = new[name]
 
     return edit_block(project_text, where, "tags", change)
+
+
+def name_problem(name: str, taken: Collection[str]) -> str | None:
+    """Why `name` cannot be a new tag's name (None: it can): empty, not a name expressions
+    can use, or one of `taken` (the project's tags and the other new names)."""
+    if not name:
+        return "give the tag a name"
+    if not _NAME.fullmatch(name):
+        return (
+            f"'{name}': letters, digits and _, parts joined by dots, none starting with a "
+            "digit (expressions write tag names as Tank1.Level)"
+        )
+    if name in taken:
+        return f"there is a tag '{name}' already"
+    return None
+
+
+def plan_add_tags(
+    project_dir: str | Path, tags_text: str, names: Sequence[str], *, reason: str = ""
+) -> PlannedChange:
+    """Plan adding the tags `names` of `tags_text` (from a browse) to project.yaml: refused
+    with the checker's messages (`ProjectError`) if the project would not be valid, or
+    `ConfigError` for a name that is there already. One `config_change` record when the
+    station writes it (`AuditRecorder.screen_change`)."""
+    root = project_root(project_dir)
+    path = resolved(root / PROJECT_FILE)
+    before = path.read_text(encoding="utf-8")
+    after = add_tags(before, str(path), tags_text, names)
+    write = FileWrite(path, PROJECT_FILE, before, after, file_sha256(path))
+    checked(root, (write,), reason)
+    return PlannedChange(AuditAction.CONFIG_CHANGE, TAGS_CHANGE, (write,), root, reason)

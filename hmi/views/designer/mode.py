@@ -17,10 +17,12 @@ from shiboken6 import isValid
 
 from hmi.model.design.document import ScreenDocument
 from hmi.model.design.edits import DesignDocument
+from hmi.model.screens.loader import Project
 from hmi.model.screens.schema import ScreenFile
 from hmi.model.security import Permission
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import PermissionGuard, Session, SessionService
+from hmi.views.designer.browse_dialog import BrowseDialog
 from hmi.views.designer.editor import ScreenEditor
 from hmi.views.designer.overlay import DesignOverlay
 from hmi.views.designer.panels import DesignPanels, attach, dock_panels
@@ -119,6 +121,7 @@ class DesignMode(QObject):
         self.saver.reload.connect(self._reload)
         self.saver.created.connect(self._on_created)
         self.panels: DesignPanels | None = None
+        self.browse_dialog: BrowseDialog | None = None  # the one open (tests answer it)
         self.tools.grid.valueChanged.connect(self._on_grid)
         sessions.add_listener(self._on_session)
         self._on_session(sessions.current)
@@ -198,14 +201,16 @@ class DesignMode(QObject):
         window.designing = True
         window.faceplates.close_all()  # a faceplate's buttons write
         window.nav.setEnabled(False)
+        row = window.nav.height() or window.nav.sizeHint().height()
+        self.tools.bar.setFixedHeight(row)  # the navigation bar's row, so the scale is kept
+        window.nav.setVisible(False)
         window.setProperty("designing", True)
         self.editor = ScreenEditor(document, window.canvas, rebuild=self._rebuild, parent=self)
         self.editor.snap = type(self.editor.snap)(grid=self.tools.grid.value())
         self.editor.problem.connect(self._on_problem)
         self._attach()
         editor = self.editor
-        self.panels = dock_panels(window, window.project, window.bridge)
-        attach(self.panels, editor)
+        self._dock()
         self.tools.bind(editor.stack, {
             "save": lambda: self._save(editor),
             "new_screen": self.saver.new_screen,
@@ -243,11 +248,7 @@ class DesignMode(QObject):
             app.removeEventFilter(self._shield)
         self.tools.bind(None, {})
         self.tools.show(False)
-        if self.panels is not None:
-            dock = self.panels.parentWidget()
-            self.window.removeDockWidget(dock)  # type: ignore[arg-type]
-            dock.deleteLater()
-        self.panels = None
+        self._undock()
         if self.overlay is not None:
             self.overlay.deleteLater()
         self.overlay = None
@@ -257,6 +258,7 @@ class DesignMode(QObject):
         window = self.window
         window.designing = False
         window.nav.setEnabled(True)
+        window.nav.setVisible(True)
         window.setProperty("designing", False)
         try:
             window.show_screen_file()
@@ -265,6 +267,49 @@ class DesignMode(QObject):
             window.status.show_message(f"screen: {exc}", outcome="failed")
         self.action.setChecked(False)
         self.toggled.emit(False)
+
+    # -- the panels and Browse server ----------------------------------------------------------
+
+    def _dock(self) -> None:
+        assert self.editor is not None
+        window = self.window
+        self.panels = dock_panels(
+            window, window.project, window.bridge, shown=self.tools.panels.isChecked()
+        )
+        attach(self.panels, self.editor)
+        self.tools.panels.toggled.connect(self.panels.set_expanded)
+        self.panels.expanded_changed.connect(self.tools.panels.setChecked)
+        self.panels.tag_picker.browse_requested.connect(self.browse_server)
+
+    def _undock(self) -> None:
+        if self.panels is not None:
+            self.tools.panels.toggled.disconnect(self.panels.set_expanded)
+            self.window.set_side_panel(None)
+        self.panels = None
+
+    def browse_server(self) -> BrowseDialog:
+        """The tag picker's Browse server: tags added go to the broker, the window's project
+        and new panels (the tag picker shows them with their live values)."""
+        dialog = BrowseDialog(self.window.project, self.saver.recorder, self.window)
+        dialog.added.connect(self._on_tags_added)
+        self.browse_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_tags_added(self, project: Project, names: list[str]) -> None:
+        window = self.window
+        window.bridge.broker.add_tags(project.tags)
+        if window.live_reload is not None:
+            window.live_reload.tags_taken_on(project)
+        window.adopt(project)
+        if self.active:
+            tab = self.panels.currentIndex() if self.panels is not None else 0
+            self._undock()
+            self._dock()
+            assert self.panels is not None
+            self.panels.setCurrentIndex(tab)
+            self.panels.tag_picker.query.setText(names[0] if len(names) == 1 else "")
+        window.status.show_message(f"design: tags added to project.yaml: {', '.join(names)}")
 
     def _save(self, editor: ScreenEditor) -> None:
         document = editor.document

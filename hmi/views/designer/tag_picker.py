@@ -1,5 +1,7 @@
 """The tag picker: search the project's tags by name, description or units, each shown with
-its live value and quality from the station's broker (refreshed as the bridge delivers)."""
+its live value and quality from the station's broker (refreshed as the bridge delivers); for
+a project with an OPC UA connection, **Browse server…** (`browse_requested`) opens the
+dialog that adds tags from the server (`browse_dialog.BrowseDialog`)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,15 @@ import contextlib
 from collections.abc import Mapping
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hmi.model.design.tag_search import search_tags
 from hmi.model.tags import TagConfig
@@ -18,29 +28,45 @@ __all__ = ["TagPicker"]
 
 
 class TagPicker(QWidget):
-    """`picked` carries the chosen tag's name (double-click or Enter)."""
+    """`picked` carries the chosen tag's name (double-click or Enter); `browse_requested`
+    the Browse server button (shown when `browsable`)."""
 
     picked = Signal(str)
+    browse_requested = Signal()
 
     def __init__(
-        self, tags: Mapping[str, TagConfig], bridge: QtTagBridge, parent: QWidget | None = None
+        self,
+        tags: Mapping[str, TagConfig],
+        bridge: QtTagBridge,
+        parent: QWidget | None = None,
+        *,
+        browsable: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("designTagPicker")
         self._tags = tags
         self._bridge = bridge
         self.query = QLineEdit()
-        self.query.setPlaceholderText("Search tags: name, description or units")
+        self.query.setPlaceholderText("Search tags")
+        self.query.setToolTip("Every word in the tag's name, description or units")
         self.query.setClearButtonEnabled(True)
         self.table = QTreeWidget()
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Tag", "Value", "Quality", "Description"])
-        self.table.setColumnWidth(0, 150)
-        self.table.setColumnWidth(1, 80)
-        self.table.setColumnWidth(2, 90)
+        self.table.setColumnWidth(0, 130)  # the panel is 300 px: tag, value, quality fit
+        self.table.setColumnWidth(1, 62)
+        self.table.setColumnWidth(2, 52)
+        self.browse_button = QPushButton("Browse server…")
+        self.browse_button.setObjectName("DesignBrowseButton")
+        self.browse_button.setToolTip("Add tags from an OPC UA server of the project")
+        self.browse_button.setVisible(browsable)
+        self.browse_button.clicked.connect(self.browse_requested)
+        row = QHBoxLayout()
+        row.addWidget(self.query, 1)
+        row.addWidget(self.browse_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.query)
+        layout.addLayout(row)
         layout.addWidget(self.table)
         self.query.textChanged.connect(self.search)
         self.query.returnPressed.connect(self._pick_current)

@@ -1,15 +1,28 @@
-"""Design mode's tools: a tool bar under the header and an Edit menu, both with the same
-actions (undo and redo named after the step they take, "Undo Move 3 widgets")."""
+"""Design mode's tools: one tool bar, in the row the navigation bar leaves while designing (so
+the screen keeps the operator view's scale), with an Edit menu button holding the same actions
+(undo and redo named after the step they take, "Undo Move 3 widgets") and the **Panels**
+toggle (F4) that opens or collapses the palette, inspector and tag picker; that choice is
+remembered in the user's data folder (``designer.ini``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSpinBox,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+from shiboken6 import isValid
 
 from hmi.model.design.geometry import DEFAULT_GRID
+from hmi.model.paths import user_data_dir
 
 __all__ = ["DesignTools"]
 
@@ -25,18 +38,22 @@ class DesignTools:
         self.bar.setMovable(False)
         self.bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.bar)
-        self.menu_bar = window.menuBar()
-        self.menu_bar.setObjectName("DesignMenuBar")
-        self.edit_menu = QMenu("&Edit", self.menu_bar)
+        self.edit_menu = QMenu("&Edit", window)
         self.edit_menu.setObjectName("DesignEditMenu")
-        self.menu_bar.addMenu(self.edit_menu)
         self.actions: dict[str, QAction] = {}
         self._handlers: dict[str, Callable[[], object]] = {}
         self.undo: QAction | None = None
         self.redo: QAction | None = None
+        self._bar_steps: list[QAction] = []  # the tool bar's Undo and Redo
         label = QLabel("Design mode", self.bar)
         label.setObjectName("DesignModeLabel")
         self.bar.addWidget(label)
+        self.edit_button = QToolButton(self.bar)
+        self.edit_button.setObjectName("DesignEditButton")
+        self.edit_button.setMenu(self.edit_menu)
+        self.edit_button.setText("Edit")
+        self.edit_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.bar.addWidget(self.edit_button)
         self.bar.addSeparator()
         self._action("save", "Save…", QKeySequence.StandardKey.Save)
         self._action("new_screen", "New screen…", None)
@@ -70,8 +87,8 @@ class DesignTools:
         align_action.setObjectName("DesignAlign")
         self.bar.addAction(align_action)
         self.edit_menu.addMenu(align)
-        self._action("front", "Bring to front", "Ctrl+Shift+]")
-        self._action("back", "Send to back", "Ctrl+Shift+[")
+        self._action("front", "To front", "Ctrl+Shift+]").setToolTip("Bring to front")
+        self._action("back", "To back", "Ctrl+Shift+[").setToolTip("Send to back")
         self.bar.addSeparator()
         self.bar.addWidget(QLabel(" Grid ", self.bar))
         self.grid = QSpinBox(self.bar)
@@ -86,10 +103,24 @@ class DesignTools:
         spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
                              spacer.sizePolicy().verticalPolicy())  # fmt: skip
         self.bar.addWidget(spacer)
+        self.panels = QAction("Panels", window)
+        self.panels.setObjectName("DesignPanelsToggle")
+        self.panels.setCheckable(True)
+        self.panels.setShortcut(QKeySequence("F4"))
+        self.panels.setToolTip("Open or collapse the palette, properties and tags (F4)")
+        self.panels.setChecked(self.settings().value("panels", False, type=bool))
+        self.panels.toggled.connect(lambda on: self.settings().setValue("panels", on))
+        window.addAction(self.panels)
+        self.bar.addAction(self.panels)
         done = self._action("done", "Leave design mode", None)
         done.triggered.disconnect()
         done.triggered.connect(lambda: on_done())
         self.show(False)
+
+    @staticmethod
+    def settings() -> QSettings:
+        """The designer's remembered choices (the panels shown or not)."""
+        return QSettings(str(user_data_dir() / "designer.ini"), QSettings.Format.IniFormat)
 
     def _action(self, name: str, text: str, keys: object, toolbar: bool = True) -> QAction:
         action = QAction(text, self.window)
@@ -111,15 +142,18 @@ class DesignTools:
             handler()
 
     def bind(self, stack: QUndoStack | None, handlers: dict[str, Callable[[], object]]) -> None:
-        """Point the tools at a screen's undo stack and editor (None: nothing is designed)."""
+        """Point the tools at a screen's undo stack and editor (None: nothing is designed).
+        The Edit menu's Undo and Redo say the step ("Undo Move 3 widgets"); the tool bar's
+        say "Undo" and "Redo", the step in their tooltips (a long name would be elided)."""
         self._handlers = handlers
-        for old in (self.undo, self.redo):
+        for old in (self.undo, self.redo, *self._bar_steps):
             if old is not None:
                 self.bar.removeAction(old)
                 self.edit_menu.removeAction(old)
                 self.window.removeAction(old)
                 old.deleteLater()
         self.undo = self.redo = None
+        self._bar_steps = []
         if stack is None:
             return
         self.undo = stack.createUndoAction(self.window, "Undo")
@@ -132,12 +166,27 @@ class DesignTools:
         )
         for action in (self.undo, self.redo):
             self.window.addAction(action)
-        self.bar.insertActions(self._undo_at, [self.undo, self.redo])
+        for name, full in (("Undo", self.undo), ("Redo", self.redo)):
+            short = QAction(name, self.window)
+            short.setObjectName(f"Design{name}Button")
+            short.triggered.connect(full.trigger)
+            full.changed.connect(lambda s=short, f=full: _follow(s, f))
+            short.setEnabled(full.isEnabled())
+            short.setToolTip(full.text())
+            self._bar_steps.append(short)
+        self.bar.insertActions(self._undo_at, self._bar_steps)
         first = self.edit_menu.actions()[0] if self.edit_menu.actions() else None
         self.edit_menu.insertActions(first, [self.undo, self.redo])  # type: ignore[arg-type]
 
     def show(self, visible: bool) -> None:
         self.bar.setVisible(visible)
-        self.menu_bar.setVisible(visible)
+        self.panels.setEnabled(visible)
         for action in self.actions.values():
             action.setEnabled(visible)
+
+
+def _follow(short: QAction, full: QAction) -> None:
+    """The tool bar's Undo or Redo as the stack's action is (until either is deleted)."""
+    if isValid(short) and isValid(full):
+        short.setEnabled(full.isEnabled())
+        short.setToolTip(full.text())

@@ -85,6 +85,13 @@ class LiveReload(QObject):
         self._timer.timeout.connect(self._reload)
         self._watch(project)
 
+    def tags_taken_on(self, project: Project) -> None:
+        """The broker took on ``project``'s new tags (the designer's Browse server added
+        them): they are running, so their change to project.yaml needs no restart."""
+        self._running = self._running.model_copy(
+            update={"file": self._running.file.model_copy(update={"tags": project.file.tags})}
+        )
+
     # -- what is watched -----------------------------------------------------------------------
 
     def _files(self, project: Project) -> dict[str, str]:

@@ -97,3 +97,24 @@ def designing(
     assert design.enter(), window.status.command_label.text()
     qtbot.waitUntil(lambda: design.editor is not None and design.editor.canvas.scale > 0)
     return Designing(station, design, path, original)
+
+
+def trend_rows_apart(station: Station) -> bool:
+    """Every shown button of each trend tool bar on the screen inside its bar and clear of the
+    others (so not before a rebuilt screen is laid out: a picture taken then shows them piled)."""
+    from PySide6.QtWidgets import QToolButton
+
+    from hmi.widgets.trend.toolbar import TrendToolbar
+
+    canvas = station.window.canvas
+    if canvas is None:
+        return False
+    for bar in canvas.findChildren(TrendToolbar):
+        rects = [b.geometry() for b in bar.findChildren(QToolButton) if b.isVisible()]
+        if bar.note.isVisible():
+            rects.append(bar.note.geometry())
+        if not rects or not all(bar.rect().contains(r) for r in rects):
+            return False
+        if any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1 :]):
+            return False
+    return True

@@ -44,13 +44,15 @@ def _widget_with_id(d: Designing) -> tuple[tuple[int, ...], dict[str, object]]:
     raise AssertionError("no value widget with an id on the screen")
 
 
-def _save(qtbot: QtBot, d: Designing, reason: str) -> None:
+def _save(qtbot: QtBot, d: Designing, reason: str, picture: Path | None = None) -> None:
     d.design.tools.actions["save"].trigger()
     dialog = d.design.saver.dialog
     assert isinstance(dialog, SaveDialog)
     qtbot.waitUntil(dialog.isVisible)
     assert not dialog.save_button.isDefault() and not dialog.save_button.autoDefault()
     dialog.reason.setText(reason)
+    if picture is not None:  # for docs/designer.md
+        assert dialog.grab().save(str(picture))
     qtbot.mouseClick(dialog.save_button, LEFT)
     task = d.design.saver.task
     assert task is not None
@@ -59,14 +61,18 @@ def _save(qtbot: QtBot, d: Designing, reason: str) -> None:
 
 
 def test_a_save_changes_the_edited_line_only_and_is_an_audited_record(
-    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project, tmp_path: Path
+    qtbot: QtBot,
+    make_station: Callable[..., Station],
+    plant_project: Project,
+    tmp_path: Path,
+    artifacts: Path,
 ) -> None:
     project = _own_copy(plant_project, tmp_path)
     d = designing(qtbot, make_station, project, screen="tank_farm")
     path, (where, widget) = d.path, _widget_with_id(d)
     x, y, w, h = widget["rect"]  # type: ignore[misc]
     assert d.editor.push(SetFields(where, {"rect": [x + 10, y, w, h]}))
-    _save(qtbot, d, "move the value clear of the pipe")
+    _save(qtbot, d, "move the value clear of the pipe", artifacts / "designer_save.png")
     after = path.read_bytes()
     diff = [
         line

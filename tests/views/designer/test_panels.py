@@ -1,4 +1,5 @@
-"""The palette, inspector and tag picker docked in design mode on the running demo plant."""
+"""The palette, inspector and tag picker beside the screen in design mode on the running demo
+plant."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pytestqt.qtbot import QtBot
 from hmi.app import Station
 from hmi.model.design.fields import fields_of
 from hmi.model.screens.loader import Project
-from tests.views.designer.design_rig import designing
+from hmi.views.designer.panels import PANELS_WIDTH
+from tests.views.designer.design_rig import designing, trend_rows_apart
 
 
 def test_panels_place_edit_and_are_pictured(
@@ -23,7 +25,9 @@ def test_panels_place_edit_and_are_pictured(
     panels = d.design.panels  # design mode docks them (dock_panels) and wires them (attach)
     assert panels is not None
     window.resize(1366, 768)
-    qtbot.waitUntil(lambda: panels.isVisible() and panels.height() >= 150)
+    assert not panels.expanded  # collapsed to their tabs unless the engineer opened them
+    d.design.tools.panels.setChecked(True)
+    qtbot.waitUntil(lambda: panels.palette_list.isVisible() and panels.width() == PANELS_WIDTH)
     assert window.width() == 1366, window.minimumSizeHint()
     before = d.document.children()
     palette = panels.palette_list
@@ -48,12 +52,19 @@ def test_panels_place_edit_and_are_pictured(
     assert panels.inspector.editors["font_size"].text() == "20"
     d.editor.stack.undo()
     panels.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: trend_rows_apart(d.station))  # the rebuilt screen laid out
     assert window.grab().save(str(artifacts / "designer_palette.png"))
     panels.setCurrentIndex(1)
+    d.editor.select([(12,)])
+    qtbot.waitUntil(lambda: "rect" in panels.inspector.editors)
+    qtbot.waitUntil(lambda: panels.inspector.editors["rect"].isVisible())
     assert window.grab().save(str(artifacts / "designer_inspector.png"))
     panels.setCurrentIndex(2)
     panels.tag_picker.query.setText("level")
     d.station.bridge.flush()
+    table = panels.tag_picker.table
+    rows = [table.topLevelItem(i) for i in range(table.topLevelItemCount())]
+    qtbot.waitUntil(lambda: all(r.text(2) == "good" for r in rows), timeout=15_000)  # live
     assert window.grab().save(str(artifacts / "designer_tag_picker.png"))
     d.editor.stack.undo()
     assert d.document.children() == before
