@@ -94,7 +94,7 @@ class AlarmPoint:
         "activated_at", "active", "ann", "by", "definition", "due", "hub", "id", "index",
         "latching", "max_shelve", "memory", "message", "off_delay", "on_delay", "one_shot", "oos",
         "priority", "raw", "reason", "shelve_s", "shelve_until", "shelved", "shown", "since",
-        "stamp",
+        "stamp", "status_of",
         "suppressed", "tag",
     )  # fmt: skip
 
@@ -134,6 +134,7 @@ class AlarmPoint:
         self.reason = ""
         self.message = ""
         self.memory: AlarmMemory | None = None
+        self.status_of: tuple[tuple[Any, ...], AlarmStatus] | None = None  # the last status
         hub.shown[NORMAL][self.id] = self
 
     # -- condition -----------------------------------------------------------------------------
@@ -403,13 +404,23 @@ class AlarmPoint:
     # -- views ---------------------------------------------------------------------------------
 
     def status(self) -> AlarmStatus:
+        """The alarm as it is now; the same object again while nothing in it changed (a
+        summary in a flood asks for thousands a second, and compares them)."""
+        value = self.value()
+        until = self.shelve_until if self.shelved else None
+        now = (self.shown, self.active, self.since, self.activated_at, self.message, value,
+               type(value), until, self.one_shot, self.by, self.reason)  # fmt: skip
+        last = self.status_of
+        if last is not None and last[0] == now:
+            return last[1]
         d = self.definition
-        return AlarmStatus(
+        status = AlarmStatus(
             self.id, self.tag, d.kind, self.priority, self.shown, self.active, self.since,
-            self.activated_at, self.message, self.value(), d.cause, d.consequence, d.action,
-            self.latching, self.shelve_until if self.shelved else None, self.one_shot,
-            self.by, self.reason,
+            self.activated_at, self.message, value, d.cause, d.consequence, d.action,
+            self.latching, until, self.one_shot, self.by, self.reason,
         )  # fmt: skip
+        self.status_of = (now, status)
+        return status
 
     @property
     def annunciated(self) -> bool:

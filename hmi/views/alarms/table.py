@@ -286,7 +286,8 @@ class AlarmTableModel(RowTableModel[AlarmStatus]):
         changed = False
         for status in statuses:
             alarm_id = status.alarm_id
-            if self._all.get(alarm_id) == status:
+            held = self._all.get(alarm_id)
+            if held is status or held == status:  # unchanged: the engine's same object
                 continue
             if status.state is S.NORMAL:
                 if self._all.pop(alarm_id, None) is None:

@@ -328,3 +328,29 @@ def test_a_failing_listener_is_logged_and_does_not_stop_the_others(
 def test_duplicate_ids_are_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"duplicate alarm id 'L\.Hi'"):
         Rig(hi(), hi())
+
+
+# -- status objects --------------------------------------------------------------------------
+
+
+def test_status_is_the_same_object_until_something_in_it_changes() -> None:
+    rig = Rig(hi())
+    rig.at(100, "L", 95)
+    first = rig.engine.status("L.Hi")
+    assert rig.engine.status("L.Hi") is first  # nothing changed: the summary skips it
+    rig.at(101, "L", 96)  # the value moved: a new status, with the new value
+    moved = rig.engine.status("L.Hi")
+    assert moved is not first and moved.value == 96 and moved.state is S.UNACK
+    rig.at(102, "L", 96)
+    assert rig.engine.status("L.Hi") is moved  # the same value again: the same status
+    rig.at(102.5, "L", 96.0)  # equal, but not the same type: shown as a float
+    assert type(rig.engine.status("L.Hi").value) is float
+    rig.engine.acknowledge("L.Hi", now=103, user="ann")
+    acked = rig.engine.status("L.Hi")
+    assert acked is not moved and acked.state is S.ACKED
+    rig.engine.shelve("L.Hi", now=104, user="ann", reason="known fault", duration_s=60)
+    shelved = rig.engine.status("L.Hi")
+    assert shelved.shelved_until == 164 and shelved.by == "ann" and shelved.reason
+    rig.at(105, "L", True)  # equal to 1 but not the same value: never taken for it
+    rig.at(106, "L", 1)
+    assert type(rig.engine.status("L.Hi").value) is int
