@@ -96,6 +96,7 @@ class AuditStore:
         self._key_checked = False  # the key hashed right on this chain once: not tried again
         self._migrate = migrate
         self._table = table
+        self.table_name = table.name  # for SQL sent outside SQLAlchemy (group_commit)
         self.chain = chain
         self._ready = False
         self._columns = [table.c[name] for name in schema.AUDIT_COLUMNS]
@@ -166,19 +167,20 @@ class AuditStore:
         *,
         skip_existing: bool = False,
         gather: Callable[[], Sequence[AuditRecord]] = tuple,
+        locked: tuple[Any, Any, Any, Any] | None = None,
     ) -> list[AuditRecord]:
-        """Lock the head in ``connection``'s write transaction and chain ``records`` after it,
-        and what ``gather`` returns once the lock is held (``group_commit``), without storing
-        them: ``store_placed`` does, or the user store's audited write path, which stores a
-        record with the user row it seals (``hmi.storage.user_seal``)."""
-        row = connection.execute(self._lock_head, {"which": self.chain}).one()
+        """Lock the head in ``connection``'s write transaction (or take ``locked``: the head
+        row and the highest stored sequence, read under the lock already) and chain
+        ``records`` after it, then what ``gather`` returns (``group_commit``), unstored:
+        ``store_placed`` stores them, or ``hmi.storage.user_seal`` with the user row."""
+        if locked is None:
+            row = connection.execute(self._lock_head, {"which": self.chain}).one()
+            locked = (*row, connection.execute(self._last_stored).scalar())
         records = [*records, *gather()]
-        sequence, prev_hash, scheme = int(row[0]), str(row[1]), str(row[2])
+        sequence, prev_hash, scheme = int(locked[0]), str(locked[1]), str(locked[2])
         self._check_key(connection, sequence, scheme)
-        # a row slipped in past the head (by someone with INSERT on the table) must not
-        # stop the trail: chain after it, from the head; verify names it as foreign
-        last_stored = connection.execute(self._last_stored).scalar()
-        if last_stored is not None and int(last_stored) > sequence:
+        last_stored = locked[3]  # a row slipped in past the head (INSERT on the table) must
+        if last_stored is not None and int(last_stored) > sequence:  # not stop the trail
             log.error(
                 "audit chain %s: record(s) %d..%d stored past the chain head %d, added "
                 "outside the audit store; appending after them", self.chain,
@@ -479,10 +481,8 @@ def check_audit_key(store: AuditStore, key: bytes | None) -> None:
     if (key or None) == store._key:
         store.check_key()
         return
-    AuditStore(
-        store.engine, key=key, key_hint=store._key_hint, migrate=store._migrate,
-        table=store._table, chain=store.chain,
-    ).check_key()  # fmt: skip
+    AuditStore(store.engine, key=key, key_hint=store._key_hint, migrate=store._migrate,
+               table=store._table, chain=store.chain).check_key()  # fmt: skip
 
 
 def _walk_range(
