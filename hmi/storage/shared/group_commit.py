@@ -7,11 +7,11 @@ all under that one hold: one INSERT (its rows pipelined), one head update, one c
 WAL flush) is the cost that grows with the number of stations taking turns; paying it once per
 batch instead of once per queued group keeps the total rate from falling as stations are added.
 
-On PostgreSQL the hold is kept short: the batch is three round trips to the server, each a
+On PostgreSQL the hold is kept short: the batch is two round trips to the server, each a
 psycopg pipeline on the connection's own transaction: the head lock and the highest stored
 sequence (read once the lock is granted, so a row slipped in past the head is seen; one that
-comes later makes the INSERT collide, and the batch is chained again after it); the rows and
-the head's move; the commit. Through SQLAlchemy it was six statements, each with its own
+comes later makes the INSERT collide, and the batch is chained again after it); then the rows,
+the head's move and the commit, in one. Through SQLAlchemy it was six statements, each with its own
 round trip and compile-and-bind work, all while the other stations waited.
 
 The order stays one and verifiable: the batch is chained from the head read under the lock,
@@ -77,7 +77,7 @@ def _append_pipelined(
     store: AuditStore, records: Sequence[AuditRecord], gather: Callable[[], Sequence[AuditRecord]]
 ) -> list[AuditRecord]:
     """``append_gathered`` on PostgreSQL: the same statements as ``place`` and
-    ``store_placed``, sent in two psycopg pipelines, then the commit."""
+    ``store_placed``, sent in two psycopg pipelines, the second ending with the commit."""
     table, head = store.table_name, schema.audit_head.name
     columns = schema.AUDIT_COLUMNS
     with write_transaction(store.engine) as connection:
@@ -108,6 +108,7 @@ def _append_pipelined(
                 "WHERE chain = %s",
                 (end.sequence, end.hash, store.scheme, store.chain),
             )
+            pg.commit()  # in the same round trip (SQLAlchemy's commit after it has nothing left)
     return placed
 
 
