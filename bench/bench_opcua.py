@@ -85,6 +85,7 @@ from opcua_screen import PROBE_MS, PROBE_REPHASE, run_screen
 
 TARGET_RATIO = 0.9
 TARGET_P99_LATE_MS = 20.0
+TARGET_RSS_MB = 400.0
 GC_DETAIL = {
     "app": "frozen after showing, as hmi.app",
     "after-setup": "frozen once every item had its first value",
@@ -316,7 +317,28 @@ def run_main(args: argparse.Namespace) -> int:
            "notifications/s", target=f"ratio >= {TARGET_RATIO:g}", met=ratio_ok,
            raw=raw_n / args.seconds, raw_name=f"bare asyncua client ({args.raw_mode})")  # fmt: skip
     late_ok = print_screen(args, ours) if args.mode == "screen" else True
-    return 0 if ratio_ok and late_ok else 2
+    rss_ok = resources(args, ours, theirs)
+    return 0 if ratio_ok and late_ok and rss_ok else 2
+
+
+def resources(args: argparse.Namespace, ours: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """Memory and CPU of this process (the station, with its screen in ``screen`` mode) beside
+    the bare client's, subscribed to the same items (issue 18: RSS <= 400 MB at 10,000 tags)."""
+    what = f"{args.items:,} tags" + (
+        f", {args.widgets}-widget screen" if args.mode == "screen" else ""
+    )
+    mb, raw_mb = ours.get("rss_mb"), theirs.get("rss_mb")
+    ok = mb is None or mb <= TARGET_RSS_MB
+    if mb is not None:
+        print(f"resident memory at the end of the window: {mb:,.0f} MB (bare client: "
+              f"{raw_mb or float('nan'):,.0f} MB; target <= {TARGET_RSS_MB:g} MB): "
+              f"{'met' if ok else 'MISSED'}")  # fmt: skip
+        figure("opcua", f"RSS with {what}", mb, "MB", target=f"<= {TARGET_RSS_MB:g}", met=ok,
+               raw=raw_mb, raw_name="bare asyncua client, same subscriptions")  # fmt: skip
+    figure("opcua", f"CPU with {what}", 100 * ours["cpu_s"] / args.seconds, "% of a core",
+           raw=100 * theirs["cpu_s"] / args.seconds,
+           raw_name="bare asyncua client, same subscriptions")  # fmt: skip
+    return ok
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from asyncua import Client, Server, ua
@@ -146,10 +147,22 @@ async def _sleep_until(t: float) -> None:
 
 
 async def count_window(counts: Counter[float], t0: float, t1: float) -> dict[str, Any]:
-    """Notifications per cycle value that arrived between wall-clock t0 and t1, and the CPU
-    this process used meanwhile."""
+    """Notifications per cycle value that arrived between wall-clock t0 and t1, the CPU
+    this process used meanwhile, and its resident memory at t1 (MB; None off Linux)."""
     await _sleep_until(t0)
     before, cpu = Counter(counts), time.process_time()
     await _sleep_until(t1)
     cpu = time.process_time() - cpu
-    return {"per_cycle": {str(k): n for k, n in (counts - before).items()}, "cpu_s": cpu}
+    return {"per_cycle": {str(k): n for k, n in (counts - before).items()}, "cpu_s": cpu,
+            "rss_mb": rss_mb()}  # fmt: skip
+
+
+def rss_mb() -> float | None:
+    """This process's resident memory (VmRSS), MB; None where /proc is not there."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
