@@ -51,3 +51,18 @@ def test_the_lazy_parts_still_load_on_use() -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+def test_the_audit_recorder_leaves_the_designers_save_for_later() -> None:
+    """``hmi.runtime.audit`` names the designer's `PlannedChange` for type checking only: the
+    save (and ruamel.yaml with it) loads with the designer, not with every recorder."""
+    code = (
+        "import sys; import hmi.runtime.audit\n"
+        "print(sorted(m for m in ('hmi.model.design.save', 'ruamel.yaml') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]", run.stdout

@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hmi.model.alarms.states import AlarmAction, AlarmEvent
 from hmi.model.audit.record import (
@@ -22,10 +22,12 @@ from hmi.model.audit.record import (
     SignatureMeaning,
     iso_from_us,
 )
-from hmi.model.design.save import PlannedChange
 from hmi.model.errors import ConfigError
 from hmi.model.tags import TagConfig
 from hmi.runtime.commands import AlarmRequest, CommandResult, Outcome
+
+if TYPE_CHECKING:  # the designer's save (and ruamel with it) loads only when a designer does
+    from hmi.model.design.save import PlannedChange
 
 log = logging.getLogger(__name__)
 
