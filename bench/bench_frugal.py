@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from figures import figure
+from figures import as_installed, figure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "packaging"))
 from smoke import answers, demo_copy, free_port
@@ -50,7 +50,7 @@ print(rss.split()[1])
 
 
 def env_for(data: Path) -> dict[str, str]:
-    return {**os.environ, "HMI_DATA_DIR": str(data), "QT_QPA_PLATFORM": "offscreen"}
+    return as_installed({**os.environ, "HMI_DATA_DIR": str(data), "QT_QPA_PLATFORM": "offscreen"})
 
 
 def station_rss_kb(project: Path, env: dict[str, str]) -> int:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import figure
+from figures import as_installed, figure
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "packaging"))
@@ -76,8 +76,9 @@ def main() -> int:
     hmi = [sys.executable, "-m", "hmi.cli"]
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         folder = Path(tmp)
-        env = dict(os.environ, HMI_DATA_DIR=str(folder / "data"), QT_QPA_PLATFORM="offscreen",
-                   PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))  # fmt: skip
+        env = as_installed(dict(os.environ, HMI_DATA_DIR=str(folder / "data"),
+                                QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1",
+                                PYTHONPATH=str(ROOT)))  # fmt: skip
         subprocess.run([*hmi, "db", "upgrade"], env=env, cwd=ROOT, check=True,
                        capture_output=True)  # fmt: skip
         subprocess.run([*hmi, "users", "add", "chief", "--role", "admin", "--name", "Bench"],
