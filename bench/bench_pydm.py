@@ -116,6 +116,7 @@ def role_pydm(runs: int, seconds: float) -> dict[str, float]:
         channel = PyDMChannel(address=f"loc://v{i}?type=float&init=0.0", value_signal=source.value)
         channel.connect()
         channels.append(channel)
+    app.processEvents()  # let the queued connections of the writers settle before timing
     step = [0]
 
     def tick() -> None:
