@@ -14,9 +14,15 @@ from typing import Protocol
 
 from PySide6.QtCore import QModelIndex
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
-__all__ = ["CellPainter", "CellTableView"]
+__all__ = ["CellPainter", "CellTableView", "RowDelegate"]
 
 
 class CellPainter(Protocol):
@@ -105,3 +111,22 @@ class CellTableView(QTableView):
         option.initFrom(self)
         hint = self.style().styleHint(QStyle.StyleHint.SH_Table_GridLineColor, option, self)
         return QColor.fromRgba(hint & 0xFFFFFFFF)
+
+
+class RowDelegate(QStyledItemDelegate):
+    """A delegate whose cells are painted by ``paint_row`` (a ``CellPainter``): Qt's own
+    one-cell paths (a drag, a single index) go through it too, so both draw the same."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        rect = option.rect  # type: ignore[attr-defined]
+        self.paint_row(
+            painter, index.row(), rect.y(), rect.height(), [(rect.x(), rect.width(), index.column())],
+            selected=bool(option.state & QStyle.StateFlag.State_Selected),  # type: ignore[attr-defined]
+            palette=option.palette, font=option.font,  # type: ignore[attr-defined]
+        )  # fmt: skip
+
+    def paint_row(
+        self, painter: QPainter, row: int, y: int, height: int, cells: list[tuple[int, int, int]],
+        *, selected: bool, palette: QPalette, font: QFont,
+    ) -> None:  # fmt: skip
+        raise NotImplementedError

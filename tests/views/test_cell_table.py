@@ -93,3 +93,31 @@ def test_a_text_looks_the_same_drawn_first_and_from_its_layout(qapp: QApplicatio
                               max(x for x, _ in points), max(y for _, y in points))  # fmt: skip
         assert all(abs(a - b) <= 1 for a, b in zip(box(first), box(second), strict=True)), text
         assert all(room.left() <= x <= room.right() for x, _ in first | second)
+
+
+def test_qt_one_cell_path_goes_through_paint_row(qapp: QApplication) -> None:
+    """A plain ``QTableView`` (Qt's per-cell path: drags, single indexes) paints a
+    ``RowDelegate``'s cells through the same ``paint_row``, one cell at a time."""
+    from PySide6.QtWidgets import QTableView
+
+    from hmi.views.cell_table import RowDelegate
+
+    class Delegate(RowDelegate):
+        def __init__(self) -> None:
+            super().__init__()
+            self.recorder = Recorder()
+
+        def paint_row(self, *args: Any, **kwargs: Any) -> None:
+            self.recorder.paint_row(*args, **kwargs)
+
+    model = Model(["a", "b"])
+    model.replace_rows(range(3))
+    view = QTableView()
+    view.setModel(model)
+    delegate = Delegate()
+    view.setItemDelegate(delegate)
+    view.resize(300, 200)
+    view.grab()
+    cells = {(r, c): rect for r, c, rect, _ in delegate.recorder.cells}
+    assert set(cells) == {(r, c) for r in range(3) for c in range(2)}
+    assert all(rect == view.visualRect(model.index(r, c)) for (r, c), rect in cells.items())

@@ -12,10 +12,10 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QFont, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from hmi.model.alarms.kpi import JournalEvent
 from hmi.model.tags import TagConfig
+from hmi.views.cell_table import RowDelegate
 from hmi.views.cell_text import CellTexts
 from hmi.views.table_model import Index, RowTableModel
 from hmi.widgets.alarm_mark import PRIORITY_NUMBER, priority_pixmap
@@ -153,7 +153,7 @@ class AlarmHistoryModel(RowTableModel[JournalEvent]):
         return None
 
 
-class HistoryDelegate(QStyledItemDelegate):
+class HistoryDelegate(RowDelegate):
     """Paints a cell from its row's texts: one Python call per cell, no ``data()`` per role
     and no style sheet round trip, each text laid out once (``CellTexts``): a repaint of the
     page cost 30 ms of the UI thread with Qt's delegate or ``drawText``, 5-10 ms now. The
@@ -166,15 +166,6 @@ class HistoryDelegate(QStyledItemDelegate):
         self._marks: dict[Any, QPixmap] = {}
         self.cells = CellTexts()
         self._font = QFont()
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        """One cell, as Qt's own paths ask for it (a drag, a single index): ``paint_row``."""
-        rect = option.rect  # type: ignore[attr-defined]
-        self.paint_row(
-            painter, index.row(), rect.y(), rect.height(), [(rect.x(), rect.width(), index.column())],
-            selected=bool(option.state & QStyle.StateFlag.State_Selected),  # type: ignore[attr-defined]
-            palette=option.palette, font=option.font,  # type: ignore[attr-defined]
-        )  # fmt: skip
 
     def paint_row(
         self,

@@ -18,7 +18,6 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from hmi.model.alarms.definitions import Priority
 from hmi.model.alarms.states import (
@@ -30,8 +29,9 @@ from hmi.model.alarms.states import (
 from hmi.model.tags import TagConfig
 from hmi.runtime.alarms import AlarmList, Descending
 from hmi.views.alarms.banner import clock
+from hmi.views.cell_table import RowDelegate
 from hmi.views.cell_text import CellTexts
-from hmi.views.table_model import Index, RowTableModel
+from hmi.views.table_model import RowTableModel
 from hmi.widgets.alarm_mark import PRIORITY_COLORS, PRIORITY_NUMBER, priority_pixmap
 
 __all__ = [
@@ -354,7 +354,7 @@ class AlarmTableModel(RowTableModel[AlarmStatus]):
         return list(self._all)
 
 
-class BlinkDelegate(QStyledItemDelegate):
+class BlinkDelegate(RowDelegate):
     """Paints a cell straight from its row's status: one Python call per cell, no ``data()``
     per role and no style round trip (a repaint of the summary in a flood is cheap), and the
     blink: in the dark phase (``lit`` False) an unacknowledged row loses its tint and its
@@ -370,15 +370,6 @@ class BlinkDelegate(QStyledItemDelegate):
         self._font = QFont()
         self._fonts: tuple[QFont, QFontMetrics, QFont, QFontMetrics] | None = None
         self._cells = CellTexts()
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        """One cell, as Qt's own paths ask for it (a drag, a single index): ``paint_row``."""
-        rect = option.rect  # type: ignore[attr-defined]
-        self.paint_row(
-            painter, index.row(), rect.y(), rect.height(), [(rect.x(), rect.width(), index.column())],
-            selected=bool(option.state & QStyle.StateFlag.State_Selected),  # type: ignore[attr-defined]
-            palette=option.palette, font=option.font,  # type: ignore[attr-defined]
-        )  # fmt: skip
 
     def paint_row(
         self,
