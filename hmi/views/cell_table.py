@@ -10,8 +10,6 @@ own uses (a drag pixmap, ``grab`` of a single index), so both paths draw the sam
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from PySide6.QtCore import QModelIndex
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
@@ -22,25 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["CellPainter", "CellTableView", "RowDelegate"]
-
-
-class CellPainter(Protocol):
-    def paint_row(
-        self,
-        painter: QPainter,
-        row: int,
-        y: int,
-        height: int,
-        cells: list[tuple[int, int, int]],
-        *,
-        selected: bool,
-        palette: QPalette,
-        font: QFont,
-    ) -> None:
-        """Row ``row``'s cells: ``cells`` holds ``(x, width, column)`` of each visible column,
-        the cell ``QRect(x, y, width, height)`` (grid line left out, as Qt lays it out)."""
-        ...
+__all__ = ["CellTableView", "RowDelegate"]
 
 
 class CellTableView(QTableView):
@@ -49,7 +29,7 @@ class CellTableView(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.cell_painter: CellPainter | None = None
+        self.cell_painter: RowDelegate | None = None
         self.paints = 0  # repaints of the viewport, for tests and benches
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -66,20 +46,18 @@ class CellTableView(QTableView):
         first = self.rowAt(area.top())
         last = self.rowAt(area.bottom())
         first, last = max(first, 0), rows - 1 if last < 0 else last
-        visible = [
-            column
-            for column in range(columns)
-            if not self.isColumnHidden(column)
-            and self.columnViewportPosition(column) <= area.right()
-            and self.columnViewportPosition(column) + self.columnWidth(column) > area.left()
+        placed = [
+            (self.columnViewportPosition(c), self.columnWidth(c), c)
+            for c in range(columns)
+            if not self.isColumnHidden(c)
         ]
+        spans = [(x, w, c) for x, w, c in placed if x <= area.right() and x + w > area.left()]
         grid = 1 if self.showGrid() else 0
         palette, font = self.palette(), self.font()
         selection = self.selectionModel()
         root = QModelIndex()
         painter = QPainter(self.viewport())
         try:
-            spans = [(self.columnViewportPosition(c), self.columnWidth(c), c) for c in visible]
             right = max((x + w for x, w, _ in spans), default=0)
             cells = [(x, w - grid, c) for x, w, c in spans]
             bottom = 0
@@ -114,7 +92,7 @@ class CellTableView(QTableView):
 
 
 class RowDelegate(QStyledItemDelegate):
-    """A delegate whose cells are painted by ``paint_row`` (a ``CellPainter``): Qt's own
+    """A delegate whose cells are painted by ``paint_row`` : Qt's own
     one-cell paths (a drag, a single index) go through it too, so both draw the same."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
@@ -129,4 +107,6 @@ class RowDelegate(QStyledItemDelegate):
         self, painter: QPainter, row: int, y: int, height: int, cells: list[tuple[int, int, int]],
         *, selected: bool, palette: QPalette, font: QFont,
     ) -> None:  # fmt: skip
+        """Row ``row``'s cells: ``cells`` holds ``(x, width, column)`` of each visible column,
+        the cell ``QRect(x, y, width, height)`` (grid line left out, as Qt lays it out)."""
         raise NotImplementedError

@@ -179,8 +179,8 @@ class HistoryDelegate(RowDelegate):
         palette: QPalette,
         font: QFont,
     ) -> None:
-        """Row ``row``'s visible cells (``CellTableView``): what ``paint_cell`` draws, with
-        the row's colours, font and texts looked up once."""
+        """Row ``row``'s visible cells (``RowDelegate``), the row's colours, font and texts
+        looked up once for all of them."""
         if not 0 <= row < self.model.rowCount() or not cells:
             return
         if selected:

@@ -383,8 +383,8 @@ class BlinkDelegate(RowDelegate):
         palette: QPalette,
         font: QFont,
     ) -> None:
-        """Row ``row``'s visible cells (``CellTableView``): what ``paint_cell`` draws, with
-        the row's colours, font and texts looked up once."""
+        """Row ``row``'s visible cells (``RowDelegate``), the row's colours, font and texts
+        looked up once for all of them."""
         rows = self.model.rows
         if not 0 <= row < len(rows) or not cells:
             return
