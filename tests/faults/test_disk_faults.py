@@ -71,6 +71,15 @@ def fill(folder: Path) -> Path:
     return ballast
 
 
+async def plant_value(running: Running) -> object:
+    """The setpoint as the plant holds it now, read from the device (the broker's latest value
+    is only as fresh as its last notification, and no screen may be watching the tag)."""
+    tag = running.station.broker.tag(SETPOINT)
+    read = await running.station.broker.pool.driver_for(tag.address).read(tag.address)
+    assert read.quality.is_good, read
+    return read.value
+
+
 def test_a_full_disk_under_the_spool_refuses_audited_actions_until_space_returns(
     tmp_path: Path,
     demo_plant: DemoPlant,
@@ -95,12 +104,12 @@ def test_a_full_disk_under_the_spool_refuses_audited_actions_until_space_returns
         lambda: label.isVisibleTo(station.window) and "CANNOT BE STORED" in label.text(),
         STATUS_S, "the status bar says audit records cannot be stored",
     )  # fmt: skip
-    plant_value = station.broker.latest(SETPOINT).value
+    assert running.run(plant_value(running)) == 23.0  # it went out: the plant holds it
     refused = running.run(running.write(SETPOINT, 24.0))
     assert refused.outcome is Outcome.DENIED, refused
     assert "could not be stored" in refused.message and str(small_disk) in refused.message
     running.wait(lambda: running.quality(SETPOINT).is_good, STATUS_S, "the setpoint Good")
-    assert station.broker.latest(SETPOINT).value == plant_value  # nothing was sent
+    assert running.run(plant_value(running)) == 23.0  # nothing was sent
 
     ballast.unlink()
     running.wait(lambda: "CANNOT BE STORED" not in label.text(), 5, "room noticed again")

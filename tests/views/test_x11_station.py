@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -77,6 +78,13 @@ class XServer:
             command, env=self.env, capture_output=True, text=True, timeout=20, check=True
         ).stdout
 
+    def answers(self, atom: str = "_NET_SUPPORTING_WM_CHECK") -> str | None:
+        """``xprop -root atom`` as the server answers it, None while it takes no clients."""
+        done = subprocess.run(
+            ["xprop", "-root", atom], env=self.env, capture_output=True, text=True, timeout=20
+        )
+        return done.stdout if done.returncode == 0 else None
+
     def stacking(self) -> list[int]:
         """Client windows, bottom to top, as the window manager stacks them."""
         text = self.x("xprop", "-root", "_NET_CLIENT_LIST_STACKING")
@@ -126,16 +134,36 @@ def start_x(size: tuple[int, int], *, window_manager: bool) -> XServer:
         xvfb.kill()
         pytest.fail(f"Xvfb did not start (display {number or 'any'}): {line!r}")
     server = XServer(f":{line}", size, [xvfb])
+    wait_for(lambda: server.answers() is not None, f"Xvfb {server.display} to take clients")
     if window_manager:
-        server.processes.append(
-            subprocess.Popen(["openbox"], env=server.env, stderr=subprocess.DEVNULL)
-        )
-        wait_for(
-            lambda: "window id" in server.x("xprop", "-root", "_NET_SUPPORTING_WM_CHECK"),
-            "openbox to manage the screen",
-            timeout=60.0,  # a loaded machine starts it slowly
-        )
+        start_openbox(server)
     return server
+
+
+def start_openbox(server: XServer, attempts: int = 3) -> None:
+    """openbox on ``server``, started again if it gives up before it manages the screen (a
+    CI run saw it fail to open a display that Xvfb had just reported ready)."""
+    for attempt in range(1, attempts + 1):
+        with tempfile.TemporaryFile(mode="w+") as said:  # not a pipe: nobody reads it meanwhile
+            openbox = subprocess.Popen(
+                ["openbox"], env=server.env, stdout=said, stderr=subprocess.STDOUT
+            )
+            server.processes.append(openbox)
+            deadline = time.monotonic() + 60.0  # a loaded machine starts it slowly
+            while time.monotonic() < deadline:
+                if "window id" in (server.answers() or ""):
+                    return
+                if openbox.poll() is not None:
+                    break
+                time.sleep(0.05)
+            if openbox.poll() is None:
+                openbox.kill()  # never two window managers on one screen
+                openbox.wait()
+            said.seek(0)
+            if attempt == attempts:
+                pytest.fail(
+                    f"openbox did not manage {server.display} ({attempts} tries): {said.read()!r}"
+                )
 
 
 def stop_x(server: XServer) -> None:
