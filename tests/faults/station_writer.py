@@ -1,7 +1,8 @@
 """Run by test_kill_faults.py as a separate process: the whole station (offscreen) on the demo
 plant, an operator writing the setpoint through the command service one write after another.
 
-``burst``: prints ``ready`` once logged in with the setpoint Good, then ``done <value> <uuid>``
+``burst``: prints ``ready`` once logged in with the setpoint Good, waits for a line on stdin (the
+parent cuts the database first where it tests that), then prints ``done <value> <uuid>``
 for each write only after the station reported it done (its record durable), and ``late <s>``
 each time the UI loop's longest stall grows. The parent kills it with SIGKILL mid-way.
 ``restart``: starts the station again on the same data folder, waits until the spool left by
@@ -48,6 +49,7 @@ async def burst(station: Station, probe: UiProbe, writes: int) -> None:
     await until(lambda: station.broker.latest(SETPOINT).quality.is_good, 15, "setpoint Good")
     probe.start()
     say("ready")
+    await asyncio.to_thread(sys.stdin.readline)  # the parent's go, after it cut what it cuts
     worst = 0.0
     for n in range(writes):
         value = 20.0 + n / 20

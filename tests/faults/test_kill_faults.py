@@ -38,7 +38,7 @@ class Child:
                "QT_QPA_PLATFORM": "offscreen"}  # fmt: skip
         self.process = subprocess.Popen(
             [sys.executable, str(WRITER), *args], cwd=REPO, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -58,6 +58,12 @@ class Child:
             err = self.process.stderr.read() if self.process.stderr else ""
             pytest.fail(f"the station ended ({self.process.wait()}): {err[-3000:]}")
         return line
+
+    def go(self) -> None:
+        """Start a ``burst`` that said ``ready``."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
 
     def rest(self) -> list[str]:
         self.process.wait(30)
@@ -96,6 +102,7 @@ def test_sigkill_mid_burst_loses_and_doubles_no_reported_write(
     assert station.next(60) == "ready"
     if central == "cut":
         pg_proxy.cut()
+    station.go()  # the burst starts only now: no write reaches the database before the cut
     reported: dict[float, str] = {}  # value -> uuid of each write reported done
     worst = [0.0]
 
