@@ -19,18 +19,7 @@ from concurrent import futures as pools  # its process pool is imported on first
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Table,
-    and_,
-    bindparam,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, or_, select, update
 
 from hmi.model.audit.record import (
     GENESIS_HASH,
@@ -168,11 +157,13 @@ class AuditStore:
         skip_existing: bool = False,
         gather: Callable[[], Sequence[AuditRecord]] = tuple,
         locked: tuple[Any, Any, Any, Any] | None = None,
+        rows: list[tuple[Any, ...]] | None = None,
     ) -> list[AuditRecord]:
         """Lock the head in ``connection``'s write transaction (or take ``locked``: the head
         row and the highest stored sequence, read under the lock already) and chain
         ``records`` after it, then what ``gather`` returns (``group_commit``), unstored:
-        ``store_placed`` stores them, or ``hmi.storage.user_seal`` with the user row."""
+        ``store_placed`` stores them, or ``hmi.storage.user_seal`` with the user row (``rows``
+        gets their ``stored()`` rows, made while chaining)."""
         if locked is None:
             row = connection.execute(self._lock_head, {"which": self.chain}).one()
             locked = (*row, connection.execute(self._last_stored).scalar())
@@ -192,12 +183,13 @@ class AuditStore:
             records = [r for r in records if r.uuid not in present]
             if not records:
                 return []
-        placed = []
+        placed, made = [], ([] if rows is None else rows)
         for record in records:
             sequence += 1
-            chained = record.chain(sequence, prev_hash, self._key)
+            chained, row = record.chained_row(sequence, prev_hash, self._key)
             prev_hash = chained.hash
             placed.append(chained)
+            made.append(row)
         return placed
 
     def store_placed(self, connection: Connection, placed: Sequence[AuditRecord]) -> None:

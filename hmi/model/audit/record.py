@@ -464,8 +464,18 @@ class AuditRecord:
 
     def chain(self, sequence: int, prev_hash: str, key: bytes | None = None) -> AuditRecord:
         """This record placed after ``prev_hash`` at ``sequence``, with its hash."""
-        placed = replace(self, sequence=sequence, prev_hash=prev_hash, hash="")
-        return replace(placed, hash=chain_hash(placed.canonical(), key))
+        return self.chained_row(sequence, prev_hash, key)[0]
+
+    def chained_row(
+        self, sequence: int, prev_hash: str, key: bytes | None = None
+    ) -> tuple[AuditRecord, tuple[Any, ...]]:
+        """``chain``, and the placed record's ``stored()`` row made on the way: its values are
+        encoded once for the hash and the INSERT (on a shared chain this runs under the head
+        lock, which the other stations wait for)."""
+        row = list(self.stored())
+        row[7], row[12] = prev_hash, sequence
+        row[24] = digest = chain_hash(canonical_row(row), key)
+        return replace(self, sequence=sequence, prev_hash=prev_hash, hash=digest), tuple(row)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain fields for export and display (timestamp as ISO text, values decoded)."""

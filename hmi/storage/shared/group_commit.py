@@ -93,7 +93,8 @@ def _append_pipelined(
             row, (highest,) = lock.fetchone(), last.fetchone()
         if row is None:
             raise RuntimeError(f"audit chain {store.chain}: no head row in {head}")
-        placed = store.place(connection, records, gather=gather, locked=(*row, highest))
+        rows: list[tuple[Any, ...]] = []
+        placed = store.place(connection, records, gather=gather, locked=(*row, highest), rows=rows)
         if not placed:
             return placed
         end = placed[-1]
@@ -101,7 +102,7 @@ def _append_pipelined(
             cursor.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) "
                 f"VALUES ({', '.join(['%s'] * len(columns))})",
-                [r.stored() for r in placed],
+                rows,
             )
             cursor.execute(
                 f"UPDATE {head} SET last_sequence = %s, last_hash = %s, scheme = %s "

@@ -78,6 +78,11 @@ def test_fast_canonical_form_equals_the_documented_definition(
         **dict(zip(names, strings, strict=True)),
     )  # fmt: skip
     assert record.canonical() == reference_canonical(record)
+    key, prev = strings[0].encode() or None, strings[1]  # chained as an append chains it
+    placed, row = dataclasses.replace(record, sequence=0).chained_row(sequence, prev, key)
+    assert row == placed.stored()  # the INSERT's row is the placed record's
+    assert placed.hash == chain_hash(reference_canonical(placed), key)
+    assert placed == dataclasses.replace(record, prev_hash=prev, hash=placed.hash)
 
 
 @pytest.mark.parametrize(
