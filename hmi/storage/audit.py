@@ -186,10 +186,10 @@ class AuditStore:
         placed, made = [], ([] if rows is None else rows)
         for record in records:
             sequence += 1
-            chained, row = record.chained_row(sequence, prev_hash, self._key)
+            chained, stored = record.chained_row(sequence, prev_hash, self._key)
             prev_hash = chained.hash
             placed.append(chained)
-            made.append(row)
+            made.append(stored)
         return placed
 
     def store_placed(self, connection: Connection, placed: Sequence[AuditRecord]) -> None:
