@@ -469,9 +469,8 @@ class AuditRecord:
     def chained_row(
         self, sequence: int, prev_hash: str, key: bytes | None = None
     ) -> tuple[AuditRecord, tuple[Any, ...]]:
-        """``chain``, and the placed record's ``stored()`` row made on the way: its values are
-        encoded once for the hash and the INSERT (on a shared chain this runs under the head
-        lock, which the other stations wait for)."""
+        """``chain``, and the placed record's ``stored()`` row: values encoded once for the hash
+        and the INSERT (on a shared chain this runs under the head lock others wait for)."""
         row = list(self.stored())
         row[7], row[12] = prev_hash, sequence
         row[24] = digest = chain_hash(canonical_row(row), key)
