@@ -4,7 +4,6 @@ the F11 toggle on a built station, and a station whose audit key is not the chai
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from hmi.app import GuiThreadCollector, Station, build_station, key_hint, run, site_key
+from hmi.app import Station, build_station, key_hint, run, site_key
 from hmi.model.audit.record import AuditAction, AuditRecord
 from hmi.model.errors import ConfigError
 from hmi.model.screens.loader import load_project
 from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine
 from hmi.storage.spool import SpoolStore
+from tests.gui_gc import gc_on_gui_thread
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "screens"
@@ -35,12 +35,8 @@ def station_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: Any) -> 
     never delete Qt objects)."""
     data = tmp_path / "hmi-data"
     monkeypatch.setenv("HMI_DATA_DIR", str(data))
-    gc.collect()
-    collector = GuiThreadCollector(interval_ms=500)
-    yield data
-    collector.timer.stop()
-    gc.collect()
-    gc.enable()
+    with gc_on_gui_thread():
+        yield data
 
 
 def test_run_prints_every_problem_and_fails(

@@ -5,7 +5,6 @@ local break-glass account gets in, and the refusal says the directory is unreach
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
@@ -15,10 +14,11 @@ import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
-from hmi.app import GuiThreadCollector, build_station
+from hmi.app import build_station
 from hmi.model.screens.loader import load_project
 from hmi.storage.shared.directory_accounts import DirectoryUserStore
 from hmi.storage.users import AuthenticationFailed, AuthFailure
+from tests.gui_gc import gc_on_gui_thread
 
 sys.path.insert(0, str(Path(__file__).parent / "runtime"))
 from slapd_server import SUFFIX, Slapd, slapd_missing
@@ -37,12 +37,8 @@ LDIF = (
 def station_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: Any) -> Iterator[Path]:
     data = tmp_path / "hmi-data"
     monkeypatch.setenv("HMI_DATA_DIR", str(data))
-    gc.collect()
-    collector = GuiThreadCollector(interval_ms=500)
-    yield data
-    collector.timer.stop()
-    gc.collect()
-    gc.enable()
+    with gc_on_gui_thread():
+        yield data
 
 
 def _project(folder: Path, slapd: Slapd, db: str) -> Path:

@@ -5,7 +5,6 @@ bar says the collector is connected; with the collector gone it says failing and
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +15,12 @@ import qasync
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from hmi.app import GuiThreadCollector, build_station
+from hmi.app import build_station
 from hmi.model.alarms.states import AlarmState
 from hmi.model.forwarding import FORWARDING_ALARM_ID
 from hmi.model.screens.loader import load_project
 from hmi.views.station_diagnostics import StationDiagnosticsView
+from tests.gui_gc import gc_on_gui_thread
 
 sys.path.insert(0, str(Path(__file__).parent / "runtime" / "forwarding"))
 from rsyslog import Rsyslog, need_rsyslog, sd_params
@@ -30,12 +30,8 @@ from rsyslog import Rsyslog, need_rsyslog, sd_params
 def station_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: Any) -> Iterator[Path]:
     data = tmp_path / "hmi-data"
     monkeypatch.setenv("HMI_DATA_DIR", str(data))
-    gc.collect()
-    collector = GuiThreadCollector(interval_ms=500)
-    yield data
-    collector.timer.stop()
-    gc.collect()
-    gc.enable()
+    with gc_on_gui_thread():
+        yield data
 
 
 def _project(folder: Path, collector: str, db: str) -> Path:

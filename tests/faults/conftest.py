@@ -13,7 +13,6 @@ without a restart.
 from __future__ import annotations
 
 import asyncio
-import gc
 import shutil
 import socket
 import subprocess
@@ -30,9 +29,10 @@ import qasync
 from PySide6.QtCore import QObject, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
-from hmi.app import GuiThreadCollector, Station, build_station
+from hmi.app import Station, build_station
 from hmi.model.quality import Quality
 from hmi.model.screens.loader import load_project
+from tests.gui_gc import gc_on_gui_thread
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "screens"
@@ -211,8 +211,8 @@ def station_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def start_station(qtbot: QtBot, qapp: Any, station_data: Path) -> Iterator[Callable[..., Running]]:
     """``start_station(project_folder, **build_station_kwargs)``: the station built, started,
     an operator added and logged in, the setpoint subscribed and Good; stopped afterwards."""
-    gc.collect()
-    collector = GuiThreadCollector(interval_ms=500)  # on the GUI thread only, as ``run`` has it
+    collecting = gc_on_gui_thread()  # on the GUI thread only, as ``run`` has it
+    collecting.__enter__()
     loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.events._set_running_loop(loop)
     asyncio.set_event_loop(loop)
@@ -250,9 +250,7 @@ def start_station(qtbot: QtBot, qapp: Any, station_data: Path) -> Iterator[Calla
             executor.shutdown(wait=True)
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
-        collector.timer.stop()
-        gc.collect()
-        gc.enable()
+        collecting.__exit__(None, None, None)
 
 
 # -- a link that can be cut ----------------------------------------------------------------------

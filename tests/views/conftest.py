@@ -5,7 +5,6 @@ the demo project pointed at that plant, with the real broker, OPC UA and Modbus 
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import re
 import shutil
@@ -19,7 +18,7 @@ import qasync
 from pymodbus.client import ModbusTcpClient
 from pytestqt.qtbot import QtBot
 
-from hmi.app import GuiThreadCollector
+from tests.gui_gc import gc_on_gui_thread
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -190,14 +189,10 @@ def station_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def gui_thread_gc(qapp: Any) -> Iterator[None]:
-    """Python's cyclic collector only on the GUI thread, as ``hmi.app.run`` has it: run from
-    a worker thread (the audit trail's), it would delete Qt objects there and crash Qt."""
-    gc.collect()
-    collector = GuiThreadCollector(interval_ms=500)
-    yield
-    collector.timer.stop()
-    gc.collect()
-    gc.enable()
+    """Python's cyclic collector only on the GUI thread, what was alive before the test frozen,
+    as ``hmi.app.run`` has it (``tests/gui_gc.py``)."""
+    with gc_on_gui_thread():
+        yield
 
 
 @pytest.fixture
