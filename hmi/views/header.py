@@ -5,13 +5,56 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from hmi.runtime.alarms import AlarmEngineService
 from hmi.views.alarms.banner import AlarmBanner
 
-__all__ = ["StationHeader"]
+__all__ = ["HeaderButton", "HeaderText", "StationHeader"]
+
+
+class HeaderButton(QPushButton):
+    """A tool button of the header that a short row never cuts: the theme's ``min-width``
+    (set when the style sheet polishes it) would let the layout squeeze it below its text;
+    its floor is raised to its whole text each time it is polished."""
+
+    def event(self, event: QEvent) -> bool:
+        done = super().event(event)
+        if event.type() == QEvent.Type.Polish:
+            self.setMinimumWidth(max(self.minimumWidth(), self.sizeHint().width()))
+        return done
+
+
+class HeaderText(QLabel):
+    """The project name or screen title: the text that gives way when the row is short (1280 px
+    with every tool button), drawn elided with the whole text in its tooltip, so that no
+    button is ever cut instead. (The screen title is also in the navigation bar.)"""
+
+    def __init__(self, text: str, parent: QWidget) -> None:
+        super().__init__(text, parent)
+        self.setToolTip(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        floor = self.fontMetrics().horizontalAdvance("M" * 5)
+        return QSize(min(hint.width(), floor), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        room = self.contentsRect()
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, room.width()
+        )
+        if shown == self.text():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        painter.drawText(room, int(self.alignment()), shown)
 
 
 class StationHeader(QFrame):
@@ -36,9 +79,9 @@ class StationHeader(QFrame):
         self.setObjectName("Header")
         row = QHBoxLayout(self)
         row.setContentsMargins(12, 4, 12, 4)
-        self.project_label = QLabel(project_name, self)
+        self.project_label = HeaderText(project_name, self)
         self.project_label.setObjectName("ProjectName")
-        self.title_label = QLabel("", self)
+        self.title_label = HeaderText("", self)
         self.title_label.setObjectName("ScreenTitle")
         if alarms is not None:
             banner = AlarmBanner(alarms, parent=self)
@@ -94,7 +137,7 @@ class StationHeader(QFrame):
     def _button(
         self, row: QHBoxLayout, text: str, name: str, tip: str, emit: Callable[[], object]
     ) -> QPushButton:
-        button = QPushButton(text, self)
+        button = HeaderButton(text, self)
         button.setObjectName(name)
         button.setToolTip(tip)
         # Tab reaches it, a click does not keep it focused: the focus frame (theme) would stay

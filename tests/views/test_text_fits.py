@@ -1,5 +1,6 @@
 """Text that fits, on every demo screen at 1920×1080 and 1366×768 (the demo plant live): no
-label or button cut by its widget, nothing under the 9 px floor, and the layout holds."""
+label or button cut by its widget, nothing under the 9 px floor, and the layout holds; the
+header down to 1280 px."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
+from hmi.views.header import HeaderText
 from hmi.widgets.base import MIN_FONT_PX, NO_VALUE
 from hmi.widgets.label import LabelWidget
 from hmi.widgets.value import ValueWidget
@@ -63,3 +65,27 @@ def test_small_text_stops_at_the_floor_while_the_screen_scales(
     assert {c.font().pixelSize() for c in captions} == {MIN_FONT_PX}
     values = [widget for widget in canvas.widgets() if isinstance(widget, ValueWidget)]
     assert {v.font().pixelSize() for v in values} == {round(16 * canvas.scale)}
+
+
+@pytest.mark.parametrize("width", [1920, 1366, 1280])
+def test_the_header_cuts_no_button_and_elides_only_its_names(
+    qtbot: QtBot, station: Station, width: int
+) -> None:
+    """At 1280 px the header's row (names, banner, Design and the tool buttons) is short:
+    the project name and screen title give way, drawn elided with the whole text in their
+    tooltip; no button is cut (the theme's min-width once let the layout squeeze "Alarm
+    history" to "larm history")."""
+    window = station.window
+    window.resize(width, 1024 if width == 1280 else 768 if width == 1366 else 1080)
+    window.show()
+    qtbot.waitExposed(window)
+    settle()
+    header = window.header
+    names = (header.project_label, header.title_label)
+    assert all(isinstance(label, HeaderText) for label in names)
+    cut = [line for line in cut_texts(header) if not line.startswith("HeaderText#")]
+    assert cut == []
+    for label in names:
+        assert label.toolTip() == label.text() != ""
+    elided = [label.text() for label in names if label.width() < label.sizeHint().width()]
+    assert (elided != []) is (width == 1280), elided  # only where the row is short
