@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 LAZY = (
     "asyncua",
@@ -66,3 +67,26 @@ def test_the_audit_recorder_leaves_the_designers_save_for_later() -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]", run.stdout
+
+
+def test_pysides_import_hook_keeps_no_copy_of_the_sources(tmp_path: Path) -> None:
+    """After ``light_import_hook`` PySide6 still tells a module that names PySide6 (0) from one
+    that does not (-1), and no module's source is left in ``linecache``."""
+    (tmp_path / "names_qt.py").write_text("# uses PySide6\nX = 1\n", encoding="utf-8")
+    (tmp_path / "plain.py").write_text("Y = 2\n", encoding="utf-8")
+    code = (
+        "import linecache, sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from hmi.pyside_imports import light_import_hook\n"
+        "assert light_import_hook()\n"
+        "import names_qt, plain, hmi.app\n"
+        "d = sys.modules['shibokensupport.feature'].pyside_feature_dict\n"
+        "print(d['names_qt'], d['plain'], d['hmi.views.main_window'], d['hmi.model.value'])\n"
+        "print(sorted(f for f in linecache.cache if 'hmi' in f or 'names_qt' in f))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["0 -1 0 -1", "[]"], run.stdout
