@@ -18,6 +18,8 @@ LAZY = (
     "hmi.drivers.opcua",
     "hmi.drivers.modbus",
     "hmi.widgets.trend.widget",
+    "numpy",  # with the first trend buffer or history query
+    "sqlalchemy.dialects.postgresql",  # for a PostgreSQL database only
 )
 
 
