@@ -20,7 +20,7 @@ from pathlib import Path
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
 from hmi import __version__
@@ -55,8 +55,7 @@ from hmi.runtime.session_watch import SessionWatch
 from hmi.storage.shared.directory_accounts import DirectoryUserStore
 from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
-from hmi.views.audit.viewer import AuditorView
-from hmi.views.designer import DesignMode
+from hmi.views.designer.mode import DesignMode
 from hmi.views.first_paint import close_after_first_paint
 from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
@@ -293,13 +292,19 @@ def build_station(
     site = f"{header.name} ({header.site})" if header.site else header.name
     states = {name: dict(tag.states) for name, tag in project.tags.items() if tag.states}
     admin = UserAdministration(sessions, users, trail)
+
+    def auditor() -> QWidget:  # the audit viewer (its queries, the PDF report) loads on first use
+        from hmi.views.audit.viewer import AuditorView
+
+        return AuditorView(
+            store_url, key=key, sessions=sessions, recorder=recorder, site=site, states=states
+        )
+
     session_ui = SessionController(
         window,
         sessions,
         confirmer,
-        auditor=lambda: AuditorView(
-            store_url, key=key, sessions=sessions, recorder=recorder, site=site, states=states
-        ),
+        auditor=auditor,
         users=lambda: UsersDialog(admin, sessions, parent=window),
     )
     return Station(

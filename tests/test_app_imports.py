@@ -20,6 +20,8 @@ LAZY = (
     "hmi.widgets.trend.widget",
     "numpy",  # with the first trend buffer or history query
     "sqlalchemy.dialects.postgresql",  # for a PostgreSQL database only
+    "ruamel.yaml",  # the designer's round-trip document, when a screen is designed
+    "hmi.views.audit.viewer",  # when an auditor opens it
 )
 
 
