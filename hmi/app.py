@@ -56,7 +56,7 @@ from hmi.storage.shared.directory_accounts import DirectoryUserStore
 from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
 from hmi.views.designer.mode import DesignMode
-from hmi.views.first_paint import close_after_first_paint
+from hmi.views.first_paint import FirstPaint, close_after_first_paint
 from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
 from hmi.views.login.users import UsersDialog
@@ -372,6 +372,11 @@ def apply_theme(app: QApplication, name: str = "isa101") -> None:
         log.warning("no window icon: %s", exc)
 
 
+def _collect_and_freeze() -> None:
+    gc.collect()
+    gc.freeze()
+
+
 async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> int:
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -396,9 +401,11 @@ async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> 
         return 1
     station.window.present(fullscreen=fullscreen)
     # Everything built so far lives as long as the station: take it out of the collector's
-    # generations, so full collections do not stall the UI for 100-300 ms with many tags.
-    gc.collect()
-    gc.freeze()
+    # generations, so full collections do not stall the UI for 100-300 ms with many tags. Once
+    # the first screen has painted: the pass takes 50-100 ms the operator need not wait for.
+    FirstPaint(station.window.canvas or station.window).painted.add_done_callback(
+        lambda _painted: _collect_and_freeze()
+    )
     if smoke:  # hmi run --smoke: the first screen painted (0) or not (1), then closed
         code, said = await close_after_first_paint(station.window, station.trail, station.users)
         print(f"hmi run --smoke: {said}", file=sys.stderr if code else sys.stdout)

@@ -69,9 +69,9 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hmi.pyside_imports import light_import_hook
+    from hmi.startup import prepare_station_imports
 
-    light_import_hook()  # before the station's modules are imported
+    prepare_station_imports()  # before the station's modules are imported
     from hmi.app import run
 
     project = args.project or os.environ.get("HMI_PROJECT") or str(demo_project_dir())
@@ -183,9 +183,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     """The plant in its own process, on the ports the demo project's connections name; the
     operator window on the demo project (or a copy of it). Closing the window stops the
     plant."""
-    from hmi.pyside_imports import light_import_hook
+    from hmi.startup import prepare_station_imports
 
-    light_import_hook()  # before the station's modules are imported
+    prepare_station_imports()  # before the station's modules are imported
     from hmi.app import run
     from hmi.model.errors import ConfigError, ProjectError
     from hmi.model.screens.loader import load_project

@@ -12,9 +12,9 @@ __all__ = ["add_edit_command"]
 
 
 def _cmd_edit(args: argparse.Namespace, *, demo: Callable[[], Path]) -> int:
-    from hmi.pyside_imports import light_import_hook
+    from hmi.startup import prepare_station_imports
 
-    light_import_hook()  # before the station's modules are imported
+    prepare_station_imports()  # before the station's modules are imported
     from hmi.app import run
 
     project = args.project or os.environ.get("HMI_PROJECT") or str(demo())

@@ -81,7 +81,7 @@ def test_pysides_import_hook_keeps_no_copy_of_the_sources(tmp_path: Path) -> Non
     code = (
         "import linecache, sys\n"
         f"sys.path.insert(0, {str(tmp_path)!r})\n"
-        "from hmi.pyside_imports import light_import_hook\n"
+        "from hmi.startup import light_import_hook\n"
         "assert light_import_hook()\n"
         "import names_qt, plain, hmi.app\n"
         "d = sys.modules['shibokensupport.feature'].pyside_feature_dict\n"
