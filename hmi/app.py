@@ -100,6 +100,7 @@ class GuiThreadCollector:
                     gc.collect(2)
 
 
+FREEZE_AFTER_PAINT_S = 0.25  # the collect-and-freeze pass, after the first screen painted
 RECENT_SAMPLES = 36_000  # per trended tag: 10 h at 1 Hz, 0.6 MB
 
 
@@ -401,10 +402,12 @@ async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> 
         return 1
     station.window.present(fullscreen=fullscreen)
     # Everything built so far lives as long as the station: take it out of the collector's
-    # generations, so full collections do not stall the UI for 100-300 ms with many tags. Once
-    # the first screen has painted: the pass takes 50-100 ms the operator need not wait for.
+    # generations, so full collections do not stall the UI for 100-300 ms with many tags. A
+    # moment after the first screen has painted: the pass (50-100 ms) holds the loop, and the
+    # operator need not wait for it to see the screen.
+    loop = asyncio.get_running_loop()
     FirstPaint(station.window.canvas or station.window).painted.add_done_callback(
-        lambda _painted: _collect_and_freeze()
+        lambda _painted: loop.call_later(FREEZE_AFTER_PAINT_S, _collect_and_freeze)
     )
     if smoke:  # hmi run --smoke: the first screen painted (0) or not (1), then closed
         code, said = await close_after_first_paint(station.window, station.trail, station.users)

@@ -94,3 +94,23 @@ def test_pysides_import_hook_keeps_no_copy_of_the_sources(tmp_path: Path) -> Non
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == ["0 -1 0 -1", "[]"], run.stdout
+
+
+def test_the_opcua_driver_leaves_the_tags_yaml_for_browsing() -> None:
+    """A station's first OPC UA connection loads asyncua, not ruamel.yaml (``tags_yaml`` of
+    ``hmi browse`` and Browse server loads it); the YAML still comes out when asked."""
+    code = (
+        "import sys; import hmi.drivers.opcua\n"
+        "print('ruamel.yaml' in sys.modules)\n"
+        "from hmi.drivers.opcua import BrowsedNode, tags_yaml_of\n"
+        "node = BrowsedNode('T', 'ns=2;s=T', 'Variable', data_type='Double', access='rw',\n"
+        "                   eu_range=(0.0, 10.0))\n"
+        "print(tags_yaml_of([('T', node)], 'plc').splitlines()[:3])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == "False", run.stdout
+    assert "opcua://plc/ns=2;s=T" in run.stdout, run.stdout
