@@ -114,3 +114,24 @@ def test_the_opcua_driver_leaves_the_tags_yaml_for_browsing() -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[0] == "False", run.stdout
     assert "opcua://plc/ns=2;s=T" in run.stdout, run.stdout
+
+
+def test_the_station_is_imported_with_the_collector_off_and_frozen_after() -> None:
+    """``station_imports``: no collection runs during the imports; what they made is frozen
+    out of later collections; the collector is on again afterwards."""
+    code = (
+        "import gc\n"
+        "from hmi.startup import station_imports\n"
+        "runs = []\n"
+        "gc.callbacks.append(lambda phase, info: runs.append(info) if phase == 'start' else None)\n"
+        "with station_imports():\n"
+        "    import hmi.app\n"
+        "    print(gc.isenabled(), len(runs))\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 50_000)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["False 0", "True True"], run.stdout
