@@ -42,7 +42,8 @@ from hmi.model.screens.loader import Project, load_project, load_screen_file
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
 from hmi.runtime.qt_bridge import QtTagBridge
-from hmi.views.designer import DesignOverlay, ScreenEditor
+from hmi.views.designer.editor import ScreenEditor
+from hmi.views.designer.overlay import DesignOverlay
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.context import WidgetContext
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from shiboken6 import isValid
 
 from hmi import __version__
@@ -55,9 +55,8 @@ from hmi.runtime.session_watch import SessionWatch
 from hmi.storage.shared.directory_accounts import DirectoryUserStore
 from hmi.storage.trail import AuditTrail, TrailStatus
 from hmi.storage.users import UserStore
-from hmi.views.audit.viewer import AuditorView
-from hmi.views.designer import DesignMode
-from hmi.views.first_paint import close_after_first_paint
+from hmi.views.designer.mode import DesignMode
+from hmi.views.first_paint import FirstPaint, close_after_first_paint
 from hmi.views.login.confirm import QtConfirmer
 from hmi.views.login.session import SessionController
 from hmi.views.login.users import UsersDialog
@@ -101,6 +100,7 @@ class GuiThreadCollector:
                     gc.collect(2)
 
 
+FREEZE_AFTER_PAINT_S = 0.25  # the collect-and-freeze pass, after the first screen painted
 RECENT_SAMPLES = 36_000  # per trended tag: 10 h at 1 Hz, 0.6 MB
 
 
@@ -293,13 +293,19 @@ def build_station(
     site = f"{header.name} ({header.site})" if header.site else header.name
     states = {name: dict(tag.states) for name, tag in project.tags.items() if tag.states}
     admin = UserAdministration(sessions, users, trail)
+
+    def auditor() -> QWidget:  # the audit viewer (its queries, the PDF report) loads on first use
+        from hmi.views.audit.viewer import AuditorView
+
+        return AuditorView(
+            store_url, key=key, sessions=sessions, recorder=recorder, site=site, states=states
+        )
+
     session_ui = SessionController(
         window,
         sessions,
         confirmer,
-        auditor=lambda: AuditorView(
-            store_url, key=key, sessions=sessions, recorder=recorder, site=site, states=states
-        ),
+        auditor=auditor,
         users=lambda: UsersDialog(admin, sessions, parent=window),
     )
     return Station(
@@ -367,6 +373,11 @@ def apply_theme(app: QApplication, name: str = "isa101") -> None:
         log.warning("no window icon: %s", exc)
 
 
+def _collect_and_freeze() -> None:
+    gc.collect()
+    gc.freeze()
+
+
 async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> int:
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -391,9 +402,13 @@ async def _serve(station: Station, *, fullscreen: bool, smoke: bool = False) -> 
         return 1
     station.window.present(fullscreen=fullscreen)
     # Everything built so far lives as long as the station: take it out of the collector's
-    # generations, so full collections do not stall the UI for 100-300 ms with many tags.
-    gc.collect()
-    gc.freeze()
+    # generations, so full collections do not stall the UI for 100-300 ms with many tags. A
+    # moment after the first screen has painted: the pass (50-100 ms) holds the loop, and the
+    # operator need not wait for it to see the screen.
+    loop = asyncio.get_running_loop()
+    FirstPaint(station.window.canvas or station.window).painted.add_done_callback(
+        lambda _painted: loop.call_later(FREEZE_AFTER_PAINT_S, _collect_and_freeze)
+    )
     if smoke:  # hmi run --smoke: the first screen painted (0) or not (1), then closed
         code, said = await close_after_first_paint(station.window, station.trail, station.users)
         print(f"hmi run --smoke: {said}", file=sys.stderr if code else sys.stdout)

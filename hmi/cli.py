@@ -69,7 +69,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hmi.app import run
+    from hmi.startup import station_imports
+
+    with station_imports():
+        from hmi.app import run
 
     project = args.project or os.environ.get("HMI_PROJECT") or str(demo_project_dir())
     return run(
@@ -180,7 +183,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     """The plant in its own process, on the ports the demo project's connections name; the
     operator window on the demo project (or a copy of it). Closing the window stops the
     plant."""
-    from hmi.app import run
+    from hmi.startup import station_imports
+
+    with station_imports():
+        from hmi.app import run
     from hmi.model.errors import ConfigError, ProjectError
     from hmi.model.screens.loader import load_project
     from hmi.qt_platform import xcb_problem

@@ -12,7 +12,10 @@ __all__ = ["add_edit_command"]
 
 
 def _cmd_edit(args: argparse.Namespace, *, demo: Callable[[], Path]) -> int:
-    from hmi.app import run
+    from hmi.startup import station_imports
+
+    with station_imports():
+        from hmi.app import run
 
     project = args.project or os.environ.get("HMI_PROJECT") or str(demo())
     return run(project, screen=args.screen, design=True)

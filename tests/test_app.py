@@ -230,3 +230,79 @@ def test_a_station_without_a_central_database_says_its_alarms_are_its_own(
     finally:
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
+
+
+FREEZE_PROBE = """\
+import gc, sys
+from PySide6.QtCore import QEvent, QObject
+import hmi.app as app
+from hmi.views.main_window import MainWindow
+
+paints = []
+
+class Paints(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            paints.append(watched)
+        return False
+
+counter = Paints()
+windows = []
+present = MainWindow.present
+def counted(self, **kw):
+    windows.append(self)
+    self.canvas.installEventFilter(counter)
+    present(self, **kw)
+MainWindow.present = counted
+freeze = app._collect_and_freeze
+def noted():
+    print("frozen after", len(paints), "paints; frozen before:", gc.get_freeze_count())
+    freeze()
+    windows[0].quit()
+app._collect_and_freeze = noted
+code = app.run(sys.argv[1])
+print("exit", code, "frozen at the end:", gc.get_freeze_count() > 0)
+"""
+
+
+def test_the_station_is_frozen_for_the_collector_once_its_first_screen_painted(
+    tmp_path: Path, station_data: Path
+) -> None:
+    """``gc.collect(); gc.freeze()`` (50-100 ms) runs after the first paint, not before it
+    (the window closed once it has)."""
+    import re
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    def free_port() -> int:  # nothing listens: the drivers retry, the screen paints anyway
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    project = tmp_path / "demo"
+    shutil.copytree(DEMO, project)
+    yaml = project / "project.yaml"
+    text = re.sub(r"opc\.tcp://127\.0\.0\.1:4840", f"opc.tcp://127.0.0.1:{free_port()}",
+                  yaml.read_text(encoding="utf-8"))  # fmt: skip
+    yaml.write_text(re.sub(r"(\n\s+port:\s*)5020\b", rf"\g<1>{free_port()}", text), "utf-8")
+    env = {
+        "QT_QPA_PLATFORM": "offscreen",
+        "PATH": "/usr/bin:/bin",
+        "HMI_DATA_DIR": str(station_data),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "hmi.cli", "users", "add", "chief", "--role", "admin", "--name", "T"],
+        input="Kiwi-Turbine-7743-pq\n", env=env, capture_output=True, text=True, check=True,
+        timeout=120,
+    )  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", FREEZE_PROBE, str(project)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    frozen = re.search(r"frozen after (\d+) paints; frozen before: (\d+)", run.stdout)
+    assert frozen is not None, run.stdout + run.stderr
+    assert int(frozen.group(1)) >= 1 and frozen.group(2) == "0", run.stdout
+    assert "exit 0 frozen at the end: True" in run.stdout, run.stdout

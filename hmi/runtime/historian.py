@@ -32,15 +32,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hmi.model.errors import HmiError
 from hmi.model.quality import NOT_CONNECTED
-from hmi.model.trends.decimate import BucketSeries
 from hmi.model.trends.historian import HistorianConfig, RecordingFilter, Sample, quality_code, to_us
 from hmi.model.value import TagValue
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.history import HistorySource, MemoryHistory, RawSamples
 from hmi.storage.historian import HistorianStore
+
+if TYPE_CHECKING:
+    from hmi.model.trends.decimate import BucketSeries
 
 log = logging.getLogger(__name__)
 

@@ -16,16 +16,19 @@ import asyncio
 from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import numpy as np
-import numpy.typing as npt
-
-from hmi.model.trends.buffer import TrendBuffer, sample_of
-from hmi.model.trends.decimate import BucketSeries, FloatArray, bucketize
+from hmi.model.trends.historian import sample_of
 from hmi.model.value import TagValue
 
-__all__ = ["BucketSeries", "HistorySource", "MemoryHistory", "RawSamples", "SampleSource"]
+if TYPE_CHECKING:  # numpy loads with the first buffer or query, not with the station
+    import numpy as np
+    import numpy.typing as npt
+
+    from hmi.model.trends.buffer import TrendBuffer
+    from hmi.model.trends.decimate import BucketSeries, FloatArray
+
+__all__ = ["HistorySource", "MemoryHistory", "RawSamples", "SampleSource"]
 
 
 @runtime_checkable
@@ -87,6 +90,8 @@ class MemoryHistory:
     def _buffer(self, tag: str) -> TrendBuffer:
         buffer = self._buffers.get(tag)
         if buffer is None:
+            from hmi.model.trends.buffer import TrendBuffer
+
             buffer = self._buffers[tag] = TrendBuffer(self.capacity)
         return buffer
 
@@ -113,6 +118,8 @@ class MemoryHistory:
         return buffer.first_time, buffer.last_time
 
     async def query(self, tag: str, start: float, end: float, buckets: int) -> BucketSeries:
+        from hmi.model.trends.decimate import BucketSeries, bucketize
+
         self.queries.append((tag, start, end, buckets))
         if self.latency > 0:
             await asyncio.sleep(self.latency)
@@ -127,6 +134,8 @@ class MemoryHistory:
         buffer = self._buffers.get(tag)
         if buffer is None:
             return None
+        import numpy as np
+
         t, v, q = buffer.window(start, end)
         times = np.round(t * 1e6).astype(np.int64)
         return RawSamples(times, v.copy(), q.astype(np.int64) << 8, "memory")

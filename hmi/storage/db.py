@@ -17,12 +17,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from hmi.model.errors import HmiError
@@ -30,6 +30,7 @@ from hmi.model.paths import user_data_dir
 
 if TYPE_CHECKING:  # alembic is imported when a schema is checked or migrated, not before
     from alembic.config import Config
+    from sqlalchemy.dialects.sqlite import Insert
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ __all__ = [
     "StorageError",
     "default_database_url",
     "default_spool_path",
+    "dialect_insert",
     "ensure_schema",
     "make_engine",
     "os_user",
@@ -160,6 +162,18 @@ def _sqlite_begin(connection: Connection) -> None:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def dialect_insert(dialect: str) -> Callable[[Table], Insert]:
+    """The ``insert`` with ``ON CONFLICT`` of ``dialect`` (``"postgresql"``, else SQLite's).
+    The PostgreSQL dialect's modules (3 MB) load only for a PostgreSQL database."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert  # type: ignore[return-value]  # the same on_conflict_* interface
+    from sqlalchemy.dialects.sqlite import insert
+
+    return insert
 
 
 @contextmanager

@@ -13,18 +13,27 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Connection, Engine, event, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from hmi.model.paths import user_data_dir
 from hmi.model.quality import QualityLevel
-from hmi.model.trends.decimate import BucketSeries, FloatArray
 from hmi.model.trends.historian import Sample, to_us
 from hmi.storage import historian_sql as sql
-from hmi.storage.db import StorageError, ensure_schema, make_engine, write_transaction
+from hmi.storage.db import (
+    StorageError,
+    dialect_insert,
+    ensure_schema,
+    make_engine,
+    write_transaction,
+)
+
+if TYPE_CHECKING:  # numpy loads with the first query (a trend's backfill), not with the store
+    import numpy as np
+    import numpy.typing as npt
+
+    from hmi.model.trends.decimate import BucketSeries, FloatArray
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +109,10 @@ class HistorianStore:
         wanted = set(names)
         missing = wanted - self._ids.keys()
         if missing:
-            dialect_insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+            insert = dialect_insert(self.dialect)
             with write_transaction(self.engine) as conn:
                 conn.execute(
-                    dialect_insert(sql.tags).on_conflict_do_nothing(),
+                    insert(sql.tags).on_conflict_do_nothing(),
                     [{"name": name, "rolled_us": 0} for name in sorted(missing)],
                 )
                 found = conn.execute(
@@ -182,7 +191,7 @@ class HistorianStore:
         values = {"station": station, "alive_us": to_us(at), "stopped_us": None}
         if stopped:
             values["stopped_us"] = values["alive_us"]
-        insert = (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(sql.stations)
+        insert = dialect_insert(self.dialect)(sql.stations)
         statement = insert.values(values).on_conflict_do_update(
             index_elements=[sql.stations.c.station],
             set_={"alive_us": values["alive_us"], "stopped_us": values["stopped_us"]},
@@ -288,6 +297,8 @@ class HistorianStore:
         roll-up level with at least two blocks per bucket (a block counts in the bucket of its
         middle, so a peak is drawn at most half a block, a quarter of a bucket, from its time)
         and raw samples for the rest; with no level fine enough, raw samples only (exact)."""
+        from hmi.model.trends.decimate import BucketSeries
+
         n = max(1, buckets)
         series = BucketSeries.empty(start, end, n)
         s, e = to_us(start), to_us(end)
@@ -323,6 +334,8 @@ class HistorianStore:
     ) -> tuple[npt.NDArray[np.int64], FloatArray, npt.NDArray[np.int64]] | None:
         """The stored samples of ``[start_us, end_us)`` exactly as stored: times (integer µs),
         values (NaN where none), quality codes; None if ``tag`` was never recorded here."""
+        import numpy as np
+
         with self.engine.connect() as conn:
             tag_id = conn.execute(select(sql.tags.c.id).where(sql.tags.c.name == tag)).scalar()
             if tag_id is None:
@@ -345,6 +358,8 @@ class HistorianStore:
     ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint8]]:
         """The raw samples of ``[start, end)``: times (s), values (NaN where none), quality
         levels. For exports and tests; trends use ``query``."""
+        import numpy as np
+
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(sql.samples.c.time, sql.samples.c.value, sql.samples.c.quality)
@@ -366,6 +381,10 @@ def _float(value: float | None) -> float:
 
 def _series(empty: BucketSeries, rows: Sequence[object], n: int, prior: float) -> BucketSeries:
     """Bucket rows ``(b, min, max, count, worst code, first, last)`` into full arrays."""
+    import numpy as np
+
+    from hmi.model.trends.decimate import BucketSeries
+
     low, high, first, last = (np.full(n, np.nan) for _ in range(4))
     count = np.zeros(n, dtype=np.int64)
     quality = np.full(n, QualityLevel.GOOD, dtype=np.uint8)

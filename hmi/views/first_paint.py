@@ -45,13 +45,14 @@ async def close_after_first_paint(
     dialog: a station without an administrator is a refusal, not a wait."""
     started = time.monotonic()
     canvas = window.canvas
+    first = FirstPaint(canvas) if canvas is not None else None  # before the loop runs again
     if await trail.call(users.needs_admin):
         code, said = 1, "no administrator; add one with `hmi users add`"
-    elif canvas is None:
+    elif canvas is None or first is None:
         code, said = 1, "no screen was built"
     else:
         try:
-            await asyncio.wait_for(FirstPaint(canvas).painted, timeout_s)
+            await asyncio.wait_for(first.painted, timeout_s)
         except TimeoutError:
             code, said = 1, f"no paint in {timeout_s:.0f} s"
         else:

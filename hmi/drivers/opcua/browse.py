@@ -11,12 +11,10 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asyncua import ua
 from asyncua.client.ua_client import UaClient
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from hmi.drivers.opcua.certs import Pki
 from hmi.drivers.opcua.session import (
@@ -26,6 +24,9 @@ from hmi.drivers.opcua.session import (
     read_operation_limits,
 )
 from hmi.drivers.opcua.values import builtin_type, ns0
+
+if TYPE_CHECKING:  # ruamel.yaml loads when tags are written (hmi browse, Browse server)
+    from ruamel.yaml.comments import CommentedMap
 
 __all__ = [
     "BrowsedNode",
@@ -290,6 +291,8 @@ def tag_name(path: Sequence[str]) -> str:
 
 
 def _write_policy(node: BrowsedNode, datatype: str) -> CommentedMap:
+    from ruamel.yaml.comments import CommentedMap
+
     write = CommentedMap()
     if datatype not in ("int", "float"):
         return write
@@ -334,6 +337,9 @@ def tags_yaml(tree: BrowsedNode, connection: str) -> str:
 def tags_yaml_of(named: Sequence[tuple[str, BrowsedNode]], connection: str) -> str:
     """``tags:`` for the given (name, Variable) pairs, as ``tags_yaml`` writes them (the
     designer's browse dialog, where the engineer names them)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     tags: dict[str, CommentedMap] = {}
     for name, node in named:
         datatype = _DATATYPES[node.data_type]

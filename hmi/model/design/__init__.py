@@ -3,20 +3,29 @@
 The Qt designer (`hmi/views/designer/`) turns mouse and keyboard into `Edit` values and applies
 them to a `DesignDocument`; each `apply` returns the edit that undoes it, which is what the undo
 stack keeps. Nothing here imports Qt.
+
+The names below are loaded on first use: a station that shows screens (``WidgetPath``, from
+``edits``) does not load ruamel.yaml (``document``) until a screen is designed.
 """
 
-from hmi.model.design.document import ScreenDocument, WidgetText
-from hmi.model.design.edits import (
-    REMOVE,
-    Batch,
-    DesignDocument,
-    Edit,
-    InsertWidget,
-    MoveWidget,
-    RemoveWidget,
-    SetFields,
-    WidgetPath,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hmi.model.design.document import ScreenDocument, WidgetText
+    from hmi.model.design.edits import (
+        REMOVE,
+        Batch,
+        DesignDocument,
+        Edit,
+        InsertWidget,
+        MoveWidget,
+        RemoveWidget,
+        SetFields,
+        WidgetPath,
+    )
 
 __all__ = [
     "REMOVE",
@@ -31,3 +40,15 @@ __all__ = [
     "WidgetPath",
     "WidgetText",
 ]
+
+_HOME = {name: "edits" for name in __all__} | {
+    "ScreenDocument": "document",
+    "WidgetText": "document",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{home}"), name)

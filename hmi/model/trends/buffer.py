@@ -19,23 +19,12 @@ import numpy.typing as npt
 from hmi.model.quality import QualityLevel
 from hmi.model.trends.columns import ColumnCache, grid_columns, grid_width
 from hmi.model.trends.decimate import FloatArray, minmax_decimate, pick_columns, sample_range
-from hmi.model.value import TagValue
+from hmi.model.trends.historian import sample_of
 
 __all__ = ["LEVELS", "TrendBuffer", "sample_of", "value_at"]
 
 LEVELS = (16, 64, 256, 1024, 4096)  # samples per summary block, finest first
 BAD = int(QualityLevel.BAD)
-
-
-def sample_of(value: TagValue) -> tuple[float, float, int]:
-    """``(time, value, quality level)`` of a tag value as a trend stores it: numbers and
-    booleans as floats; Bad, missing and text values as NaN."""
-    level = int(value.quality.level)
-    raw = value.value
-    number = math.nan
-    if level != BAD and isinstance(raw, (bool, int, float)):
-        number = float(raw)
-    return value.timestamp, number, level
 
 
 def value_at(t: FloatArray, v: FloatArray, x: float, *, step: bool) -> float:

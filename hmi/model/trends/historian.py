@@ -30,6 +30,7 @@ from pydantic import Field
 
 from hmi.model.quality import Quality, QualityLevel, QualityReason
 from hmi.model.tags import DataType, Strict, TagConfig
+from hmi.model.value import TagValue
 
 __all__ = [
     "HistorianConfig",
@@ -39,6 +40,7 @@ __all__ = [
     "Sample",
     "quality_code",
     "quality_of",
+    "sample_of",
     "to_us",
 ]
 
@@ -74,6 +76,18 @@ def quality_code(quality: Quality) -> int:
 
 def quality_of(code: int) -> Quality:
     return Quality(QualityLevel(code >> 8), _REASONS.get(code & 0xFF, QualityReason.OTHER))
+
+
+def sample_of(value: TagValue) -> tuple[float, float, int]:
+    """``(time, value, quality level)`` of a tag value as a trend stores it: numbers and
+    booleans as floats; Bad, missing and text values as NaN. (Here, not beside the trend's
+    buffer, so that the memory history records without loading numpy.)"""
+    level = int(value.quality.level)
+    raw = value.value
+    number = math.nan
+    if level != QualityLevel.BAD and isinstance(raw, (bool, int, float)):
+        number = float(raw)
+    return value.timestamp, number, level
 
 
 def to_us(seconds: float) -> int:

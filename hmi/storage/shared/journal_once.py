@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hmi.model.alarms.states import AlarmAction, AlarmState
+from hmi.storage.db import dialect_insert
 
 __all__ = ["insert_once", "transition_key"]
 
@@ -72,7 +71,7 @@ def insert_once(
     postgres = connection.dialect.name == "postgresql"
     if postgres:  # ids in commit order (above); SQLite's write lock is had since BEGIN
         connection.execute(_ID_LOCK)
-    make = pg_insert if postgres else sqlite_insert
+    make = dialect_insert(connection.dialect.name)
     group: list[dict[str, Any]] = []
     kind: tuple[str, ...] | None = None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
@@ -15,21 +16,22 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QToolButton, QWidget
 from shiboken6 import isValid
 
-from hmi.model.design.document import ScreenDocument
 from hmi.model.design.edits import DesignDocument
 from hmi.model.screens.loader import Project
 from hmi.model.screens.schema import ScreenFile
 from hmi.model.security import Permission
 from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import PermissionGuard, Session, SessionService
-from hmi.views.designer.browse_dialog import BrowseDialog
 from hmi.views.designer.editor import ScreenEditor
 from hmi.views.designer.overlay import DesignOverlay
-from hmi.views.designer.panels import DesignPanels, attach, dock_panels
-from hmi.views.designer.saving import DesignSaver
 from hmi.views.designer.toolbar import DesignTools
 from hmi.views.main_window import MainWindow
 from hmi.views.screen_canvas import ScreenCanvas
+
+if TYPE_CHECKING:  # the save, the panels and Browse server (ruamel.yaml) load on first use
+    from hmi.views.designer.browse_dialog import BrowseDialog
+    from hmi.views.designer.panels import DesignPanels
+    from hmi.views.designer.saving import DesignSaver
 
 __all__ = ["DESIGN_SHORTCUT", "DesignMode", "InputShield", "open_screen_document"]
 
@@ -114,17 +116,28 @@ class DesignMode(QObject):
         if isinstance(row, QHBoxLayout):
             row.insertWidget(row.indexOf(window.header.trend_button), self.button)
         self.tools = DesignTools(window, on_done=self.leave)
-        self.saver = DesignSaver(
-            lambda: window.project, recorder, window,
-            say=lambda text, outcome: window.status.show_message(text, outcome=outcome),
-        )  # fmt: skip
-        self.saver.reload.connect(self._reload)
-        self.saver.created.connect(self._on_created)
+        self.recorder = recorder
+        self._saver: DesignSaver | None = None
         self.panels: DesignPanels | None = None
         self.browse_dialog: BrowseDialog | None = None  # the one open (tests answer it)
         self.tools.grid.valueChanged.connect(self._on_grid)
         sessions.add_listener(self._on_session)
         self._on_session(sessions.current)
+
+    @property
+    def saver(self) -> DesignSaver:
+        """Ctrl+S and the screen commands (``hmi.views.designer.saving``), made on first use."""
+        if self._saver is None:
+            from hmi.views.designer.saving import DesignSaver
+
+            window = self.window
+            self._saver = DesignSaver(
+                lambda: window.project, self.recorder, window,
+                say=lambda text, outcome: window.status.show_message(text, outcome=outcome),
+            )  # fmt: skip
+            self._saver.reload.connect(self._reload)
+            self._saver.created.connect(self._on_created)
+        return self._saver
 
     # -- who may -------------------------------------------------------------------------------
 
@@ -271,6 +284,8 @@ class DesignMode(QObject):
     # -- the panels and Browse server ----------------------------------------------------------
 
     def _dock(self) -> None:
+        from hmi.views.designer.panels import attach, dock_panels
+
         assert self.editor is not None
         window = self.window
         self.panels = dock_panels(
@@ -290,7 +305,9 @@ class DesignMode(QObject):
     def browse_server(self) -> BrowseDialog:
         """The tag picker's Browse server: tags added go to the broker, the window's project
         and new panels (the tag picker shows them with their live values)."""
-        dialog = BrowseDialog(self.window.project, self.saver.recorder, self.window)
+        from hmi.views.designer.browse_dialog import BrowseDialog
+
+        dialog = BrowseDialog(self.window.project, self.recorder, self.window)
         dialog.added.connect(self._on_tags_added)
         self.browse_dialog = dialog
         dialog.open()
@@ -312,6 +329,8 @@ class DesignMode(QObject):
         window.status.show_message(f"design: tags added to project.yaml: {', '.join(names)}")
 
     def _save(self, editor: ScreenEditor) -> None:
+        from hmi.model.design.document import ScreenDocument
+
         document = editor.document
         if not isinstance(document, ScreenDocument):
             self._on_problem("this document cannot be saved from the designer")
@@ -319,6 +338,8 @@ class DesignMode(QObject):
         self.saver.save(document)
 
     def _change_screen(self, editor: ScreenEditor, *, delete: bool) -> None:
+        from hmi.model.design.document import ScreenDocument
+
         document = editor.document
         if isinstance(document, ScreenDocument):
             self.saver.change_screen(document, self.window.current_screen_id, delete=delete)

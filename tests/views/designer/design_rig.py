@@ -15,7 +15,9 @@ from pytestqt.qtbot import QtBot
 from hmi.app import Station
 from hmi.model.design.edits import DesignDocument
 from hmi.model.screens.loader import Project
-from hmi.views.designer import DesignMode, DesignOverlay, ScreenEditor
+from hmi.views.designer.editor import ScreenEditor
+from hmi.views.designer.mode import DesignMode
+from hmi.views.designer.overlay import DesignOverlay
 
 LEFT = Qt.MouseButton.LeftButton
 NO_KEYS = Qt.KeyboardModifier.NoModifier
