@@ -42,6 +42,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))  # this checkout's hmi, whatever else is installed
 TARGET = 1.10
 SCREENS = ("overview", "big")
 SIZE = (1920, 1080)
@@ -49,7 +50,6 @@ SIZE = (1920, 1080)
 
 def _prepare(theme: bool, screen: str, folder: Path) -> tuple[object, Path]:
     """The application (themed or not) and (project, screen file) for ``screen``."""
-    sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(HERE))
     from PySide6.QtWidgets import QApplication
 
@@ -119,6 +119,7 @@ class _Screen:
 
 
 def role_load(theme: bool, screen: str) -> dict[str, float]:
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     with tempfile.TemporaryDirectory(prefix="bench-theme-") as folder:
@@ -132,7 +133,9 @@ def role_load(theme: bool, screen: str) -> dict[str, float]:
             canvas.release()  # type: ignore[attr-defined]
             window.close()  # type: ignore[attr-defined]
             window.deleteLater()  # type: ignore[attr-defined]
-            QApplication.sendPostedEvents()
+            # outside an event loop only an explicit request deletes it (as the station's
+            # loop does on a screen change): the old screen must not stay alive beside the next
+            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             c0 = time.process_time()
             elapsed, window, canvas = shown.show()
             later.append(elapsed)
