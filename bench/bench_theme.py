@@ -1,0 +1,330 @@
+"""What the ISA-101 theme costs: the same screen loaded and the same station run with the
+station's style sheet (``apply_theme``, as ``hmi run`` does) and with no style sheet at all.
+
+- **Load**: in a fresh process each time (offscreen, ``hmi.app`` imported as the window
+  process of ``hmi run`` has it, the theme applied or not), one screen read with
+  ``load_screen_file`` -> ``ScreenCanvas`` in a 1920 x 1080 window -> show -> layout ->
+  ``grab()`` (every widget rendered once, as the first frame). Two screens: the demo's
+  overview (``screens/overview.yaml``, no plant: its values show as not yet connected) and the
+  500-widget screen ``bench_screen_load.py`` generates (value, bar, indicator, symbol, label,
+  button in turn). The first load of the process is the figure (what an operator waits for;
+  the style sheet is parsed and matched for the first time inside it); the median of three
+  more loads in the same process is printed beside it. Styled and unstyled processes
+  alternate, ``--runs`` of each; median of the first loads.
+- **CPU, pushed values**: a fresh process with the 500-widget screen shown and a 10 Hz
+  ``QTimer`` giving its 50 number tags a new value through ``TagBroker.publish`` (as
+  bench_pydm does) and turning its 10 state tags over every second (indicator, symbol and
+  button looks change: the style-sheet selectors), process CPU over ``--seconds`` (garbage
+  collection as ``hmi run`` has it: ``GuiThreadCollector``, collected and frozen once shown).
+- **CPU, the demo**: ``hmi sim`` on free ports and a plain ``hmi run`` of a copy of the demo
+  (as bench_idle.py), its ``settings.theme`` left at ``isa101`` or set to ``none`` (no such
+  file: the station runs unstyled); CPU of the window process over ``--seconds`` after
+  ``--warmup``.
+
+Targets: styled / unstyled <= 1.10 for the load of each screen and for each CPU figure.
+
+    python bench/bench_theme.py [--runs 5] [--seconds 15] [--warmup 15] [--skip-demo] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))  # this checkout's hmi, whatever else is installed
+TARGET = 1.10
+SCREENS = ("overview", "big")
+SIZE = (1920, 1080)
+
+
+def _prepare(theme: bool, screen: str, folder: Path) -> tuple[object, Path]:
+    """The application (themed or not) and (project, screen file) for ``screen``."""
+    sys.path.insert(0, str(HERE))
+    from PySide6.QtWidgets import QApplication
+
+    import hmi.app  # what the window process of `hmi run` imports
+
+    app = QApplication(sys.argv)
+    if theme:
+        hmi.app.apply_theme(app)
+    if screen == "overview":
+        root = ROOT / "screens"
+    else:
+        from bench_screen_load import _project_yaml, _screen_yaml
+
+        root = folder
+        (root / "project.yaml").write_text(_project_yaml(), encoding="utf-8")
+        (root / "big.yaml").write_text(_screen_yaml(500), encoding="utf-8")
+    return app, root
+
+
+class _Screen:
+    """One screen file shown on a canvas of its own, bound through a real broker and bridge."""
+
+    def __init__(self, root: Path, screen_id: str) -> None:
+        from hmi.drivers.defaults import default_registry
+        from hmi.model.screens.loader import load_project
+        from hmi.runtime.broker import TagBroker
+        from hmi.runtime.commands import CommandService
+        from hmi.runtime.qt_bridge import QtTagBridge
+
+        self.root = root
+        self.project = load_project(root)
+        self.screen_id = screen_id
+        self.broker = TagBroker(
+            self.project.tags, default_registry(), self.project.file.connections
+        )
+        self.bridge = QtTagBridge(self.broker, CommandService(self.broker))
+
+    def show(self) -> tuple[float, object, object]:
+        """Seconds to load, build and first-paint the screen; the window and canvas."""
+        from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+
+        from hmi.model.screens.loader import load_screen_file
+        from hmi.views.screen_canvas import ScreenCanvas
+        from hmi.widgets.context import WidgetContext
+
+        path = self.root / self.project.file.screens[self._index()]
+        t0 = time.perf_counter()
+        screen = load_screen_file(path, self.project)
+        ctx = WidgetContext(bridge=self.bridge, tags=self.project.tags,
+                            navigate=lambda screen_id: None,
+                            open_faceplate=lambda template, params: None,
+                            project_root=self.root, screen_id=self.screen_id)  # fmt: skip
+        window = QWidget()
+        window.resize(*SIZE)
+        QVBoxLayout(window).setContentsMargins(0, 0, 0, 0)
+        canvas = ScreenCanvas.for_screen(screen, ctx, self.project.templates, window)
+        window.layout().addWidget(canvas)
+        window.show()
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+        window.grab()
+        return time.perf_counter() - t0, window, canvas
+
+    def _index(self) -> int:
+        names = [Path(name).stem for name in self.project.file.screens]
+        return names.index(self.screen_id)
+
+
+def role_load(theme: bool, screen: str) -> dict[str, float]:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    with tempfile.TemporaryDirectory(prefix="bench-theme-") as folder:
+        app, root = _prepare(theme, screen, Path(folder))
+        shown = _Screen(root, screen)
+        c0 = time.process_time()
+        first, window, canvas = shown.show()
+        first_cpu = time.process_time() - c0
+        later, later_cpu = [], []
+        for _ in range(3):
+            canvas.release()  # type: ignore[attr-defined]
+            window.close()  # type: ignore[attr-defined]
+            window.deleteLater()  # type: ignore[attr-defined]
+            # outside an event loop only an explicit request deletes it (as the station's
+            # loop does on a screen change): the old screen must not stay alive beside the next
+            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            c0 = time.process_time()
+            elapsed, window, canvas = shown.show()
+            later.append(elapsed)
+            later_cpu.append(time.process_time() - c0)
+    del app
+    return {"first": first, "first_cpu": first_cpu, "warm": statistics.median(later),
+            "warm_cpu": statistics.median(later_cpu)}  # fmt: skip
+
+
+def role_cpu(theme: bool, seconds: float) -> dict[str, float]:
+    from PySide6.QtCore import QTimer
+
+    from hmi.model.quality import GOOD
+    from hmi.model.value import TagValue
+
+    with tempfile.TemporaryDirectory(prefix="bench-theme-") as folder:
+        app, root = _prepare(theme, "big", Path(folder))
+        from hmi.app import GuiThreadCollector
+
+        collector = GuiThreadCollector(interval_ms=1000)  # garbage collection as `hmi run`
+        shown = _Screen(root, "big")
+        _elapsed, _window, _canvas = shown.show()
+        gc.collect()
+        gc.freeze()
+        tags = shown.project.tags
+        numbers = [tags[name].address for name in tags if name.startswith("S")]
+        states = [tags[name].address for name in tags if name.startswith("L")]
+        shown.bridge.start()
+        step = [0]
+
+        def tick() -> None:
+            step[0] += 1
+            now, k = time.time(), step[0]
+            batch = [(a, TagValue(float((k + i) % 100), GOOD, now, now))
+                     for i, a in enumerate(numbers)]  # fmt: skip
+            if k % 10 == 1:
+                batch += [(a, TagValue((k // 10 + i) % 2 == 0, GOOD, now, now))
+                          for i, a in enumerate(states)]  # fmt: skip
+            shown.broker.publish(batch)
+
+        timer = QTimer()
+        timer.setInterval(100)
+        timer.timeout.connect(tick)
+        timer.start()
+        QTimer.singleShot(2000, app.quit)  # type: ignore[attr-defined]
+        app.exec()  # type: ignore[attr-defined]  (first values, looks settled)
+        t0, c0 = time.monotonic(), time.process_time()
+        QTimer.singleShot(int(seconds * 1000), app.quit)  # type: ignore[attr-defined]
+        app.exec()  # type: ignore[attr-defined]
+        cpu = (time.process_time() - c0) / (time.monotonic() - t0) * 100
+        timer.stop()
+        collector.timer.stop()
+    return {"cpu": cpu, "ticks": float(step[0])}
+
+
+def run_role(args: list[str]) -> dict[str, float]:
+    from figures import as_installed
+
+    env = as_installed(dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT)))
+    command = [sys.executable, str(Path(__file__).resolve()), *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stdout + done.stderr)[-2000:]
+        raise SystemExit(f"{' '.join(args)} failed (exit {done.returncode}):\n{tail}")
+    result: dict[str, float] = json.loads(lines[-1][len("RESULT ") :])
+    return result
+
+
+def demo_cpu(theme: bool, warmup: float, seconds: float) -> float:
+    """% of a core of `hmi run` on the demo, styled or with ``theme: none``."""
+    sys.path.insert(0, str(ROOT / "packaging"))
+    from bench_idle import idle_pct
+    from figures import as_installed
+    from smoke import PASSWORD, answers, demo_copy, free_port
+
+    hmi = [sys.executable, "-m", "hmi.cli"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    with tempfile.TemporaryDirectory(prefix="bench-theme-") as tmp:
+        folder = Path(tmp)
+        env = as_installed(dict(os.environ, HMI_DATA_DIR=str(folder / "data"),
+                                QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT)))  # fmt: skip
+        subprocess.run([*hmi, "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                       capture_output=True)  # fmt: skip
+        subprocess.run([*hmi, "users", "add", "chief", "--role", "admin", "--name", "Bench"],
+                       env=env, cwd=ROOT, check=True, capture_output=True,
+                       input=(PASSWORD + "\n").encode())  # fmt: skip
+        opcua, modbus = free_port(), free_port()
+        plant = subprocess.Popen([*hmi, "sim", "--opcua-port", str(opcua), "--modbus-port",
+                                  str(modbus)], env=env, cwd=ROOT, **quiet)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not (answers(opcua) and answers(modbus)):
+                if plant.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("hmi sim did not open its ports")
+                time.sleep(0.1)
+            project = demo_copy(ROOT / "screens", folder / "demo", opcua, modbus)
+            if not theme:
+                path = project / "project.yaml"
+                text = path.read_text(encoding="utf-8")
+                path.write_text(text.replace("settings:\n", "settings:\n  theme: none\n", 1),
+                                encoding="utf-8")  # fmt: skip
+            station = subprocess.Popen([*hmi, "run", str(project)], env=env, cwd=ROOT, **quiet)
+            try:
+                return idle_pct(station, warmup, seconds)
+            finally:
+                station.terminate()
+                station.wait(timeout=15)
+        finally:
+            plant.terminate()
+            plant.wait(timeout=15)
+
+
+def _load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="fresh processes per side")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=15.0, help="the demo's, before CPU")
+    parser.add_argument("--skip-demo", action="store_true", help="no `hmi sim` + `hmi run`")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--role", choices=["load", "cpu"], help=argparse.SUPPRESS)
+    parser.add_argument("--screen", choices=SCREENS, default="big", help=argparse.SUPPRESS)
+    parser.add_argument("--unstyled", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.role:
+        theme = not args.unstyled
+        result = (
+            role_load(theme, args.screen) if args.role == "load" else role_cpu(theme, args.seconds)
+        )
+        print("RESULT " + json.dumps(result), flush=True)
+        os._exit(0)  # skip the teardown of hundreds of widgets: the figures are out
+    sys.path.insert(0, str(HERE))
+    from figures import figure
+
+    print(f"load average at the start: {_load_average()}")
+    missed = []
+    for screen in SCREENS:
+        runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+        for _ in range(args.runs):
+            for theme in (True, False):
+                flags = ["--role", "load", "--screen", screen] + ([] if theme else ["--unstyled"])
+                runs[theme].append(run_role(flags))
+        styled, bare = (
+            {key: statistics.median(run[key] for run in runs[side]) * 1000 for key in runs[side][0]}
+            for side in (True, False)
+        )
+        ratio, warm = styled["first"] / bare["first"], styled["warm"] / bare["warm"]
+        print(f"{screen}: first load + build + paint, median of {args.runs} processes: styled "
+              f"{styled['first']:.0f} ms (CPU {styled['first_cpu']:.0f} ms), unstyled "
+              f"{bare['first']:.0f} ms (CPU {bare['first_cpu']:.0f} ms), ratio {ratio:.2f}; "
+              f"again in the same process {styled['warm']:.0f} / {bare['warm']:.0f} ms "
+              f"(CPU {styled['warm_cpu']:.0f} / {bare['warm_cpu']:.0f} ms), ratio {warm:.2f}; "
+              f"load average {_load_average()}")  # fmt: skip
+        name = "demo overview" if screen == "overview" else "500-widget screen"
+        for key, what, value in (("first", "first", ratio), ("warm", "again", warm)):
+            figure("theme", f"{name}: load + build + paint ({what}), styled", styled[key], "ms",
+                   target=f"<= {TARGET:.2f} x unstyled", met=value <= TARGET, raw=bare[key],
+                   raw_name="the same, no style sheet")  # fmt: skip
+            if value > TARGET:
+                missed.append(f"{name} load ({what})")
+    styled_cpu = [run_role(["--role", "cpu", "--seconds", str(args.seconds)])["cpu"]]
+    bare_cpu = [run_role(["--role", "cpu", "--seconds", str(args.seconds), "--unstyled"])["cpu"]]
+    ratio = styled_cpu[0] / bare_cpu[0]
+    print(f"500-widget screen, values pushed at 10 Hz: styled {styled_cpu[0]:.1f} % of a core, "
+          f"unstyled {bare_cpu[0]:.1f} %, ratio {ratio:.2f}; load average {_load_average()}")  # fmt: skip
+    figure("theme", "500-widget screen, values at 10 Hz: CPU, styled", styled_cpu[0], "% core",
+           target=f"<= {TARGET:.2f} x unstyled", met=ratio <= TARGET, raw=bare_cpu[0],
+           raw_name="the same, no style sheet")  # fmt: skip
+    if ratio > TARGET:
+        missed.append("pushed CPU")
+    if not args.skip_demo:
+        styled_demo = demo_cpu(True, args.warmup, args.seconds)
+        bare_demo = demo_cpu(False, args.warmup, args.seconds)
+        ratio = styled_demo / bare_demo
+        print(f"demo (`hmi sim` + `hmi run`): styled {styled_demo:.1f} % of a core, unstyled "
+              f"{bare_demo:.1f} %, ratio {ratio:.2f}; load average {_load_average()}")  # fmt: skip
+        figure("theme", "demo station with its plant: CPU, styled", styled_demo, "% core",
+               target=f"<= {TARGET:.2f} x unstyled", met=ratio <= TARGET, raw=bare_demo,
+               raw_name="the same, theme: none")  # fmt: skip
+        if ratio > TARGET:
+            missed.append("demo CPU")
+    if missed:
+        print(f"targets missed: {', '.join(missed)}")
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
