@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 
 _ANY = "Any"
 MESSAGE_MIN = 320  # px the message keeps, before other columns are cut back (elided)
+WHOLE = frozenset(COLUMNS.index(name) for name in ("Time", "Priority", "Action", "From", "To"))
+"""Columns never cut back: when an event happened and what it did are read whole (a time
+elided in its middle, "2026-12-…:39.123", says neither the day nor the minute)."""
 
 
 class JournalReader(Protocol):
@@ -354,9 +357,10 @@ class AlarmHistoryView(QWidget):
             wanted[column] = max(fit, self._widths.get(column, 0))
         self._widths = dict(wanted)
         room = self.table.viewport().width() - MESSAGE_MIN
-        if sum(wanted.values()) > room:  # the widest columns share the cut
-            cap = _cap(list(wanted.values()), room)
-            wanted = {c: min(w, cap) for c, w in wanted.items()}
+        if sum(wanted.values()) > room:  # the widest of the columns that may be cut share it
+            kept = sum(w for c, w in wanted.items() if c in WHOLE)
+            cap = _cap([w for c, w in wanted.items() if c not in WHOLE], room - kept)
+            wanted = {c: w if c in WHOLE else min(w, cap) for c, w in wanted.items()}
         for column, width in wanted.items():
             if header.sectionSize(column) != width:
                 header.resizeSection(column, width)

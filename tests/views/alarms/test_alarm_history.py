@@ -180,3 +180,32 @@ def test_history_and_kpis_open_on_the_last_24_hours_in_the_tags_format(
     assert cut_texts(kpis) == []
     for table in (kpis.load, kpis.actors, kpis.chatter, kpis.stale):  # every column in view
         qtbot.waitUntil(lambda t=table: t.horizontalHeader().length() <= t.viewport().width())
+
+
+def test_a_narrow_history_cuts_names_never_the_time_or_what_happened(
+    qtbot: QtBot, qloop: Any, journal: AlarmJournal
+) -> None:
+    """At 900 px the columns do not all fit beside the message: the long names (alarm, tag,
+    comment) are cut back and elided; the time, priority, action and states stay whole."""
+    now = us_from_datetime(datetime.now(UTC))
+    long_name = "Treated.T2.Level.HiHi.ConsumerDemandOverflowAlarm"
+    journal.append_many([
+        ev(now - 60 * US, long_name, A.ACKNOWLEDGE, from_state=S.UNACK, to_state=S.ACKED,
+           user="operator-with-a-long-directory-name", comment="called the shift lead " * 4),
+        ev(now - 120 * US, long_name),
+    ])  # fmt: skip
+    view = AlarmHistoryView(journal)
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.show()
+    table, metrics = view.table, QFontMetrics(view.table.font())
+    texts = [view.model.texts(row) for row in range(2)]
+    for name in ("Time", "Action", "From", "To"):
+        column = COLUMNS.index(name)
+        widest = max(metrics.horizontalAdvance(t[column]) for t in texts)
+        assert table.columnWidth(column) >= widest + 8, name  # whole, with the cell's margins
+    cut = [name for name in ("Alarm", "Comment", "User")
+           if table.columnWidth(COLUMNS.index(name)) < max(
+               metrics.horizontalAdvance(t[COLUMNS.index(name)]) for t in texts)]  # fmt: skip
+    assert cut  # the room came from the names
