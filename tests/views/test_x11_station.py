@@ -125,7 +125,10 @@ def start_x(size: tuple[int, int], *, window_manager: bool) -> XServer:
     read_end, write_end = os.pipe()
     number = os.environ.get("HMI_TEST_X_DISPLAY", "")
     command = ["Xvfb", *([f":{number}"] if number else []), "-displayfd", str(write_end)]
-    command += ["-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"]
+    # -noreset: an X server resets when its last client leaves, and refuses connections
+    # meanwhile; each xprop below is such a client, and openbox, starting while the server
+    # reset after one, failed with "Failed to open the display".
+    command += ["-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp", "-noreset"]
     xvfb = subprocess.Popen(command, pass_fds=(write_end,), stderr=subprocess.DEVNULL)
     os.close(write_end)
     with os.fdopen(read_end) as ready:
@@ -134,15 +137,18 @@ def start_x(size: tuple[int, int], *, window_manager: bool) -> XServer:
         xvfb.kill()
         pytest.fail(f"Xvfb did not start (display {number or 'any'}): {line!r}")
     server = XServer(f":{line}", size, [xvfb])
-    wait_for(lambda: server.answers() is not None, f"Xvfb {server.display} to take clients")
-    if window_manager:
-        start_openbox(server)
+    try:
+        wait_for(lambda: server.answers() is not None, f"Xvfb {server.display} to take clients")
+        if window_manager:
+            start_openbox(server)
+    except BaseException:
+        stop_x(server)  # a set-up that failed leaves no X server behind
+        raise
     return server
 
 
 def start_openbox(server: XServer, attempts: int = 3) -> None:
-    """openbox on ``server``, started again if it gives up before it manages the screen (a
-    CI run saw it fail to open a display that Xvfb had just reported ready)."""
+    """openbox on ``server``, started again if it gives up before it manages the screen."""
     for attempt in range(1, attempts + 1):
         with tempfile.TemporaryFile(mode="w+") as said:  # not a pipe: nobody reads it meanwhile
             openbox = subprocess.Popen(
