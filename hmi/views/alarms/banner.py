@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -104,6 +104,11 @@ class PriorityCount(QWidget):
         painter.end()
 
 
+LINE_MIN_PX = 200
+"""Room an alarm line keeps for its message when the header is short (1280 px): the project
+name and screen title give way first (``hmi.views.header.HeaderText``)."""
+
+
 class AlarmLine(QWidget):
     """One alarm on the banner: its priority shape (blinking while unacknowledged), time and
     message."""
@@ -113,15 +118,18 @@ class AlarmLine(QWidget):
         self.setObjectName("AlarmBannerLine")
         self.status: AlarmStatus | None = None
         self.lit = True
-        self.text = ""
+        self.text = ""  # time, message and state note (the tooltip)
+        self.short = ""  # message and state note: what is drawn when the whole is too long
+        self.setMinimumWidth(LINE_MIN_PX)
 
     def set_status(self, status: AlarmStatus | None) -> None:
         self.status = status
-        self.text = ""
+        self.text = self.short = ""
         if status is not None:
             note = _STATE_NOTE.get(status.state)
             when = status.activated_at if status.activated_at is not None else status.since
-            self.text = f"{clock(when)}   {status.message}" + (f"   ({note})" if note else "")
+            self.short = status.message + (f"   ({note})" if note else "")
+            self.text = f"{clock(when)}   {self.short}"
         self.setToolTip(self.text)
         self.update()
 
@@ -129,6 +137,12 @@ class AlarmLine(QWidget):
         if lit != self.lit:
             self.lit = lit
             self.update()
+
+    def drawn(self, metrics: QFontMetrics, room: int) -> str:
+        """The text drawn in ``room`` px: short of room the time goes first (which alarm it is
+        matters more than when), then the message is elided."""
+        whole = self.text if metrics.horizontalAdvance(self.text) <= room else self.short
+        return metrics.elidedText(whole, Qt.TextElideMode.ElideRight, room)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         status = self.status
@@ -143,11 +157,26 @@ class AlarmLine(QWidget):
         painter.setFont(font)
         painter.setPen(self.palette().windowText().color())
         text_box = QRectF(side + 6, 0, self.width() - side - 6, self.height())
-        shown = painter.fontMetrics().elidedText(
-            self.text, Qt.TextElideMode.ElideRight, int(text_box.width())
-        )
+        shown = self.drawn(painter.fontMetrics(), int(text_box.width()))
         painter.drawText(text_box, Qt.AlignmentFlag.AlignVCenter, shown)
         painter.end()
+
+
+class SilenceButton(QPushButton):
+    """The horn's Silence button: as wide as its text in bold. While the horn sounds the theme
+    draws it bold in a 2 px frame, but Qt sizes it by its plain font, so at 1280 px (where the
+    header has no room to spare) "Silence" was drawn cut."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        plain, wide = self.fontMetrics(), QFontMetrics(bold)
+        extra = wide.horizontalAdvance(self.text()) - plain.horizontalAdvance(self.text())
+        return QSize(hint.width() + max(0, extra) + 2, hint.height())  # +2: the wider frame
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
 
 
 class AlarmBanner(QFrame):
@@ -202,7 +231,7 @@ class AlarmBanner(QFrame):
         self.masked = QLabel("", self)
         self.masked.setObjectName("AlarmBannerMasked")
         row.addWidget(self.masked)
-        self.silence_button = QPushButton("Silence", self)
+        self.silence_button = SilenceButton("Silence", self)
         self.silence_button.setObjectName("AlarmSilence")
         self.silence_button.setToolTip("Silence the alarm tone until the next new alarm")
         self.silence_button.setCursor(Qt.CursorShape.ArrowCursor)

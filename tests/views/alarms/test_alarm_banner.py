@@ -10,12 +10,23 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStyle,
+    QStyleOptionButton,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from hmi.model.alarms.definitions import Priority
 from hmi.model.alarms.states import AlarmAction
 from hmi.views.alarms.banner import AlarmBanner
+from hmi.views.header import StationHeader
 from tests.views.alarm_plant import AlarmPlant
 from tests.views.conftest import RunAsync
 
@@ -178,3 +189,37 @@ def test_screenshot_quiet_and_with_every_priority(
     finally:
         for plant in (quiet, busy):
             run_async(plant.stop())
+
+
+def test_at_1280_px_a_sounding_silence_is_whole_and_the_line_shows_which_alarm(
+    qtbot: QtBot, themed: None, plant: AlarmPlant
+) -> None:
+    """The station's header at 1280 px, Design and every tool button in it: the horn's
+    Silence, drawn bold in a 2 px frame while it sounds, has room for its bold text (Qt sized
+    it by its plain font and cut it), and the alarm line, short of room for the time too,
+    drops the time and shows the message."""
+    header = StationHeader("Riverside Water Works", alarms=plant.alarms, with_journal=True)
+    row = header.layout()
+    assert isinstance(row, QHBoxLayout)
+    row.insertWidget(row.indexOf(header.trend_button), QPushButton("Design", header))
+    header.title_label.setText("Plant overview")
+    qtbot.addWidget(header)
+    header.resize(1280, 40)
+    header.show()
+    banner = header.alarm_banner
+    assert isinstance(banner, AlarmBanner)
+    plant.feed("Tank.Level", 85.0)  # high: the horn sounds
+    qtbot.waitUntil(lambda: banner.horn.sounding and bool(banner.top))
+    button = banner.silence_button
+    bold = QFont(button.font())
+    bold.setBold(True)
+    option = QStyleOptionButton()
+    button.initStyleOption(option)
+    style = button.style()
+    room = style.subElementRect(QStyle.SubElement.SE_PushButtonContents, option, button).width()
+    assert QFontMetrics(bold).horizontalAdvance(button.text()) <= room
+    line = banner.lines[0]
+    assert line.status is not None
+    side = min(line.height() - 1, 15)
+    drawn = line.drawn(QFontMetrics(bold), line.width() - side - 6)  # as paintEvent does
+    assert drawn.startswith(line.status.message[:12]), (drawn, line.text)
