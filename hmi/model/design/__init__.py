@@ -10,8 +10,9 @@ The names below are loaded on first use: a station that shows screens (``WidgetP
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from hmi.model import lazy
 
 if TYPE_CHECKING:
     from hmi.model.design.document import ScreenDocument, WidgetText
@@ -46,9 +47,4 @@ _HOME = {name: "edits" for name in __all__} | {
     "WidgetText": "document",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy.exports(__name__, _HOME)

@@ -7,8 +7,7 @@ numpy (``buffer``, ``decimate``)."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from hmi.model import lazy
 
 __all__ = [
     "BucketSeries",
@@ -30,9 +29,4 @@ _HOME = {
     "RecordRule": "historian",
 }
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy.exports(__name__, _HOME)
