@@ -25,13 +25,19 @@ LAZY = (
 )
 
 
-def test_importing_the_app_leaves_the_heavy_parts_for_later() -> None:
-    code = f"import sys; import hmi.app\nprint(sorted(m for m in {LAZY!r} if m in sys.modules))"
+def fresh_python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a new interpreter (nothing imported yet, offscreen); it must succeed."""
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
         env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
+    return run
+
+
+def test_importing_the_app_leaves_the_heavy_parts_for_later() -> None:
+    code = f"import sys; import hmi.app\nprint(sorted(m for m in {LAZY!r} if m in sys.modules))"
+    run = fresh_python(code)
     assert run.stdout.strip() == "[]", run.stdout
 
 
@@ -50,11 +56,7 @@ def test_the_lazy_parts_still_load_on_use() -> None:
         "from hmi.widgets.trend import AdhocTrendDialog\n"
         "print('ok')\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
+    run = fresh_python(code)
     assert run.stdout.strip() == "ok"
 
 
@@ -65,11 +67,7 @@ def test_the_audit_recorder_leaves_the_designers_save_for_later() -> None:
         "import sys; import hmi.runtime.audit\n"
         "print(sorted(m for m in ('hmi.model.design.save', 'ruamel.yaml') if m in sys.modules))"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
+    run = fresh_python(code)
     assert run.stdout.strip() == "[]", run.stdout
 
 
@@ -88,11 +86,7 @@ def test_pysides_import_hook_keeps_no_copy_of_the_sources(tmp_path: Path) -> Non
         "print(d['names_qt'], d['plain'], d['hmi.views.main_window'], d['hmi.model.value'])\n"
         "print(sorted(f for f in linecache.cache if 'hmi' in f or 'names_qt' in f))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
+    run = fresh_python(code)
     assert run.stdout.splitlines() == ["0 -1 0 -1", "[]"], run.stdout
 
 
@@ -107,11 +101,7 @@ def test_the_opcua_driver_leaves_the_tags_yaml_for_browsing() -> None:
         "                   eu_range=(0.0, 10.0))\n"
         "print(tags_yaml_of([('T', node)], 'plc').splitlines()[:3])\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
+    run = fresh_python(code)
     assert run.stdout.splitlines()[0] == "False", run.stdout
     assert "opcua://plc/ns=2;s=T" in run.stdout, run.stdout
 
@@ -129,9 +119,5 @@ def test_the_station_is_imported_with_the_collector_off_and_frozen_after() -> No
         "    print(gc.isenabled(), len(runs))\n"
         "print(gc.isenabled(), gc.get_freeze_count() > 50_000)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
+    run = fresh_python(code)
     assert run.stdout.splitlines() == ["False 0", "True True"], run.stdout
