@@ -21,8 +21,7 @@ from pathlib import Path
 from figures import figure
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "packaging"))
-from smoke import PASSWORD, answers, demo_copy, free_port  # noqa: E402
+from demo_run import demo_plant  # noqa: E402
 
 TARGET_PCT = 3.0
 RAW = (
@@ -72,30 +71,13 @@ def main() -> int:
         env = dict(os.environ, HMI_DATA_DIR=str(folder / "data"), PYTHONUNBUFFERED="1",
                    QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                    PYTHONPATH=str(ROOT))  # fmt: skip
-        subprocess.run([*hmi, "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)  # fmt: skip
-        subprocess.run([*hmi, "users", "add", "chief", "--role", "admin", "--name", "Bench"],
-                       env=env, cwd=ROOT, check=True, capture_output=True,
-                       input=(PASSWORD + "\n").encode())  # fmt: skip
-        opcua, modbus = free_port(), free_port()
-        plant = subprocess.Popen([*hmi, "sim", "--opcua-port", str(opcua), "--modbus-port",
-                                  str(modbus)], env=env, cwd=ROOT, **quiet)  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while not (answers(opcua) and answers(modbus)):
-                if plant.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("hmi sim did not open its ports")
-                time.sleep(0.1)
-            project = demo_copy(ROOT / "screens", folder / "demo", opcua, modbus)
+        with demo_plant(folder, env) as project:
             station = subprocess.Popen([*hmi, "run", str(project)], env=env, cwd=ROOT, **quiet)
             try:
                 ours = idle_pct(station, args.warmup, args.seconds)
             finally:
                 station.terminate()
                 station.wait(timeout=15)
-        finally:
-            plant.terminate()
-            plant.wait(timeout=15)
         bare = subprocess.Popen([sys.executable, "-c", RAW], env=env, **quiet)
         try:
             raw = idle_pct(bare, 3.0, args.seconds)

@@ -22,8 +22,7 @@ from pathlib import Path
 from figures import as_installed, figure
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "packaging"))
-from smoke import PASSWORD, answers, demo_copy, free_port  # noqa: E402
+from demo_run import demo_plant  # noqa: E402
 
 TARGET_S = 2.0
 RAW = (
@@ -79,22 +78,7 @@ def main() -> int:
         env = as_installed(dict(os.environ, HMI_DATA_DIR=str(folder / "data"),
                                 QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1",
                                 PYTHONPATH=str(ROOT)))  # fmt: skip
-        subprocess.run([*hmi, "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)  # fmt: skip
-        subprocess.run([*hmi, "users", "add", "chief", "--role", "admin", "--name", "Bench"],
-                       env=env, cwd=ROOT, check=True, capture_output=True,
-                       input=(PASSWORD + "\n").encode())  # fmt: skip
-        opcua, modbus = free_port(), free_port()
-        plant = subprocess.Popen([*hmi, "sim", "--opcua-port", str(opcua), "--modbus-port",
-                                  str(modbus)], env=env, cwd=ROOT,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while not (answers(opcua) and answers(modbus)):
-                if plant.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("hmi sim did not open its ports")
-                time.sleep(0.1)
-            project = demo_copy(ROOT / "screens", folder / "demo", opcua, modbus)
+        with demo_plant(folder, env) as project:
             ours = [until_painted([*hmi, "run", "--smoke", str(project)], env, ROOT)
                     for _ in range(args.runs)]  # fmt: skip
             raw = [until_painted([sys.executable, "-c", RAW], env, ROOT) for _ in range(args.runs)]
@@ -104,9 +88,6 @@ def main() -> int:
             ours_rss = rss_mb(station.pid) if station.poll() is None else float("nan")
             station.terminate()
             station.wait(timeout=15)
-        finally:
-            plant.terminate()
-            plant.wait(timeout=15)
         raw_rss = _raw_rss(env)
     shutil.rmtree(folder, ignore_errors=True)
     ours_s, raw_s = statistics.median(ours), statistics.median(raw)

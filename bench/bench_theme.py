@@ -207,10 +207,9 @@ def run_role(args: list[str]) -> dict[str, float]:
 
 def demo_cpu(theme: bool, warmup: float, seconds: float) -> float:
     """% of a core of `hmi run` on the demo, styled or with ``theme: none``."""
-    sys.path.insert(0, str(ROOT / "packaging"))
     from bench_idle import idle_pct
+    from demo_run import demo_plant
     from figures import as_installed
-    from smoke import PASSWORD, answers, demo_copy, free_port
 
     hmi = [sys.executable, "-m", "hmi.cli"]
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -218,21 +217,7 @@ def demo_cpu(theme: bool, warmup: float, seconds: float) -> float:
         folder = Path(tmp)
         env = as_installed(dict(os.environ, HMI_DATA_DIR=str(folder / "data"),
                                 QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT)))  # fmt: skip
-        subprocess.run([*hmi, "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)  # fmt: skip
-        subprocess.run([*hmi, "users", "add", "chief", "--role", "admin", "--name", "Bench"],
-                       env=env, cwd=ROOT, check=True, capture_output=True,
-                       input=(PASSWORD + "\n").encode())  # fmt: skip
-        opcua, modbus = free_port(), free_port()
-        plant = subprocess.Popen([*hmi, "sim", "--opcua-port", str(opcua), "--modbus-port",
-                                  str(modbus)], env=env, cwd=ROOT, **quiet)  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while not (answers(opcua) and answers(modbus)):
-                if plant.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("hmi sim did not open its ports")
-                time.sleep(0.1)
-            project = demo_copy(ROOT / "screens", folder / "demo", opcua, modbus)
+        with demo_plant(folder, env) as project:
             if not theme:
                 path = project / "project.yaml"
                 text = path.read_text(encoding="utf-8")
@@ -244,9 +229,6 @@ def demo_cpu(theme: bool, warmup: float, seconds: float) -> float:
             finally:
                 station.terminate()
                 station.wait(timeout=15)
-        finally:
-            plant.terminate()
-            plant.wait(timeout=15)
 
 
 def _load_average() -> str:
