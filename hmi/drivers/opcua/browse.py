@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from asyncua import ua
+from asyncua import Client, ua
 from asyncua.client.ua_client import UaClient
 
 from hmi.drivers.opcua.certs import Pki
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # ruamel.yaml loads when tags are written (hmi browse, Browse
 
 __all__ = [
     "BrowsedNode",
+    "Browser",
     "browse",
     "format_tree",
     "tag_name",
@@ -174,29 +175,35 @@ async def _properties(
             node.eu_range = (float(value.Low), float(value.High))
 
 
-async def browse(
-    endpoint: str,
-    *,
-    depth: int = 3,
-    root: str = "i=85",
-    security: str = "None",
-    policy: str = "Basic256Sha256",
-    username: str | None = None,
-    password: str | None = None,
-    pki: Pki | None = None,
-    timeout_s: float = 4.0,
-    properties: bool = False,
-) -> BrowsedNode:
-    """The address space below ``root`` (default: Objects), ``depth`` levels deep, Objects and
-    Variables only. The standard Server object is skipped unless it is the root; properties
-    (HasProperty) are skipped unless ``properties``."""
-    settings = SessionSettings(endpoint, security, policy, username, password, timeout_s)
-    client = await open_client(settings, pki)
-    try:
-        uaclient = client.uaclient
-        limits = await read_operation_limits(client)
+class Browser:
+    """One session for many reads of a server's address space (the designer's Browse server
+    reads a folder each time one is opened): ``Browser.open`` connects and reads the server's
+    OperationLimits once, ``tree`` reads, ``close`` ends the session."""
+
+    def __init__(self, client: Client, per_browse: int, per_read: int) -> None:
+        self.client = client
+        self.per_browse = per_browse
+        self.per_read = per_read
+
+    @classmethod
+    async def open(cls, settings: SessionSettings, pki: Pki | None = None) -> Browser:
+        client = await open_client(settings, pki)
+        try:
+            limits = await read_operation_limits(client)
+        except BaseException:
+            await close_client(client)
+            raise
         per_browse = min(limits.max_nodes_per_browse or 500, 500)
-        per_read = min(limits.max_nodes_per_read or 1000, 1000)
+        return cls(client, per_browse, min(limits.max_nodes_per_read or 1000, 1000))
+
+    async def close(self) -> None:
+        await close_client(self.client)
+
+    async def tree(
+        self, root: str = "i=85", *, depth: int = 3, properties: bool = False
+    ) -> BrowsedNode:
+        """The address space below ``root``, ``depth`` levels deep (see ``browse``)."""
+        uaclient, per_read = self.client.uaclient, self.per_read
         root_id = ua.NodeId.from_string(root)
         (name, node_class) = await _read(
             uaclient, [(root_id, _A.BrowseName), (root_id, _A.NodeClass)], per_read
@@ -212,7 +219,8 @@ async def browse(
         for _ in range(depth):
             if not level:
                 break
-            found = await _browse_level(uaclient, [n for n, _ in level], per_browse, properties)
+            nodes = [n for n, _ in level]
+            found = await _browse_level(uaclient, nodes, self.per_browse, properties)
             next_level = []
             for (_, parent), refs in zip(level, found, strict=True):
                 for ref in refs:
@@ -230,8 +238,30 @@ async def browse(
             level = next_level
         await _describe_variables(uaclient, variables, per_read)
         return tree
+
+
+async def browse(
+    endpoint: str,
+    *,
+    depth: int = 3,
+    root: str = "i=85",
+    security: str = "None",
+    policy: str = "Basic256Sha256",
+    username: str | None = None,
+    password: str | None = None,
+    pki: Pki | None = None,
+    timeout_s: float = 4.0,
+    properties: bool = False,
+) -> BrowsedNode:
+    """The address space below ``root`` (default: Objects), ``depth`` levels deep, Objects and
+    Variables only, in a session of its own. The standard Server object is skipped unless it
+    is the root; properties (HasProperty) are skipped unless ``properties``."""
+    settings = SessionSettings(endpoint, security, policy, username, password, timeout_s)
+    browser = await Browser.open(settings, pki)
+    try:
+        return await browser.tree(root, depth=depth, properties=properties)
     finally:
-        await close_client(client)
+        await browser.close()
 
 
 async def _describe_variables(

@@ -40,11 +40,12 @@ from hmi.runtime.audit import AuditRecorder
 from hmi.widgets.dialog import CommandButton, OperatorDialog
 
 if TYPE_CHECKING:
-    from hmi.drivers.opcua.browse import BrowsedNode
+    from hmi.drivers.opcua.browse import BrowsedNode, Browser
 
 __all__ = ["BrowseDialog", "opcua_connections"]
 
 log = logging.getLogger(__name__)
+_CLOSING: set[asyncio.Future[None]] = set()
 
 OBJECTS = "i=85"
 NODE = Qt.ItemDataRole.UserRole  # (BrowseName path, BrowsedNode) of a tree item
@@ -72,6 +73,7 @@ class BrowseDialog(OperatorDialog):
         self.recorder = recorder
         self.required = project.file.design.reason == "required"
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.browser: tuple[str, asyncio.Future[Browser]] | None = None  # connection, session
         self._known = {t.address.raw: n for n, t in project.tags.items()}
         self.connection = QComboBox(self)
         for name in opcua_connections(project):
@@ -156,11 +158,39 @@ class BrowseDialog(OperatorDialog):
     def _cancel(self, *_args: object) -> None:
         for task in list(self.tasks):
             task.cancel()
+        self.close_session()
 
-    async def _children(self, item: QTreeWidgetItem | None) -> None:
-        from hmi.drivers.opcua.browse import browse
+    def _session(self, name: str) -> asyncio.Future[Browser]:
+        """The dialog's one session on connection ``name`` (opened on the first read, shared
+        by the reads that follow and any running at once)."""
+        from hmi.drivers.opcua.browse import Browser
         from hmi.drivers.opcua.session import SessionSettings
 
+        if self.browser is not None and self.browser[0] == name:
+            return self.browser[1]
+        self.close_session()
+        conn = self.project.file.connections[name]
+        assert isinstance(conn, OpcUaConnection)
+        opening = asyncio.ensure_future(Browser.open(SessionSettings.from_connection(conn)))
+        self.browser = (name, opening)
+        return opening
+
+    def close_session(self) -> None:
+        """End the dialog's session, if one is open or opening (closed on the loop)."""
+        if self.browser is None:
+            return
+        _, opening = self.browser
+        self.browser = None
+
+        def close(done: asyncio.Future[Browser]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                closing = asyncio.ensure_future(done.result().close())
+                _CLOSING.add(closing)  # kept until done (the dialog may be gone by then)
+                closing.add_done_callback(_CLOSING.discard)
+
+        opening.add_done_callback(close)
+
+    async def _children(self, item: QTreeWidgetItem | None) -> None:
         name = self.connection_name
         conn = self.project.file.connections[name]
         assert isinstance(conn, OpcUaConnection)
@@ -168,17 +198,13 @@ class BrowseDialog(OperatorDialog):
         waiting = QTreeWidgetItem(item or self.tree, ["reading…"])
         waiting.setDisabled(True)
         try:
-            settings = SessionSettings.from_connection(conn)
-            tree = await browse(
-                settings.endpoint, depth=1, root=node.node_id if node else OBJECTS,
-                security=settings.security, policy=settings.policy,
-                username=settings.username, password=settings.password,
-                timeout_s=settings.timeout_s,
-            )  # fmt: skip
+            browser = await asyncio.shield(self._session(name))
+            tree = await browser.tree(node.node_id if node else OBJECTS, depth=1)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the server away, refused, a timeout: said, nothing kept
             log.info("browsing %s failed: %s", name, exc)
+            self.close_session()  # the next read opens a new one
             self._drop(waiting)
             if item is not None:
                 item.setData(0, LOADED, False)  # expanding again tries again

@@ -9,6 +9,8 @@ from asyncua import ua
 from ruamel.yaml import YAML
 
 from hmi.drivers.opcua import browse, format_tree, tags_yaml
+from hmi.drivers.opcua.browse import Browser
+from hmi.drivers.opcua.session import SessionSettings
 from hmi.model.project import ProjectFile
 from hmi.model.tags import DataType, TagConfig
 
@@ -83,3 +85,29 @@ def test_browse_over_a_secure_channel_from_a_given_node(plant, trusting_pki):
     )
     assert tree.browse_name == "Many" and len(tree.children) == 40
     assert tree.children[0].data_type == "Double"
+
+
+def test_a_browser_reads_folder_after_folder_in_one_session(plant):
+    """``Browser`` (the designer's Browse server) keeps one session for its reads: the server
+    sees one connection and one session while folders are read one by one, none after close."""
+    iserver = plant.server.iserver
+
+    async def run() -> list[tuple[int, int, list[str]]]:
+        seen = []
+        browser = await Browser.open(SessionSettings(plant.endpoint))
+        try:
+            for root in ("i=85", "ns=2;s=Plant", "ns=2;s=Plant.Many"):
+                tree = await browser.tree(root, depth=1)
+                seen.append((len(iserver.asyncio_transports), len(iserver._external_sessions),
+                             [c.browse_name for c in tree.children]))  # fmt: skip
+        finally:
+            await browser.close()
+        await asyncio.sleep(0.2)  # the server drops the connection it was told of
+        seen.append((len(iserver.asyncio_transports), len(iserver._external_sessions), []))
+        return seen
+
+    before = (len(iserver.asyncio_transports), len(iserver._external_sessions))
+    seen = asyncio.run(asyncio.wait_for(run(), 20))
+    assert [s[:2] for s in seen[:3]] == [(before[0] + 1, before[1] + 1)] * 3
+    assert "Plant" in seen[0][2] and "Level" in seen[1][2] and "V7" in seen[2][2]
+    assert seen[3][:2] == before

@@ -75,7 +75,9 @@ def test_browse_and_add_two_tags(
     station = d.station
     dialog = _open(qtbot, station)
     _expand(qtbot, dialog, TEMPERATURE)
+    session = dialog.browser
     _expand(qtbot, dialog, STARTS)
+    assert session is not None and dialog.browser is session  # one session, folder after folder
     known = dialog.item("Plant.Transfer.P101.Current")
     assert known is not None and known.text(4) == "P101.Current"  # a tag already: not pickable
     assert not known.flags() & Qt.ItemFlag.ItemIsUserCheckable
@@ -123,6 +125,8 @@ def test_browse_and_add_two_tags(
     assert "audit record" in dialog.status.text()
     assert station.window.project.tags.keys() >= {TEMPERATURE, "P101.StartsUA"}
     assert AuditAction.CONFIG_CHANGE.value == "config_change"
+    dialog.reject()
+    assert dialog.browser is None  # closed with the dialog
 
 
 def _closed_port() -> int:
