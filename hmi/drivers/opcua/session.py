@@ -59,6 +59,31 @@ _FATAL = {
 }
 
 
+class _RefusalEcho(logging.Filter):
+    """asyncua's own ERROR for a server's refusal ("Got error status from server: ...
+    (BadSecurityChecksFailed)" for a ServiceFault, "Received an error: ErrorMessage(...)" at
+    CRITICAL for an ERR message), logged at every attempt, is dropped: the refusal is raised to
+    the driver, which explains it once a state change (``OpcUaDriver._set_health``) and shows
+    it on the status bar; a refused certificate retried for a shift made thousands of them."""
+
+    REFUSALS = (*_FATAL, "BadSecurityChecksFailed")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        said = str(record.msg)
+        if said.startswith("Got error status"):  # a ServiceFault
+            text = record.getMessage()
+            return not any(f"({name})" in text for name in self.REFUSALS)
+        if said.startswith("Received an error") and isinstance(record.args, tuple):  # an ERR
+            code = getattr(getattr(record.args[0], "Error", None), "value", None)
+            return not (isinstance(code, int) and status_name(code) in self.REFUSALS)
+        return True
+
+
+logging.getLogger("asyncua.client.ua_client.UASocketProtocol").addFilter(_RefusalEcho())
+
+
 class SessionRefused(ConfigError):
     """The server (or our own configuration) refuses the session: retrying will not help."""
 

@@ -140,6 +140,8 @@ def test_a_server_refusing_the_station_certificate_fails_clearly_and_connects_on
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
     ours = [r for r in caplog.records if r.name.startswith("hmi") and r.levelno >= logging.WARNING]
     assert [r.getMessage().split(": ")[1] for r in ours] == ["failed"]
+    echoes = [r for r in caplog.records if r.name.startswith("asyncua") and r.levelno >= 40]
+    assert echoes == [], [r.getMessage() for r in echoes]  # asyncua's error at each attempt
 
 
 def test_tags_of_a_failed_connection_are_config_error_with_its_message(plant, until):
