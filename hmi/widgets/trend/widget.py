@@ -306,12 +306,16 @@ class TrendWidget(QFrame):
         if self.live:
             now = self.clock()
             if abs(now - self._scrolled_to) >= self.column_s():
-                self._scroll(now)
+                self._scroll(now)  # and dirty
                 self.ask_history()
             elif now - self._drawn_at < LIVE_DRAW_S:
                 return  # nothing a pixel wide has happened; the legend shows the live values
         if self._dirty:
             self.redraw()
+            # pyqtgraph moves its views (the new range, the y autorange) as the paint begins,
+            # so each line's bounds change inside the paint and Qt paints the frame a second
+            # time: the views settled now, it is painted once
+            self.plot.scene().prepareForPaint()
 
     def redraw(self) -> None:
         """Draw every shown pen over the visible range at screen resolution."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
@@ -451,6 +451,43 @@ def test_cursor_and_paused_note_tell_the_repeated_hour_apart(
     at_second = widget.cursor.label.toPlainText()
     assert at_first.strip() == "2026-10-25 02:30:00.000 +02:00"
     assert at_second.strip() == "2026-10-25 02:30:00.000 +01:00"
+    widget.release()
+
+
+class PaintCount(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_a_live_frame_is_painted_once(station: Station, qtbot) -> None:
+    """Each column's scroll and redraw is one paint of the plot: pyqtgraph moves its views
+    (new range, y autorange) as a paint begins, which made every line's bounds change inside
+    it and Qt paint the frame again at once (a second paint a second, on the idle station)."""
+    widget = make_trend(station, qtbot, span_s=900, tags=("Tank1.Level", "Tank1.Setpoint"))
+    widget.frame_timer.stop()
+    now = [time.time()]
+    widget.clock = lambda: now[0]
+    for i in range(20):  # some history in view, rising, so the y autorange moves too
+        station.feed("Tank1.Level", 5.0 + i, source_time=now[0] - 200 + 10 * i)
+    widget.tick()
+    qtbot.wait(100)
+    paints = PaintCount()
+    widget.plot.viewport().installEventFilter(paints)
+    frames = widget.frames
+    for i in range(6):
+        now[0] += widget.column_s() * 1.01
+        station.feed("Tank1.Level", 30.0 + i)
+        station.feed("Tank1.Setpoint", 2.0 * i)
+        widget.tick()
+        qtbot.wait(60)  # the frame is painted
+    assert widget.frames == frames + 6
+    assert paints.count == 6
     widget.release()
 
 
