@@ -77,6 +77,9 @@ def test_input_keeps_the_session_and_idling_locks_it(
     session = sessions.current
     assert session is not None and session.locked
     assert lock.geometry() == station.window.rect()  # covers screens, navigation, status bar
+    station.window.resize(1500, 860)  # and goes on covering it
+    qtbot.waitUntil(lambda: lock.geometry() == station.window.rect())
+    assert lock.width() == 1500
     assert "Olga Operator (olga, operator)" in lock.who.text()
     assert station.window.status.user_label.text() == "Olga Operator (operator), locked"
     denied = finished(qtbot, station.bridge.submit_write("SP.Free", 11.0))
