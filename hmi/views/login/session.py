@@ -78,7 +78,6 @@ class SessionController(QObject):
         self.lock_screen = LockScreen(sessions, window)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._filtering = False
-        self.filtered = 0  # events the filter was given, for tests: input and little else
         self._stopped = False
         self._locking: asyncio.Task[Any] | None = None
         self._idle = QTimer(self)
@@ -131,7 +130,6 @@ class SessionController(QObject):
             self._watch(window)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        self.filtered += 1
         if event.type() in _INPUT:
             self.sessions.touch()
         return False
