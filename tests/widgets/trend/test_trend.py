@@ -7,9 +7,13 @@ import asyncio
 import csv
 import math
 import re
+import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -454,6 +458,34 @@ def test_cursor_and_paused_note_tell_the_repeated_hour_apart(
     widget.release()
 
 
+def test_a_column_of_1_to_2_s_is_drawn_once(station: Station, qtbot) -> None:
+    """A 15 min trend on some 600 px (1.5 s a column): new samples inside the newest column
+    wait for its scroll (within 2 s), not for a frame of their own at 1 s, which made two
+    frames a column for one pixel column's growth."""
+    from hmi.widgets.trend.widget import LIVE_DRAW_S
+
+    widget = make_trend(station, qtbot, span_s=900)
+    widget.frame_timer.stop()
+    widget.span_s = widget.columns() * 1.5  # 1.5 s a column, whatever the plot's width
+    now = [time.time()]
+    widget.clock = lambda: now[0]
+    widget.set_live(True)
+    widget.tick()
+    column = widget.column_s()
+    assert LIVE_DRAW_S < column <= 2 * LIVE_DRAW_S
+    frames, edge = widget.frames, widget.visible_range()[1]
+    for step in range(16):  # 1.6 s at ten ticks a second, a sample each
+        now[0] += 0.1
+        station.feed("Tank1.Level", 7.0 + step)
+        widget.tick()
+        if now[0] - edge < column:
+            assert widget.frames == frames  # inside the column, past LIVE_DRAW_S too
+    assert now[0] - edge >= column > LIVE_DRAW_S
+    assert widget.frames == frames + 1  # drawn with the scroll
+    assert widget.visible_range()[1] == pytest.approx(now[0])
+    widget.release()
+
+
 class PaintCount(QObject):
     def __init__(self) -> None:
         super().__init__()
@@ -488,6 +520,22 @@ def test_a_live_frame_is_painted_once(station: Station, qtbot) -> None:
         qtbot.wait(60)  # the frame is painted
     assert widget.frames == frames + 6
     assert paints.count == 6
+    calls: Counter[str] = Counter()  # and no axis lays out its label's HTML again
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_call":
+            calls[getattr(arg, "__name__", "?")] += 1
+
+    sys.setprofile(profile)
+    try:
+        for _ in range(3):
+            now[0] += widget.column_s() * 1.01
+            station.feed("Tank1.Level", 40.0)
+            widget.tick()
+            qtbot.wait(60)
+    finally:
+        sys.setprofile(None)
+    assert widget.frames == frames + 9 and calls["setHtml"] == 0
     widget.release()
 
 
