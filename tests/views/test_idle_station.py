@@ -51,3 +51,14 @@ def test_at_rest_no_event_filter_runs_for_every_event(qtbot: QtBot, station: Sta
     assert calls["LockScreen.eventFilter"] == calls["ReloadProblemsView.eventFilter"] == 0, filters
     others = sum(n for name, n in filters.items() if name != "TagBinding.eventFilter")
     assert others <= 10, filters
+
+
+def test_at_rest_a_value_sets_no_style_property_it_already_has(
+    qtbot: QtBot, station: Station
+) -> None:
+    """A value of the same quality as the last leaves the widget's ``quality`` property alone
+    without reading it back (a Qt property read for each of ~80 values a second)."""
+    calls = quiet_second(qtbot, station)
+    delivered = calls["TagBinding._deliver"]
+    assert delivered >= 20  # the plant ran
+    assert calls["set_style_property"] <= delivered // 2, (delivered, calls["set_style_property"])
