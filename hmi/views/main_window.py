@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
 from hmi.model.errors import ConfigError
@@ -43,12 +43,24 @@ QUIT_SHORTCUT = "Ctrl+Alt+Q"
 FULLSCREEN_SHORTCUT = "F11"
 
 
+class _Central(QWidget):
+    """The window's central widget: ``resized`` moves what floats over it (an event filter on
+    it ran for each of its events, a repaint of any screen widget among them)."""
+
+    resized = Signal()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
+
+
 class MainWindow(QMainWindow):
     """Shows one screen at a time; ``navigate``/``back`` change it, ``open_faceplate`` pops up
     a level-3 faceplate. ``kiosk``: full screen, no frame, closes only on Ctrl+Alt+Q."""
 
     closed = Signal()
     auditor_requested = Signal()  # the header's "Audit trail" button
+    resized = Signal()  # what covers the window follows (an event filter ran for every event)
 
     def __init__(
         self,
@@ -117,7 +129,7 @@ class MainWindow(QMainWindow):
     # -- layout --------------------------------------------------------------------------------
 
     def _build_chrome(self) -> None:
-        central = QWidget(self)
+        central = _Central(self)
         central.setObjectName("Central")
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -170,6 +182,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         # live reload's problems: a mark in the status bar, a panel over the window for engineers
         self.reload_problems = ReloadProblemsView(self, central)
+        central.resized.connect(self.reload_problems.panel.place)
         self.status.add_mark(self.reload_problems.mark)
 
     def _shortcuts(self) -> None:
@@ -359,6 +372,10 @@ class MainWindow(QMainWindow):
         """Close even in kiosk mode (Ctrl+Alt+Q)."""
         self._quit_requested = True
         self.close()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.kiosk and not self._quit_requested:

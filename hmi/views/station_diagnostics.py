@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -144,7 +145,8 @@ class StationDiagnostics(QObject):
 
 
 class StationDiagnosticsView(QWidget):
-    """The table, refreshed on every report and every second (for the polled parts)."""
+    """The table, refreshed on every report and every second (for the polled parts): only
+    what changed is set, so a second when nothing did repaints nothing (nor while hidden)."""
 
     HEADERS = ("Part", "State", "Detail")
 
@@ -169,15 +171,27 @@ class StationDiagnosticsView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table)
+        self._shown: list[DiagnosticRow] | None = None  # the rows the table shows
         diagnostics.changed.connect(self.refresh)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._poll)
         self._timer.start()
         self.refresh()
 
+    def _poll(self) -> None:
+        if self.isVisible():  # a hidden view is brought up to date as it is shown
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.refresh()
+        super().showEvent(event)
+
     def refresh(self) -> None:
         rows = self.diagnostics.rows()
+        if rows == self._shown:
+            return
+        self._shown = rows
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
             state = row.state if row.ok else row.state.upper()  # bold capitals: not well
@@ -203,7 +217,9 @@ class StationDiagnosticsView(QWidget):
             if not bad
             else f"{len(bad)} part(s) need attention: {', '.join(bad)}"
         )
-        self.summary.setProperty("state", "bad" if bad else "ok")
-        style = self.summary.style()
-        style.unpolish(self.summary)
-        style.polish(self.summary)
+        state = "bad" if bad else "ok"
+        if self.summary.property("state") != state:
+            self.summary.setProperty("state", state)
+            style = self.summary.style()
+            style.unpolish(self.summary)
+            style.polish(self.summary)

@@ -283,6 +283,7 @@ class TagBinding(QObject):
         self.badge = QualityBadge(host)
         self.alarm_mark = ctx.alarms.attach(host, tag) if ctx.alarms is not None else None
         host.setProperty("quality", "disconnected")
+        self._css = "disconnected"  # the host's "quality": not read back at every value
         host.installEventFilter(self)
 
     def bind(self) -> TagBinding:
@@ -349,8 +350,10 @@ class TagBinding(QObject):
             return
         self.value = value
         css = value.quality.css_name
-        if set_style_property(self.host, "quality", css):
-            self.badge.set_state(css)
+        if css != self._css:
+            self._css = css
+            if set_style_property(self.host, "quality", css):
+                self.badge.set_state(css)
         self._on_value(value)
 
     def tooltip_text(self) -> str:

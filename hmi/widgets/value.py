@@ -32,6 +32,7 @@ class ValueWidget(QLabel):
         self.entry: ValueEntry | None = None
         self.setAlignment(ALIGN[spec.align])
         self.setProperty("writable", "false")
+        self._shown_writable: bool | None = None
         self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
         config = self.binding.config
         self._may_write = config is not None and config.writable
@@ -46,10 +47,12 @@ class ValueWidget(QLabel):
 
     def _update_writable(self) -> None:
         writable = self.binding.writable_now
-        set_style_property(self, "writable", "true" if writable else "false")
-        self.setCursor(
-            Qt.CursorShape.PointingHandCursor if writable else Qt.CursorShape.ArrowCursor
-        )
+        if writable != self._shown_writable:  # not set again (nor read back) at every value
+            self._shown_writable = writable
+            set_style_property(self, "writable", "true" if writable else "false")
+            self.setCursor(
+                Qt.CursorShape.PointingHandCursor if writable else Qt.CursorShape.ArrowCursor
+            )
         if not writable and self.entry is not None:
             self.entry.close()
 

@@ -4,8 +4,12 @@ tests/test_app_forwarding.py; the historian's row in test_historian_row_from_a_r
 
 from __future__ import annotations
 
+import sys
 import time
+from collections import Counter
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -20,6 +24,7 @@ from hmi.runtime.historian import StationHistory
 from hmi.storage.trail import TrailStatus
 from hmi.views.station_diagnostics import (
     STATE_ROLE,
+    DiagnosticRow,
     StationDiagnostics,
     StationDiagnosticsView,
     forwarding_row,
@@ -126,3 +131,49 @@ def test_a_probe_that_raises_is_shown_as_unknown_not_as_well(qtbot: QtBot) -> No
     view = StationDiagnosticsView(diagnostics)
     qtbot.addWidget(view)
     assert _table(view) == [("historian", "UNKNOWN", "no status: writer thread gone", "bad")]
+
+
+def qt_calls(qtbot: QtBot, ms: int) -> Counter[str]:
+    """The Qt (C++) methods Python called on this thread over ``ms``, by name."""
+    calls: Counter[str] = Counter()
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_call":
+            calls[getattr(arg, "__name__", "?")] += 1
+
+    sys.setprofile(profile)
+    try:
+        qtbot.wait(ms)
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_a_second_when_nothing_changed_costs_nothing(qtbot: QtBot) -> None:
+    """The view asks the polled parts every second; when no row changed it sets nothing. It
+    set every state's font, fitted every row to its text and re-polished the summary (the
+    style sheet worked out again) each second, while the table showed the same."""
+    diagnostics = StationDiagnostics()
+    diagnostics.report("plant_ua", DiagnosticRow("plant_ua (connection)", "connected", True, "-"))
+    written = [0]
+    diagnostics.add_probe(
+        "historian",
+        lambda: DiagnosticRow("Historian", "recording", True, f"{written[0]} written"),
+    )
+    view = StationDiagnosticsView(diagnostics)
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    quiet = qt_calls(qtbot, 2300)  # two polls, nothing new
+    work = ("setFont", "setData", "resizeRowsToContents", "polish", "unpolish", "setText")
+    assert {name: quiet[name] for name in work} == dict.fromkeys(work, 0)
+    written[0] = 5  # a polled figure moves: shown within a second
+    moved = qt_calls(qtbot, 1200)
+    assert _table(view)[1][2] == "5 written"
+    assert moved["setText"] >= 1 and moved["resizeRowsToContents"] == 1
+    view.hide()  # hidden, nothing is asked; shown again, it is up to date at once
+    written[0] = 6
+    assert qt_calls(qtbot, 1200)["resizeRowsToContents"] == 0
+    view.show()
+    assert _table(view)[1][2] == "6 written"

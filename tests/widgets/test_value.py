@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from collections import Counter
+from types import FrameType
+from typing import Any
 
-from PySide6.QtCore import QEvent, QPoint
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication
 
@@ -131,3 +135,32 @@ def test_apply_scale_sets_font_pixel_size(station: Station, qtbot) -> None:
     widget.apply_scale(1.5)
     assert widget.font().pixelSize() == 30
     assert widget.binding.badge.width() == 21
+
+
+def test_a_setpoint_that_stays_writable_is_not_restyled_at_every_value(
+    station: Station, qtbot
+) -> None:
+    """Its ``writable`` property and hand cursor are set when writability changes, not again
+    (nor read back) with each new value of the same quality."""
+    spec = ValueSpec(type="value", tag="Tank1.Setpoint", rect=(0, 0, 120, 30))
+    widget = ValueWidget(spec, station.ctx)
+    qtbot.addWidget(widget)
+    widget.show()
+    station.feed("Tank1.Setpoint", 5.0)
+    assert widget.writable and widget.cursor().shape() == Qt.CursorShape.PointingHandCursor
+    calls: Counter[str] = Counter()
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_call":
+            calls[getattr(arg, "__name__", "?")] += 1
+
+    sys.setprofile(profile)
+    try:
+        for value in (5.5, 6.0, 6.5):
+            station.feed("Tank1.Setpoint", value)
+    finally:
+        sys.setprofile(None)
+    assert widget.text().startswith("6.5")
+    assert (calls["setCursor"], calls["property"], calls["setProperty"]) == (0, 0, 0)
+    station.feed("Tank1.Setpoint", 6.5, Quality.bad(QualityReason.COMM_FAILURE))
+    assert not widget.writable and widget.cursor().shape() == Qt.CursorShape.ArrowCursor

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from hmi.runtime.session import SessionService
 from hmi.views.login.dialogs import describe_error
+from hmi.views.main_window import MainWindow
 
 __all__ = ["LockScreen"]
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class LockScreen(QFrame):
     """A child of the main window kept over all of it (screens, navigation, status bar)."""
 
-    def __init__(self, sessions: SessionService, window: QWidget) -> None:
+    def __init__(self, sessions: SessionService, window: MainWindow) -> None:
         super().__init__(window)
         self.setObjectName("LockScreen")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -89,17 +89,15 @@ class LockScreen(QFrame):
         self.password_edit.returnPressed.connect(self._submit)
         self.user_edit.returnPressed.connect(self.password_edit.setFocus)
         self.switch_button.clicked.connect(self._toggle_other_user)
-        window.installEventFilter(self)
+        window.resized.connect(self._cover)
         self.hide()
 
     @property
     def other_user(self) -> bool:
         return not self.user_edit.isHidden()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._window and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self._window.rect())
-        return False
+    def _cover(self) -> None:
+        self.setGeometry(self._window.rect())
 
     def present(self, who: str, reason: str = "") -> None:
         """Cover the window: ``who`` locked it (name, id, role)."""

@@ -1,7 +1,14 @@
 """Wires the session service to the main window: the status bar's user button (log in, log
-out, lock, change password, users), the inactivity lock (an event filter on the application
-calls ``touch()``, a timer calls ``check_idle()``), the lock screen, the first-run
-administrator, and the auditor view, which only users holding ``view_audit`` may open."""
+out, lock, change password, users), the inactivity lock (an event filter on each top-level
+window calls ``touch()``, a timer calls ``check_idle()``), the lock screen, the first-run
+administrator, and the auditor view, which only users holding ``view_audit`` may open.
+
+The filter sits on the windows (``QWindow``), not on the application: every key, click, wheel
+and touch from the platform is delivered to a window first, so the filter sees all of them,
+and nothing else at rest (an application-wide filter is a Python call for every event of
+every object: each timer, paint and posted event, the idle station's largest cost). Windows
+are watched as they take the focus and on every idle check (popups, windows shown without
+it). Tests give input the platform's way, to the window (``QTest`` on ``windowHandle()``)."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QGuiApplication, QWindow
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from shiboken6 import isValid
 
@@ -90,9 +98,10 @@ class SessionController(QObject):
     def start(self) -> None:
         self._stopped = False
         app = QApplication.instance()
-        if app is not None and not self._filtering:
-            app.installEventFilter(self)
+        if isinstance(app, QGuiApplication) and not self._filtering:
+            app.focusWindowChanged.connect(self._watch)
             self._filtering = True
+            self._watch_windows()
         self.sessions.touch()
         self._idle.start()
 
@@ -101,14 +110,24 @@ class SessionController(QObject):
         self._stopped = True
         self._idle.stop()
         app = QApplication.instance()
-        if app is not None and self._filtering:
-            app.removeEventFilter(self)
+        if isinstance(app, QGuiApplication) and self._filtering:
+            app.focusWindowChanged.disconnect(self._watch)
             self._filtering = False
+            for window in QGuiApplication.topLevelWindows():
+                window.removeEventFilter(self)
         self.confirmer.cancel_all()
         self.close_auditor()
         for widget in (self.dialog, self.users_dialog):
             if widget is not None and isValid(widget):
                 widget.close()
+
+    def _watch(self, window: QWindow | None) -> None:
+        if window is not None and self._filtering:
+            window.installEventFilter(self)  # once: Qt moves a filter installed again
+
+    def _watch_windows(self) -> None:
+        for window in QGuiApplication.topLevelWindows():
+            self._watch(window)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT:
@@ -116,6 +135,7 @@ class SessionController(QObject):
         return False
 
     def check_idle(self) -> None:
+        self._watch_windows()  # the windows shown since, that did not take the focus
         if self._locking is not None and not self._locking.done():
             return  # the lock is being recorded
         if self.sessions.lock_due():

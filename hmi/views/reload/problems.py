@@ -11,7 +11,7 @@ user (``set_engineer``), live.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -96,16 +96,10 @@ class ReloadProblemsView(QObject):
         self.mark.setAutoRaise(True)
         self.mark.clicked.connect(self.toggle_panel)
         self.mark.hide()
-        self.panel = ReloadPanel(panel_parent)
-        panel_parent.installEventFilter(self)
+        self.panel = ReloadPanel(panel_parent)  # placed by the window as the parent resizes
         self.problems: list[str] = []
         self.notice = ""
         self.engineer = False
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self.panel.place()
-        return False
 
     # -- what live reload reports --------------------------------------------------------------
 

@@ -128,6 +128,8 @@ class YAxes:
         self._labels = True
         for name in ("left", "bottom"):  # the axes that draw the grid: behind the lines
             plot.getAxis(name).setZValue(-1)
+        for name in ("top", "right"):  # hidden, yet each range change set their label's HTML
+            plot.getAxis(name).enableAutoSIPrefix(False)
         plot.vb.sigResized.connect(self._sync)
 
     @property

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 DESIGN_FONT_PX = 12.0
 REDRAW_HZ = 10.0  # the frame timer; a live view scrolls at most once a pixel column
-LIVE_DRAW_S = 1.0  # new samples inside the newest column are drawn at least this often
+LIVE_DRAW_S = 1.0  # in a column longer than twice this, its new samples are drawn this often
 DEBOUNCE_MS = 250
 LIVE_RATE_HZ = 10.0  # the bridge delivers at most this often per tag: sizes the live buffer
 MIN_SPAN_S, MAX_SPAN_S = 1.0, 400 * 86_400.0
@@ -297,21 +297,27 @@ class TrendWidget(QFrame):
         """One frame (the timer's). Live, the view scrolls only once time has moved a pixel
         column (a 15 min trend on 1,000 px: about once a second, not ten times), and new
         samples are drawn with that scroll: a repaint in between would show the same pixels,
-        and the axis would work out its ticks again for nothing. New samples within a column
-        (its extremes may grow) are drawn at least every `LIVE_DRAW_S`. Paused, it redraws
-        when anything changed."""
+        and the axis would work out its ticks again for nothing. In a column longer than twice
+        `LIVE_DRAW_S` (an hour on 1,000 px: 3.6 s), new samples within it (its extremes may
+        grow) are drawn every `LIVE_DRAW_S`; in a shorter one the next scroll draws them, so a
+        sample reaches the plot within 2 s (a draw in between, at 1 s, made two frames a column
+        of 1-2 s for the newest pixel column alone). Paused, it redraws when anything changed."""
         if self._released:
             return
         self.ticks += 1
         if self.live:
-            now = self.clock()
-            if abs(now - self._scrolled_to) >= self.column_s():
-                self._scroll(now)
+            now, column = self.clock(), self.column_s()
+            if abs(now - self._scrolled_to) >= column:
+                self._scroll(now)  # and dirty
                 self.ask_history()
-            elif now - self._drawn_at < LIVE_DRAW_S:
+            elif column <= 2 * LIVE_DRAW_S or now - self._drawn_at < LIVE_DRAW_S:
                 return  # nothing a pixel wide has happened; the legend shows the live values
         if self._dirty:
             self.redraw()
+            # pyqtgraph moves its views (the new range, the y autorange) as the paint begins,
+            # so each line's bounds change inside the paint and Qt paints the frame a second
+            # time: the views settled now, it is painted once
+            self.plot.scene().prepareForPaint()
 
     def redraw(self) -> None:
         """Draw every shown pen over the visible range at screen resolution."""

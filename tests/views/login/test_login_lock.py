@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.app import Station
 from hmi.model.audit.record import AuditAction
 from hmi.runtime.commands import Outcome
 from hmi.storage.users import SIGN_IN_REFUSED
+from hmi.views.login.session import IDLE_CHECK_MS
 from tests.views.audit_station import (
     PASSWORD,
     Clock,
@@ -61,7 +65,8 @@ def test_input_keeps_the_session_and_idling_locks_it(
     sessions, lock = station.sessions, station.session_ui.lock_screen
     login(qtbot, station, "olga")
     clock.now += 240
-    qtbot.keyClick(station.window, Qt.Key.Key_Shift)  # any input counts as activity
+    # any input counts as activity; given as the platform gives it, to the window
+    qtbot.keyClick(station.window.windowHandle(), Qt.Key.Key_Shift)
     assert sessions.idle_for() == 0
     clock.now += 240
     qtbot.wait(1200)  # a check of the idle timer: 4 minutes are not 5
@@ -72,6 +77,9 @@ def test_input_keeps_the_session_and_idling_locks_it(
     session = sessions.current
     assert session is not None and session.locked
     assert lock.geometry() == station.window.rect()  # covers screens, navigation, status bar
+    station.window.resize(1500, 860)  # and goes on covering it
+    qtbot.waitUntil(lambda: lock.geometry() == station.window.rect())
+    assert lock.width() == 1500
     assert "Olga Operator (olga, operator)" in lock.who.text()
     assert station.window.status.user_label.text() == "Olga Operator (operator), locked"
     denied = finished(qtbot, station.bridge.submit_write("SP.Free", 11.0))
@@ -123,3 +131,47 @@ def test_a_lock_cancels_an_open_confirmation(qtbot: QtBot, station: Station) -> 
     result = finished(qtbot, task)
     assert result.outcome is Outcome.CANCELLED
     assert station.broker.latest("SP.Confirm").value == 50.0
+
+
+def test_input_anywhere_on_the_station_is_activity(
+    qtbot: QtBot, station: Station, clock: Clock
+) -> None:
+    """A click on a button inside the window, a key in a dialog's own window and a wheel turn
+    each keep the session alive: the platform delivers them all to a window first."""
+    sessions = station.sessions
+    login(qtbot, station, "olga")
+    window = station.window.windowHandle()
+    button = station.window.audit_button
+    clock.now += 60
+    assert sessions.idle_for() == 60
+    centre = button.mapTo(station.window, button.rect().center())
+    qtbot.mouseClick(window, Qt.MouseButton.LeftButton, pos=centre)
+    assert sessions.idle_for() == 0
+
+    dialog = station.session_ui.show_password()
+    assert dialog is not None
+    handle = dialog.windowHandle()
+    assert handle is not None and handle is not window
+    qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is handle)  # where keys go
+    clock.now += 60
+    qtbot.keyClick(handle, Qt.Key.Key_A)
+    assert sessions.idle_for() == 0
+    dialog.close()
+
+    aside = QWidget(None, Qt.WindowType.ToolTip)  # shown without taking the focus...
+    qtbot.addWidget(aside)
+    aside.resize(200, 100)
+    aside.show()
+    qtbot.waitExposed(aside)
+    assert QGuiApplication.focusWindow() is not aside.windowHandle()
+    qtbot.wait(IDLE_CHECK_MS + 200)  # ...it is watched from the next idle check
+    clock.now += 60
+    qtbot.mouseClick(aside.windowHandle(), Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
+    assert sessions.idle_for() == 0
+
+    clock.now += 60
+    QTest.mouseMove(window, QPoint(5, 5))
+    assert sessions.idle_for() == 0
+    clock.now += 60
+    qtbot.keyClick(window, Qt.Key.Key_Shift)
+    assert sessions.idle_for() == 0

@@ -74,6 +74,14 @@ def test_operator_keeps_the_screen_engineer_sees_the_problems(
     assert geometry(window) == before
     panel = view.panel.geometry()
     assert window.centralWidget().rect().contains(panel)
+    central = window.centralWidget()
+    corner = (central.width() - panel.right(), central.height() - panel.bottom())
+    window.resize(1500, 900)  # the panel keeps to the bottom right corner
+    qtbot.waitUntil(lambda: central.width() == 1500)
+    moved = view.panel.geometry()
+    assert (central.width() - moved.right(), central.height() - moved.bottom()) == corner
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: view.panel.geometry() == panel)
     window.grab().save(str(artifacts / "reload_problems_engineer.png"))
     qtbot.mouseClick(view.panel.close_button, Qt.MouseButton.LeftButton)
     assert view.panel.isHidden()

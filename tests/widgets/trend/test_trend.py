@@ -7,13 +7,17 @@ import asyncio
 import csv
 import math
 import re
+import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
@@ -451,6 +455,87 @@ def test_cursor_and_paused_note_tell_the_repeated_hour_apart(
     at_second = widget.cursor.label.toPlainText()
     assert at_first.strip() == "2026-10-25 02:30:00.000 +02:00"
     assert at_second.strip() == "2026-10-25 02:30:00.000 +01:00"
+    widget.release()
+
+
+def test_a_column_of_1_to_2_s_is_drawn_once(station: Station, qtbot) -> None:
+    """A 15 min trend on some 600 px (1.5 s a column): new samples inside the newest column
+    wait for its scroll (within 2 s), not for a frame of their own at 1 s, which made two
+    frames a column for one pixel column's growth."""
+    from hmi.widgets.trend.widget import LIVE_DRAW_S
+
+    widget = make_trend(station, qtbot, span_s=900)
+    widget.frame_timer.stop()
+    widget.span_s = widget.columns() * 1.5  # 1.5 s a column, whatever the plot's width
+    now = [time.time()]
+    widget.clock = lambda: now[0]
+    widget.set_live(True)
+    widget.tick()
+    column = widget.column_s()
+    assert LIVE_DRAW_S < column <= 2 * LIVE_DRAW_S
+    frames, edge = widget.frames, widget.visible_range()[1]
+    for step in range(16):  # 1.6 s at ten ticks a second, a sample each
+        now[0] += 0.1
+        station.feed("Tank1.Level", 7.0 + step)
+        widget.tick()
+        if now[0] - edge < column:
+            assert widget.frames == frames  # inside the column, past LIVE_DRAW_S too
+    assert now[0] - edge >= column > LIVE_DRAW_S
+    assert widget.frames == frames + 1  # drawn with the scroll
+    assert widget.visible_range()[1] == pytest.approx(now[0])
+    widget.release()
+
+
+class PaintCount(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def test_a_live_frame_is_painted_once(station: Station, qtbot) -> None:
+    """Each column's scroll and redraw is one paint of the plot: pyqtgraph moves its views
+    (new range, y autorange) as a paint begins, which made every line's bounds change inside
+    it and Qt paint the frame again at once (a second paint a second, on the idle station)."""
+    widget = make_trend(station, qtbot, span_s=900, tags=("Tank1.Level", "Tank1.Setpoint"))
+    widget.frame_timer.stop()
+    now = [time.time()]
+    widget.clock = lambda: now[0]
+    for i in range(20):  # some history in view, rising, so the y autorange moves too
+        station.feed("Tank1.Level", 5.0 + i, source_time=now[0] - 200 + 10 * i)
+    widget.tick()
+    qtbot.wait(100)
+    paints = PaintCount()
+    widget.plot.viewport().installEventFilter(paints)
+    frames = widget.frames
+    for i in range(6):
+        now[0] += widget.column_s() * 1.01
+        station.feed("Tank1.Level", 30.0 + i)
+        station.feed("Tank1.Setpoint", 2.0 * i)
+        widget.tick()
+        qtbot.wait(60)  # the frame is painted
+    assert widget.frames == frames + 6
+    assert paints.count == 6
+    calls: Counter[str] = Counter()  # and no axis lays out its label's HTML again
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "c_call":
+            calls[getattr(arg, "__name__", "?")] += 1
+
+    sys.setprofile(profile)
+    try:
+        for _ in range(3):
+            now[0] += widget.column_s() * 1.01
+            station.feed("Tank1.Level", 40.0)
+            widget.tick()
+            qtbot.wait(60)
+    finally:
+        sys.setprofile(None)
+    assert widget.frames == frames + 9 and calls["setHtml"] == 0
     widget.release()
 
 
