@@ -44,7 +44,10 @@ INDICATOR = ("IndicatorWidget", "QLabel", "QFrame", "QWidget", "QObject")
 
 
 @pytest.fixture
-def sheet(qapp) -> Iterator[None]:  # the application's sheet for one test, then none
+def sheet(qapp) -> Iterator[None]:
+    """The application's sheet for one test: none before (whatever an earlier test in this
+    process left), none after."""
+    qapp.setStyleSheet("")
     yield
     qapp.setStyleSheet("")
 
