@@ -173,6 +173,11 @@ class ThreadedDriver:
         self.inner = create(DriverContext(self._reported_values, self._reported_health))
         self.key = self.inner.key
         self._health = self.inner.health
+        # Stopped, subscription changes wait here for a start: sent to the I/O loop, they
+        # would start a thread and loop of its own that nothing ever stops (one a station
+        # stopped before its window let go of its tags).
+        self._stopped = False
+        self._held: list[tuple[Callable[..., None], list[TagAddress]]] = []
 
     def __getattr__(self, name: str) -> Any:
         # Read-only figures of the driver (connects, requests_sent, plan, ...) for diagnostics.
@@ -188,6 +193,10 @@ class ThreadedDriver:
 
     async def start(self) -> None:
         self._station = asyncio.get_running_loop()
+        self._stopped = False
+        held, self._held = self._held, []
+        for change, addresses in held:
+            self._io.call(change, addresses)
         self._wake_station()
         await self._io.run(self.inner.start())
 
@@ -200,13 +209,20 @@ class ThreadedDriver:
             # Closing the I/O loop cancels whatever it left running.
             log.warning("%s did not stop within %.0f s", self.key, STOP_TIMEOUT_S)
         finally:
+            self._stopped = True
             self._hand_over_all()
 
     def subscribe(self, addresses: Sequence[TagAddress]) -> None:
-        self._io.call(self.inner.subscribe, list(addresses))
+        self._change(self.inner.subscribe, list(addresses))
 
     def unsubscribe(self, addresses: Sequence[TagAddress]) -> None:
-        self._io.call(self.inner.unsubscribe, list(addresses))
+        self._change(self.inner.unsubscribe, list(addresses))
+
+    def _change(self, change: Callable[..., None], addresses: list[TagAddress]) -> None:
+        if self._stopped:
+            self._held.append((change, addresses))
+        else:
+            self._io.call(change, addresses)
 
     async def write(self, address: TagAddress, value: Any) -> TagValue | None:
         return await self._io.run(self.inner.write(address, value))

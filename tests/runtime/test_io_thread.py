@@ -185,6 +185,42 @@ def test_values_and_health_arrive_in_order_in_chunks_on_the_station_loop() -> No
     assert not io_threads()
 
 
+def test_a_stopped_driver_holds_its_subscription_changes_for_the_next_start() -> None:
+    """The window lets go of its tags after the station stopped: the unsubscribe waits for a
+    start instead of starting an I/O thread and loop that nothing would stop (tests had
+    twenty of them alive at once). A start sends what waited first, on the I/O thread."""
+    station = Station()
+    io = IoLoop()
+    made: list[Scripted] = []
+
+    def create(context: DriverContext) -> Scripted:
+        made.append(Scripted(context, []))
+        return made[0]
+
+    async def main() -> None:
+        driver = ThreadedDriver(create, io, station.context)
+        driver.subscribe([ADDRESS])
+        await driver.start()
+        await driver.stop()
+        await io.aclose()
+        driver.unsubscribe([ADDRESS])  # after the stop: no thread for it
+        driver.subscribe([ADDRESS])
+        assert not io.running and not io_threads()
+        await driver.start()
+        await driver.stop()
+
+    try:
+        run(main())
+    finally:
+        io.close()
+    inner = made[0]
+    assert [name for name, _ in inner.calls] == [
+        "subscribe", "start", "stop", "unsubscribe", "subscribe", "start", "stop"
+    ]  # fmt: skip
+    assert threading.get_ident() not in inner.threads
+    assert not io_threads()
+
+
 def test_a_burst_does_not_hold_the_station_loop() -> None:
     """Something that becomes due on the station's loop while a burst is being handed over
     runs before the rest of the burst: one chunk per loop callback."""
