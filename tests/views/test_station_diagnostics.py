@@ -4,12 +4,9 @@ tests/test_app_forwarding.py; the historian's row in test_historian_row_from_a_r
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -32,6 +29,7 @@ from hmi.views.station_diagnostics import (
     trail_row,
 )
 from hmi.views.status_bar import StationStatusBar
+from tests.qt_probes import qt_calls
 
 
 def _table(view: StationDiagnosticsView) -> list[tuple[str, str, str, str]]:
@@ -133,19 +131,10 @@ def test_a_probe_that_raises_is_shown_as_unknown_not_as_well(qtbot: QtBot) -> No
     assert _table(view) == [("historian", "UNKNOWN", "no status: writer thread gone", "bad")]
 
 
-def qt_calls(qtbot: QtBot, ms: int) -> Counter[str]:
+def calls_over(qtbot: QtBot, ms: int) -> Counter[str]:
     """The Qt (C++) methods Python called on this thread over ``ms``, by name."""
-    calls: Counter[str] = Counter()
-
-    def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "c_call":
-            calls[getattr(arg, "__name__", "?")] += 1
-
-    sys.setprofile(profile)
-    try:
+    with qt_calls() as calls:
         qtbot.wait(ms)
-    finally:
-        sys.setprofile(None)
     return calls
 
 
@@ -165,15 +154,15 @@ def test_a_second_when_nothing_changed_costs_nothing(qtbot: QtBot) -> None:
     view.resize(900, 300)
     view.show()
     qtbot.waitExposed(view)
-    quiet = qt_calls(qtbot, 2300)  # two polls, nothing new
+    quiet = calls_over(qtbot, 2300)  # two polls, nothing new
     work = ("setFont", "setData", "resizeRowsToContents", "polish", "unpolish", "setText")
     assert {name: quiet[name] for name in work} == dict.fromkeys(work, 0)
     written[0] = 5  # a polled figure moves: shown within a second
-    moved = qt_calls(qtbot, 1200)
+    moved = calls_over(qtbot, 1200)
     assert _table(view)[1][2] == "5 written"
     assert moved["setText"] >= 1 and moved["resizeRowsToContents"] == 1
     view.hide()  # hidden, nothing is asked; shown again, it is up to date at once
     written[0] = 6
-    assert qt_calls(qtbot, 1200)["resizeRowsToContents"] == 0
+    assert calls_over(qtbot, 1200)["resizeRowsToContents"] == 0
     view.show()
     assert _table(view)[1][2] == "6 written"

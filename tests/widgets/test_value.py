@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections import Counter
-from types import FrameType
-from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QHelpEvent
@@ -16,6 +12,7 @@ from hmi.model.quality import Quality, QualityReason
 from hmi.model.screens.schema import ValueSpec
 from hmi.model.value import TagValue
 from hmi.widgets.value import ValueWidget
+from tests.qt_probes import qt_calls
 
 from .conftest import Station
 
@@ -148,18 +145,9 @@ def test_a_setpoint_that_stays_writable_is_not_restyled_at_every_value(
     widget.show()
     station.feed("Tank1.Setpoint", 5.0)
     assert widget.writable and widget.cursor().shape() == Qt.CursorShape.PointingHandCursor
-    calls: Counter[str] = Counter()
-
-    def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "c_call":
-            calls[getattr(arg, "__name__", "?")] += 1
-
-    sys.setprofile(profile)
-    try:
+    with qt_calls() as calls:
         for value in (5.5, 6.0, 6.5):
             station.feed("Tank1.Setpoint", value)
-    finally:
-        sys.setprofile(None)
     assert widget.text().startswith("6.5")
     assert (calls["setCursor"], calls["property"], calls["setProperty"]) == (0, 0, 0)
     station.feed("Tank1.Setpoint", 6.5, Quality.bad(QualityReason.COMM_FAILURE))

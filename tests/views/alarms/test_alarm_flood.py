@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QPixmap
 from pytestqt.exceptions import TimeoutError
 from pytestqt.qtbot import QtBot
@@ -23,6 +23,7 @@ from hmi.model.alarms.states import UNACKNOWLEDGED, AlarmState, AlarmStatus
 from hmi.views.alarms.banner import AlarmBanner
 from hmi.views.alarms.summary import AlarmSummaryView
 from hmi.views.alarms.table import COLUMNS, LISTS, STATUS_ROLE, state_text
+from tests.qt_probes import PaintCounter
 from tests.views.alarm_plant import AlarmPlant
 from tests.views.conftest import RunAsync
 
@@ -88,17 +89,6 @@ class Signals:
     @property
     def total(self) -> int:
         return sum(self.counts.values())
-
-
-class PaintCounter(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def plain(value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
@@ -26,6 +26,7 @@ from hmi.model.screens.schema import TrendSpec
 from hmi.runtime.history import MemoryHistory
 from hmi.widgets.trend.style import PALETTE
 from hmi.widgets.trend.widget import TrendWidget
+from tests.qt_probes import PaintCounter
 from tests.views.text_fit import cut_texts
 from tests.widgets.conftest import Station
 
@@ -486,17 +487,6 @@ def test_a_column_of_1_to_2_s_is_drawn_once(station: Station, qtbot) -> None:
     widget.release()
 
 
-class PaintCount(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
 def test_a_live_frame_is_painted_once(station: Station, qtbot) -> None:
     """Each column's scroll and redraw is one paint of the plot: pyqtgraph moves its views
     (new range, y autorange) as a paint begins, which made every line's bounds change inside
@@ -509,7 +499,7 @@ def test_a_live_frame_is_painted_once(station: Station, qtbot) -> None:
         station.feed("Tank1.Level", 5.0 + i, source_time=now[0] - 200 + 10 * i)
     widget.tick()
     qtbot.wait(100)
-    paints = PaintCount()
+    paints = PaintCounter()
     widget.plot.viewport().installEventFilter(paints)
     frames = widget.frames
     for i in range(6):
