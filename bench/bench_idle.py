@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from demo_run import demo_plant
 from figures import figure
 
 ROOT = Path(__file__).resolve().parents[1]
-from demo_run import demo_plant  # noqa: E402
 
 TARGET_PCT = 3.0
 RAW = (

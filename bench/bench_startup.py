@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from demo_run import demo_plant
 from figures import as_installed, figure
 
 ROOT = Path(__file__).resolve().parents[1]
-from demo_run import demo_plant  # noqa: E402
 
 TARGET_S = 2.0
 RAW = (
