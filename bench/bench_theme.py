@@ -21,6 +21,11 @@ station's style sheet (``apply_theme``, as ``hmi run`` does) and with no style s
   file: the station runs unstyled); CPU of the window process over ``--seconds`` after
   ``--warmup``.
 
+- **Qt alone**: the same two measures with no code of ours: 500 plain ``QLabel``s (no Python
+  subclass, no binding; bench_screen_load.py's raw side) built, shown and grabbed, styled and
+  not, in fresh processes; and 50 of them given a new text at 10 Hz. What Qt's
+  ``QStyleSheetStyle`` costs any screen under this style sheet, printed beside ours.
+
 Targets: styled / unstyled <= 1.10 for the load of each screen and for each CPU figure.
 
     python bench/bench_theme.py [--runs 5] [--seconds 15] [--warmup 15] [--skip-demo] [--check]
@@ -191,6 +196,88 @@ def role_cpu(theme: bool, seconds: float) -> dict[str, float]:
     return {"cpu": cpu, "ticks": float(step[0])}
 
 
+def _qt_labels(theme: bool) -> tuple[object, object]:
+    """Qt alone: the application (themed or not) and a builder of 500 plain ``QLabel``s (no
+    Python subclass, no binding: bench_screen_load.py's raw side) in a 1920 x 1080 window."""
+    from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+
+    import hmi.app
+
+    app = QApplication(sys.argv)
+    if theme:
+        hmi.app.apply_theme(app)
+
+    def build() -> tuple[float, QWidget, list[QLabel]]:
+        t0 = time.perf_counter()
+        window = QWidget()
+        window.resize(*SIZE)
+        layout = QVBoxLayout(window)
+        layout.setContentsMargins(0, 0, 0, 0)
+        holder = QWidget(window)
+        layout.addWidget(holder)
+        columns, rows = 20, 25
+        cell_w, cell_h = SIZE[0] // columns, SIZE[1] // rows
+        labels = []
+        for i in range(500):
+            label = QLabel(f"{i:.1f} %", holder)
+            label.setGeometry((i % columns) * cell_w + 3, (i // columns) * cell_h + 3,
+                              cell_w - 6, cell_h - 6)  # fmt: skip
+            labels.append(label)
+        window.show()
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+        window.grab()
+        return time.perf_counter() - t0, window, labels
+
+    return app, build
+
+
+def role_qt_load(theme: bool) -> dict[str, float]:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app, build = _qt_labels(theme)
+    first, window, _labels = build()  # type: ignore[operator]
+    later = []
+    for _ in range(3):
+        window.close()
+        window.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        elapsed, window, _labels = build()  # type: ignore[operator]
+        later.append(elapsed)
+    del app
+    return {"first": first, "warm": statistics.median(later)}
+
+
+def role_qt_cpu(theme: bool, seconds: float) -> dict[str, float]:
+    """Qt alone: 50 of the 500 labels given a new text at 10 Hz (role_cpu's 50 number tags)."""
+    from PySide6.QtCore import QTimer
+
+    app, build = _qt_labels(theme)
+    _elapsed, _window, labels = build()  # type: ignore[operator]
+    gc.collect()
+    gc.freeze()
+    step = [0]
+
+    def tick() -> None:
+        step[0] += 1
+        for i, label in enumerate(labels[:50]):
+            label.setText(f"{(step[0] + i) % 100:.1f} %")
+
+    timer = QTimer()
+    timer.setInterval(100)
+    timer.timeout.connect(tick)
+    timer.start()
+    QTimer.singleShot(2000, app.quit)  # type: ignore[attr-defined]
+    app.exec()  # type: ignore[attr-defined]
+    t0, c0 = time.monotonic(), time.process_time()
+    QTimer.singleShot(int(seconds * 1000), app.quit)  # type: ignore[attr-defined]
+    app.exec()  # type: ignore[attr-defined]
+    cpu = (time.process_time() - c0) / (time.monotonic() - t0) * 100
+    timer.stop()
+    return {"cpu": cpu, "ticks": float(step[0])}
+
+
 def run_role(args: list[str]) -> dict[str, float]:
     from figures import as_installed
 
@@ -231,6 +318,27 @@ def demo_cpu(theme: bool, warmup: float, seconds: float) -> float:
                 station.wait(timeout=15)
 
 
+def _qt_alone(runs: int) -> float:
+    """Qt's own price for the theme: 500 plain QLabels, styled and not, ``runs`` fresh processes
+    each (alternating); the rows say it beside ours. The first load's ratio."""
+    from figures import figure
+
+    sides: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+    for _ in range(runs):
+        for theme in (True, False):
+            sides[theme].append(run_role(["--role", "qt-load"] + ([] if theme else ["--unstyled"])))
+    styled, bare = (
+        {key: statistics.median(run[key] for run in sides[side]) * 1000 for key in sides[side][0]}
+        for side in (True, False)
+    )
+    for key, what in (("first", "first"), ("warm", "again")):
+        print(f"Qt alone, 500 QLabels ({what}): styled {styled[key]:.1f} ms, unstyled "
+              f"{bare[key]:.1f} ms, ratio {styled[key] / bare[key]:.2f}")  # fmt: skip
+        figure("theme", f"Qt alone, 500 QLabels: build + paint ({what}), styled", styled[key],
+               "ms", raw=bare[key], raw_name="the same QLabels, no style sheet")  # fmt: skip
+    return styled["first"] / bare["first"]
+
+
 def _load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -242,15 +350,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=15.0, help="the demo's, before CPU")
     parser.add_argument("--skip-demo", action="store_true", help="no `hmi sim` + `hmi run`")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
-    parser.add_argument("--role", choices=["load", "cpu"], help=argparse.SUPPRESS)
+    parser.add_argument("--role", choices=["load", "cpu", "qt-load", "qt-cpu"],
+                        help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--screen", choices=SCREENS, default="big", help=argparse.SUPPRESS)
     parser.add_argument("--unstyled", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.role:
         theme = not args.unstyled
-        result = (
-            role_load(theme, args.screen) if args.role == "load" else role_cpu(theme, args.seconds)
-        )
+        roles = {"load": lambda: role_load(theme, args.screen),
+                 "cpu": lambda: role_cpu(theme, args.seconds),
+                 "qt-load": lambda: role_qt_load(theme),
+                 "qt-cpu": lambda: role_qt_cpu(theme, args.seconds)}  # fmt: skip
+        result = roles[args.role]()
         print("RESULT " + json.dumps(result), flush=True)
         os._exit(0)  # skip the teardown of hundreds of widgets: the figures are out
     sys.path.insert(0, str(HERE))
@@ -282,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
                    raw_name="the same, no style sheet")  # fmt: skip
             if value > TARGET:
                 missed.append(f"{name} load ({what})")
+    qt_ratio = _qt_alone(args.runs)
     styled_cpu = [run_role(["--role", "cpu", "--seconds", str(args.seconds)])["cpu"]]
     bare_cpu = [run_role(["--role", "cpu", "--seconds", str(args.seconds), "--unstyled"])["cpu"]]
     ratio = styled_cpu[0] / bare_cpu[0]
@@ -292,6 +404,15 @@ def main(argv: list[str] | None = None) -> int:
            raw_name="the same, no style sheet")  # fmt: skip
     if ratio > TARGET:
         missed.append("pushed CPU")
+    qt_cpu = {side: run_role(["--role", "qt-cpu", "--seconds", str(args.seconds)]
+                             + ([] if side else ["--unstyled"]))["cpu"]
+              for side in (True, False)}  # fmt: skip
+    print(f"Qt alone, 500 QLabels, 50 new texts at 10 Hz: styled {qt_cpu[True]:.2f} % of a core, "
+          f"unstyled {qt_cpu[False]:.2f} %, ratio {qt_cpu[True] / qt_cpu[False]:.2f}")  # fmt: skip
+    figure("theme", "Qt alone, 500 QLabels, 50 texts at 10 Hz: CPU, styled", qt_cpu[True],
+           "% core", raw=qt_cpu[False], raw_name="the same QLabels, no style sheet")  # fmt: skip
+    print(f"Qt alone pays {qt_ratio:.2f}x for the theme on a first paint of plain QLabels (the "
+          "floor of any screen under a Qt style sheet)")  # fmt: skip
     if not args.skip_demo:
         styled_demo = demo_cpu(True, args.warmup, args.seconds)
         bare_demo = demo_cpu(False, args.warmup, args.seconds)
