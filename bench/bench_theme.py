@@ -199,6 +199,8 @@ def role_cpu(theme: bool, seconds: float) -> dict[str, float]:
 def _qt_labels(theme: bool) -> tuple[object, object]:
     """Qt alone: the application (themed or not) and a builder of 500 plain ``QLabel``s (no
     Python subclass, no binding: bench_screen_load.py's raw side) in a 1920 x 1080 window."""
+    sys.path.insert(0, str(HERE))
+    from bench_screen_load import COLUMNS
     from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
     import hmi.app
@@ -215,7 +217,7 @@ def _qt_labels(theme: bool) -> tuple[object, object]:
         layout.setContentsMargins(0, 0, 0, 0)
         holder = QWidget(window)
         layout.addWidget(holder)
-        columns, rows = 20, 25
+        columns, rows = COLUMNS, -(-500 // COLUMNS)  # bench_screen_load.run_raw's grid
         cell_w, cell_h = SIZE[0] // columns, SIZE[1] // rows
         labels = []
         for i in range(500):
