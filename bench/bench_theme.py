@@ -22,9 +22,11 @@ station's style sheet (``apply_theme``, as ``hmi run`` does) and with no style s
   ``--warmup``.
 
 - **Qt alone**: the same two measures with no code of ours: 500 plain ``QLabel``s (no Python
-  subclass, no binding; bench_screen_load.py's raw side) built, shown and grabbed, styled and
-  not, in fresh processes; and 50 of them given a new text at 10 Hz. What Qt's
-  ``QStyleSheetStyle`` costs any screen under this style sheet, printed beside ours.
+  subclass, no binding; bench_screen_load.py's raw side) built, shown and grabbed with the
+  theme's style sheet on the application (as the station had it before its screens left the
+  sheet for palettes: ``hmi.widgets.theme``) and without, in fresh processes; and 50 of them
+  given a new text at 10 Hz. What Qt's ``QStyleSheetStyle`` costs any screen a style sheet
+  reaches, printed beside ours.
 
 Targets: styled / unstyled <= 1.10 for the load of each screen and for each CPU figure.
 
@@ -196,18 +198,22 @@ def role_cpu(theme: bool, seconds: float) -> dict[str, float]:
     return {"cpu": cpu, "ticks": float(step[0])}
 
 
-def _qt_labels(theme: bool) -> tuple[object, object]:
+def _qt_labels(theme: bool, dressed: bool = False) -> tuple[object, object]:
     """Qt alone: the application (themed or not) and a builder of 500 plain ``QLabel``s (no
-    Python subclass, no binding: bench_screen_load.py's raw side) in a 1920 x 1080 window."""
+    Python subclass, no binding: bench_screen_load.py's raw side) in a 1920 x 1080 window.
+    ``dressed``: each given, with Qt's own calls, what the theme draws on a value not yet
+    connected: a shared palette whose background is a picture of its fill and dashed outline."""
     sys.path.insert(0, str(HERE))
     from bench_screen_load import COLUMNS
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen, QPixmap
     from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
-    import hmi.app
+    from hmi.resources import theme_path
 
     app = QApplication(sys.argv)
-    if theme:
-        hmi.app.apply_theme(app)
+    if theme:  # the sheet on the application, as the station had it before hmi.widgets.theme
+        app.setStyleSheet(theme_path().read_text(encoding="utf-8"))
 
     def build() -> tuple[float, QWidget, list[QLabel]]:
         t0 = time.perf_counter()
@@ -220,10 +226,23 @@ def _qt_labels(theme: bool) -> tuple[object, object]:
         columns, rows = COLUMNS, -(-500 // COLUMNS)  # bench_screen_load.run_raw's grid
         cell_w, cell_h = SIZE[0] // columns, SIZE[1] // rows
         labels = []
+        palette = None
+        if dressed:
+            picture = QPixmap(cell_w - 6, cell_h - 6)
+            picture.fill(QColor("#e0e0e0"))
+            painter = QPainter(picture)
+            painter.setPen(QPen(QColor("#c000c0"), 2, Qt.PenStyle.DashLine))
+            painter.drawRect(1, 1, cell_w - 8, cell_h - 8)
+            painter.end()
+            palette = QPalette()
+            palette.setBrush(QPalette.ColorRole.Window, QBrush(picture))
         for i in range(500):
             label = QLabel(f"{i:.1f} %", holder)
             label.setGeometry((i % columns) * cell_w + 3, (i // columns) * cell_h + 3,
                               cell_w - 6, cell_h - 6)  # fmt: skip
+            if palette is not None:
+                label.setAutoFillBackground(True)
+                label.setPalette(palette)
             labels.append(label)
         window.show()
         QApplication.sendPostedEvents()
@@ -234,11 +253,11 @@ def _qt_labels(theme: bool) -> tuple[object, object]:
     return app, build
 
 
-def role_qt_load(theme: bool) -> dict[str, float]:
+def role_qt_load(theme: bool, dressed: bool = False) -> dict[str, float]:
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
-    app, build = _qt_labels(theme)
+    app, build = _qt_labels(theme, dressed)
     first, window, _labels = build()  # type: ignore[operator]
     later = []
     for _ in range(3):
@@ -325,19 +344,25 @@ def _qt_alone(runs: int) -> float:
     each (alternating); the rows say it beside ours. The first load's ratio."""
     from figures import figure
 
-    sides: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+    flags = {"sheet": [], "dressed": ["--unstyled", "--dressed"], "bare": ["--unstyled"]}
+    sides: dict[str, list[dict[str, float]]] = {side: [] for side in flags}
     for _ in range(runs):
-        for theme in (True, False):
-            sides[theme].append(run_role(["--role", "qt-load"] + ([] if theme else ["--unstyled"])))
-    styled, bare = (
+        for side, extra in flags.items():
+            sides[side].append(run_role(["--role", "qt-load", *extra]))
+    styled, dressed, bare = (
         {key: statistics.median(run[key] for run in sides[side]) * 1000 for key in sides[side][0]}
-        for side in (True, False)
+        for side in flags
     )
     for key, what in (("first", "first"), ("warm", "again")):
-        print(f"Qt alone, 500 QLabels ({what}): styled {styled[key]:.1f} ms, unstyled "
-              f"{bare[key]:.1f} ms, ratio {styled[key] / bare[key]:.2f}")  # fmt: skip
-        figure("theme", f"Qt alone, 500 QLabels: build + paint ({what}), styled", styled[key],
+        print(f"Qt alone, 500 QLabels ({what}): sheet on the application {styled[key]:.1f} ms, "
+              f"palettes with outline pictures {dressed[key]:.1f} ms, plain {bare[key]:.1f} ms, "
+              f"ratios {styled[key] / bare[key]:.2f} / {dressed[key] / bare[key]:.2f}")  # fmt: skip
+        figure("theme", f"Qt alone, 500 QLabels: build + paint ({what}), sheet on the application",
+               styled[key],
                "ms", raw=bare[key], raw_name="the same QLabels, no style sheet")  # fmt: skip
+        figure("theme", f"Qt alone, 500 QLabels: build + paint ({what}), fill + outline palettes",
+               dressed[key], "ms", raw=bare[key],
+               raw_name="the same QLabels, no palette")  # fmt: skip
     return styled["first"] / bare["first"]
 
 
@@ -356,12 +381,13 @@ def main(argv: list[str] | None = None) -> int:
                         help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--screen", choices=SCREENS, default="big", help=argparse.SUPPRESS)
     parser.add_argument("--unstyled", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dressed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.role:
         theme = not args.unstyled
         roles = {"load": lambda: role_load(theme, args.screen),
                  "cpu": lambda: role_cpu(theme, args.seconds),
-                 "qt-load": lambda: role_qt_load(theme),
+                 "qt-load": lambda: role_qt_load(theme, args.dressed),
                  "qt-cpu": lambda: role_qt_cpu(theme, args.seconds)}  # fmt: skip
         result = roles[args.role]()
         print("RESULT " + json.dumps(result), flush=True)
@@ -411,10 +437,12 @@ def main(argv: list[str] | None = None) -> int:
               for side in (True, False)}  # fmt: skip
     print(f"Qt alone, 500 QLabels, 50 new texts at 10 Hz: styled {qt_cpu[True]:.2f} % of a core, "
           f"unstyled {qt_cpu[False]:.2f} %, ratio {qt_cpu[True] / qt_cpu[False]:.2f}")  # fmt: skip
-    figure("theme", "Qt alone, 500 QLabels, 50 texts at 10 Hz: CPU, styled", qt_cpu[True],
+    figure("theme", "Qt alone, 500 QLabels, 50 texts at 10 Hz: CPU, sheet on the application",
+           qt_cpu[True],
            "% core", raw=qt_cpu[False], raw_name="the same QLabels, no style sheet")  # fmt: skip
-    print(f"Qt alone pays {qt_ratio:.2f}x for the theme on a first paint of plain QLabels (the "
-          "floor of any screen under a Qt style sheet)")  # fmt: skip
+    print(f"Qt alone pays {qt_ratio:.2f}x for the theme's style sheet on the application on a "
+          "first paint of plain QLabels (the floor of any screen a Qt style sheet reaches; the "
+          "station's screens are outside it: hmi.widgets.theme)")  # fmt: skip
     if not args.skip_demo:
         styled_demo = demo_cpu(True, args.warmup, args.seconds)
         bare_demo = demo_cpu(False, args.warmup, args.seconds)

@@ -63,6 +63,7 @@ from hmi.views.login.users import UsersDialog
 from hmi.views.main_window import MainWindow
 from hmi.views.station_diagnostics import historian_row
 from hmi.widgets.alarm_mark import AlarmMarks
+from hmi.widgets.theme import chrome as theme
 
 __all__ = [
     "GuiThreadCollector",
@@ -362,10 +363,13 @@ def _key_refusal_notice(window: MainWindow) -> Callable[[TrailStatus], None]:
 
 
 def apply_theme(app: QApplication, name: str = "isa101") -> None:
-    """The ISA-101 style sheet and the window icon; a missing file is logged, not fatal."""
+    """The ISA-101 theme (its style sheet on the station's windows and chrome, its colours on
+    the screen widgets: ``hmi.widgets.theme.chrome``) and the window icon; a missing file is
+    logged, not fatal."""
     try:
-        app.setStyleSheet(theme_path(name).read_text(encoding="utf-8"))
+        theme.install(app, theme_path(name).read_text(encoding="utf-8"))
     except (ConfigError, OSError) as exc:
+        theme.uninstall()
         log.warning("no theme: %s", exc)
     try:
         app.setWindowIcon(QIcon(str(icon_path("hmi"))))

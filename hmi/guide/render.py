@@ -33,6 +33,7 @@ from hmi.runtime.history import MemoryHistory
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme import chrome as theme
 
 __all__ = ["render_pictures", "write_example_project"]
 
@@ -88,7 +89,7 @@ def render_pictures(
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         raise RuntimeError("render_pictures needs a QApplication")
-    app.setStyleSheet(theme_path().read_text(encoding="utf-8"))
+    theme.install(app, theme_path().read_text(encoding="utf-8"))
     project = write_example_project(folder)
     broker = TagBroker(project.tags, default_registry(), {})
     bridge = QtTagBridge(broker, CommandService(broker))

@@ -134,7 +134,12 @@ class ProjectHeader(Strict):
 
 class Settings(Strict):
     ui_refresh_hz: float = Field(default=10, gt=0, le=60, description="screen repaint rate")
-    theme: str = "isa101"
+    theme: str = Field(
+        default="isa101",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="resources/theme/<theme>.qss: the chrome's style sheet and, in its "
+        "ScreenTheme rule, the screen widgets' colours (a name naming no file: Qt's look)",
+    )
     alarms: AlarmSettings = AlarmSettings()
 
 

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QChildEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
@@ -33,6 +33,7 @@ from hmi.views.station_diagnostics import StationDiagnosticsView
 from hmi.views.status_bar import StationStatusBar
 from hmi.widgets.alarm_mark import AlarmMarks
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme.chrome import dress_children, dress_new_child, wear_ground
 
 __all__ = ["QUIT_SHORTCUT", "MainWindow"]
 
@@ -44,14 +45,26 @@ FULLSCREEN_SHORTCUT = "F11"
 
 
 class _Central(QWidget):
-    """The window's central widget: ``resized`` moves what floats over it (an event filter on
-    it ran for each of its events, a repaint of any screen widget among them)."""
+    """``resized`` moves what floats over it (a filter ran for each event); what is put in it
+    wears the theme's sheet, but the screen's area."""
 
     resized = Signal()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.resized.emit()
+
+    def childEvent(self, event: QChildEvent) -> None:
+        dress_new_child(event, lambda child: isinstance(child, _ScreenArea))
+        super().childEvent(event)
+
+
+class _ScreenArea(QWidget):
+    """The screen, then any side panel: the panels wear the theme's sheet, the screen not."""
+
+    def childEvent(self, event: QChildEvent) -> None:
+        dress_new_child(event, lambda child: isinstance(child, ScreenCanvas))
+        super().childEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -96,6 +109,8 @@ class MainWindow(QMainWindow):
         self._problems: list[str] = []
         self._build_problem = ""
         self._build_chrome()
+        dress_children(self, lambda child: child is self.centralWidget())  # not the screen's way
+        dress_children(self.centralWidget(), lambda child: child is self.screen_area)
         self.secondary = SecondaryWindows(self, self.header, self.status)
         self.faceplates = FaceplateManager(project.templates, self._context, self)
         self.live_reload: LiveReload | None = None
@@ -125,6 +140,10 @@ class MainWindow(QMainWindow):
                 | Qt.WindowType.FramelessWindowHint
                 | Qt.WindowType.WindowStaysOnTopHint
             )
+
+    def childEvent(self, event: QChildEvent) -> None:  # its tool bars, views, dialogs
+        dress_new_child(event, lambda child: child is self.centralWidget())
+        super().childEvent(event)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -163,8 +182,10 @@ class MainWindow(QMainWindow):
         self.nav.back.connect(self.back)
         column.addWidget(self.nav)
 
-        self.screen_area = QWidget(central)
+        self.screen_area = _ScreenArea(central)
         self.screen_area.setObjectName("ScreenArea")
+        wear_ground(central, "area")
+        wear_ground(self.screen_area, "area")
         self._screen_layout = QHBoxLayout(self.screen_area)  # the screen, then any side panel
         self._screen_layout.setContentsMargins(0, 0, 0, 0)
         self._screen_layout.setSpacing(0)

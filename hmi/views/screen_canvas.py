@@ -29,6 +29,7 @@ from hmi.runtime.qt_bridge import Binding, QtTagBridge
 from hmi.widgets import WIDGET_CLASSES
 from hmi.widgets.base import BADGE_PX, QualityBadge, TagBinding, quality_text, set_style_property
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme import chrome
 
 __all__ = ["WIDGET_CLASSES", "ScreenCanvas"]
 
@@ -124,6 +125,9 @@ class _VisibleRule(QObject):
         self.problem = problem
         self.quality = Quality.bad(QualityReason.CONFIG_ERROR) if problem else Quality.good()
         set_style_property(self._widget, "expression", "bad" if problem else "good")
+        redress = getattr(self._widget, "redress", None)
+        if redress is not None:
+            redress()  # the dashed outline (a compound widget's own sheet does it itself)
         if problem and self._badge is None:
             self._badge = QualityBadge(self._widget)
             self._badge.set_size(self._badge_px)
@@ -171,12 +175,14 @@ class ScreenCanvas(QWidget):
         super().__init__(parent)
         self.setObjectName("ScreenCanvas")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        chrome.wear_ground(self, "area")
         self.ctx = ctx
         self.design_size = design_size
         self._templates = templates
         self._stage = QWidget(self)
         self._stage.setObjectName("ScreenStage")
         self._stage.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        chrome.wear_ground(self._stage, "stage")
         self._placed: list[_Placed] = []
         self._paths: dict[WidgetPath, _Placed] = {}  # the screen's own widgets (the designer's)
         self._spec_rects: dict[WidgetPath, tuple[float, float, float, float]] = {}  # as in the file

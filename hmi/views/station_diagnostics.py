@@ -30,6 +30,7 @@ from hmi.drivers.base import ConnectionHealth
 from hmi.runtime.forwarding import ForwardStatus
 from hmi.runtime.historian import RecorderStatus
 from hmi.storage.trail import TrailStatus
+from hmi.widgets.theme.chrome import wear_sheet
 
 __all__ = [
     "STATE_ROLE",
@@ -152,6 +153,7 @@ class StationDiagnosticsView(QWidget):
 
     def __init__(self, diagnostics: StationDiagnostics, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        wear_sheet(self)  # a window of the station (also shown on its own)
         self.setObjectName("StationDiagnostics")
         self.diagnostics = diagnostics
         self.summary = QLabel("", self)

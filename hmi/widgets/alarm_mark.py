@@ -9,7 +9,7 @@ bound widget whose tag has an annunciated alarm shows a small mark of its most u
 the top-left corner (the quality badge owns the top-right); unacknowledged marks blink, from
 one timer for all of them. The colours are Qt properties the theme may set.
 
-A mark shows a cached picture of its priority as an icon (``CornerMark``): a blink swaps the
+A mark shows a cached picture of its priority (``CornerMark``): a blink swaps the
 two cached phases, and Qt paints the mark without Python (see ``hmi.widgets.picture``).
 """
 
@@ -224,9 +224,11 @@ class AlarmMark(CornerMark):
         size, dpr = self.width(), self.devicePixelRatioF()
         shown = (self.priority, self.lit, color.rgba(), size, dpr)
         if shown == self._shown:
-            return  # a blink swaps two cached icons: nothing is drawn again
+            return  # a blink swaps two cached pictures: nothing is drawn again
         self._shown = shown
-        self.show_icon(_PIXMAPS.icon(*_priority_picture(self.priority, size, self.lit, color, dpr)))
+        self.show_picture(
+            _PIXMAPS.get(*_priority_picture(self.priority, size, self.lit, color, dpr))
+        )
 
 
 class AlarmMarks(QObject):

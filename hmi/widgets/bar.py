@@ -1,7 +1,8 @@
 """A level bar over the tag's (or the spec's) range, with the tag's limits marked.
 
-Drawn by Qt alone: the trough, the fill and the limit marks are child frames the style sheet
-paints, placed from Python only when the value or the size changes. A Python ``paintEvent``
+Drawn by Qt alone: the trough, the fill and the limit marks are child frames that fill
+themselves with a role of the bar's one palette (the theme's colours and a picture of the
+trough: ``hmi.widgets.theme.dress``; one ``setPalette`` a change), placed from Python only when the value or the size changes. A Python ``paintEvent``
 would need the interpreter for every bar of every frame, and with the network drivers decoding
 on the I/O thread each of those calls waits for the GIL: 250 bars took 20 ms to paint alone and
 350-500 ms beside a busy thread."""
@@ -11,24 +12,37 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QBrush, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFrame, QWidget
 
 from hmi.model.screens.schema import BarSpec
 from hmi.model.value import TagValue
 from hmi.widgets.base import TagBinding
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, Line, palette_of, picture_of, quality_line
 
 DEFAULT_RANGE = (0.0, 100.0)
 LIMIT_NAMES = ("lolo", "lo", "hi", "hihi")
 INSET = 3  # px between the widget's edge (its quality outline) and the bar
-FRAME_PX = 1  # the trough's frame line, as the theme draws it (QFrame#BarTrough's border)
+FRAME_PX = 1  # the trough's frame line
 
 
-def _part(parent: QWidget, name: str) -> QFrame:
+# the role of the bar's palette each part fills itself with
+TROUGH_ROLE = QPalette.ColorRole.Base
+FILL_ROLE = QPalette.ColorRole.Dark
+MARK_ROLE = QPalette.ColorRole.Shadow
+_PALETTES: dict[tuple[object, ...], QPalette] = {}
+_PALETTE_LIMIT = 512
+
+
+def _part(parent: QWidget, name: str, role: QPalette.ColorRole, dressed: bool) -> QFrame:
     part = QFrame(parent)
     part.setObjectName(name)
     part.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # tooltips: the bar's
+    if dressed:
+        part.setBackgroundRole(role)
+        part.setAutoFillBackground(True)
     return part
 
 
@@ -42,17 +56,51 @@ class BarWidget(QWidget):
         self.spec = spec
         self._scale = 1.0
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
-        self.trough = _part(self, "BarTrough")
-        self.fill = _part(self.trough, "BarFill")
+        dressed = chrome.colors() is not None
+        self._worn: tuple[object, ...] | None = None
+        self.trough = _part(self, "BarTrough", TROUGH_ROLE, dressed)
+        self.fill = _part(self.trough, "BarFill", FILL_ROLE, dressed)
         self.fill.hide()
         self.marks: dict[str, QFrame] = {}
         self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
         for name in self.limit_marks():
+            major = name in ("lolo", "hihi")
             self.marks[name] = _part(
-                self, "BarLimitMajor" if name in ("lolo", "hihi") else "BarLimit"
+                self, "BarLimitMajor" if major else "BarLimit", MARK_ROLE, dressed
             )
         self.binding.bind()
         self.apply_scale(1.0)
+        self.binding.dress_with(self.redress, on_resize=False)  # _place dresses after a resize
+
+    def redress(self) -> None:
+        """One palette for the bar and its parts: the bar's quality outline, the trough's
+        picture, the fill (a lighter grey while the value is not Good), the limit marks."""
+        colors = chrome.colors()
+        if colors is None or not self.binding.dressing:
+            return
+        good = self.binding.css == "good"
+        line = quality_line(colors, self.binding.css, self.property("expression") == "bad")
+        trough, dpr = self.trough.size(), self.devicePixelRatioF()
+        key = (line, self.width(), self.height(), trough.width(), trough.height(), good, dpr)
+        if key == self._worn or not self.testAttribute(Qt.WidgetAttribute.WA_Resized):
+            return
+        self._worn = key
+        palette = _PALETTES.get(key)
+        if palette is None:
+            palette = QPalette(palette_of(Dress(line=line), self.width(), self.height(), dpr))
+            edge = Line(colors.rgba("troughLine"), FRAME_PX)
+            picture = picture_of(
+                Dress(fill=colors.rgba("troughFill"), line=edge),
+                max(1, trough.width()), max(1, trough.height()), dpr,
+            )  # fmt: skip
+            palette.setBrush(TROUGH_ROLE, QBrush(picture))
+            palette.setColor(FILL_ROLE, colors["barFill" if good else "barStale"])
+            palette.setColor(MARK_ROLE, colors["limitMark"])
+            if len(_PALETTES) >= _PALETTE_LIMIT:
+                _PALETTES.clear()
+            _PALETTES[key] = palette
+        self.setAutoFillBackground(line is not None)
+        self.setPalette(palette)
 
     @property
     def vertical(self) -> bool:
@@ -140,6 +188,7 @@ class BarWidget(QWidget):
             part.show()
             part.raise_()
         self._place_fill()
+        self.redress()  # the trough's picture has its size
 
     def _place_fill(self) -> None:
         fraction = self.fill_fraction()

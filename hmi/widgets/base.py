@@ -1,9 +1,10 @@
 """What every screen widget shares, composed in rather than inherited: one ``TagBinding`` per
 bound tag (last value, ``quality`` property, tooltip, quality badge) and a few style helpers.
 
-The quality convention lives in the theme (``resources/theme/isa101.qss``); this module only
-sets the ``quality`` property and draws the badge, whose shape (not only colour) tells
-uncertain ("?", hollow) from bad or disconnected (cross, solid).
+The quality convention lives in the theme (``resources/theme/isa101.qss``, its colours worn
+through ``hmi.widgets.theme``); this module sets the ``quality`` property, asks the host to
+dress for it (``redress``: outline, greyed text) and draws the badge, whose shape (not only
+colour) tells uncertain ("?", hollow) from bad or disconnected (cross, solid).
 
 The badge, like every screen widget, is painted by Qt alone (``hmi.widgets.picture``).
 """
@@ -29,7 +30,8 @@ from hmi.model.value import TagValue
 from hmi.runtime.qt_bridge import Binding
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.picture import CornerMark, PixmapCache
-from hmi.widgets.selectors import restyle
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.selectors import restyle
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ def repolish(widget: QWidget, *, children: bool = True) -> None:
 
 def set_style_property(widget: QWidget, name: str, value: str) -> bool:
     """Set a dynamic property the style sheet may select on; re-polish only when it changed,
-    and only what a rule of the style sheet reads it for (``hmi.widgets.selectors``)."""
+    and only what a rule of the style sheet reads it for (``hmi.widgets.theme.selectors``)."""
     if widget.property(name) == value:
         return False
     widget.setProperty(name, value)
@@ -176,8 +178,9 @@ class QualityBadge(CornerMark):
 
     def __init__(self, host: QWidget) -> None:
         super().__init__(host)
-        self._mark = QColor("#c000c0")
-        self._glyph = QColor("#ffffff")
+        colors = chrome.colors()
+        self._mark = QColor(colors["untrusted"] if colors else "#c000c0")
+        self._glyph = QColor(colors["untrustedGlyph"] if colors else "#ffffff")
         self._shown: tuple[object, ...] | None = None
         self.state = "disconnected"
         self._size = round(BADGE_PX)
@@ -237,8 +240,8 @@ class QualityBadge(CornerMark):
             return
         self._shown = (key, width, height, dpr)
         mark, glyph, box = QColor(self._mark), QColor(self._glyph), QRectF(0, 0, width, height)
-        self.show_icon(
-            _BADGES.icon(
+        self.show_picture(
+            _BADGES.get(
                 key,
                 width,
                 height,
@@ -284,6 +287,8 @@ class TagBinding(QObject):
         self.alarm_mark = ctx.alarms.attach(host, tag) if ctx.alarms is not None else None
         host.setProperty("quality", "disconnected")
         self._css = "disconnected"  # the host's "quality": not read back at every value
+        self._redress: Callable[[], None] | None = None
+        self._redress_on_resize = True
         host.installEventFilter(self)
 
     def bind(self) -> TagBinding:
@@ -302,6 +307,24 @@ class TagBinding(QObject):
                 TagValue(None, Quality.bad(QualityReason.CONFIG_ERROR), None, time.time())
             )
         return self
+
+    def dress_with(self, redress: Callable[[], None], *, on_resize: bool = True) -> None:
+        """Once the host is built, with a theme: dress it now, and again on every change of
+        quality and (``on_resize``) of size: an outline is a picture of the host's size."""
+        if chrome.colors() is not None:
+            self._redress = redress
+            self._redress_on_resize = on_resize
+            redress()
+
+    @property
+    def css(self) -> str:
+        """The quality as the host's ``quality`` property names it (good, uncertain, ...)."""
+        return self._css
+
+    @property
+    def dressing(self) -> bool:
+        """``dress_with`` was called, with a theme: the host is built and dresses itself."""
+        return self._redress is not None
 
     def watch_access(self, changed: Callable[[], None]) -> None:
         """For a widget that writes its tag: keep ``refusal`` (why the user at the station may
@@ -354,6 +377,8 @@ class TagBinding(QObject):
             self._css = css
             if set_style_property(self.host, "quality", css):
                 self.badge.set_state(css)
+                if self._redress is not None:
+                    self._redress()
         self._on_value(value)
 
     def tooltip_text(self) -> str:
@@ -381,6 +406,8 @@ class TagBinding(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.host:
             if event.type() == QEvent.Type.Resize:
+                if self._redress is not None and self._redress_on_resize:
+                    self._redress()
                 self.badge.place()
                 if self.alarm_mark is not None:
                     self.alarm_mark.place()

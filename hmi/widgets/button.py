@@ -1,4 +1,9 @@
-"""A push button: write a value, hold-to-run, toggle, go to a screen, or open a faceplate."""
+"""A push button: write a value, hold-to-run, toggle, go to a screen, or open a faceplate.
+
+Painted by Qt alone: the button is flat, its background the theme's picture of its state
+(``hmi.widgets.theme.dress``: fill and 2 px line for normal, hover, disabled, active, focus,
+quality), its text the style's in the theme's colour. Held down, the style draws its pressed
+panel in the theme's pressed colour. Python runs when the state changes, never while painting."""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import asyncio
 import logging
 from typing import Any
 
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QEnterEvent, QFocusEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from hmi.model.screens.schema import (
@@ -22,6 +29,8 @@ from hmi.runtime.commands import CommandResult
 from hmi.widgets.base import TagBinding, origin, scale_font, set_style_property
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.dialog import CommandButton
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, Line, put_on, quality_line
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,14 @@ class ButtonWidget(CommandButton):
         self.held = False
         self.last_write: asyncio.Task[CommandResult] | None = None
         self.binding: TagBinding | None = None
+        self._dressed = chrome.colors() is not None
+        self._hover = False
+        self._built = False  # no dressing before the end of __init__: once, then on changes
+        if self._dressed:
+            self.setFlat(True)  # no bevel of the style's: the background is the look
+            self.setBackgroundRole(QPalette.ColorRole.Window)
+            self.pressed.connect(self.redress)
+            self.released.connect(self.redress)
         action = spec.action
         if spec.tooltip:
             self.setToolTip(spec.tooltip)
@@ -56,6 +73,64 @@ class ButtonWidget(CommandButton):
             self.binding.watch_access(self._update_enabled)
             self.binding.bind()
         self.apply_scale(1.0)
+        self._built = True
+        if self.binding is not None:  # dressed on quality changes; on resizes by resizeEvent
+            self.binding.dress_with(self.redress, on_resize=False)
+        else:
+            self.redress()
+
+    def redress(self) -> None:
+        """The look of the button's state: fill, text and line."""
+        colors = chrome.colors()
+        if colors is None or not self._dressed or not self._built:
+            return
+        enabled = self.isEnabled()
+        if self.property("look") == Look.ACTIVE.value:
+            fill, text = "buttonActiveFill", "buttonActiveText"
+        elif not enabled:
+            fill, text = "buttonDisabledFill", "buttonDisabledText"
+        else:
+            fill = (
+                "buttonPressed" if self.isDown() else "buttonHover" if self._hover else "buttonFill"
+            )
+            text = "buttonText"
+        line = quality_line(colors, self.property("quality"), self.property("expression") == "bad")
+        if line is None:
+            focus = self.hasFocus() and enabled
+            color = (
+                "buttonFocusLine" if focus else "buttonLine" if enabled else "buttonDisabledLine"
+            )
+            line = Line(colors.rgba(color), 2)
+        put_on(self, Dress(fill=colors.rgba(fill), text=colors.rgba(text), line=line))
+
+    def setEnabled(self, enabled: bool) -> None:
+        changed = enabled != self.isEnabled()
+        super().setEnabled(enabled)
+        if changed:
+            self.redress()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._dressed:
+            self.redress()
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hover = True
+        self.redress()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hover = False
+        self.redress()
+        super().leaveEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.redress()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.redress()
 
     @property
     def writes(self) -> bool:
@@ -76,7 +151,8 @@ class ButtonWidget(CommandButton):
         usable = self.binding.usable
         if isinstance(self.spec.action, ToggleAction):
             active = usable and bool(value.value)
-            set_style_property(self, "look", (Look.ACTIVE if active else Look.NORMAL).value)
+            if set_style_property(self, "look", (Look.ACTIVE if active else Look.NORMAL).value):
+                self.redress()
 
     def _write(self, value: Any) -> None:
         action = self.spec.action

@@ -17,9 +17,13 @@ every dialog and button of the station, not one at a time:
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import QDialog, QPushButton, QWidget
+
+from hmi.widgets.theme import chrome
 
 __all__ = ["CommandButton", "OperatorDialog", "is_enter", "quiet_buttons"]
 
@@ -81,6 +85,10 @@ class OperatorDialog(QDialog):
     it may not be a ``CommandButton``. Subclasses may refine ``on_enter``."""
 
     enter_button: QPushButton | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chrome.wear_sheet(self)  # a window of the station: the theme's sheet is on it
 
     def set_enter_button(self, button: QPushButton | None) -> None:
         if isinstance(button, CommandButton):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from hmi.model.screens.schema import GroupSpec
 from hmi.widgets.base import scale_font
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, Line, put_on, quality_line
 
 DESIGN_FONT_PX = 13.0
 
@@ -23,7 +26,21 @@ class GroupWidget(QFrame):
         self.title_label.setVisible(bool(spec.title))
         if spec.tooltip:
             self.setToolTip(spec.tooltip)
+        colors = chrome.colors()
+        if colors is not None:
+            put_on(self.title_label, Dress(text=colors.rgba("groupTitle")))
         self.apply_scale(1.0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.redress()  # its frame is a picture of its size
+
+    def redress(self) -> None:
+        """A 1 px frame; dashed when its ``visible:`` cannot be evaluated."""
+        colors = chrome.colors()
+        if colors is not None:
+            line = quality_line(colors, "good", self.property("expression") == "bad")
+            put_on(self, Dress(line=line or Line(colors.rgba("groupLine"), 1)))
 
     def apply_scale(self, scale: float) -> None:
         scale_font(self.title_label, self.spec.font_size or DESIGN_FONT_PX, scale, bold=True)

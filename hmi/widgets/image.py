@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 from hmi.model.screens.schema import ImageSpec
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.picture import draw_pixmap
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, put_on, quality_line
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ class ImageWidget(QLabel):
             self.setProperty("broken", "true")
         self.setToolTip(self.problem or spec.tooltip)
         if self.problem or self.natural_size.isEmpty():
-            # the placeholder: text in the theme's colour, inside its dashed outline
+            # the placeholder: text in the theme's colour, inside its dashed outline (redress)
             self.setTextFormat(Qt.TextFormat.PlainText)
             self.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.setWordWrap(True)
@@ -71,7 +73,20 @@ class ImageWidget(QLabel):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.redress()
         self._show_picture()
+
+    def redress(self) -> None:
+        """A broken image (or one whose ``visible:`` cannot be evaluated) is outlined dashed,
+        its placeholder text in the same colour."""
+        colors = chrome.colors()
+        if colors is None:
+            return
+        broken = self.property("broken") == "true"
+        line = quality_line(
+            colors, "bad" if broken else "good", self.property("expression") == "bad"
+        )
+        put_on(self, Dress(text=colors.rgba("untrusted") if broken else None, line=line))
 
     def _show_picture(self) -> None:
         natural = self.natural_size

@@ -9,8 +9,11 @@ from hmi.model.screens.schema import IndicatorSpec, Look, StateLook
 from hmi.model.value import TagValue
 from hmi.widgets.base import NO_VALUE, TagBinding, match_state, scale_font, set_style_property
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, put_on, quality_line
 
 DESIGN_FONT_PX = 14.0
+MARGINS = (6, 2, 6, 2)  # inside its 2 px outline, 4 px each side of the text
 
 
 class IndicatorWidget(QLabel):
@@ -25,9 +28,12 @@ class IndicatorWidget(QLabel):
         self.spec = spec
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setProperty("look", Look.NORMAL.value)
+        if chrome.colors() is not None:
+            self.setContentsMargins(*MARGINS)
         self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
         self.binding.bind()
         self.apply_scale(1.0)
+        self.binding.dress_with(self.redress)
 
     @property
     def look(self) -> Look:
@@ -47,7 +53,25 @@ class IndicatorWidget(QLabel):
     def _on_value(self, value: TagValue) -> None:
         row = self.state_for(value.value)
         self.setText(row.text)
-        set_style_property(self, "look", row.look.value)
+        if set_style_property(self, "look", row.look.value):
+            self.redress()
+
+    def redress(self) -> None:
+        """The look's fill and text, outlined for the quality."""
+        colors = chrome.colors()
+        if colors is None or not self.binding.dressing:  # not built yet: dress_with does it
+            return
+        look = str(self.property("look")).title()
+        fill = colors[f"indicator{look}Fill"]
+        line = quality_line(colors, self.binding.css, self.property("expression") == "bad")
+        put_on(
+            self,
+            Dress(
+                fill=fill.rgba() if fill.alpha() else None,
+                text=colors.rgba(f"indicator{look}Text"),
+                line=line,
+            ),
+        )
 
     def apply_scale(self, scale: float) -> None:
         scale_font(self, self.spec.font_size or DESIGN_FONT_PX, scale, bold=True)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.screens.schema import LabelSpec
 from hmi.widgets.base import screen_font_px
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, put_on, quality_line
 
 ALIGN = {
     "left": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -15,7 +18,13 @@ ALIGN = {
     "right": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
 }
 
-# design pixel size and weight per style; the colour comes from the theme (labelStyle property)
+# design pixel size and weight per style; the colour comes from the theme
+STYLE_COLORS = {
+    "normal": "labelText",
+    "heading": "labelText",
+    "title": "titleText",
+    "caption": "captionText",
+}
 STYLE_FONTS = {
     "normal": (14.0, False),
     "heading": (18.0, True),
@@ -35,7 +44,20 @@ class LabelWidget(QLabel):
         self.setWordWrap(True)
         if spec.tooltip:
             self.setToolTip(spec.tooltip)
+        self.redress()
         self.apply_scale(1.0)
+
+    def redress(self) -> None:
+        """The style's text colour; dashed when its ``visible:`` cannot be evaluated."""
+        colors = chrome.colors()
+        if colors is not None:
+            line = quality_line(colors, "good", self.property("expression") == "bad")
+            put_on(self, Dress(text=colors.rgba(STYLE_COLORS[self.spec.style]), line=line))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.property("expression") == "bad":
+            self.redress()  # the outline is a picture of its size
 
     def apply_scale(self, scale: float) -> None:
         size, bold = STYLE_FONTS[self.spec.style]

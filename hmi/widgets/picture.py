@@ -6,7 +6,7 @@ quality badges or alarm marks, painted in 30-47 ms alone and 120-780 ms beside a
 thread; as cached pictures, in 10-20 ms and 22-38 ms. So the pictures of the quality badge, the
 alarm mark, symbols and images are drawn once per (state, colours, size, pixel ratio) into a
 ``PixmapCache`` when one of those changes, and shown by a widget whose painting is all C++: a
-``QLabel``'s pixmap, or a ``CornerMark``'s icon on widgets that may be disabled.
+``QLabel``'s pixmap, or a ``CornerMark``'s background on widgets that may be disabled.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QToolButton, QWidget
+from PySide6.QtGui import QBrush, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QWidget
 
 T = TypeVar("T")
 
@@ -47,7 +47,6 @@ class PixmapCache:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._pixmaps: OrderedDict[Hashable, QPixmap] = OrderedDict()
-        self._icons: OrderedDict[Hashable, QIcon] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._pixmaps)
@@ -63,25 +62,6 @@ class PixmapCache:
         full = (key, width, height, dpr)
         return self._lru(self._pixmaps, full, lambda: draw_pixmap(width, height, dpr, paint))
 
-    def icon(
-        self,
-        key: Hashable,
-        width: int,
-        height: int,
-        dpr: float,
-        paint: Callable[[QPainter], None],
-    ) -> QIcon:
-        """The same picture as an icon that looks the same when disabled (``CornerMark``)."""
-        pixmap = self.get(key, width, height, dpr, paint)
-
-        def make() -> QIcon:
-            icon = QIcon()
-            icon.addPixmap(pixmap, QIcon.Mode.Normal)
-            icon.addPixmap(pixmap, QIcon.Mode.Disabled)
-            return icon
-
-        return self._lru(self._icons, (key, width, height, dpr), make)
-
     def _lru(self, store: OrderedDict[Hashable, T], key: Hashable, make: Callable[[], T]) -> T:
         """``store[key]``, made on a miss; the least recently used goes past ``limit``."""
         found = store.get(key)
@@ -94,18 +74,36 @@ class PixmapCache:
         return made
 
 
-class CornerMark(QToolButton):
+class CornerMark(QWidget):
     """A small picture in a corner of a host widget (quality badge, alarm mark), painted by Qt
-    alone. A tool button's icon rather than a label's pixmap: a label greys its pixmap while
-    disabled, as its host is (write widgets are disabled while their tag is Bad), and an icon
-    carries the same picture for the disabled state (``PixmapCache.icon``). It takes no mouse,
-    focus or key."""
+    alone: the picture is the brush its background is filled with, in every colour group of
+    its palette, so it looks the same while disabled, as its host may be (write widgets are
+    disabled while their tag is Bad); a label would grey its pixmap, and a tool button's style
+    would shrink its icon inside a frame margin. It takes no mouse, focus or key."""
 
     def __init__(self, host: QWidget) -> None:
         super().__init__(host)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.ColorRole.Window)  # not a button host's role
+        self.picture: QPixmap | None = None
 
-    def show_icon(self, icon: QIcon) -> None:
-        self.setIconSize(self.size())
-        self.setIcon(icon)
+    def show_picture(self, picture: QPixmap) -> None:
+        """Show ``picture`` (drawn at the mark's size)."""
+        if self.picture is not None and self.picture.cacheKey() == picture.cacheKey():
+            return
+        self.picture = picture
+        key = picture.cacheKey()
+        palette = _PALETTES.get(key)
+        if palette is None:
+            palette = QPalette()
+            palette.setBrush(QPalette.ColorRole.Window, QBrush(picture))
+            _PALETTES[key] = palette
+            if len(_PALETTES) > _PALETTE_LIMIT:
+                _PALETTES.popitem(last=False)
+        self.setPalette(palette)
+
+
+_PALETTES: OrderedDict[int, QPalette] = OrderedDict()  # by picture: shared by every mark
+_PALETTE_LIMIT = 256

@@ -17,6 +17,7 @@ from hmi.runtime.commands import CommandResult
 from hmi.widgets.base import NO_VALUE, TagBinding, origin, scale_font, set_style_property
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.dialog import CommandButton
+from hmi.widgets.theme import chrome
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class SetpointWidget(QWidget):
         self.refusal = ""
         self.last_write: asyncio.Task[CommandResult] | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        chrome.wear_own_sheet(self, "SetpointWidget")  # its field's looks: a sheet of its own
         self.field = QLineEdit(NO_VALUE, self)
         self.field.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.field.setProperty("entry", "idle")

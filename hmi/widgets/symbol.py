@@ -1,8 +1,9 @@
 """A P&ID symbol (built-in or an SVG in the project) coloured by the state of a tag.
 
 The SVG is drawn once per (file, colours, size, rotation) into a shared cached picture, when
-the look, the colours or the size change, and shown as the label's pixmap inside the outline the
-style sheet paints: Qt paints the symbol without Python (see ``hmi.widgets.picture``)."""
+the look, the colours or the size change, and shown as the label's pixmap inside the quality
+outline it wears (``hmi.widgets.theme.dress``): Qt paints the symbol without Python (see
+``hmi.widgets.picture``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from hmi.resources import BUILTIN_SYMBOLS, symbol_path
 from hmi.widgets.base import TagBinding, color_property, match_state, set_style_property
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.picture import PixmapCache
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, put_on, quality_line
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,18 @@ STROKE_TOKEN = "#STROKE"
 MARK_TOKEN = "#MARK"
 INSET = 3  # px between the widget's edge (its quality outline) and the symbol
 BROKEN = "#c000c0"
+THEME_COLORS = {
+    "normalFill": "symbolNormalFill",
+    "activeFill": "symbolActiveFill",
+    "transitionFill": "symbolTransitionFill",
+    "abnormalFill": "symbolAbnormalFill",
+    "alarmFill": "symbolAlarmFill",
+    "disabledFill": "symbolDisabledFill",
+    "strokeColor": "symbolStroke",
+    "disabledStroke": "symbolDisabledStroke",
+    "contrastMark": "symbolContrastMark",
+}
+"""The widget's colour properties and the theme's colours they start from."""
 
 _PICTURES = PixmapCache(limit=256)
 
@@ -85,8 +100,8 @@ def _look_color(name: str, default: str) -> Property:
 
 class SymbolWidget(QLabel):
     """The SVG's ``#FILL`` and ``#STROKE`` placeholders take the colours of the current look,
-    which the theme sets as ``qproperty-<look>Fill``, ``qproperty-strokeColor`` and
-    ``qproperty-disabledStroke``; ``#MARK`` (a letter, an impeller) takes the stroke colour on a
+    which start from the theme's ``symbol<Look>Fill``, ``symbolStroke`` and
+    ``symbolDisabledStroke`` (``THEME_COLORS``); ``#MARK`` (a letter, an impeller) takes the stroke colour on a
     light fill and ``qproperty-contrastMark`` on a dark one.
 
     Without a tag the look is ``normal``; with a tag and no states a non-zero value is
@@ -105,7 +120,12 @@ class SymbolWidget(QLabel):
     def __init__(self, spec: SymbolSpec, ctx: WidgetContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
-        self._colors: dict[str, QColor] = {}
+        colors = chrome.colors()
+        self._colors: dict[str, QColor] = (
+            {name: colors[theme] for name, theme in THEME_COLORS.items()} if colors else {}
+        )
+        if colors is not None:
+            self.setContentsMargins(2, 2, 2, 2)  # inside its 2 px quality outline
         self._sized = False  # no picture before the first resize event: the size is not known
         self._shown: tuple[object, ...] | None = None
         self._area = QRect()
@@ -118,6 +138,15 @@ class SymbolWidget(QLabel):
         if spec.tag:
             self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
             self.binding.bind()
+            self.binding.dress_with(self.redress)
+
+    def redress(self) -> None:
+        """The quality's outline around the picture."""
+        colors = chrome.colors()
+        if colors is not None:
+            quality = self.binding.css if self.binding is not None else "good"
+            expression = self.property("expression") == "bad"
+            put_on(self, Dress(line=quality_line(colors, quality, expression)))
 
     def _locate(self, name: str, project_root: Path) -> Path | None:
         try:
@@ -195,6 +224,8 @@ class SymbolWidget(QLabel):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._sized = True
+        if self.binding is None:
+            self.redress()  # a bound one's TagBinding does
         self._show_picture()
 
     # -- the picture (Python runs here, on look, colour and size changes; never while painting)

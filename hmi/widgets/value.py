@@ -4,8 +4,8 @@ click on it opens its entry: a setpoint field for a number, one button per state
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QEnterEvent, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from hmi.model.screens.schema import SetpointSpec, ValueSpec
@@ -16,14 +16,20 @@ from hmi.widgets.context import WidgetContext
 from hmi.widgets.dialog import CommandButton, OperatorDialog
 from hmi.widgets.label import ALIGN
 from hmi.widgets.setpoint import SetpointWidget
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, Line, put_on, quality_line
 
 DESIGN_FONT_PX = 16.0
 ENTRY_WIDTH_PX = 320
+_INDENTS: dict[tuple[str, int, bool], int] = {}  # by font: measuring text is not free
+MARGINS = (6, 2, 18, 2)
+"""Inside its 2 px outline: 4 px before the text, 16 px after it (the quality badge's corner,
+so the badge never covers digits)."""
 
 
 class ValueWidget(QLabel):
     """Keeps the last value visible when the quality turns Bad or Uncertain; the theme marks
-    it (outline, greyed text) and the badge says which."""
+    it (outline, greyed text: ``redress``) and the badge says which."""
 
     def __init__(self, spec: ValueSpec, ctx: WidgetContext, parent: QWidget | None = None) -> None:
         super().__init__(NO_VALUE, parent)
@@ -33,6 +39,9 @@ class ValueWidget(QLabel):
         self.setAlignment(ALIGN[spec.align])
         self.setProperty("writable", "false")
         self._shown_writable: bool | None = None
+        self._hover = False
+        if chrome.colors() is not None:
+            self.setContentsMargins(*MARGINS)
         self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
         config = self.binding.config
         self._may_write = config is not None and config.writable
@@ -40,6 +49,7 @@ class ValueWidget(QLabel):
             self.binding.watch_access(self._update_writable)
         self.binding.bind()
         self.apply_scale(1.0)
+        self.binding.dress_with(self.redress)
 
     @property
     def writable(self) -> bool:
@@ -49,7 +59,8 @@ class ValueWidget(QLabel):
         writable = self.binding.writable_now
         if writable != self._shown_writable:  # not set again (nor read back) at every value
             self._shown_writable = writable
-            set_style_property(self, "writable", "true" if writable else "false")
+            if set_style_property(self, "writable", "true" if writable else "false"):
+                self.redress()
             self.setCursor(
                 Qt.CursorShape.PointingHandCursor if writable else Qt.CursorShape.ArrowCursor
             )
@@ -60,6 +71,38 @@ class ValueWidget(QLabel):
         self.setText(self.binding.display(value.value, units=self.spec.units, fmt=self.spec.format))
         if self._may_write:
             self._update_writable()
+
+    def redress(self) -> None:
+        """Fill, text and line for the quality, ``writable`` and the mouse over it."""
+        colors = chrome.colors()
+        if colors is None or not self.binding.dressing:  # not built yet: dress_with does it
+            return
+        quality = self.binding.css
+        writable = self._shown_writable is True
+        line = quality_line(colors, quality, self.property("expression") == "bad")
+        if line is None and writable:
+            line = Line(colors.rgba("writableLine"), 2, bottom_only=not self._hover)
+        stale = quality in ("bad", "disconnected")
+        put_on(
+            self,
+            Dress(
+                fill=colors.rgba("writableFill" if writable else "valueFill"),
+                text=colors.rgba("staleText" if stale else "valueText"),
+                line=line,
+            ),
+        )
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hover = True
+        if self._shown_writable:
+            self.redress()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hover = False
+        if self._shown_writable:
+            self.redress()
+        super().leaveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.writable:
@@ -89,6 +132,13 @@ class ValueWidget(QLabel):
 
     def apply_scale(self, scale: float) -> None:
         scale_font(self, self.spec.font_size or DESIGN_FONT_PX, scale)
+        if chrome.colors() is not None:  # what QLabel adds inside a frame: half an "x"
+            font = self.font()
+            key = (font.family(), font.pixelSize(), font.bold())
+            indent = _INDENTS.get(key)
+            if indent is None:
+                indent = _INDENTS[key] = self.fontMetrics().horizontalAdvance("x") // 2
+            self.setIndent(indent)
         self.binding.apply_scale(scale)
 
     def release(self) -> None:

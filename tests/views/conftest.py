@@ -26,6 +26,7 @@ from hmi.app import Station, apply_theme, build_station
 from hmi.cli import plant_ports, start_plant, stop_plant
 from hmi.drivers.base import ConnectionState
 from hmi.model.screens.loader import Project, load_project
+from hmi.widgets.theme import chrome
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "screens"
@@ -197,10 +198,10 @@ def gui_thread_gc(qapp: Any) -> Iterator[None]:
 
 @pytest.fixture
 def themed(qapp: Any) -> Iterator[None]:
-    """The ISA-101 style sheet on the test's application (removed afterwards)."""
+    """The ISA-101 theme for what the test builds (removed afterwards)."""
     apply_theme(qapp)
     yield
-    qapp.setStyleSheet("")
+    chrome.uninstall()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import CommandService
 from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme import chrome
 
 
 def plant_tags(prefix: str = "") -> dict[str, TagConfig]:
@@ -143,7 +144,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 @pytest.fixture
 def themed(qapp: Any) -> Iterator[None]:
-    """The ISA-101 theme on the application for one test."""
-    qapp.setStyleSheet(theme_path().read_text(encoding="utf-8"))
+    """The ISA-101 theme for the widgets one test builds."""
+    chrome.install(qapp, theme_path().read_text(encoding="utf-8"))
     yield
-    qapp.setStyleSheet("")
+    chrome.uninstall()

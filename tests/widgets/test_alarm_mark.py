@@ -98,14 +98,14 @@ def test_a_blink_swaps_two_cached_pictures(station: Station, qtbot) -> None:
     figures = Figures()
     figures.alarms["Tank1.Level"] = (Priority.HIGH, AlarmState.UNACK)
     _, mark = marked_value(station, qtbot, figures)
-    lit = mark.icon().cacheKey()
+    lit = mark.picture.cacheKey()
     mark.show_alarm(Priority.HIGH, True, False)
-    dark = mark.icon().cacheKey()
+    dark = mark.picture.cacheKey()
     assert dark != lit
     pictures = len(alarm_mark._PIXMAPS)
     for phase in (True, False, True, False, True):
         mark.show_alarm(Priority.HIGH, True, phase)
-        assert mark.icon().cacheKey() == (lit if phase else dark)
+        assert mark.picture.cacheKey() == (lit if phase else dark)
     assert len(alarm_mark._PIXMAPS) == pictures, "nothing drawn again"
 
 

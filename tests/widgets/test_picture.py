@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QWidget
 
 from hmi.widgets import WIDGET_CLASSES, QualityBadge
 from hmi.widgets.alarm_mark import AlarmMark
@@ -55,10 +56,16 @@ def test_the_cache_draws_once_per_key_and_size_and_forgets_the_oldest(qapp) -> N
     assert drawn == ["#ff0000", "#ff0000", "#0000ff", "#ff0000"]
 
 
-def test_an_icon_shows_the_same_picture_enabled_and_disabled(qapp) -> None:
-    cache = PixmapCache(limit=4)
-    icon = cache.icon("magenta", 8, 8, 1.0, fill("#c000c0"))
-    assert cache.icon("magenta", 8, 8, 1.0, fill("#c000c0")) is icon
-    for mode in (icon.Mode.Normal, icon.Mode.Disabled):
-        pixmap = icon.pixmap(8, 8, mode)
-        assert pixmap.toImage().pixelColor(4, 4).name() == "#c000c0", mode
+def test_a_corner_mark_shows_the_same_picture_enabled_and_disabled(qtbot) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(40, 40)
+    mark = CornerMark(host)
+    mark.setGeometry(2, 2, 8, 8)
+    picture = PixmapCache(limit=4).get("magenta", 8, 8, 1.0, fill("#c000c0"))
+    mark.show_picture(picture)
+    assert mark.picture is picture
+    for enabled in (True, False):
+        host.setEnabled(enabled)
+        image = host.grab().toImage()
+        assert image.pixelColor(6, 6).name() == "#c000c0", enabled

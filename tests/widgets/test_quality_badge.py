@@ -13,6 +13,7 @@ from hmi.resources import theme_path
 from hmi.widgets.base import QualityBadge
 from hmi.widgets.button import ButtonWidget
 from hmi.widgets.picture import CornerMark
+from hmi.widgets.theme import chrome
 from hmi.widgets.value import ValueWidget
 
 from .conftest import Station
@@ -83,17 +84,17 @@ def test_a_disabled_write_widget_shows_the_badge_in_colour_not_greyed(
 def test_the_theme_sets_the_colours_and_a_change_draws_the_badge_again(
     station: Station, qtbot, qapp
 ) -> None:
+    """The badge's colours are the theme's ``untrusted`` and ``untrustedGlyph``."""
     theme = theme_path().read_text(encoding="utf-8")
-    qapp.setStyleSheet(theme + "QualityBadge { qproperty-markColor: #0050ff; }")
+    chrome.install(qapp, theme + "ScreenTheme { qproperty-untrusted: #0050ff; }")
     try:
         value = value_widget(station, qtbot)
         station.feed("Tank1.Level", 5.0, BAD)
         assert badge_pixel(value, value.binding.badge, 7, 2) == "#0050ff"
-        qapp.setStyleSheet(theme)
-        assert value.binding.badge.markColor == QColor(MAGENTA)
+        value.binding.badge.markColor = QColor(MAGENTA)
         assert badge_pixel(value, value.binding.badge, 7, 2) == MAGENTA
     finally:
-        qapp.setStyleSheet("")
+        chrome.uninstall()
 
 
 def test_the_badge_follows_the_scale(station: Station, qtbot, themed: None) -> None:
@@ -103,7 +104,7 @@ def test_the_badge_follows_the_scale(station: Station, qtbot, themed: None) -> N
     value.apply_scale(2.0)
     badge = value.binding.badge
     assert badge.size().toTuple() == (28, 28)
-    assert badge.iconSize().toTuple() == (28, 28)
+    assert badge.picture is not None and badge.picture.size().toTuple() == (28, 28)
     corner = badge.geometry().topLeft()
     image = value.grab().toImage()
     assert image.pixelColor(corner + QPoint(14, 4)).name() == MAGENTA

@@ -31,8 +31,9 @@ def test_theme_defines_every_quality_look_and_priority() -> None:
     for quality in ("uncertain", "bad", "disconnected"):
         assert f'[quality="{quality}"]' in qss
     for look in ("normal", "active", "transition", "abnormal", "alarm", "disabled"):
-        assert f'[look="{look}"]' in qss
-        assert f"qproperty-{look}Fill" in qss
+        title = look.title()
+        for colour in (f"indicator{title}Fill", f"indicator{title}Text", f"symbol{title}Fill"):
+            assert f"qproperty-{colour}:" in qss, colour
     for priority in ("critical", "high", "medium", "low"):
         assert f'[priority="{priority}"]' in qss
     for chrome in ("#Header", "#AlarmBanner", "#NavBar", "#Breadcrumb", "#StatusBar",

@@ -1,5 +1,5 @@
 """A style property no rule reads is set without a re-polish; one a rule reads re-polishes the
-widget, and its children only when a rule goes on from it to a descendant (hmi.widgets.selectors).
+widget, and its children only when a rule goes on from it to a descendant (hmi.widgets.theme.selectors).
 A re-polish shows as the style sheet's ``qproperty-`` values set again over the ones Python set."""
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from hmi.model.screens.schema import (
 from hmi.resources import theme_path
 from hmi.widgets.base import set_style_property
 from hmi.widgets.indicator import IndicatorWidget
-from hmi.widgets.selectors import ALL, NOTHING, Restyle, restyle, restyle_for
 from hmi.widgets.setpoint import SetpointWidget
 from hmi.widgets.symbol import SymbolWidget
+from hmi.widgets.theme.selectors import ALL, NOTHING, Restyle, restyle, restyle_for
 from hmi.widgets.value import ValueWidget
 
 from .conftest import Station
@@ -80,8 +80,10 @@ def test_the_answer_follows_the_application_s_sheet(station: Station, qtbot, qap
     spec = IndicatorSpec(type="indicator", tag="Pump1.Mode", rect=(0, 0, 120, 40), states=states)
     widget = shown(qtbot, IndicatorWidget(spec, station.ctx))
     assert restyle(widget, "look") == NOTHING, "no style sheet: nothing reads any property"
-    qapp.setStyleSheet(THEME)
+    qapp.setStyleSheet(SHEET)
     assert restyle(widget, "look") == Restyle(widget=True, children=False)
+    qapp.setStyleSheet(THEME)
+    assert restyle(widget, "look") == NOTHING, "the theme's colours reach screens otherwise"
     qapp.setStyleSheet("QLabel { color: #101010; }")
     assert restyle(widget, "look") == NOTHING
     holder = QWidget()
@@ -91,27 +93,27 @@ def test_the_answer_follows_the_application_s_sheet(station: Station, qtbot, qap
     assert restyle(inside, "look") == ALL, "a sheet of its own: re-polished as before"
 
 
-def test_a_symbol_s_look_is_set_without_a_re_polish(station: Station, qtbot, qapp, sheet) -> None:
-    """The theme selects no rule on a symbol's look (its colours are properties it reads)."""
-    qapp.setStyleSheet(THEME)
+def test_a_symbol_s_look_is_set_without_a_re_polish(
+    station: Station, qtbot, qapp, sheet, themed
+) -> None:
+    """No rule selects on a symbol's look (its colours are properties it reads)."""
     spec = SymbolSpec(type="symbol", symbol="pump", tag="Pump1.Running", rect=(0, 0, 60, 60))
     widget = shown(qtbot, SymbolWidget(spec, station.ctx))
-    station.feed("Pump1.Running", False)  # Good now: the quality's re-polish is done
+    station.feed("Pump1.Running", False)
     assert widget.activeFill == QColor("#4a4a4a"), "from the theme"
     widget.activeFill = MINE
     station.feed("Pump1.Running", True)
     assert widget.look is Look.ACTIVE
     assert widget.activeFill == MINE, "not polished again"
     assert widget.colors()[0] == MINE.name(), "the picture is of the current colours"
-    qapp.setStyleSheet(THEME + 'SymbolWidget[look="normal"] { qproperty-activeFill: #2060c0; }')
+    qapp.setStyleSheet('SymbolWidget[look="normal"] { qproperty-activeFill: #2060c0; }')
     station.feed("Pump1.Running", False)
     assert widget.activeFill == QColor("#2060c0"), "a rule reads the look now: re-polished"
 
 
-def test_a_quality_change_re_polishes_the_host_not_its_badge(
-    station: Station, qtbot, qapp, sheet
+def test_a_quality_change_dresses_the_host_and_leaves_its_badge(
+    station: Station, qtbot, qapp, sheet, themed
 ) -> None:
-    qapp.setStyleSheet(THEME)
     spec = ValueSpec(type="value", tag="Tank1.Level", rect=(0, 0, 120, 40))
     value = shown(qtbot, ValueWidget(spec, station.ctx))
     station.feed("Tank1.Level", 5.0)
@@ -120,11 +122,11 @@ def test_a_quality_change_re_polishes_the_host_not_its_badge(
     station.feed("Tank1.Level", 5.0, BAD)
     image = value.grab().toImage()
     top = {image.pixelColor(x, 0).name() for x in range(20, 100)}
-    assert "#c000c0" in top, "the host's dashed outline: it was re-polished"
+    assert "#c000c0" in top, "the host's dashed outline"
     assert value.palette().windowText().color().name() == "#6e6e6e", "and its text greyed"
-    assert badge.markColor == MINE, "no rule reaches the badge through the host's quality"
+    assert badge.markColor == MINE, "the badge's colours are its own"
     rule = 'ValueWidget[quality="good"] QualityBadge { qproperty-markColor: #0050ff; }'
-    qapp.setStyleSheet(THEME + rule)
+    qapp.setStyleSheet(rule)
     badge.markColor = MINE
     station.feed("Tank1.Level", 6.0)
     assert badge.markColor == QColor("#0050ff"), "a rule through the host: children re-polished"
@@ -143,10 +145,7 @@ def test_a_setpoint_s_field_follows_its_quality(station: Station, qtbot, qapp, s
     assert widget.field.palette().text().color().name() == good
 
 
-def test_an_indicator_s_look_still_changes_its_colours(
-    station: Station, qtbot, qapp, sheet
-) -> None:
-    qapp.setStyleSheet(THEME)
+def test_an_indicator_s_look_changes_its_colours(station: Station, qtbot, themed) -> None:
     states = (
         StateLook(value=0, text="STOPPED", look=Look.NORMAL),
         StateLook(value=1, text="RUNNING", look=Look.ACTIVE),
@@ -158,7 +157,7 @@ def test_an_indicator_s_look_still_changes_its_colours(
     for state, fill in ((1, "#4a4a4a"), (2, "#e00000"), (0, "#e6e6e6"), (1, "#4a4a4a")):
         station.feed("Pump1.Mode", state)
         assert widget.grab().toImage().pixelColor(10, 20).name() == fill
-    assert widget.font().pixelSize() == font, "the re-polish keeps the scaled font"
+    assert widget.font().pixelSize() == font, "a new look keeps the scaled font"
 
 
 def test_an_unchanged_value_is_not_set_again(station: Station, qtbot, qapp, sheet) -> None:

@@ -26,6 +26,7 @@ from hmi.model.screens.schema import (
 )
 from hmi.model.tags import TagConfig
 from hmi.widgets import WIDGET_CLASSES, SetpointWidget
+from hmi.widgets.theme import chrome
 
 from .conftest import Station, make_station, plant_tags
 
@@ -119,6 +120,7 @@ def build_sheet(station: Station, project_root: Path) -> tuple[QWidget, list[QWi
     sheet = QWidget()
     sheet.setObjectName("ScreenStage")
     sheet.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+    chrome.wear_ground(sheet, "stage")  # as the canvas's stage
     sheet.resize(1260, 560)
     widgets: list[QWidget] = []
 

@@ -36,7 +36,8 @@ class Strict(BaseModel):
 
 class Look(StrEnum):
     """How a state looks. ISA-101: grey for normal, colour only for abnormal and alarms.
-    The colours live in the style sheet, selected by this name."""
+    The colours live in the theme (its ScreenTheme rule: indicator<Look>Fill and Text,
+    symbol<Look>Fill), chosen by this name."""
 
     NORMAL = "normal"  # stopped / closed / off: light grey
     ACTIVE = "active"  # running / open / on: dark grey, filled

@@ -41,6 +41,7 @@ from hmi.views.alarms.history_table import (
     value_shown,
 )
 from hmi.views.cell_table import CellTableView
+from hmi.widgets.theme.chrome import wear_sheet
 
 __all__ = [
     "COLUMNS",
@@ -116,6 +117,7 @@ class AlarmHistoryView(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        wear_sheet(self)  # a window of the station (also shown on its own)
         self.setObjectName("AlarmHistory")
         self.journal = journal
         self.page_size = page_size

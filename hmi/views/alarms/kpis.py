@@ -33,6 +33,7 @@ from hmi.model.alarms.kpi import CHATTER_WINDOW_S, FLOOD_ABOVE, AlarmKpis
 from hmi.model.audit.record import us_from_datetime
 from hmi.views.alarms.history import aware, qt_time
 from hmi.widgets.alarm_mark import priority_pixmap
+from hmi.widgets.theme.chrome import wear_sheet
 
 __all__ = ["AlarmKpiView", "KpiSource"]
 
@@ -60,6 +61,7 @@ class AlarmKpiView(QWidget):
 
     def __init__(self, journal: KpiSource, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        wear_sheet(self)  # a window of the station (also shown on its own)
         self.setObjectName("AlarmKpis")
         self.journal = journal
         self.kpis: AlarmKpis | None = None

@@ -54,6 +54,7 @@ from hmi.views.cell_table import CellTableView
 from hmi.widgets.alarm_mark import BLINK_MS, PRIORITY_NUMBER, priority_pixmap
 from hmi.widgets.base import set_style_property
 from hmi.widgets.dialog import CommandButton
+from hmi.widgets.theme.chrome import wear_sheet
 
 __all__ = ["AlarmSummaryView"]
 
@@ -107,6 +108,7 @@ class AlarmSummaryView(QWidget):
         again every ``resync_ms``: the rows on screen, and ``resync_rows`` more in turn, so the
         whole table is current within a few seconds at a bounded cost per tick."""
         super().__init__(parent)
+        wear_sheet(self)  # a window of the station (also shown on its own)
         self.setObjectName("AlarmSummary")
         self._alarms = alarms
         self._commands = commands

@@ -45,6 +45,7 @@ from hmi.views.audit.filters import AuditFilterBar
 from hmi.views.audit.integrity import IntegrityBadge
 from hmi.views.audit.report import write_store_report
 from hmi.views.audit.table import PAGE_SIZE, AuditTableModel
+from hmi.widgets.theme.chrome import wear_sheet
 
 __all__ = ["EXPORT_FORMATS", "AuditorView"]
 
@@ -77,6 +78,7 @@ class AuditorView(QWidget):
         if sessions is not None and not sessions.can(Permission.VIEW_AUDIT):
             raise WriteDenied("the audit trail needs the view_audit permission")
         super().__init__(parent, Qt.WindowType.Window)
+        wear_sheet(self)  # a window of the station (also shown on its own)
         self.setObjectName("AuditorView")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Audit trail — {site}" if site else "Audit trail")

@@ -23,6 +23,7 @@ from shiboken6 import isValid
 
 from hmi.model.design.geometry import DEFAULT_GRID
 from hmi.model.paths import user_data_dir
+from hmi.widgets.theme.chrome import wear_sheet
 
 __all__ = ["DesignTools"]
 
@@ -35,6 +36,7 @@ class DesignTools:
         self.window = window
         self.bar = QToolBar("Design", window)
         self.bar.setObjectName("DesignToolBar")
+        wear_sheet(self.bar)  # before its buttons: a tool bar lays out with the style it had
         self.bar.setMovable(False)
         self.bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.bar)

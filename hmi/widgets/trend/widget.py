@@ -37,6 +37,7 @@ from hmi.widgets.base import (
     set_style_property,
 )
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.theme import chrome
 from hmi.widgets.trend.axis import YAxes, time_axis
 from hmi.widgets.trend.backfill import Backfill
 from hmi.widgets.trend.cursor import TrendCursor, local_time, offset_text
@@ -71,6 +72,7 @@ class TrendWidget(QFrame):
         capacity: int | None = None,
     ) -> None:
         super().__init__(parent)
+        chrome.wear_own_sheet(self, "TrendWidget")  # its labels' and buttons' looks
         self.spec = spec
         self.ctx = ctx
         if history is None:

@@ -16,6 +16,7 @@ from hmi.model.screens.loader import (
     load_template_file,
 )
 from hmi.model.screens.schema import ButtonSpec, InstanceSpec, ScreenFile, SymbolSpec, TemplateFile
+from tests.model.conftest import PROJECT, MakeProject
 
 DEMO = Path(__file__).resolve().parents[3] / "screens"
 
@@ -229,3 +230,14 @@ def test_listed_files_even_when_the_project_does_not_load(make_project, base_fil
     assert listed[(folder / "pump.yaml").resolve()] == "template"
     (folder / "project.yaml").write_text("screens: [unclosed\n", encoding="utf-8")
     assert listed_files(folder) is None
+
+
+def test_a_theme_is_a_name_not_a_path(make_project: MakeProject) -> None:
+    """settings.theme names resources/theme/<name>.qss: a path out of that folder is refused
+    where it is written."""
+    text = PROJECT.replace("connections:", "settings: {theme: ../../etc/passwd}\nconnections:")
+    folder = make_project({"project.yaml": text})
+    found = [(p.location.line, p.message) for p in check_project(folder)]
+    assert len(found) == 1 and found[0][0] == 4 and "theme" in found[0][1], found
+    good = PROJECT.replace("connections:", "settings: {theme: isa101}\nconnections:")
+    assert load_project(make_project({"project.yaml": good})).file.settings.theme == "isa101"

@@ -44,14 +44,14 @@ def selectors(sheet: str) -> list[list[str]]:
     "QLineEdit"]``), comments and declaration blocks dropped."""
     text = _BLOCK.sub(",", _COMMENT.sub("", sheet))
     found: list[list[str]] = []
-    for selector in _outside_brackets(text, ","):
-        compounds = [part for part in _outside_brackets(selector, " >+~") if part.strip()]
+    for selector in split_outside_brackets(text, ","):
+        compounds = [part for part in split_outside_brackets(selector, " >+~") if part.strip()]
         if compounds:
             found.append([part.strip() for part in compounds])
     return found
 
 
-def _outside_brackets(text: str, separators: str) -> list[str]:
+def split_outside_brackets(text: str, separators: str) -> list[str]:
     """``text`` split at any of ``separators`` outside ``[...]`` and quotes."""
     parts, start, depth, quote = [], 0, 0, ""
     for at, char in enumerate(text):

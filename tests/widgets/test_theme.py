@@ -1,0 +1,143 @@
+"""The theme reaches screen widgets as palettes and pictures, never as a style sheet
+(hmi.widgets.theme): colours read by Qt's parser from the ScreenTheme rule, the compound
+widgets' own sheets, shared palettes and cached outline pictures."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from PySide6.QtWidgets import QWidget
+
+from hmi.model.quality import Quality, QualityReason
+from hmi.model.screens.schema import (
+    BarSpec,
+    ButtonSpec,
+    IndicatorSpec,
+    LabelSpec,
+    Look,
+    StateLook,
+    ValueSpec,
+)
+from hmi.resources import theme_path
+from hmi.widgets import WIDGET_CLASSES
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.colors import DEFAULTS, own_sheet, read_colors
+from hmi.widgets.theme.dress import Dress, Line, put_on
+
+from .conftest import Station
+from .test_sheet import build_sheet
+
+THEME = theme_path().read_text(encoding="utf-8")
+COMPOUND = ("SetpointWidget", "TrendWidget")  # each carries a sheet of its own
+
+
+def test_the_theme_file_names_every_screen_colour_and_only_those() -> None:
+    rule = re.search(r"ScreenTheme\s*\{([^}]*)\}", re.sub(r"/\*.*?\*/", "", THEME, flags=re.S))
+    assert rule is not None
+    named = re.findall(r"qproperty-(\w+)\s*:", rule.group(1))
+    assert sorted(named) == sorted(DEFAULTS), "a typo in a name would be silently ignored"
+    assert len(named) == len(set(named))
+
+
+def test_colours_are_read_by_qt_and_a_bad_one_keeps_its_default(qapp, caplog) -> None:
+    sheet = (
+        "ScreenTheme { qproperty-stage: #123456; qproperty-labelText: rgb(1, 2, 3); "
+        "qproperty-valueFill: nonsense; }"
+    )
+    with caplog.at_level(logging.WARNING):
+        colors = read_colors(sheet)
+    assert colors["stage"].name() == "#123456"
+    assert colors["labelText"].name() == "#010203"
+    assert colors["valueFill"].name() == DEFAULTS["valueFill"]
+    assert "valueFill is no colour" in caplog.text
+    assert colors["untrusted"].name() == DEFAULTS["untrusted"], "left out: the default"
+    assert read_colors(THEME)["indicatorDisabledFill"].alpha() == 0, "transparent"
+
+
+def test_a_compound_widget_s_own_sheet_is_the_rules_that_start_at_it() -> None:
+    sheet = """
+    /* SetpointWidget { color: red; } a comment */
+    SetpointWidget { border: none; }
+    SetpointWidget QLineEdit, SetpointWidget[quality="bad"] QLineEdit { color: #6e6e6e; }
+    SetpointWidgetX { color: blue; }
+    ValueWidget, SetpointWidget QLabel { color: green; }
+    #Header > QPushButton { color: black; }
+    """
+    own = own_sheet(sheet, "SetpointWidget")
+    assert "border: none" in own and "#6e6e6e" in own
+    assert "red" not in own and "blue" not in own and "green" not in own and "black" not in own
+    for cls in COMPOUND:
+        assert own_sheet(THEME, cls), cls
+    assert "ScreenTheme" not in own_sheet(THEME, "SetpointWidget")
+
+
+def test_a_dress_is_one_shared_palette_and_an_outline_one_cached_picture(qtbot, qapp) -> None:
+    first, second = QWidget(), QWidget()
+    for widget in (first, second):
+        qtbot.addWidget(widget)
+        widget.resize(80, 30)
+    outlined = Dress(fill=0xFFE0E0E0, line=Line(0xFFC000C0, 2, "dashed"))
+    assert put_on(first, outlined) and put_on(second, outlined)
+    assert put_on(first, outlined) is False, "nothing to do: the same dress, the same size"
+    brush = first.palette().window()
+    assert brush.texture().cacheKey() == second.palette().window().texture().cacheKey()
+    image = first.grab().toImage()
+    assert image.pixelColor(0, 0).name() == "#c000c0", "a dash starts in the corner"
+    assert image.pixelColor(40, 15).name() == "#e0e0e0"
+    first.resize(100, 30)
+    assert put_on(first, outlined), "a new size: a picture of that size"
+    assert first.palette().window().texture().width() == 100
+    plain = Dress(fill=0xFF4A4A4A, text=0xFFFFFFFF)
+    put_on(first, plain)
+    assert first.palette().window().color().name() == "#4a4a4a"
+    assert first.palette().windowText().color().name() == "#ffffff"
+    assert first.autoFillBackground()
+
+
+def styled_by_sheet(widget: QWidget) -> bool:
+    return widget.style().metaObject().className() == "QStyleSheetStyle"
+
+
+def inside_compound(widget: QWidget) -> bool:
+    parent: QWidget | None = widget
+    while parent is not None:
+        if type(parent).__name__ in COMPOUND:
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def test_no_style_sheet_reaches_a_screen_widget(station: Station, qtbot, tmp_path, themed) -> None:
+    """Every widget type in every quality (the widget sheet's screen): none but the setpoint's
+    and the trend's own parts is drawn through Qt's style-sheet style, and none is plain."""
+    sheet, widgets = build_sheet(station, tmp_path)
+    qtbot.addWidget(sheet)
+    sheet.show()
+    qtbot.waitExposed(sheet)
+    kinds = {f"{kind.title()}Widget" for kind in WIDGET_CLASSES}
+    assert {type(w).__name__ for w in widgets} >= kinds
+    everything = sheet.findChildren(QWidget)
+    assert len(everything) > len(widgets)
+    wrong = [type(w).__name__ for w in everything if styled_by_sheet(w) != inside_compound(w)]
+    assert not wrong, wrong
+
+
+def test_without_a_theme_the_widgets_keep_qt_s_look(station: Station, qtbot) -> None:
+    chrome.uninstall()
+    specs = [
+        ValueSpec(type="value", tag="Tank1.Level", rect=(0, 0, 120, 30)),
+        IndicatorSpec(type="indicator", tag="Pump1.Running", rect=(0, 0, 120, 30), states=(
+            StateLook(value=1, text="RUNNING", look=Look.ACTIVE),)),
+        LabelSpec(type="label", text="x", rect=(0, 0, 120, 30)),
+        BarSpec(type="bar", tag="Tank1.Level", rect=(0, 0, 40, 120)),
+        ButtonSpec(type="button", text="Go", rect=(0, 0, 120, 30),
+                   action={"kind": "navigate", "screen": "overview"}),
+    ]  # fmt: skip
+    for spec in specs:
+        widget = WIDGET_CLASSES[spec.type](spec, station.ctx)
+        qtbot.addWidget(widget)
+        station.feed("Tank1.Level", 1.0, Quality.bad(QualityReason.COMM_FAILURE))
+        assert not widget.autoFillBackground(), spec.type
+        assert widget.contentsMargins().left() == 0, spec.type
+        assert not getattr(widget, "isFlat", lambda: False)()
