@@ -1,5 +1,6 @@
 """What the ISA-101 theme costs: the same screen loaded and the same station run with the
-station's style sheet (``apply_theme``, as ``hmi run`` does) and with no style sheet at all.
+station's theme (``apply_theme``, as ``hmi run`` does: the style sheet on the chrome, the
+colours on the screen widgets, ``hmi.widgets.theme``) and with no theme at all.
 
 - **Load**: in a fresh process each time (offscreen, ``hmi.app`` imported as the window
   process of ``hmi run`` has it, the theme applied or not), one screen read with
@@ -418,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, what, value in (("first", "first", ratio), ("warm", "again", warm)):
             figure("theme", f"{name}: load + build + paint ({what}), styled", styled[key], "ms",
                    target=f"<= {TARGET:.2f} x unstyled", met=value <= TARGET, raw=bare[key],
-                   raw_name="the same, no style sheet")  # fmt: skip
+                   raw_name="the same, no theme")  # fmt: skip
             if value > TARGET:
                 missed.append(f"{name} load ({what})")
     qt_ratio = _qt_alone(args.runs)
@@ -429,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
           f"unstyled {bare_cpu[0]:.1f} %, ratio {ratio:.2f}; load average {_load_average()}")  # fmt: skip
     figure("theme", "500-widget screen, values at 10 Hz: CPU, styled", styled_cpu[0], "% core",
            target=f"<= {TARGET:.2f} x unstyled", met=ratio <= TARGET, raw=bare_cpu[0],
-           raw_name="the same, no style sheet")  # fmt: skip
+           raw_name="the same, no theme")  # fmt: skip
     if ratio > TARGET:
         missed.append("pushed CPU")
     qt_cpu = {side: run_role(["--role", "qt-cpu", "--seconds", str(args.seconds)]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from hmi.model.screens.schema import GroupSpec
 from hmi.widgets.base import scale_font
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.theme import chrome
-from hmi.widgets.theme.dress import Dress, Line, put_on, quality_line
+from hmi.widgets.theme.dress import Dress, palette_of, put_on, quality_line
 
 DESIGN_FONT_PX = 13.0
 
@@ -29,18 +29,37 @@ class GroupWidget(QFrame):
         colors = chrome.colors()
         if colors is not None:
             put_on(self.title_label, Dress(text=colors.rgba("groupTitle")))
+            # The frame: Qt's 1 px box in the palette's text colour, set before the canvas
+            # adds the children (a picture the group's size would be blended over its whole
+            # area at every repaint). Each screen widget sets its own text colour.
+            self.setFrameShape(QFrame.Shape.Box)
+            self.setFrameShadow(QFrame.Shadow.Plain)
+            palette = QPalette()
+            palette.setColor(QPalette.ColorRole.WindowText, colors["groupLine"])
+            self.setPalette(palette)
         self.apply_scale(1.0)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self.redress()  # its frame is a picture of its size
+        if self.property("expression") == "bad":
+            self.redress()  # the dashed outline is a picture of its size
 
     def redress(self) -> None:
-        """A 1 px frame; dashed when its ``visible:`` cannot be evaluated."""
+        """Dashed when its ``visible:`` cannot be evaluated (over the box, made unseen)."""
         colors = chrome.colors()
-        if colors is not None:
-            line = quality_line(colors, "good", self.property("expression") == "bad")
-            put_on(self, Dress(line=line or Line(colors.rgba("groupLine"), 1)))
+        if colors is None:
+            return
+        bad = self.property("expression") == "bad"
+        line = quality_line(colors, "good", bad)
+        palette = QPalette(self.palette())
+        if line is not None:
+            palette = QPalette(palette_of(Dress(line=line), self.width(), self.height(),
+                                          self.devicePixelRatioF()))  # fmt: skip
+        palette.setColor(
+            QPalette.ColorRole.WindowText, QColor(0, 0, 0, 0) if bad else colors["groupLine"]
+        )
+        self.setAutoFillBackground(bad)
+        self.setPalette(palette)
 
     def apply_scale(self, scale: float) -> None:
         scale_font(self.title_label, self.spec.font_size or DESIGN_FONT_PX, scale, bold=True)

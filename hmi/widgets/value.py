@@ -17,11 +17,10 @@ from hmi.widgets.dialog import CommandButton, OperatorDialog
 from hmi.widgets.label import ALIGN
 from hmi.widgets.setpoint import SetpointWidget
 from hmi.widgets.theme import chrome
-from hmi.widgets.theme.dress import Dress, Line, put_on, quality_line
+from hmi.widgets.theme.dress import Dress, Line, frame_indent, put_on, quality_line
 
 DESIGN_FONT_PX = 16.0
 ENTRY_WIDTH_PX = 320
-_INDENTS: dict[tuple[str, int, bool], int] = {}  # by font: measuring text is not free
 MARGINS = (6, 2, 18, 2)
 """Inside its 2 px outline: 4 px before the text, 16 px after it (the quality badge's corner,
 so the badge never covers digits)."""
@@ -132,13 +131,8 @@ class ValueWidget(QLabel):
 
     def apply_scale(self, scale: float) -> None:
         scale_font(self, self.spec.font_size or DESIGN_FONT_PX, scale)
-        if chrome.colors() is not None:  # what QLabel adds inside a frame: half an "x"
-            font = self.font()
-            key = (font.family(), font.pixelSize(), font.bold())
-            indent = _INDENTS.get(key)
-            if indent is None:
-                indent = _INDENTS[key] = self.fontMetrics().horizontalAdvance("x") // 2
-            self.setIndent(indent)
+        if chrome.colors() is not None:
+            self.setIndent(frame_indent(self))
         self.binding.apply_scale(scale)
 
     def release(self) -> None:

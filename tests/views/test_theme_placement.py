@@ -17,7 +17,7 @@ from hmi.widgets.dialog import OperatorDialog
 
 from .designer.design_rig import designing
 
-COMPOUND = ("SetpointWidget", "TrendWidget")
+COMPOUND = ("SetpointWidget",)
 
 
 def styled_by_sheet(widget: QWidget) -> bool:

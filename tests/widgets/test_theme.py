@@ -29,7 +29,7 @@ from .conftest import Station
 from .test_sheet import build_sheet
 
 THEME = theme_path().read_text(encoding="utf-8")
-COMPOUND = ("SetpointWidget", "TrendWidget")  # each carries a sheet of its own
+COMPOUND = ("SetpointWidget",)  # it carries a sheet of its own
 
 
 def test_the_theme_file_names_every_screen_colour_and_only_those() -> None:
@@ -109,8 +109,8 @@ def inside_compound(widget: QWidget) -> bool:
 
 
 def test_no_style_sheet_reaches_a_screen_widget(station: Station, qtbot, tmp_path, themed) -> None:
-    """Every widget type in every quality (the widget sheet's screen): none but the setpoint's
-    and the trend's own parts is drawn through Qt's style-sheet style, and none is plain."""
+    """Every widget type in every quality (the widget sheet's screen): none but the setpoint's own
+    parts is drawn through Qt's style-sheet style, and none is plain."""
     sheet, widgets = build_sheet(station, tmp_path)
     qtbot.addWidget(sheet)
     sheet.show()

@@ -84,7 +84,7 @@ def wear_sheet(widget: QWidget) -> None:
 
 def wear_own_sheet(widget: QWidget, cls: str) -> None:
     """The rules of the theme that start at ``cls`` (``own_sheet``) as ``widget``'s own
-    style sheet: a compound screen widget's (a setpoint, a trend)."""
+    style sheet: a compound screen widget's (the setpoint: its field's states)."""
     if not _sheet:
         return
     found = _own.get(cls)

@@ -91,6 +91,10 @@ DEFAULTS: Mapping[str, str] = {
     "buttonActiveFill": "#4a4a4a",
     "buttonActiveText": "#ffffff",
     "buttonFocusLine": "#1e1e1e",  # the 2 px dark frame the chrome uses for focus, too
+    # trends: the frame around the plot, the toolbar's note (its other labels: labelText)
+    "trendFill": "#dedede",
+    "trendLine": "#9c9c9c",
+    "trendNote": "#6a6a6a",
     # groups
     "groupLine": "#9c9c9c",
     "groupTitle": "#3c3c3c",
@@ -166,7 +170,7 @@ _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 
 def own_sheet(sheet: str, cls: str) -> str:
     """The rules of ``sheet`` whose every selector starts at a ``cls`` widget: the style sheet
-    a compound screen widget (a setpoint's field, a trend's labels) carries itself, so that the
+    a compound screen widget (a setpoint's entry field) carries itself, so that the
     rest of the screen stays outside Qt's style-sheet style."""
     start = re.compile(r"^" + re.escape(cls) + r"(?![\w-])")
     kept = []

@@ -17,12 +17,20 @@ from typing import Literal, NamedTuple
 
 from PySide6.QtCore import QLineF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.widgets.picture import PixmapCache
 from hmi.widgets.theme.colors import ScreenColors
 
-__all__ = ["Dress", "Line", "palette_of", "picture_of", "put_on", "quality_line"]
+__all__ = [
+    "Dress",
+    "Line",
+    "frame_indent",
+    "palette_of",
+    "picture_of",
+    "put_on",
+    "quality_line",
+]
 
 Stroke = Literal["solid", "dotted", "dashed"]
 _PEN = {
@@ -49,6 +57,20 @@ class Dress(NamedTuple):
     fill: int | None = None
     text: int | None = None
     line: Line | None = None
+
+
+_INDENTS: dict[tuple[str, int, bool], int] = {}  # by font: measuring text is not free
+
+
+def frame_indent(label: QLabel) -> int:
+    """What a ``QLabel`` keeps between its text and its aligned edge when it has a frame
+    (half an "x"), as it did inside the style sheet's border: set with ``setIndent``."""
+    font = label.font()
+    key = (font.family(), font.pixelSize(), font.bold())
+    found = _INDENTS.get(key)
+    if found is None:
+        found = _INDENTS[key] = label.fontMetrics().horizontalAdvance("x") // 2
+    return found
 
 
 def quality_line(colors: ScreenColors, css: str, expression_bad: bool = False) -> Line | None:

@@ -1,8 +1,8 @@
 """The legend under a trend: per pen a check box (shown or hidden), a swatch of its line, its
 name and its value: the live value, or the value at the cursor while the cursor is shown.
 
-The value label is what the pen's ``TagBinding`` marks, like any value on a screen: the
-``quality`` property the theme styles, and the badge.
+The value label is what the pen's ``TagBinding`` marks, like any value on a screen: its
+``quality`` property, the theme's outline and greyed text (``dress_value``), and the badge.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from hmi.widgets.base import NO_VALUE, scale_font
+from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, frame_indent, put_on, quality_line
 from hmi.widgets.trend.style import PenStyle
 
 ENTRY_MIN_PX = 240  # design width of one legend entry, for the number of columns
+VALUE_MARGINS = (4, 2, 18, 2)  # inside its 2 px outline: 2 px before, 16 after (the badge)
 
 
 class Swatch(QWidget):
@@ -56,9 +59,14 @@ class LegendEntry(QWidget):
         self.swatch = Swatch(style, self)
         self.name = QLabel(title, self)
         self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        colors = chrome.colors()
+        if colors is not None:  # not the trend's frame colour its palette carries
+            put_on(self.name, Dress(text=colors.rgba("labelText")))
         self.value = QLabel(NO_VALUE, self)
         self.value.setObjectName("TrendPen")
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if chrome.colors() is not None:
+            self.value.setContentsMargins(*VALUE_MARGINS)
         layout.addWidget(self.check)
         layout.addWidget(self.swatch)
         layout.addWidget(self.name, 1)
@@ -69,6 +77,16 @@ class LegendEntry(QWidget):
             scale_font(widget, font_px, scale)
         wide = self.value.fontMetrics().horizontalAdvance("0000.00 mm")
         self.value.setMinimumWidth(wide + round(20 * scale))  # room for the quality badge
+        if chrome.colors() is not None:
+            self.value.setIndent(frame_indent(self.value))
+
+    def dress_value(self, css: str) -> None:
+        """The value's outline and text for its quality, as any value on a screen."""
+        colors = chrome.colors()
+        if colors is not None:
+            stale = css in ("bad", "disconnected")
+            text = colors.rgba("staleText" if stale else "labelText")
+            put_on(self.value, Dress(text=text, line=quality_line(colors, css)))
 
 
 class TrendLegend(QWidget):

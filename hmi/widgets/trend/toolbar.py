@@ -3,7 +3,7 @@ paused, export. It only emits what the operator asked for; the trend does it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Signal, SignalInstance
+from PySide6.QtCore import QPoint, QSize, Signal, SignalInstance
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -68,12 +68,17 @@ class TrendToolbar(QWidget):
         self.live_button.setChecked(True)
         self.live_button.toggled.connect(self.live.emit)
         self.export_button = self._button("Export…", "Save the visible range as CSV or PNG")
-        self.export_button.setObjectName("TrendExport")  # the theme drops its menu arrow
-        menu = QMenu(self.export_button)
-        menu.addAction("CSV…", lambda: self._ask("csv", self.export_csv))
-        menu.addAction("PNG…", lambda: self._ask("png", self.export_png))
-        self.export_button.setMenu(menu)
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_button.setObjectName("TrendExport")
+        # "Export…" says it opens something: the menu is not the button's own, so no style
+        # draws its arrow over the last letter; a click opens it under the button
+        self.export_menu = QMenu(self.export_button)
+        self.export_menu.addAction("CSV…", lambda: self._ask("csv", self.export_csv))
+        self.export_menu.addAction("PNG…", lambda: self._ask("png", self.export_png))
+        self.export_button.clicked.connect(
+            lambda: self.export_menu.popup(
+                self.export_button.mapToGlobal(QPoint(0, self.export_button.height()))
+            )
+        )
         for button in (
             self.zoom_in,
             self.zoom_out,

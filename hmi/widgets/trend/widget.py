@@ -38,10 +38,12 @@ from hmi.widgets.base import (
 )
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.theme import chrome
+from hmi.widgets.theme.dress import Dress, put_on
 from hmi.widgets.trend.axis import YAxes, time_axis
 from hmi.widgets.trend.backfill import Backfill
 from hmi.widgets.trend.cursor import TrendCursor, local_time, offset_text
 from hmi.widgets.trend.export import ExportColumn, raw_samples, write_csv
+from hmi.widgets.trend.frame import dress_trend
 from hmi.widgets.trend.legend import TrendLegend
 from hmi.widgets.trend.pen import TrendPen
 from hmi.widgets.trend.style import PLOT_BACKGROUND, resolve_pen
@@ -72,7 +74,7 @@ class TrendWidget(QFrame):
         capacity: int | None = None,
     ) -> None:
         super().__init__(parent)
-        chrome.wear_own_sheet(self, "TrendWidget")  # its labels' and buttons' looks
+        self._outlined = dress_trend(self, "good", None)  # before its parts: see trend.frame
         self.spec = spec
         self.ctx = ctx
         if history is None:
@@ -99,6 +101,9 @@ class TrendWidget(QFrame):
 
         self.toolbar = TrendToolbar(spec.presets_s, self)
         self.note = self.toolbar.note
+        colors = chrome.colors()
+        if colors is not None:
+            put_on(self.note, Dress(text=colors.rgba("trendNote")))
         self.plot = pg.PlotWidget(
             self, background=PLOT_BACKGROUND, axisItems={"bottom": time_axis()}
         )
@@ -168,9 +173,10 @@ class TrendWidget(QFrame):
         self.traces[tag] = pen
         self.pens[tag] = entry.value
         show = functools.partial(self._on_value, pen)
-        pen.binding = TagBinding(entry.value, self.ctx, tag, show, note=self.spec.tooltip)
+        binding = pen.binding = TagBinding(entry.value, self.ctx, tag, show, note=self.spec.tooltip)
         self._style_entry(pen)
-        pen.binding.bind()
+        binding.bind()
+        binding.dress_with(lambda: entry.dress_value(binding.css))
         self._dirty = True
         if not self._released:
             self._debounce.start()
@@ -435,6 +441,15 @@ class TrendWidget(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_parts()
+        if self._outlined:
+            self.redress()  # the outline is a picture of its size
+
+    def redress(self) -> None:
+        """The trend's fill and 1 px frame (a ``QFrame`` box in the palette's text colour, set
+        before its children exist: no palette to hand down to every part of the plot); while
+        compact, its worst pen's quality outline instead (a picture of its size)."""
+        css = str(self.property("quality") or "good")
+        self._outlined = dress_trend(self, css, self._outlined)
 
     def _fit_parts(self) -> None:
         """On a small trend (a faceplate, a thumbnail) the toolbar, then the legend and the
@@ -458,6 +473,7 @@ class TrendWidget(QFrame):
             css = min(qualities, key=lambda q: q.level).css_name
         if set_style_property(self, "quality", css):
             self.badge.set_state(css)
+            self.redress()
 
     def release(self) -> None:
         """Unbind every pen and stop drawing and asking; idempotent."""

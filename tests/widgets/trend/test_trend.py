@@ -366,7 +366,7 @@ def test_export_menu_asks_for_a_file(
         return str(chosen[name.rsplit(".", 1)[1]]), filters
 
     monkeypatch.setattr("hmi.widgets.trend.toolbar.QFileDialog.getSaveFileName", ask)
-    for action in widget.toolbar.export_button.menu().actions():
+    for action in widget.toolbar.export_menu.actions():
         action.trigger()
     loop.run_until_complete(asyncio.gather(*widget.exports))
     assert chosen["csv"].read_text(encoding="utf-8").startswith("# HMI trend export")
