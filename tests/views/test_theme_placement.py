@@ -14,23 +14,9 @@ from hmi.app import Station
 from hmi.model.screens.loader import Project
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.dialog import OperatorDialog
+from tests.widgets.test_theme import COMPOUND, inside, styled_by_sheet
 
 from .designer.design_rig import designing
-
-COMPOUND = ("SetpointWidget",)
-
-
-def styled_by_sheet(widget: QWidget) -> bool:
-    return widget.style().metaObject().className() == "QStyleSheetStyle"
-
-
-def inside(widget: QWidget, names: tuple[str, ...]) -> bool:
-    parent: QWidget | None = widget
-    while parent is not None:
-        if type(parent).__name__ in names:
-            return True
-        parent = parent.parentWidget()
-    return False
 
 
 def check(window: QWidget, canvas: ScreenCanvas) -> None:

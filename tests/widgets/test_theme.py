@@ -99,10 +99,11 @@ def styled_by_sheet(widget: QWidget) -> bool:
     return widget.style().metaObject().className() == "QStyleSheetStyle"
 
 
-def inside_compound(widget: QWidget) -> bool:
+def inside(widget: QWidget, names: tuple[str, ...] = COMPOUND) -> bool:
+    """``widget`` or one of its parents is of a class named in ``names``."""
     parent: QWidget | None = widget
     while parent is not None:
-        if type(parent).__name__ in COMPOUND:
+        if type(parent).__name__ in names:
             return True
         parent = parent.parentWidget()
     return False
@@ -119,7 +120,7 @@ def test_no_style_sheet_reaches_a_screen_widget(station: Station, qtbot, tmp_pat
     assert {type(w).__name__ for w in widgets} >= kinds
     everything = sheet.findChildren(QWidget)
     assert len(everything) > len(widgets)
-    wrong = [type(w).__name__ for w in everything if styled_by_sheet(w) != inside_compound(w)]
+    wrong = [type(w).__name__ for w in everything if styled_by_sheet(w) != inside(w)]
     assert not wrong, wrong
 
 
