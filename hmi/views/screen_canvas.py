@@ -27,7 +27,7 @@ from hmi.model.screens.templates import instantiate
 from hmi.model.value import TagValue
 from hmi.runtime.qt_bridge import Binding, QtTagBridge
 from hmi.widgets import WIDGET_CLASSES
-from hmi.widgets.base import BADGE_PX, QualityBadge, TagBinding, quality_text, set_style_property
+from hmi.widgets.base import BADGE_PX, QualityBadge, TagBinding, mark_expression, quality_text
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.theme import chrome
 
@@ -124,7 +124,7 @@ class _VisibleRule(QObject):
             log.warning("visible: %s", problem)
         self.problem = problem
         self.quality = Quality.bad(QualityReason.CONFIG_ERROR) if problem else Quality.good()
-        set_style_property(self._widget, "expression", "bad" if problem else "good")
+        mark_expression(self._widget, bool(problem))
         redress = getattr(self._widget, "redress", None)
         if redress is not None:
             redress()  # the dashed outline (a compound widget's own sheet does it itself)

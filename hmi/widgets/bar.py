@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QWidget
 
 from hmi.model.screens.schema import BarSpec
 from hmi.model.value import TagValue
-from hmi.widgets.base import TagBinding
+from hmi.widgets.base import TagBinding, expression_bad, resize_due
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.theme import chrome
 from hmi.widgets.theme.dress import Dress, Line, palette_of, picture_of, quality_line
@@ -79,7 +79,7 @@ class BarWidget(QWidget):
         if colors is None or not self.binding.dressing:
             return
         good = self.binding.css == "good"
-        line = quality_line(colors, self.binding.css, self.property("expression") == "bad")
+        line = quality_line(colors, self.binding.css, expression_bad(self))
         trough, dpr = self.trough.size(), self.devicePixelRatioF()
         key = (line, self.width(), self.height(), trough.width(), trough.height(), good, dpr)
         if key == self._worn or not self.testAttribute(Qt.WidgetAttribute.WA_Resized):
@@ -149,7 +149,8 @@ class BarWidget(QWidget):
     def apply_scale(self, scale: float) -> None:
         self._scale = scale
         self.binding.apply_scale(scale)
-        self._place()
+        if not resize_due(self):  # else its resize event places the parts, once
+            self._place()
 
     def release(self) -> None:
         self.binding.release()

@@ -34,6 +34,9 @@ from hmi.widgets.theme import chrome
 from hmi.widgets.theme.selectors import restyle
 
 log = logging.getLogger(__name__)
+_RESIZE_DUE = Qt.WidgetAttribute.WA_PendingResizeEvent
+_RESIZE, _TOOLTIP = QEvent.Type.Resize, QEvent.Type.ToolTip
+_EXPRESSION_BAD = "_hmi_expression_bad"  # kept on the Python wrapper (mark_expression)
 
 NO_VALUE = "----"
 MIN_FONT_PX = 9
@@ -51,6 +54,13 @@ def screen_font_px(design_px: float, scale: float) -> int:
 BADGE_PX = 14.0  # design size of the quality badge
 
 
+def resize_due(widget: QWidget) -> bool:
+    """Qt will send ``widget`` a resize event before it is first shown (it was made or given
+    a geometry while hidden): size-dependent work (outline pictures, parts' geometry) waits
+    for it rather than being done twice."""
+    return widget.testAttribute(_RESIZE_DUE)
+
+
 def repolish(widget: QWidget, *, children: bool = True) -> None:
     """Re-apply the style sheet after a dynamic property changed (children too, for rules
     such as ``SetpointWidget[quality="bad"] QLineEdit``). A widget not yet polished is left
@@ -66,6 +76,20 @@ def repolish(widget: QWidget, *, children: bool = True) -> None:
         each.style().polish(each)
         each.setFont(font)
         each.update()
+
+
+def mark_expression(widget: QWidget, bad: bool) -> bool:
+    """Whether ``widget``'s ``visible:`` expression cannot be evaluated: its ``expression``
+    property (what a style-sheet rule, the designer and tests read) and a plain attribute
+    beside it that ``expression_bad`` reads while dressing. True when it changed."""
+    widget.__dict__[_EXPRESSION_BAD] = bad
+    return set_style_property(widget, "expression", "bad" if bad else "good")
+
+
+def expression_bad(widget: QWidget) -> bool:
+    """``mark_expression``'s last word (False for a widget with no ``visible:`` rule), read
+    without asking Qt for the property: a widget's look is computed at every change."""
+    return bool(widget.__dict__.get(_EXPRESSION_BAD, False))
 
 
 def set_style_property(widget: QWidget, name: str, value: str) -> bool:
@@ -309,12 +333,15 @@ class TagBinding(QObject):
         return self
 
     def dress_with(self, redress: Callable[[], None], *, on_resize: bool = True) -> None:
-        """Once the host is built, with a theme: dress it now, and again on every change of
-        quality and (``on_resize``) of size: an outline is a picture of the host's size."""
+        """Once the host is built, with a theme: dress it (now, or at the resize event Qt sends
+        it before it is first shown: its size is not known before), and again on every change
+        of quality and (``on_resize``; else the host's own ``resizeEvent`` does) of size: an
+        outline is a picture of the host's size."""
         if chrome.colors() is not None:
             self._redress = redress
             self._redress_on_resize = on_resize
-            redress()
+            if not resize_due(self.host):
+                redress()  # else the resize event Qt sends before it is first shown does
 
     @property
     def css(self) -> str:
@@ -405,13 +432,14 @@ class TagBinding(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.host:
-            if event.type() == QEvent.Type.Resize:
+            kind = event.type()  # asked once: every event of the host passes here
+            if kind == _RESIZE:
                 if self._redress is not None and self._redress_on_resize:
                     self._redress()
                 self.badge.place()
                 if self.alarm_mark is not None:
                     self.alarm_mark.place()
-            elif event.type() == QEvent.Type.ToolTip:
+            elif kind == _TOOLTIP:
                 self.host.setToolTip(self.tooltip_text())
         return False
 

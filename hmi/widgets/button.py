@@ -26,7 +26,14 @@ from hmi.model.screens.schema import (
 )
 from hmi.model.value import TagValue
 from hmi.runtime.commands import CommandResult
-from hmi.widgets.base import TagBinding, origin, scale_font, set_style_property
+from hmi.widgets.base import (
+    TagBinding,
+    expression_bad,
+    origin,
+    resize_due,
+    scale_font,
+    set_style_property,
+)
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.dialog import CommandButton
 from hmi.widgets.theme import chrome
@@ -76,13 +83,15 @@ class ButtonWidget(CommandButton):
         self._built = True
         if self.binding is not None:  # dressed on quality changes; on resizes by resizeEvent
             self.binding.dress_with(self.redress, on_resize=False)
-        else:
+        elif not resize_due(self):  # else its resizeEvent dresses it, once its size is known
             self.redress()
 
     def redress(self) -> None:
         """The look of the button's state: fill, text and line."""
+        if not self._built or not self._dressed:
+            return
         colors = chrome.colors()
-        if colors is None or not self._dressed or not self._built:
+        if colors is None:
             return
         enabled = self.isEnabled()
         if self.property("look") == Look.ACTIVE.value:
@@ -94,7 +103,8 @@ class ButtonWidget(CommandButton):
                 "buttonPressed" if self.isDown() else "buttonHover" if self._hover else "buttonFill"
             )
             text = "buttonText"
-        line = quality_line(colors, self.property("quality"), self.property("expression") == "bad")
+        quality = "good" if self.binding is None else self.binding.css
+        line = quality_line(colors, quality, expression_bad(self))
         if line is None:
             focus = self.hasFocus() and enabled
             color = (

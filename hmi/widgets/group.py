@@ -6,7 +6,7 @@ from PySide6.QtGui import QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from hmi.model.screens.schema import GroupSpec
-from hmi.widgets.base import scale_font
+from hmi.widgets.base import expression_bad, scale_font
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.theme import chrome
 from hmi.widgets.theme.dress import Dress, palette_of, put_on, quality_line
@@ -41,7 +41,7 @@ class GroupWidget(QFrame):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.property("expression") == "bad":
+        if expression_bad(self):
             self.redress()  # the dashed outline is a picture of its size
 
     def redress(self) -> None:
@@ -49,7 +49,7 @@ class GroupWidget(QFrame):
         colors = chrome.colors()
         if colors is None:
             return
-        bad = self.property("expression") == "bad"
+        bad = expression_bad(self)
         line = quality_line(colors, "good", bad)
         palette = QPalette(self.palette())
         if line is not None:

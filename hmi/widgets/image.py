@@ -13,6 +13,7 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.screens.schema import ImageSpec
+from hmi.widgets.base import expression_bad
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.picture import draw_pixmap
 from hmi.widgets.theme import chrome
@@ -83,9 +84,7 @@ class ImageWidget(QLabel):
         if colors is None:
             return
         broken = self.property("broken") == "true"
-        line = quality_line(
-            colors, "bad" if broken else "good", self.property("expression") == "bad"
-        )
+        line = quality_line(colors, "bad" if broken else "good", expression_bad(self))
         put_on(self, Dress(text=colors.rgba("untrusted") if broken else None, line=line))
 
     def _show_picture(self) -> None:

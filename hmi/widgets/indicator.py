@@ -7,7 +7,14 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.screens.schema import IndicatorSpec, Look, StateLook
 from hmi.model.value import TagValue
-from hmi.widgets.base import NO_VALUE, TagBinding, match_state, scale_font, set_style_property
+from hmi.widgets.base import (
+    NO_VALUE,
+    TagBinding,
+    expression_bad,
+    match_state,
+    scale_font,
+    set_style_property,
+)
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.theme import chrome
 from hmi.widgets.theme.dress import Dress, put_on, quality_line
@@ -63,7 +70,7 @@ class IndicatorWidget(QLabel):
             return
         look = str(self.property("look")).title()
         fill = colors[f"indicator{look}Fill"]
-        line = quality_line(colors, self.binding.css, self.property("expression") == "bad")
+        line = quality_line(colors, self.binding.css, expression_bad(self))
         put_on(
             self,
             Dress(

@@ -7,7 +7,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.screens.schema import LabelSpec
-from hmi.widgets.base import screen_font_px
+from hmi.widgets.base import expression_bad, screen_font_px
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.theme import chrome
 from hmi.widgets.theme.dress import Dress, put_on, quality_line
@@ -51,12 +51,12 @@ class LabelWidget(QLabel):
         """The style's text colour; dashed when its ``visible:`` cannot be evaluated."""
         colors = chrome.colors()
         if colors is not None:
-            line = quality_line(colors, "good", self.property("expression") == "bad")
+            line = quality_line(colors, "good", expression_bad(self))
             put_on(self, Dress(text=colors.rgba(STYLE_COLORS[self.spec.style]), line=line))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.property("expression") == "bad":
+        if expression_bad(self):
             self.redress()  # the outline is a picture of its size
 
     def apply_scale(self, scale: float) -> None:

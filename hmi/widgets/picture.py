@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QWidget
 
 T = TypeVar("T")
 
-__all__ = ["CornerMark", "PixmapCache", "draw_pixmap"]
+__all__ = ["EVERY_ROLE", "CornerMark", "PixmapCache", "draw_pixmap"]
 
 
 def draw_pixmap(width: int, height: int, dpr: float, paint: Callable[[QPainter], None]) -> QPixmap:
@@ -99,6 +99,9 @@ class CornerMark(QWidget):
         if palette is None:
             palette = QPalette()
             palette.setBrush(QPalette.ColorRole.Window, QBrush(picture))
+            # every role its own: a change of the host's palette (its look) does not reach
+            # the mark (no re-resolve, no PaletteChange event, no repaint of the mark)
+            palette.setResolveMask(EVERY_ROLE)
             _PALETTES[key] = palette
             if len(_PALETTES) > _PALETTE_LIMIT:
                 _PALETTES.popitem(last=False)
@@ -107,3 +110,6 @@ class CornerMark(QWidget):
 
 _PALETTES: OrderedDict[int, QPalette] = OrderedDict()  # by picture: shared by every mark
 _PALETTE_LIMIT = 256
+EVERY_ROLE = (1 << 64) - 1
+"""A ``QPalette`` resolve mask (one bit per group and role) that makes every role the palette's
+own: a widget wears it as it is, neither resolved against nor changed by its parent's."""

@@ -21,7 +21,13 @@ from hmi.model.errors import HmiError
 from hmi.model.screens.schema import Look, SymbolSpec
 from hmi.model.value import TagValue
 from hmi.resources import BUILTIN_SYMBOLS, symbol_path
-from hmi.widgets.base import TagBinding, color_property, match_state, set_style_property
+from hmi.widgets.base import (
+    TagBinding,
+    color_property,
+    expression_bad,
+    match_state,
+    set_style_property,
+)
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.picture import PixmapCache
 from hmi.widgets.theme import chrome
@@ -145,7 +151,7 @@ class SymbolWidget(QLabel):
         colors = chrome.colors()
         if colors is not None:
             quality = self.binding.css if self.binding is not None else "good"
-            expression = self.property("expression") == "bad"
+            expression = expression_bad(self)
             put_on(self, Dress(line=quality_line(colors, quality, expression)))
 
     def _locate(self, name: str, project_root: Path) -> Path | None:

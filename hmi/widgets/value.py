@@ -11,7 +11,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from hmi.model.screens.schema import SetpointSpec, ValueSpec
 from hmi.model.tags import DataType, TagConfig
 from hmi.model.value import TagValue
-from hmi.widgets.base import NO_VALUE, TagBinding, origin, scale_font, set_style_property
+from hmi.widgets.base import (
+    NO_VALUE,
+    TagBinding,
+    expression_bad,
+    origin,
+    scale_font,
+    set_style_property,
+)
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.dialog import CommandButton, OperatorDialog
 from hmi.widgets.label import ALIGN
@@ -78,7 +85,7 @@ class ValueWidget(QLabel):
             return
         quality = self.binding.css
         writable = self._shown_writable is True
-        line = quality_line(colors, quality, self.property("expression") == "bad")
+        line = quality_line(colors, quality, expression_bad(self))
         if line is None and writable:
             line = Line(colors.rgba("writableLine"), 2, bottom_only=not self._hover)
         stale = quality in ("bad", "disconnected")

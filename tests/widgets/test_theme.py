@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from hmi.model.quality import Quality, QualityReason
@@ -142,3 +143,53 @@ def test_without_a_theme_the_widgets_keep_qt_s_look(station: Station, qtbot) -> 
         assert not widget.autoFillBackground(), spec.type
         assert widget.contentsMargins().left() == 0, spec.type
         assert not getattr(widget, "isFlat", lambda: False)()
+
+
+def test_a_widget_built_hidden_is_dressed_once_at_its_real_size(
+    station: Station, qtbot, themed
+) -> None:
+    """Made on a hidden parent and placed later (as a canvas does): nothing of the size-bound
+    look is computed before the resize event Qt sends it before its first paint, and that one
+    dress is the outline of the size it was given; a bar places its parts once, there too."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.resize(400, 300)
+    value = WIDGET_CLASSES["value"](
+        ValueSpec(type="value", tag="Tank1.Level", rect=(0, 0, 120, 30)), station.ctx, parent
+    )
+    bar = WIDGET_CLASSES["bar"](
+        BarSpec(type="bar", tag="Tank1.Level", rect=(0, 0, 40, 120)), station.ctx, parent
+    )
+    dresses: list[object] = []
+    set_palette = value.setPalette
+    value.setPalette = lambda palette: (dresses.append(palette), set_palette(palette))[1]
+    value.setGeometry(10, 10, 123, 31)
+    bar.setGeometry(200, 10, 41, 121)
+    bar.apply_scale(1.5)  # as a canvas rescales before the first show
+    assert dresses == [] and "_hmi_dress" not in value.__dict__, "not dressed before its size"
+    placed = Qt.WidgetAttribute.WA_Resized
+    assert not bar.trough.testAttribute(placed), "parts not placed before the bar's size is known"
+    parent.show()
+    qtbot.waitExposed(parent)
+    assert len(dresses) == 1, "dressed once, at its first resize"
+    worn = value.__dict__["_hmi_dress"]
+    assert worn[1:3] == (123, 31) and worn[0].line is not None, "the outline of its real size"
+    assert bar.trough.testAttribute(placed) and bar.trough.height() > 100, "the bar placed"
+    assert bar.autoFillBackground(), "and outlined"
+
+
+def test_the_expression_mark_is_read_without_asking_qt(station: Station, qtbot, themed) -> None:
+    from hmi.widgets.base import expression_bad, mark_expression
+
+    label = WIDGET_CLASSES["label"](
+        LabelSpec(type="label", text="x", rect=(0, 0, 120, 30)), station.ctx
+    )
+    qtbot.addWidget(label)
+    label.resize(120, 30)
+    assert not expression_bad(label) and label.property("expression") is None
+    assert mark_expression(label, True) and expression_bad(label)
+    assert label.property("expression") == "bad"
+    label.redress()
+    assert label.__dict__["_hmi_dress"][0].line.stroke == "dashed", "outlined as untrusted"
+    assert not mark_expression(label, True), "no change"
+    assert mark_expression(label, False) and not expression_bad(label)

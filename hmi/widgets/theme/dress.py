@@ -19,7 +19,7 @@ from PySide6.QtCore import QLineF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QWidget
 
-from hmi.widgets.picture import PixmapCache
+from hmi.widgets.picture import EVERY_ROLE, PixmapCache
 from hmi.widgets.theme.colors import ScreenColors
 
 __all__ = [
@@ -111,8 +111,9 @@ def paint_dress(painter: QPainter, width: int, height: int, dress: Dress) -> Non
 _PICTURES = PixmapCache(limit=512)
 _PALETTES: OrderedDict[tuple[object, ...], QPalette] = OrderedDict()
 _PALETTE_LIMIT = 1024
-_WORN = "_hmi_dress"
-_SIZED = Qt.WidgetAttribute.WA_Resized  # placed by its parent (a canvas sets every geometry)  # the key of what a widget wears, kept on its Python wrapper
+_BARE = Dress()
+_WORN = "_hmi_dress"  # the key of what a widget wears, kept on its Python wrapper
+_SIZED = Qt.WidgetAttribute.WA_Resized  # placed by its parent (a canvas sets every geometry)
 
 
 def picture_of(dress: Dress, width: int, height: int, dpr: float) -> QPixmap:
@@ -149,6 +150,9 @@ def _palette(dress: Dress, width: int, height: int, dpr: float) -> QPalette:
             QPalette.ColorRole.ButtonText,
         ):
             palette.setColor(role, text)
+    # every role its own (those not set: the application's, as a parent would give them), so
+    # Qt wears it as it is: no palette resolved against the parent's for each widget
+    palette.setResolveMask(EVERY_ROLE)
     _PALETTES[key] = palette
     if len(_PALETTES) > _PALETTE_LIMIT:
         _PALETTES.popitem(last=False)
@@ -168,10 +172,10 @@ def put_on(widget: QWidget, dress: Dress) -> bool:
             return False  # not placed yet: its first resize dresses it (TagBinding, resizeEvent)
         dpr = widget.devicePixelRatioF()
         key = (dress, width, height, dpr)
-    worn = getattr(widget, _WORN, None)
-    if worn == key:
-        return False
-    setattr(widget, _WORN, key)
+    worn = widget.__dict__.get(_WORN)  # a miss through getattr asks Qt's meta-object: 1.5 us
+    if worn == key or (worn is None and dress == _BARE):
+        return False  # the same, or nothing to put on a widget that wears nothing of ours
+    widget.__dict__[_WORN] = key
     fills = dress.fill is not None or dress.line is not None
     filled = worn is not None and (worn[0].fill is not None or worn[0].line is not None)
     if filled != fills:

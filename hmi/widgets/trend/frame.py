@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame
 
+from hmi.widgets.base import expression_bad
 from hmi.widgets.theme import chrome
 from hmi.widgets.theme.dress import Dress, palette_of, quality_line
 
@@ -24,7 +25,7 @@ def dress_trend(trend: QFrame, css: str, outlined: bool | None) -> bool | None:
     colors = chrome.colors()
     if colors is None:
         return None
-    line = quality_line(colors, css, trend.property("expression") == "bad")
+    line = quality_line(colors, css, expression_bad(trend))
     if line is None and outlined is False:
         return False  # the plain frame does not depend on the size
     if outlined is None:
