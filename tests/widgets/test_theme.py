@@ -193,3 +193,40 @@ def test_the_expression_mark_is_read_without_asking_qt(station: Station, qtbot, 
     assert label.__dict__["_hmi_dress"][0].line.stroke == "dashed", "outlined as untrusted"
     assert not mark_expression(label, True), "no change"
     assert mark_expression(label, False) and not expression_bad(label)
+
+
+def test_a_worn_look_is_the_widget_s_own_whatever_its_parent_or_the_desktop_says(
+    station: Station, qtbot, qapp, themed
+) -> None:
+    """The theme's palettes hold every role: a change of the parent's palette or of the
+    application's (a desktop switching to dark mode) changes neither a widget's look nor its
+    badge, and a look's change on the host leaves the badge's palette as it was."""
+    from PySide6.QtGui import QColor, QPalette
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    value = WIDGET_CLASSES["value"](
+        ValueSpec(type="value", tag="Tank1.Level", rect=(0, 0, 120, 30)), station.ctx, parent
+    )
+    value.setGeometry(0, 0, 120, 30)
+    parent.show()
+    qtbot.waitExposed(parent)
+    role = QPalette.ColorRole
+    text, fill = value.palette().color(role.WindowText), value.palette().brush(role.Window)
+    badge = value.binding.badge.palette().brush(role.Window)
+    station.feed("Tank1.Level", 42.0, Quality.good())
+    assert (
+        value.palette().color(role.WindowText) != text or value.palette().brush(role.Window) != fill
+    ), "the look changed with the quality"
+    assert value.binding.badge.palette().brush(role.Window) == badge, "the badge kept its own"
+    worn = QPalette(value.palette())
+    dark = QPalette(qapp.palette())
+    for each in (role.Window, role.WindowText, role.Text, role.Base, role.Button):
+        dark.setColor(each, QColor("#202020") if each is not role.WindowText else QColor("#fff"))
+    before = qapp.palette()
+    try:
+        parent.setPalette(dark)
+        qapp.setPalette(dark)
+        assert value.palette() == worn, "neither the parent nor the desktop reaches it"
+    finally:
+        qapp.setPalette(before)
