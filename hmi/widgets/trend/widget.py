@@ -274,7 +274,7 @@ class TrendWidget(QFrame):
         else:
             start, end = local_time(x0), local_time(x1)
             same_day = start.date() == end.date()
-            fmt = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M"
+            fmt = "%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S"  # both ends to the second
             # the start's offset only where it differs (the repeated hour at the end of DST)
             since = "" if offset_text(start) == offset_text(end) else f" {offset_text(start)}"
             short = (

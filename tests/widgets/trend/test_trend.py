@@ -10,7 +10,8 @@ import re
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -128,6 +129,8 @@ def test_a_paused_trend_says_so_whole_at_any_width(station: Station, qtbot, widt
     widget = make_trend(station, qtbot, span_s=900)
     widget.resize(width, 420)
     widget.set_live(False)
+    noon = datetime.combine(date.today(), dt_time(12)).timestamp()
+    widget.set_range(noon - 900, noon)  # within one day whatever the clock (not at 00:05)
     qtbot.waitUntil(lambda: widget.toolbar.width() > 0)
     note = widget.note
     assert note.isVisible() and note.text().startswith("Paused")
@@ -143,6 +146,21 @@ def test_a_paused_trend_says_so_whole_at_any_width(station: Station, qtbot, widt
     widget.set_live(True)  # live, the note is the first to give way
     qtbot.waitUntil(lambda: not cut_texts(widget.toolbar))
     assert widget.note.isVisible() == (width >= 900)
+    widget.release()
+
+
+def test_a_paused_range_across_midnight_gives_both_ends_their_date_and_seconds(
+    station: Station, qtbot
+) -> None:
+    widget = make_trend(station, qtbot, span_s=900)
+    widget.resize(1400, 420)
+    midnight = datetime.combine(date.today(), dt_time(0)).timestamp()
+    widget.set_range(midnight - 600, midnight + 300)
+    qtbot.waitUntil(lambda: not cut_texts(widget.toolbar))
+    day = r"\d{4}-\d\d-\d\d"
+    assert re.fullmatch(
+        rf"Paused · {day} 23:50:00 – {day} 00:05:00 [+-]\d\d:\d\d", widget.note.text()
+    ), widget.note.text()
     widget.release()
 
 
