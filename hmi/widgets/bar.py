@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFrame, QWidget
 
 from hmi.model.screens.schema import BarSpec
 from hmi.model.value import TagValue
-from hmi.widgets.base import TagBinding, expression_bad, resize_due
+from hmi.widgets.base import BoundHost, TagBinding, expression_bad, resize_due
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.theme import chrome
 from hmi.widgets.theme.dress import Dress, Line, palette_of, picture_of, quality_line
@@ -46,7 +46,7 @@ def _part(parent: QWidget, name: str, role: QPalette.ColorRole, dressed: bool) -
     return part
 
 
-class BarWidget(QWidget):
+class BarWidget(BoundHost, QWidget):
     """Fills from the low end of the range; values beyond it are clamped to the ends. The fill
     turns a lighter grey while the value is not Good (the theme outlines the widget too).
     lo/hi are thin marks across the bar, lolo/hihi thick ones."""

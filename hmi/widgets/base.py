@@ -1,5 +1,7 @@
 """What every screen widget shares, composed in rather than inherited: one ``TagBinding`` per
-bound tag (last value, ``quality`` property, tooltip, quality badge) and a few style helpers.
+bound tag (last value, ``quality`` property, tooltip, quality badge) and a few style helpers;
+the one thing inherited is ``BoundHost``, through which a widget's own resize and hover events
+reach its bindings.
 
 The quality convention lives in the theme (``resources/theme/isa101.qss``, its colours worn
 through ``hmi.widgets.theme``); this module sets the ``quality`` property, asks the host to
@@ -19,8 +21,8 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Property, QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QColor, QEnterEvent, QFont, QPainter, QPen, QResizeEvent
+from PySide6.QtWidgets import QLabel, QWidget
 
 from hmi.model.errors import HmiError
 from hmi.model.quality import Quality, QualityLevel, QualityReason
@@ -35,7 +37,8 @@ from hmi.widgets.theme.selectors import restyle
 
 log = logging.getLogger(__name__)
 _RESIZE_DUE = Qt.WidgetAttribute.WA_PendingResizeEvent
-_RESIZE, _TOOLTIP = QEvent.Type.Resize, QEvent.Type.ToolTip
+_TOOLTIP = QEvent.Type.ToolTip
+_BINDINGS = "_hmi_bindings"  # a host's TagBindings, kept on its Python wrapper (BoundHost)
 _EXPRESSION_BAD = "_hmi_expression_bad"  # kept on the Python wrapper (mark_expression)
 
 NO_VALUE = "----"
@@ -55,9 +58,8 @@ BADGE_PX = 14.0  # design size of the quality badge
 
 
 def resize_due(widget: QWidget) -> bool:
-    """Qt will send ``widget`` a resize event before it is first shown (it was made or given
-    a geometry while hidden): size-dependent work (outline pictures, parts' geometry) waits
-    for it rather than being done twice."""
+    """Qt will send ``widget`` a resize event before it is first shown (made or placed while
+    hidden): size-bound work (outlines, parts' geometry) waits for it, not done twice."""
     return widget.testAttribute(_RESIZE_DUE)
 
 
@@ -80,8 +82,7 @@ def repolish(widget: QWidget, *, children: bool = True) -> None:
 
 def mark_expression(widget: QWidget, bad: bool) -> bool:
     """Whether ``widget``'s ``visible:`` expression cannot be evaluated: its ``expression``
-    property (what a style-sheet rule, the designer and tests read) and a plain attribute
-    beside it that ``expression_bad`` reads while dressing. True when it changed."""
+    property and, for ``expression_bad`` to read while dressing, an attribute. True: changed."""
     widget.__dict__[_EXPRESSION_BAD] = bad
     return set_style_property(widget, "expression", "bad" if bad else "good")
 
@@ -275,6 +276,33 @@ class QualityBadge(CornerMark):
         )
 
 
+class BoundHost:
+    """What a widget whose tags a ``TagBinding`` binds is, before its Qt class
+    (``class ValueWidget(BoundHost, QLabel)``): its own resize and hover events tell its
+    bindings (dress again for the new size, place the marks; a tooltip asked while the mouse
+    is over it), rather than an event filter of each binding, which would run Python for
+    every event of the widget, paints included (12 on a first show alone)."""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)  # type: ignore[misc]
+        for binding in self.__dict__.get(_BINDINGS, ()):
+            binding.host_resized()
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        for binding in self.__dict__.get(_BINDINGS, ()):
+            binding.host_entered()
+        super().enterEvent(event)  # type: ignore[misc]
+
+    def leaveEvent(self, event: QEvent) -> None:
+        for binding in self.__dict__.get(_BINDINGS, ()):
+            binding.host_left()
+        super().leaveEvent(event)  # type: ignore[misc]
+
+
+class BoundLabel(BoundHost, QLabel):
+    """A plain label whose tag a ``TagBinding`` binds (a trend pen's value)."""
+
+
 class TagBinding(QObject):
     """One bound tag of one widget: ``TagBinding(...)``, assign it, then ``.bind()``. Keeps the
     last ``TagValue``, sets the host's ``quality`` property (re-polish only on change), fills
@@ -313,7 +341,9 @@ class TagBinding(QObject):
         self._css = "disconnected"  # the host's "quality": not read back at every value
         self._redress: Callable[[], None] | None = None
         self._redress_on_resize = True
-        host.installEventFilter(self)
+        if not isinstance(host, BoundHost):
+            raise TypeError(f"{type(host).__name__} binds a tag but is no BoundHost")
+        host.__dict__.setdefault(_BINDINGS, []).append(self)
 
     def bind(self) -> TagBinding:
         """Subscribe; the current value arrives at once, so call this once the widget's
@@ -430,17 +460,26 @@ class TagBinding(QObject):
             lines.extend(self._ctx.alarms.describe(self.tag))
         return "\n".join(lines)
 
+    def host_resized(self) -> None:
+        """The host's ``resizeEvent`` (``BoundHost``): an outline is a picture of its size,
+        the marks sit in its corners."""
+        if self._redress is not None and self._redress_on_resize:
+            self._redress()
+        self.badge.place()
+        if self.alarm_mark is not None:
+            self.alarm_mark.place()
+
+    def host_entered(self) -> None:
+        """The mouse is over the host: its tooltip, when asked, is made then (the value, its
+        quality and times as they are at that moment)."""
+        self.host.installEventFilter(self)
+
+    def host_left(self) -> None:  # the host's leaveEvent
+        self.host.removeEventFilter(self)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.host:
-            kind = event.type()  # asked once: every event of the host passes here
-            if kind == _RESIZE:
-                if self._redress is not None and self._redress_on_resize:
-                    self._redress()
-                self.badge.place()
-                if self.alarm_mark is not None:
-                    self.alarm_mark.place()
-            elif kind == _TOOLTIP:
-                self.host.setToolTip(self.tooltip_text())
+        if watched is self.host and event.type() == _TOOLTIP:
+            self.host.setToolTip(self.tooltip_text())
         return False
 
     def apply_scale(self, scale: float) -> None:

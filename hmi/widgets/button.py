@@ -27,6 +27,7 @@ from hmi.model.screens.schema import (
 from hmi.model.value import TagValue
 from hmi.runtime.commands import CommandResult
 from hmi.widgets.base import (
+    BoundHost,
     TagBinding,
     expression_bad,
     origin,
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 DESIGN_FONT_PX = 14.0
 
 
-class ButtonWidget(CommandButton):
+class ButtonWidget(BoundHost, CommandButton):
     """Writes go only through ``ctx.bridge.submit_write`` (the command service decides the
     rest). A write button is disabled until its tag has a value that is not Bad. A momentary
     button writes ``release`` when let go, and also if it is disabled or torn down while held.

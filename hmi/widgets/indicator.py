@@ -9,6 +9,7 @@ from hmi.model.screens.schema import IndicatorSpec, Look, StateLook
 from hmi.model.value import TagValue
 from hmi.widgets.base import (
     NO_VALUE,
+    BoundHost,
     TagBinding,
     expression_bad,
     match_state,
@@ -23,7 +24,7 @@ DESIGN_FONT_PX = 14.0
 MARGINS = (6, 2, 6, 2)  # inside its 2 px outline, 4 px each side of the text
 
 
-class IndicatorWidget(QLabel):
+class IndicatorWidget(BoundHost, QLabel):
     """The first row whose value equals the tag's value wins; a value in no row takes the
     ``default`` row, or else shows the value itself with look ``abnormal`` (an unexpected
     state must not pass as a normal one)."""

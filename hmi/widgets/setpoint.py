@@ -14,7 +14,7 @@ from hmi.model.errors import WriteDenied
 from hmi.model.screens.schema import SetpointSpec
 from hmi.model.value import TagValue
 from hmi.runtime.commands import CommandResult
-from hmi.widgets.base import NO_VALUE, TagBinding, origin, scale_font, set_style_property
+from hmi.widgets.base import NO_VALUE, BoundHost, TagBinding, origin, scale_font, set_style_property
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.dialog import CommandButton
 from hmi.widgets.theme import chrome
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 DESIGN_FONT_PX = 16.0
 
 
-class SetpointWidget(QWidget):
+class SetpointWidget(BoundHost, QWidget):
     """``entry`` on the field is ``idle`` (showing the live value), ``editing`` (the operator's
     text, no longer overwritten by updates) or ``refused`` (red border, reason in the tooltip
     and in ``refusal``; nothing was sent). Escape goes back to the live value. Disabled while

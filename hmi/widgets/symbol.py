@@ -22,6 +22,7 @@ from hmi.model.screens.schema import Look, SymbolSpec
 from hmi.model.value import TagValue
 from hmi.resources import BUILTIN_SYMBOLS, symbol_path
 from hmi.widgets.base import (
+    BoundHost,
     TagBinding,
     color_property,
     expression_bad,
@@ -104,7 +105,7 @@ def _look_color(name: str, default: str) -> Property:
     return color_property(name, default, changed="_show_picture")
 
 
-class SymbolWidget(QLabel):
+class SymbolWidget(BoundHost, QLabel):
     """The SVG's ``#FILL`` and ``#STROKE`` placeholders take the colours of the current look,
     which start from the theme's ``symbol<Look>Fill``, ``symbolStroke`` and
     ``symbolDisabledStroke`` (``THEME_COLORS``); ``#MARK`` (a letter, an impeller) takes the stroke colour on a

@@ -13,6 +13,7 @@ from hmi.model.tags import DataType, TagConfig
 from hmi.model.value import TagValue
 from hmi.widgets.base import (
     NO_VALUE,
+    BoundHost,
     TagBinding,
     expression_bad,
     origin,
@@ -33,7 +34,7 @@ MARGINS = (6, 2, 18, 2)
 so the badge never covers digits)."""
 
 
-class ValueWidget(QLabel):
+class ValueWidget(BoundHost, QLabel):
     """Keeps the last value visible when the quality turns Bad or Uncertain; the theme marks
     it (outline, greyed text: ``redress``) and the badge says which."""
 

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint
-from PySide6.QtGui import QColor, QHelpEvent, QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QToolTip, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.model.screens.loader import check_project, load_project
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.base import QualityBadge
+from tests.qt_probes import hover_tooltip
 from tests.widgets.conftest import Station, make_station
 
 PROJECT = """\
@@ -66,8 +66,7 @@ def _badge(widget: QWidget) -> QualityBadge | None:
 
 def _tooltip(widget: QWidget) -> str:
     QToolTip.hideText()
-    event = QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5), widget.mapToGlobal(QPoint(5, 5)))
-    QApplication.sendEvent(widget, event)
+    hover_tooltip(widget)
     return QToolTip.text()
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QHelpEvent
+import pytest
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from hmi.model.quality import Quality, QualityReason
 from hmi.model.screens.schema import ValueSpec
 from hmi.model.value import TagValue
 from hmi.widgets.value import ValueWidget
-from tests.qt_probes import qt_calls
+from tests.qt_probes import hover_tooltip, python_calls, qt_calls
 
 from .conftest import Station
 
@@ -82,8 +82,7 @@ def test_tooltip_names_tag_address_quality_and_time(station: Station, qtbot) -> 
     widget = value_widget(station, qtbot, tooltip="Level in the buffer tank")
     source = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1)) + 0.123
     station.feed("Tank1.Level", 1.5, Quality.uncertain(QualityReason.SUB_NORMAL), source)
-    QApplication.sendEvent(widget, QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5), QPoint(5, 5)))
-    tip = widget.toolTip()
+    tip = hover_tooltip(widget)
     assert tip.startswith("Level in the buffer tank\n")
     assert "Tank1.Level — Tank 1 level" in tip
     assert "local://tank1_level?type=float" in tip
@@ -152,3 +151,30 @@ def test_a_setpoint_that_stays_writable_is_not_restyled_at_every_value(
     assert (calls["setCursor"], calls["property"], calls["setProperty"]) == (0, 0, 0)
     station.feed("Tank1.Setpoint", 6.5, Quality.bad(QualityReason.COMM_FAILURE))
     assert not widget.writable and widget.cursor().shape() == Qt.CursorShape.ArrowCursor
+
+
+def test_no_python_runs_for_a_bound_widget_s_events_but_its_own(station: Station, qtbot) -> None:
+    """A binding hears its host's resizes and the mouse through the host's own handlers
+    (``BoundHost``); it filters the host's events only while the mouse is over it, for the
+    tooltip. A host that is no ``BoundHost`` is refused: its marks would never be placed."""
+    from PySide6.QtWidgets import QLabel
+
+    from hmi.widgets.base import TagBinding
+
+    widget = value_widget(station, qtbot)
+    qtbot.waitExposed(widget)
+    with python_calls(TagBinding.eventFilter) as seen:
+        station.feed("Tank1.Level", 2.5)
+        widget.resize(140, 32)
+        widget.repaint()
+    assert seen == [], "no event of the host reached the binding's filter"
+    assert widget.binding.badge.geometry().right() == 140 - 2, "the badge follows the resize"
+    with python_calls(TagBinding.eventFilter) as seen:
+        assert "Value: 2.50 m" in hover_tooltip(widget)
+    assert seen, "the tooltip, while hovered"
+    QApplication.sendEvent(widget, QEvent(QEvent.Type.Leave))
+    with python_calls(TagBinding.eventFilter) as seen:
+        widget.repaint()
+    assert seen == [], "not filtered once the mouse has left"
+    with pytest.raises(TypeError, match="QLabel binds a tag but is no BoundHost"):
+        TagBinding(QLabel(), station.ctx, "Tank1.Level", lambda value: None)

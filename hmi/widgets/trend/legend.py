@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from hmi.widgets.base import NO_VALUE, scale_font
+from hmi.widgets.base import NO_VALUE, BoundLabel, scale_font
 from hmi.widgets.theme import chrome
 from hmi.widgets.theme.dress import Dress, frame_indent, put_on, quality_line
 from hmi.widgets.trend.style import PenStyle
@@ -62,7 +62,7 @@ class LegendEntry(QWidget):
         colors = chrome.colors()
         if colors is not None:  # not the trend's frame colour its palette carries
             put_on(self.name, Dress(text=colors.rgba("labelText")))
-        self.value = QLabel(NO_VALUE, self)
+        self.value = BoundLabel(NO_VALUE, self)  # a TagBinding binds its pen's tag
         self.value.setObjectName("TrendPen")
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if chrome.colors() is not None:

@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint
-from PySide6.QtGui import QHelpEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from hmi.model.alarms.definitions import Priority
@@ -22,6 +21,7 @@ from hmi.runtime.qt_bridge import QtTagBridge
 from hmi.widgets.alarm_mark import AlarmMarks
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.value import ValueWidget
+from tests.qt_probes import hover_tooltip
 from tests.views.alarm_plant import AlarmPlant
 from tests.views.conftest import RunAsync
 
@@ -73,8 +73,7 @@ def test_a_mark_comes_with_the_alarm_blinks_until_acknowledged_and_goes_when_nor
     qtbot.waitUntil(lambda: phases.add(mark.lit) or len(phases) == 2, timeout=1000)  # blinks
     assert not mark.grab().isNull()
 
-    QApplication.sendEvent(level, QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5), QPoint(5, 5)))
-    assert "Alarm 2 (high): T1 level high: 85.0 % — unacknowledged" in level.toolTip()
+    assert "Alarm 2 (high): T1 level high: 85.0 % — unacknowledged" in hover_tooltip(level)
 
     run_async(plant.act(AlarmAction.ACKNOWLEDGE, "T1.LevelHi"))
     qtbot.waitUntil(lambda: not mark.unacknowledged)
