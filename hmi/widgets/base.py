@@ -322,6 +322,8 @@ class TagBinding(QObject):
         *,
         note: str = "",
     ) -> None:
+        if not isinstance(host, BoundHost):  # before anything is made on it
+            raise TypeError(f"{type(host).__name__} binds a tag but is no BoundHost")
         super().__init__(host)
         self.host = host
         self._ctx = ctx
@@ -341,8 +343,6 @@ class TagBinding(QObject):
         self._css = "disconnected"  # the host's "quality": not read back at every value
         self._redress: Callable[[], None] | None = None
         self._redress_on_resize = True
-        if not isinstance(host, BoundHost):
-            raise TypeError(f"{type(host).__name__} binds a tag but is no BoundHost")
         host.__dict__.setdefault(_BINDINGS, []).append(self)
 
     def bind(self) -> TagBinding:
