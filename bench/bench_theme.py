@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -370,8 +371,23 @@ def _qt_alone(runs: int) -> float:
     return styled["first"] / bare["first"]
 
 
-def _each(values: list[float]) -> str:
-    return ", ".join(f"{value:.2f}" for value in values)
+def _cpu_figure(name: str, raw_name: str, runs: int, measure: Callable[[bool], float]) -> float:
+    """A CPU figure styled / unstyled: the median of ``runs`` alternating processes a side (a
+    few % of a core: one run moves by half as much as the theme costs); the ratio."""
+    from figures import figure
+
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(runs):
+        for theme in (True, False):
+            cpu[theme].append(measure(theme))
+    styled, bare = statistics.median(cpu[True]), statistics.median(cpu[False])
+    each = {side: ", ".join(f"{value:.2f}" for value in cpu[side]) for side in cpu}
+    print(f"{name}, median of {runs} processes a side: {styled:.1f} % of a core ({each[True]}), "
+          f"unstyled {bare:.1f} % ({each[False]}), ratio {styled / bare:.2f}; "
+          f"load average {_load_average()}")  # fmt: skip
+    figure("theme", name, styled, "% core", target=f"<= {TARGET:.2f} x unstyled",
+           met=styled / bare <= TARGET, raw=bare, raw_name=raw_name)  # fmt: skip
+    return styled / bare
 
 
 def _load_average() -> str:
@@ -431,19 +447,13 @@ def main(argv: list[str] | None = None) -> int:
             if value > TARGET:
                 missed.append(f"{name} load ({what})")
     qt_ratio = _qt_alone(args.runs)
-    cpu: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(args.cpu_runs):  # a few % of a core: one run each moves by half as much
-        for theme in (True, False):
-            flags = ["--role", "cpu", "--seconds", str(args.seconds)]
-            cpu[theme].append(run_role(flags + ([] if theme else ["--unstyled"]))["cpu"])
-    styled_cpu, bare_cpu = statistics.median(cpu[True]), statistics.median(cpu[False])
-    ratio = styled_cpu / bare_cpu
-    print(f"500-widget screen, values pushed at 10 Hz, median of {args.cpu_runs} processes each: "
-          f"styled {styled_cpu:.1f} % of a core ({_each(cpu[True])}), unstyled {bare_cpu:.1f} % "
-          f"({_each(cpu[False])}), ratio {ratio:.2f}; load average {_load_average()}")  # fmt: skip
-    figure("theme", "500-widget screen, values at 10 Hz: CPU, styled", styled_cpu, "% core",
-           target=f"<= {TARGET:.2f} x unstyled", met=ratio <= TARGET, raw=bare_cpu,
-           raw_name="the same, no theme")  # fmt: skip
+    cpu_args = ["--role", "cpu", "--seconds", str(args.seconds)]
+    ratio = _cpu_figure(
+        "500-widget screen, values at 10 Hz: CPU, styled",
+        "the same, no theme",
+        args.cpu_runs,
+        lambda theme: run_role(cpu_args + ([] if theme else ["--unstyled"]))["cpu"],
+    )
     if ratio > TARGET:
         missed.append("pushed CPU")
     qt_cpu = {side: run_role(["--role", "qt-cpu", "--seconds", str(args.seconds)]
@@ -458,18 +468,12 @@ def main(argv: list[str] | None = None) -> int:
           "first paint of plain QLabels (the floor of any screen a Qt style sheet reaches; the "
           "station's screens are outside it: hmi.widgets.theme)")  # fmt: skip
     if not args.skip_demo:
-        demo: dict[bool, list[float]] = {True: [], False: []}
-        for _ in range(args.cpu_runs):
-            for theme in (True, False):
-                demo[theme].append(demo_cpu(theme, args.warmup, args.seconds))
-        styled_demo, bare_demo = statistics.median(demo[True]), statistics.median(demo[False])
-        ratio = styled_demo / bare_demo
-        print(f"demo (`hmi sim` + `hmi run`), median of {args.cpu_runs} each: styled "
-              f"{styled_demo:.1f} % of a core ({_each(demo[True])}), unstyled {bare_demo:.1f} % "
-              f"({_each(demo[False])}), ratio {ratio:.2f}; load average {_load_average()}")  # fmt: skip
-        figure("theme", "demo station with its plant: CPU, styled", styled_demo, "% core",
-               target=f"<= {TARGET:.2f} x unstyled", met=ratio <= TARGET, raw=bare_demo,
-               raw_name="the same, theme: none")  # fmt: skip
+        ratio = _cpu_figure(
+            "demo station with its plant: CPU, styled",
+            "the same, theme: none",
+            args.cpu_runs,
+            lambda theme: demo_cpu(theme, args.warmup, args.seconds),
+        )
         if ratio > TARGET:
             missed.append("demo CPU")
     if missed:
