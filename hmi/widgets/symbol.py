@@ -128,9 +128,7 @@ class SymbolWidget(BoundHost, QLabel):
         super().__init__(parent)
         self.spec = spec
         colors = chrome.colors()
-        self._colors: dict[str, QColor] = (
-            {name: colors[theme] for name, theme in THEME_COLORS.items()} if colors else {}
-        )
+        self._colors: dict[str, QColor] = dict(colors.subset(THEME_COLORS)) if colors else {}
         if colors is not None:
             self.setContentsMargins(2, 2, 2, 2)  # inside its 2 px quality outline
         self._sized = False  # no picture before the first resize event: the size is not known

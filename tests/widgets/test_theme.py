@@ -54,6 +54,11 @@ def test_colours_are_read_by_qt_and_a_bad_one_keeps_its_default(qapp, caplog) ->
     assert "valueFill is no colour" in caplog.text
     assert colors["untrusted"].name() == DEFAULTS["untrusted"], "left out: the default"
     assert read_colors(THEME)["indicatorDisabledFill"].alpha() == 0, "transparent"
+    assert colors.rgba("labelText") == colors["labelText"].rgba()  # kept, not asked of Qt
+    names = {"a": "stage", "b": "labelText"}
+    subset = colors.subset(names)
+    assert {k: c.name() for k, c in subset.items()} == {"a": "#123456", "b": "#010203"}
+    assert colors.subset(dict(names)) is subset, "made once, shared by every widget"
 
 
 def test_a_compound_widget_s_own_sheet_is_the_rules_that_start_at_it() -> None:

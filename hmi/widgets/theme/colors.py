@@ -115,13 +115,25 @@ class ScreenColors:
                 log.warning("theme: ScreenTheme's %s is no colour; %s kept", name, default)
                 color = QColor(default)
             self._colors[name] = color
+        # read for every widget dressed (a screen asks a few thousand times): no Qt call
+        self._rgba = {name: color.rgba() for name, color in self._colors.items()}
+        self._subsets: dict[tuple[tuple[str, str], ...], Mapping[str, QColor]] = {}
 
     def __getitem__(self, name: str) -> QColor:
         return self._colors[name]
 
     def rgba(self, name: str) -> int:
         """The colour as one number: hashable, for keys of cached pictures and palettes."""
-        return self._colors[name].rgba()
+        return self._rgba[name]
+
+    def subset(self, names: Mapping[str, str]) -> Mapping[str, QColor]:
+        """``{key: self[theme name]}`` for ``names``' items, made once and shared by every
+        widget that asks (copy it before changing it)."""
+        key = tuple(names.items())
+        found = self._subsets.get(key)
+        if found is None:
+            found = self._subsets[key] = {k: self._colors[v] for k, v in key}
+        return found
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._colors)
