@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from hmi.model.alarms.states import AlarmAction, AlarmEvent
+from hmi.model.alarms.states import AUDITED_AS, AlarmAction, AlarmEvent
 from hmi.model.audit.record import (
     AuditAction,
     AuditRecord,
@@ -86,16 +86,6 @@ class ConfirmationResult:
     verifier_id: str = ""
 
 
-_ALARM_ACTIONS = {
-    AlarmAction.ACKNOWLEDGE: AuditAction.ALARM_ACK,
-    AlarmAction.RESET: AuditAction.ALARM_RESET,
-    AlarmAction.SHELVE: AuditAction.ALARM_SHELVE,
-    AlarmAction.UNSHELVE: AuditAction.ALARM_UNSHELVE,
-    AlarmAction.OUT_OF_SERVICE: AuditAction.ALARM_OUT_OF_SERVICE,
-    AlarmAction.RETURN_TO_SERVICE: AuditAction.ALARM_IN_SERVICE,
-    AlarmAction.COMMENT: AuditAction.ALARM_COMMENT,
-}
-
 _RESULTS = {
     Outcome.DONE: AuditResult.DONE,
     Outcome.DENIED: AuditResult.DENIED,
@@ -158,7 +148,7 @@ class AuditRecorder:
             fields.setdefault("reason", request.reason)
             if request.action is AlarmAction.SHELVE:
                 fields["details"] = shelve_details(request, event)
-            action = _ALARM_ACTIONS[request.action]
+            action = AUDITED_AS[request.action]
         else:
             tag = self._tags.get(request.tag)
             fields["target_tag"] = request.tag

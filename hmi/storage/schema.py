@@ -52,7 +52,9 @@ def _audit_columns() -> list[Column[Any]]:
 
 
 audit = Table("audit", metadata, *_audit_columns())
-"""The chain of record: append-only (triggers refuse UPDATE, DELETE and TRUNCATE)."""
+"""The chain of record: append-only (triggers refuse UPDATE, DELETE and TRUNCATE). Indexed
+(migrations only) by time, user, tag, action and target; by target and time for the record
+behind another station's alarm action (``audit_target_time``, migration 0005_audit)."""
 
 audit_spool = Table("audit_spool", metadata, *_audit_columns())
 """A station's spool while the central database is away; rows leave once forwarded."""

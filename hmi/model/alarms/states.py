@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from hmi.model.alarms.definitions import Priority
+from hmi.model.audit.record import AuditAction
 from hmi.model.errors import HmiError
 
 __all__ = [
@@ -88,6 +89,19 @@ OPERATOR_ACTIONS = frozenset(
         AlarmAction.COMMENT,
     }
 )
+
+AUDITED_AS = {
+    AlarmAction.ACKNOWLEDGE: AuditAction.ALARM_ACK,
+    AlarmAction.RESET: AuditAction.ALARM_RESET,
+    AlarmAction.SHELVE: AuditAction.ALARM_SHELVE,
+    AlarmAction.UNSHELVE: AuditAction.ALARM_UNSHELVE,
+    AlarmAction.OUT_OF_SERVICE: AuditAction.ALARM_OUT_OF_SERVICE,
+    AlarmAction.RETURN_TO_SERVICE: AuditAction.ALARM_IN_SERVICE,
+    AlarmAction.COMMENT: AuditAction.ALARM_COMMENT,
+}
+"""The audit action each operator action is recorded as: what the command service writes
+(``hmi.runtime.audit``) and what another station looks for before it applies the action
+(``hmi.storage.shared.alarm_seal``)."""
 
 
 @dataclass(frozen=True, slots=True)

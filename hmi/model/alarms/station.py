@@ -8,6 +8,10 @@ the audit trail's trust (``hmi.storage.trail.TrailStatus``):
   restarts (its witness starts again from the chain as it is after the incident).
 * ``station.audit_spool``: the spool failed its check before forwarding; it is kept as evidence
   and held. Clears when an administrator releases the hold (``hmi audit spool release``).
+* ``station.alarm_share``: another station's journalled alarm action came without the audit
+  record that backs it (``hmi.runtime.alarm_share``) and was refused, not applied. It stands
+  until the station restarts, like the audit trail's: a forged row means someone holds the
+  station role's credentials.
 
 One more lives with its settings: ``station.forwarding`` (``hmi.model.forwarding``), forwarding
 to the SIEM failing for ``forwarding.alarm_after_s``, present when a collector is configured.
@@ -35,7 +39,7 @@ __all__ = [
     "station_alarms",
 ]
 
-StationCondition = Literal["audit_trail", "audit_spool"]
+StationCondition = Literal["audit_trail", "audit_spool", "alarm_share"]
 STATION_PREFIX = "station."
 STATION_TAG = "station"  # what the summary's tag column shows
 
@@ -107,6 +111,19 @@ _BUILT_IN: dict[StationCondition, dict[str, str]] = {
         "evidence",
         "action": "call an administrator: hmi audit spool show, then, once decided, "
         "hmi audit spool release --reason TEXT",
+    },
+    "alarm_share": {
+        "message": "Shared alarm action refused: it has no audit record",
+        "cause": "the shared alarm journal says an operator on another station acted on an "
+        "alarm, but the central audit trail holds no sound record of that action: the row was "
+        "written by hand with the station role's credentials, or its record was removed or "
+        "altered (recorded as alarm_share_refused, with the row, alarm, user and station)",
+        "consequence": "the action was not applied here: this station's state of that alarm "
+        "may differ from the station named in the row; an alarm is not shelved, silenced or "
+        "taken out of service by a row nobody is accountable for",
+        "action": "tell IT security (whoever wrote the row holds the station role's "
+        "credentials); compare the alarm with the station named in the row; the refusals are "
+        "in the audit trail (action alarm_share_refused) and the station's log",
     },
 }
 

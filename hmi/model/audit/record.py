@@ -93,6 +93,7 @@ class AuditAction(StrEnum):
     ALARM_OUT_OF_SERVICE = "alarm_out_of_service"
     ALARM_IN_SERVICE = "alarm_in_service"
     ALARM_COMMENT = "alarm_comment"
+    ALARM_SHARE_REFUSED = "alarm_share_refused"  # another station's action without its record
     CONFIG_CHANGE = "config_change"
     AUDIT_EXPORT = "audit_export"
     AUDIT_VERIFY = "audit_verify"
@@ -443,8 +444,7 @@ class AuditRecord:
 
     @classmethod
     def _from_stored(cls, row: tuple[Any, ...]) -> AuditRecord:
-        """``from_stored`` of a sound row; one without ``ADDED_FIELDS`` is of the first
-        format."""
+        """``from_stored`` of a sound row; one without ``ADDED_FIELDS``: the first format."""
         (action, app_version, error, meaning, new_value, old_value, origin, prev_hash,
          read_back, reason, result, role, sequence, session_id, spooled, target_address,
          target_tag, timestamp_us, user_id, user_name, uid, verifier_id, verifier_name,

@@ -15,7 +15,7 @@ def test_a_station_condition_raises_and_clears_its_alarm_with_what_was_found() -
     engine = AlarmEngine(station_alarms())
     events: list[AlarmEvent] = []
     engine.add_listener(events.append)
-    assert engine.station_conditions == {"audit_trail", "audit_spool"}
+    assert engine.station_conditions == {"audit_trail", "audit_spool", "alarm_share"}
     assert {engine.status(i).priority.value for i in engine.alarm_ids} == {"high"}
     engine.update_station("audit_spool", False, 10.0)
     assert events == []
