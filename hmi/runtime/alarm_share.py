@@ -1,36 +1,56 @@
 """One alarm picture across the stations of a control room (issue 21, item 4): an operator
 action journalled by any station (acknowledge, reset, shelve, unshelve, out of service,
-return to service, comment) is applied to this station's alarm engine within a second.
+return to service, comment) is applied to this station's alarm engine within a second, once
+the audit record that backs it is found in the central audit trail.
 
 Two paths, one read: PostgreSQL announces each journalled operator action (``NOTIFY
 hmi_alarms`` in the transaction that stores it, heard by a ``ChannelListener``), which wakes
 the read at once; a poll every ``poll_s`` (1 s) runs the same read in case the announcement
 was missed. The read runs on a thread of its own; the actions are applied on the station's
 loop through ``AlarmEngine.apply_remote``: the same state machine as a local action (one that
-no longer applies here is skipped and logged), no command service (it was permitted and
-audited where it was made), and its events carry their origin so the journal does not store
-them twice.
+no longer applies here is skipped and logged), no command service (it was permitted where it
+was made), and its events carry their origin so the journal does not store them twice.
+
+A journal row alone is not trusted: the station role may INSERT into ``alarm_events`` (every
+station journals), so anyone holding its credentials could write "Olga on CR-01 shelved
+Level.Hi". Each action must be backed by its audit record, which the command service where it
+was made wrote to the central chain (``hmi.storage.shared.alarm_seal``: same station, user,
+alarm, action and transition, within ``RECORD_WINDOW_S`` of the row's time, hashing right
+with the site key, linked into the chain, and backing no other row). The read looks the
+records up for its whole batch, on the reader thread. The record may come after its row (the
+command service makes it durable after the action, the journal writes on a thread of its own,
+and a spooled record arrives when it is forwarded): an action without one is *held*, looked up
+again every ``_RECORD_TICK_S``, with every action of its alarm behind it, in order. Once
+``HOLD_S`` has passed without one (counted from its first read, and only by reads that could
+look), it is *refused*: not applied, logged as an error with the row, alarm, user and station,
+recorded in the audit trail as ``alarm_share_refused`` (result denied) and shown as the station
+alarm ``station.alarm_share``, which stands until the station restarts.
 
 A station that starts (or restarts) begins from the newest snapshot any station saved and
-the operator actions journalled since, not from its own snapshot; one cut off from the
-database reads what it missed when it is back. With no central database (SQLite) there is
-nothing to share and this is not started: the station works alone and says so.
+the operator actions journalled since, not from its own snapshot (each backed, as above); one
+cut off from the database reads what it missed when it is back. With no central database
+(SQLite) there is nothing to share and this is not started: the station works alone and says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hmi.model.alarms.engine import AlarmEngine
 from hmi.model.alarms.kpi import JournalEvent
 from hmi.model.alarms.states import AlarmActionDenied, AlarmSnapshot
+from hmi.model.alarms.station import StationCondition
+from hmi.model.audit.record import AuditAction, AuditResult, iso_from_us
+from hmi.runtime.audit import NOBODY, AuditRecorder
 from hmi.runtime.watch import ChannelWatch
 from hmi.storage.alarm_journal import ALARM_CHANNEL, AlarmJournal
+from hmi.storage.shared.alarm_seal import Backing, backing
 from hmi.storage.shared.user_watch import ChannelListener, listens
 
 log = logging.getLogger(__name__)
@@ -60,6 +80,19 @@ commit after one that took a larger: a read "after id N" could skip it for good.
 looks back this many ids behind the cursor, skipping the ids it has seen."""
 _HELD_TICK_S = 0.05  # how often held actions look for their alarm's first value
 
+RECORD_WINDOW_S = 60.0
+"""An action's audit record is this close to its journal row's time at most (the command
+service makes both for one action, the record durable just after it)."""
+
+HOLD_S = 60.0
+"""How long an action is held while its audit record is not found; then it is refused."""
+
+REFUSED: StationCondition = "alarm_share"
+"""The station condition a refused action raises (``station.alarm_share``)."""
+
+_RECORD_TICK_S = 0.2  # how often the read runs while an action waits for its record
+_NOT_LOOKED = "its audit record could not be looked up yet"
+
 
 def shares(url: str) -> bool:
     """Whether stations on the database at ``url`` share one alarm picture (PostgreSQL)."""
@@ -69,18 +102,27 @@ def shares(url: str) -> bool:
 @dataclass(slots=True)
 class _Deferred:
     event: JournalEvent
-    until: float  # monotonic
+    until: float  # monotonic: a catch-up applied as things are from then (no first value)
+    refuse_at: float  # monotonic: refused from then while no record backs it
+    catch_up: bool
+    backed: bool
+    problem: str = ""  # why no record backs it (yet)
 
 
 class SharedAlarms(ChannelWatch):
     """``start_snapshot()`` before the alarm service starts (where to begin), ``start()`` on
     the station's loop after it, ``stop()`` before the journal closes. ``applied`` counts the
-    other stations' actions applied here, ``skipped`` those that did not apply."""
+    other stations' actions applied here, ``skipped`` those that did not apply, ``refused``
+    those without their audit record. ``key``: the site's audit key (to check the records);
+    ``recorder``: where a refusal is recorded; ``hold_s`` and ``record_window_s``: see
+    ``HOLD_S`` and ``RECORD_WINDOW_S``."""
 
     def __init__(
         self, engine: AlarmEngine, journal: AlarmJournal, *, workstation: str, url: str,
         poll_s: float = 1.0, listen: bool = True,
-        on_status: Callable[[str], None] | None = None,
+        on_status: Callable[[str], None] | None = None, key: bytes | None = None,
+        recorder: AuditRecorder | None = None, hold_s: float = HOLD_S,
+        record_window_s: float = RECORD_WINDOW_S,
     ) -> None:  # fmt: skip
         super().__init__("alarm-share")
         self._engine = engine
@@ -101,8 +143,19 @@ class SharedAlarms(ChannelWatch):
         self._seen: set[int] = set()
         self._deferred: list[_Deferred] = []
         self._reachable = True
+        self._key = key or None
+        self._recorder = recorder
+        self._hold_s = hold_s
+        self._window_us = round(record_window_s * 1_000_000)
         self.applied = 0
         self.skipped = 0
+        self.refused = 0
+
+    @property
+    def held(self) -> int:
+        """Actions held here: for their audit record, their alarm's first value, or behind a
+        held one of their alarm."""
+        return len(self._deferred)
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -151,12 +204,15 @@ class SharedAlarms(ChannelWatch):
         assert self._wake is not None
         last_read = time.monotonic()
         while True:
-            timeout = self._poll_s - (time.monotonic() - last_read)
+            period = self._poll_s
+            if any(not item.backed for item in self._deferred):
+                period = min(period, _RECORD_TICK_S)  # look for the records again soon
+            timeout = period - (time.monotonic() - last_read)
             if self._deferred:
                 timeout = min(timeout, _HELD_TICK_S)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(timeout, 0.0))
-            if not self._wake.is_set() and time.monotonic() - last_read < self._poll_s:
+            if not self._wake.is_set() and time.monotonic() - last_read < period:
                 self._retry_deferred()  # a held action's alarm may have had its value
                 continue
             self._wake.clear()
@@ -169,10 +225,13 @@ class SharedAlarms(ChannelWatch):
     # -- one read ------------------------------------------------------------------------------
 
     async def check(self) -> int:
-        """Read the other stations' actions since the last read and apply them; how many
-        were applied. A database that cannot be read changes nothing (read again later)."""
+        """Read the other stations' actions since the last read, look up their audit records
+        (and those of the actions held for theirs), apply the backed ones and refuse those held
+        too long; how many were applied. A database that cannot be read changes nothing (read
+        again later)."""
+        awaiting = [item.event for item in self._deferred if not item.backed]
         try:
-            events = await asyncio.wrap_future(self._reader.submit(self._read))
+            events, verdicts = await asyncio.wrap_future(self._reader.submit(self._read, awaiting))
         except Exception as exc:
             if self._reachable:
                 log.warning("alarm picture: journal not readable, this station's alarms go "
@@ -180,12 +239,25 @@ class SharedAlarms(ChannelWatch):
             self._report(False, str(exc))
             return 0
         self._report(True, "")
-        applied = sum(self._apply(event, catch_up) for event, catch_up in events)
-        self._retry_deferred()
+        for item in self._deferred:
+            verdict = None if verdicts is None else verdicts.get(item.event.id or 0)
+            if verdict is not None and not item.backed:
+                item.backed, item.problem = verdict.record is not None, verdict.problem
+        applied = sum(
+            self._apply(event, catch_up, None if verdicts is None else verdicts.get(event.id or 0))
+            for event, catch_up in events
+        )
+        refused = [] if verdicts is None else self._due_refusals()
+        applied += self._retry_deferred()
+        for item in refused:
+            await self._refuse(item)
         return applied
 
-    def _read(self) -> list[tuple[JournalEvent, bool]]:
-        """On the reader thread: the actions to apply, each with whether it is a catch-up."""
+    def _read(
+        self, awaiting: Sequence[JournalEvent]
+    ) -> tuple[list[tuple[JournalEvent, bool]], dict[int, Backing] | None]:
+        """On the reader thread: the actions to apply, each with whether it is a catch-up, and
+        the backing of each of them and of those ``awaiting`` theirs (None: not looked up)."""
         out: list[tuple[JournalEvent, bool]] = []
         if self._cursor is None:  # first read: everything since the snapshot, from all
             start = self._start_id if self._start_id is not None else self._journal.last_id()
@@ -218,18 +290,34 @@ class SharedAlarms(ChannelWatch):
                 break
         floor = self._cursor - LOOK_BACK
         self._seen = {i for i in self._seen if i > floor}
-        return out
+        wanted = [*awaiting, *(event for event, _ in out if event.alarm_id not in self.local)]
+        if not wanted:
+            return out, {}
+        try:
+            with self._journal.engine.connect() as connection:
+                found = backing(connection, wanted, key=self._key, window_us=self._window_us)
+        except Exception as exc:  # held, and looked up again at the next read
+            log.warning("alarm picture: audit records not looked up, %d action(s) held: %s",
+                        len(wanted), exc)  # fmt: skip
+            return out, None
+        return out, found
 
-    def _apply(self, event: JournalEvent, catch_up: bool) -> bool:
-        """Apply one action, or hold it: a catch-up action on an alarm with no value yet
-        waits for the first one (an acknowledgement needs the condition it acknowledges),
-        and any action behind a held one of its alarm waits behind it, in order. Actions on
-        another station's own alarms (``LOCAL_KINDS``) are not this station's to apply."""
+    def _apply(self, event: JournalEvent, catch_up: bool, verdict: Backing | None) -> bool:
+        """Apply one action, or hold it: one without its audit record yet waits for it; a
+        catch-up action on an alarm with no value yet waits for the first one (an
+        acknowledgement needs the condition it acknowledges); and any action behind a held one
+        of its alarm waits behind it, in order. Actions on another station's own alarms
+        (``LOCAL_KINDS``) are not this station's to apply."""
         if event.alarm_id in self.local:
             return False
+        backed = verdict is not None and verdict.record is not None
         held = any(item.event.alarm_id == event.alarm_id for item in self._deferred)
-        if held or (catch_up and not self._evaluated(event.alarm_id)):
-            self._deferred.append(_Deferred(event, time.monotonic() + DEFER_S))
+        if held or not backed or (catch_up and not self._evaluated(event.alarm_id)):
+            now = time.monotonic()
+            problem = _NOT_LOOKED if verdict is None else verdict.problem
+            self._deferred.append(
+                _Deferred(event, now + DEFER_S, now + self._hold_s, catch_up, backed, problem)
+            )
             return False
         return self._apply_now(event)
 
@@ -254,20 +342,57 @@ class SharedAlarms(ChannelWatch):
         except AlarmActionDenied:  # not defined here (another project version)
             return True
 
-    def _retry_deferred(self) -> None:
-        """Held actions whose alarm has had its first value (or that waited ``DEFER_S``:
-        the state machine decides then) are applied, in order."""
+    def _retry_deferred(self) -> int:
+        """Held actions with their record whose alarm has had its first value (or that waited
+        ``DEFER_S``: the state machine decides then) are applied, in order; how many."""
         if not self._deferred:
-            return
-        now, waiting, blocked = time.monotonic(), [], set()
+            return 0
+        now, waiting, blocked, applied = time.monotonic(), [], set(), 0
         for item in self._deferred:
             alarm_id = item.event.alarm_id
-            if alarm_id not in blocked and (self._evaluated(alarm_id) or now >= item.until):
-                self._apply_now(item.event)
+            ready = not item.catch_up or self._evaluated(alarm_id) or now >= item.until
+            if alarm_id not in blocked and item.backed and ready:
+                applied += self._apply_now(item.event)
             else:
                 blocked.add(alarm_id)
                 waiting.append(item)
         self._deferred = waiting
+        return applied
+
+    def _due_refusals(self) -> list[_Deferred]:
+        """Take out the held actions whose record did not come within ``hold_s``."""
+        now = time.monotonic()
+        due = [item for item in self._deferred if not item.backed and now >= item.refuse_at]
+        if due:
+            self._deferred = [item for item in self._deferred if item not in due]
+        return due
+
+    async def _refuse(self, item: _Deferred) -> None:
+        """Not applied: said in the log, in the audit trail and by the station alarm."""
+        event = item.event
+        self.refused += 1
+        what = (f"{event.action.value} of alarm {event.alarm_id} by {event.user or 'nobody'} "
+                f"on {event.workstation} (alarm journal row {event.id})")  # fmt: skip
+        log.error("alarm picture: %s refused, not applied: %s; a row without its audit record "
+                  "may be forged by someone holding the station role", what, item.problem)  # fmt: skip
+        self._engine.update_station(REFUSED, True, time.time(), f"{what}: {item.problem}")
+        if self._recorder is None:
+            return
+        details = {
+            "journal_row": event.id, "action": event.action.value, "user_id": event.user,
+            "workstation": event.workstation, "time": iso_from_us(event.time_us),
+            "from_state": event.from_state.value, "to_state": event.to_state.value,
+            "comment": event.comment, "shelve_s": event.shelve_s,
+        }  # fmt: skip
+        try:
+            await self._recorder.record_action(
+                AuditAction.ALARM_SHARE_REFUSED, result=AuditResult.DENIED, actor=NOBODY,
+                target_address=f"alarm:{event.alarm_id}", target_tag=event.tag,
+                error=item.problem, origin="alarm picture", reason=f"{what} has no audit record",
+                details=json.dumps(details, sort_keys=True, separators=(",", ":")),
+            )  # fmt: skip
+        except Exception as exc:  # the refusal stands; the log and the alarm still say so
+            log.error("alarm picture: the refusal of %s was not recorded: %s", what, exc)
 
     def _report(self, reachable: bool, detail: str) -> None:
         if reachable == self._reachable:

@@ -2,11 +2,16 @@
 their own broker, alarm engine, journal writer and shared picture, each reading one real asyncua
 server (the same source timestamps, as stations behind one aggregating server do), on one real
 PostgreSQL database, connected as the documented station role. Operator actions go through the
-command service on the station where they are made, as an operator's would."""
+command service on the station where they are made, as an operator's would, and are recorded in
+the central audit trail (keyed with a site key) by that station's recorder: another station
+applies them only once it finds that record. Rows written into the journal by hand, as anyone
+holding the station role could, are refused, recorded and shown."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -15,20 +20,28 @@ from dataclasses import dataclass
 
 import pytest
 from pydantic import TypeAdapter
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from hmi.drivers.defaults import default_registry
-from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings
-from hmi.model.alarms.states import AlarmAction, AlarmState
+from hmi.model.alarms.definitions import AlarmDefinition, AlarmSettings, Priority
+from hmi.model.alarms.kpi import JournalEvent
+from hmi.model.alarms.states import AUDITED_AS, AlarmAction, AlarmState
+from hmi.model.alarms.station import station_alarms
+from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
 from hmi.model.project import ProjectFile
 from hmi.runtime.alarm_journal import AlarmJournalWriter
-from hmi.runtime.alarm_share import SharedAlarms
+from hmi.runtime.alarm_share import HOLD_S, SharedAlarms
 from hmi.runtime.alarms import AlarmEngineService
+from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.broker import TagBroker
 from hmi.runtime.commands import AlarmRequest, CommandService
+from hmi.storage import schema
 from hmi.storage.admin import grant_statements
 from hmi.storage.alarm_journal import AlarmJournal, AlarmQuery
+from hmi.storage.audit import AuditStore
 from hmi.storage.db import make_engine, upgrade
+from hmi.storage.trail import AuditTrail
 from tests.drivers.opcua.opcua_plant import PlantServer, free_port
 from tests.runtime.pg_proxy import CuttableProxy
 from tests.storage.conftest import PgAdmin
@@ -41,6 +54,7 @@ ALARMS = TypeAdapter(tuple[AlarmDefinition, ...]).validate_python(
     [{"id": "Level.Hi", "tag": "Level", "kind": "hi", "limit": 80, "priority": "high"},
      {"id": "Level.Lo", "tag": "Level", "kind": "lo", "limit": 20, "priority": "low"}]
 )  # fmt: skip
+KEY = b"the site's audit key, for the tests"
 
 
 @pytest.fixture
@@ -84,6 +98,7 @@ class Station:
     commands: CommandService
     writer: AlarmJournalWriter
     share: SharedAlarms
+    trail: AuditTrail
 
     def state(self, alarm_id: str = "Level.Hi") -> AlarmState:
         return self.alarms.status(alarm_id).state
@@ -97,10 +112,10 @@ class Station:
 @asynccontextmanager
 async def station(
     url: str, name: str, server: PlantServer | None = None, *, endpoint: str = "",
-    node: str = "",
+    node: str = "", hold_s: float = HOLD_S,
 ) -> AsyncIterator[Station]:  # fmt: skip
     """A station as the app builds one (without a window): ``server`` or its endpoint and
-    the node of ``Level``."""
+    the node of ``Level``; its audit trail on the same database, with the site key."""
     if server is not None:
         endpoint, node = server.endpoint, server.node_id("Level")
     project = ProjectFile.model_validate({
@@ -109,12 +124,20 @@ async def station(
         "tags": {"Level": {"address": f"opcua://plant/{node}"}},
     })  # fmt: skip
     broker = TagBroker(project.tags, default_registry(), project.connections)
-    alarms = AlarmEngineService(broker, ALARMS, settings=AlarmSettings(tick_s=0.05))
+    alarms = AlarmEngineService(
+        broker, (*ALARMS, *station_alarms()), settings=AlarmSettings(tick_s=0.05)
+    )
     journal = AlarmJournal.open(url, migrate=False)
     writer = AlarmJournalWriter(
         journal, workstation=name, linger_s=0.01, retry_s=0.5, retry_max_s=1.0
     )
-    share = SharedAlarms(alarms.engine, journal, workstation=name, url=url)
+    trail = AuditTrail(AuditStore.open(url, key=KEY, migrate=False), retry_s=0.2, retry_max_s=0.5)
+    trail.start()
+    recorder = AuditRecorder(trail, workstation=name, app_version="test")
+    share = SharedAlarms(
+        alarms.engine, journal, workstation=name, url=url, key=KEY, recorder=recorder,
+        hold_s=hold_s,
+    )  # fmt: skip
     snapshot = await share.start_snapshot()
     writer.attach(alarms)
     await broker.start()
@@ -123,13 +146,16 @@ async def station(
     if share.listener is not None:
         await asyncio.to_thread(share.listener.listening.wait, 5)
     try:
-        yield Station(name, broker, alarms, CommandService(broker, alarms=alarms), writer, share)
+        commands = CommandService(broker, recorder=recorder, alarms=alarms)
+        yield Station(name, broker, alarms, commands, writer, share, trail)
     finally:
         await share.stop()
         await alarms.stop()
         await writer.aclose()
         await broker.stop()
         journal.close()
+        await trail.aclose()
+        trail.store.close()
 
 
 async def within(check: Callable[[], bool], seconds: float, what: str) -> float:
@@ -281,22 +307,20 @@ def test_a_station_cut_off_catches_up_when_it_is_back(station_url: str, plant: P
 def test_rows_a_station_cannot_apply_do_not_stop_the_picture(
     station_url: str, plant: PlantServer
 ) -> None:
-    """Rows another station (or anyone holding the station role) journals that do not fit
-    this station's project or version: skipped and logged; the actions behind them apply."""
-    from sqlalchemy import insert
-
-    from hmi.model.alarms.definitions import Priority
-    from hmi.model.alarms.kpi import JournalEvent
+    """Rows another station journals (with their audit records) that do not fit this
+    station's project or version: skipped and logged; the actions behind them apply."""
     from hmi.storage.alarm_journal import alarm_events
 
     def journal_action(alarm_id: str, action: AlarmAction, to_state: str) -> None:
         journal = AlarmJournal.open(station_url, migrate=False)
         try:
             if to_state in {s.value for s in S}:
-                journal.append_many([JournalEvent(
+                event = JournalEvent(
                     round(time.time() * 1e6), alarm_id, "Level", Priority.HIGH, S.UNACK,
                     S(to_state), action, None, "", user="mallory", workstation="CR-09",
-                )])  # fmt: skip
+                )  # fmt: skip
+                journal.append_many([event])
+                audit_record_of(station_url, event)
             else:
                 with journal.engine.begin() as connection:
                     connection.execute(insert(alarm_events).values(
@@ -321,6 +345,216 @@ def test_rows_a_station_cannot_apply_do_not_stop_the_picture(
             assert b.alarms.status("Level.Lo").state is S.NORMAL
 
     asyncio.run(main())
+
+
+def audit_record_of(url: str, event: JournalEvent) -> None:
+    """The audit record the command service of ``event``'s station writes for it."""
+    details = ""
+    if event.action is A.SHELVE:
+        details = json.dumps({"duration_s": event.shelve_s, "one_shot": event.shelve_s is None})
+    store = AuditStore.open(url, key=KEY, migrate=False)
+    try:
+        store.append(AuditRecord.create(
+            AUDITED_AS[event.action], user_id=event.user, workstation=event.workstation,
+            target_address=f"alarm:{event.alarm_id}", target_tag=event.tag,
+            old_value=event.from_state.value, new_value=event.to_state.value,
+            reason=event.comment, details=details, app_version="test",
+        ))  # fmt: skip
+    finally:
+        store.close()
+
+
+def journalled(url: str, action: AlarmAction, to: AlarmState, *, comment: str = "",
+               shelve_s: float | None = None, by: str = "olga", on: str = "CR-01") -> JournalEvent:  # fmt: skip
+    """An operator action on ``Level.Hi`` as a station's journal writer stores it."""
+    event = JournalEvent(
+        round(time.time() * 1e6), "Level.Hi", "Level", Priority.HIGH, S.UNACK, to, action,
+        None, "", user=by, comment=comment, workstation=on, shelve_s=shelve_s,
+    )  # fmt: skip
+    journal = AlarmJournal.open(url, migrate=False)
+    try:
+        journal.append_many([event])
+        return journal.page(AlarmQuery(), limit=1).events[0]
+    finally:
+        journal.close()
+
+
+def forge_shelve(url: str, *, by: str = "olga", on: str = "CR-01") -> int:
+    """An attacker holding the station role's credentials: one INSERT into ``alarm_events``
+    saying ``by`` on ``on`` shelved Level.Hi for an hour, announced like a real one."""
+    engine = make_engine(url)
+    now_us = round(time.time() * 1e6)
+    try:
+        with engine.begin() as connection:
+            row = connection.execute(text(
+                "INSERT INTO alarm_events (time_us, sequence, alarm_id, tag, priority, "
+                "from_state, to_state, action, message, user_id, comment, workstation, "
+                "shelved_until_us, shelve_s) VALUES (:t, 7, 'Level.Hi', 'Level', 'high', "
+                "'unack', 'shelved', 'shelve', '', :by, 'maintenance', :on, :until, 3600.0) "
+                "RETURNING id"
+            ), {"t": now_us, "by": by, "on": on, "until": now_us + 3_600_000_000}).scalar_one()  # fmt: skip
+            connection.execute(text("SELECT pg_notify('hmi_alarms', :on)"), {"on": on})
+    finally:
+        engine.dispose()
+    return int(row)
+
+
+def refusals(url: str) -> list[AuditRecord]:
+    store = AuditStore.open(url, key=KEY, migrate=False)
+    try:
+        return [r for r in store.iter_records() if r.action is AuditAction.ALARM_SHARE_REFUSED]
+    finally:
+        store.close()
+
+
+def test_a_shelve_inserted_into_the_journal_by_hand_is_refused_recorded_and_shown(
+    station_url: str, plant: PlantServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The attack: the station role may INSERT into ``alarm_events``, and a row with no audit
+    record behind it shelves nothing. It is held for its record, then refused: the log, the
+    audit trail (``alarm_share_refused``) and the station alarm say which alarm, user,
+    station and row."""
+    found: dict[str, object] = {}
+
+    async def main() -> None:
+        async with station(station_url, "CR-02", plant, hold_s=0.5) as b:
+            await asyncio.to_thread(plant.write, "Level", 95.0)
+            await within(lambda: b.state() is S.UNACK, 10, "alarm")
+            found["row"] = await asyncio.to_thread(forge_shelve, station_url)
+            await within(lambda: b.share.refused == 1, 5, "the forged shelve refused")
+            assert b.state() is S.UNACK and b.share.applied == 0
+            shown = b.alarms.status("station.alarm_share")
+            assert shown.state is S.UNACK
+            found["shown"] = str(shown.value)
+            await asyncio.sleep(0.3)  # read again: refused once, never applied
+            assert b.share.refused == 1 and b.state() is S.UNACK
+
+    with caplog.at_level(logging.ERROR, logger="hmi.runtime.alarm_share"):
+        asyncio.run(main())
+    row = found["row"]
+    what = f"shelve of alarm Level.Hi by olga on CR-01 (alarm journal row {row})"
+    assert what in str(found["shown"]) and "no record" in str(found["shown"])
+    assert what in caplog.text and "refused" in caplog.text
+    [record] = refusals(station_url)
+    assert (record.workstation, record.result, record.target_address) == (
+        "CR-02", AuditResult.DENIED, "alarm:Level.Hi",
+    )  # fmt: skip
+    details = json.loads(record.details)
+    assert (details["journal_row"], details["user_id"], details["workstation"]) == (
+        row, "olga", "CR-01",
+    )  # fmt: skip
+    store = AuditStore.open(station_url, key=KEY, migrate=False)
+    assert store.verify().ok  # the refusal is a record of the chain like any other
+    store.close()
+
+
+def test_a_row_backed_by_a_record_added_to_the_audit_table_without_the_key_is_refused(
+    station_url: str, plant: PlantServer
+) -> None:
+    """The attacker appends a matching record too, chained at the head (the station role may
+    INSERT into ``audit`` and move its head) but hashed without the site key: it does not
+    hash right, and the row is refused."""
+
+    def forge_record_and_row() -> int:
+        engine = make_engine(station_url)
+        try:
+            with engine.begin() as connection:
+                head = connection.execute(text(
+                    "SELECT last_sequence, last_hash FROM audit_head WHERE chain = 'audit' "
+                    "FOR UPDATE"
+                )).one()  # fmt: skip
+                record = AuditRecord.create(
+                    AuditAction.ALARM_SHELVE, user_id="olga", workstation="CR-01",
+                    target_address="alarm:Level.Hi", target_tag="Level", old_value="unack",
+                    new_value="shelved", reason="maintenance", app_version="test",
+                    details=json.dumps({"duration_s": 3600.0, "one_shot": False}),
+                )  # fmt: skip
+                _, stored = record.chained_row(int(head[0]) + 1, str(head[1]), None)
+                connection.execute(
+                    insert(schema.audit), [dict(zip(schema.AUDIT_COLUMNS, stored, strict=True))]
+                )
+                connection.execute(text(
+                    "UPDATE audit_head SET last_sequence = :s, last_hash = :h "
+                    "WHERE chain = 'audit'"
+                ), {"s": stored[12], "h": stored[24]})  # fmt: skip
+        finally:
+            engine.dispose()
+        return forge_shelve(station_url)
+
+    async def main() -> None:
+        async with station(station_url, "CR-02", plant, hold_s=0.5) as b:
+            await asyncio.to_thread(plant.write, "Level", 95.0)
+            await within(lambda: b.state() is S.UNACK, 10, "alarm")
+            await b.act(A.COMMENT, "a real record first: the chain's key is known")
+            await asyncio.to_thread(forge_record_and_row)
+            await within(lambda: b.share.refused == 1, 5, "the forged shelve refused")
+            assert b.state() is S.UNACK and b.share.applied == 0
+
+    asyncio.run(main())
+    [record] = refusals(station_url)
+    assert "does not hash right" in record.error, record.error
+
+
+def test_an_action_whose_record_comes_late_is_held_then_applied_in_order(
+    station_url: str, plant: PlantServer
+) -> None:
+    """The record may come after its row (the journal and the trail write on threads of
+    their own; a spooled record arrives when it is forwarded): the action is held, the
+    comment journalled behind it waits behind it, and both apply once the record is there."""
+
+    async def main() -> None:
+        async with station(station_url, "CR-02", plant, hold_s=10.0) as b:
+            await asyncio.to_thread(plant.write, "Level", 95.0)
+            await within(lambda: b.state() is S.UNACK, 10, "alarm")
+            ack = await asyncio.to_thread(journalled, station_url, A.ACKNOWLEDGE, S.ACKED)
+            note = await asyncio.to_thread(
+                journalled, station_url, A.COMMENT, S.ACKED, comment="checked on site"
+            )
+            await asyncio.to_thread(audit_record_of, station_url, note)
+            await within(lambda: b.share.held == 2, 5, "both rows read and held")
+            assert b.state() is S.UNACK and b.share.applied == 0
+            await asyncio.to_thread(audit_record_of, station_url, ack)
+            await within(lambda: b.state() is S.ACKED and b.share.applied == 2, 2, "applied")
+            assert b.share.refused == 0 and b.share.held == 0
+            assert b.alarms.status("station.alarm_share").state is S.NORMAL
+
+    asyncio.run(main())
+    assert refusals(station_url) == []
+
+
+def test_a_copy_of_a_real_action_is_not_backed_by_its_record(
+    station_url: str, plant: PlantServer
+) -> None:
+    """One record backs one row: a real shelve's row copied by hand (its record found by
+    the copy too) leaves the copy without one."""
+
+    async def main() -> None:
+        async with (
+            station(station_url, "CR-01", plant) as a,
+            station(station_url, "CR-02", plant, hold_s=0.5) as b,
+        ):
+            await asyncio.to_thread(plant.write, "Level", 95.0)
+            await within(lambda: a.state() is S.UNACK and b.state() is S.UNACK, 10, "alarm")
+            await a.act(A.ACKNOWLEDGE, "seen")
+            await within(lambda: b.state() is S.ACKED, 1.0, "ack on CR-02")
+            engine = make_engine(station_url)
+            try:
+                with engine.begin() as connection:  # the same row again, a new id
+                    connection.execute(text(
+                        "INSERT INTO alarm_events (time_us, sequence, alarm_id, tag, priority, "
+                        "from_state, to_state, action, message, user_id, comment, workstation) "
+                        "SELECT time_us, sequence, alarm_id, tag, priority, from_state, "
+                        "to_state, action, message, user_id, comment, workstation "
+                        "FROM alarm_events WHERE action = 'acknowledge'"
+                    ))  # fmt: skip
+            finally:
+                engine.dispose()
+            await within(lambda: b.share.refused == 1, 5, "the copy refused")
+            assert b.share.applied == 1
+
+    asyncio.run(main())
+    [record] = refusals(station_url)
+    assert "backs journal row" in record.error, record.error
 
 
 class StationProcess:

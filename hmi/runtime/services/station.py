@@ -223,9 +223,9 @@ def build_services(
         if mqtt.commands.tags:
             edge.set_command_handler(_commander(project, edge, broker, trail, alarms))
     if shares(url):
-        services.alarm_share = SharedAlarms(
+        services.alarm_share = SharedAlarms(  # each action checked against its audit record
             alarms.engine, writer.journal, workstation=db.workstation, url=url,
-            on_status=on_share_status,
+            on_status=on_share_status, key=project.file.site_key(), recorder=recorder,
         )  # fmt: skip
     else:
         log.info("alarms: no central database; this station's alarm picture is its own")
