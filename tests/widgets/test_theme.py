@@ -235,3 +235,24 @@ def test_a_worn_look_is_the_widget_s_own_whatever_its_parent_or_the_desktop_says
         assert value.palette() == worn, "neither the parent nor the desktop reaches it"
     finally:
         qapp.setPalette(before)
+
+
+def test_a_state_s_dress_is_worked_out_once_per_colours(qapp) -> None:
+    from hmi.widgets.theme import dress as dress_module
+    from hmi.widgets.theme.dress import dress_for
+
+    made: list[str] = []
+
+    def make(name: str) -> Dress:
+        made.append(name)
+        return Dress(fill=len(made))
+
+    colors, other = read_colors(THEME), read_colors(THEME)
+    first = dress_for(colors, ("Test", "normal"), lambda: make("normal"))
+    assert dress_for(colors, ("Test", "normal"), lambda: make("again")) is first
+    assert dress_for(colors, ("Test", "active"), lambda: make("active")) != first
+    assert dress_for(other, ("Test", "normal"), lambda: make("other colours")) != first
+    assert made == ["normal", "active", "other colours"]
+    for i in range(dress_module._DRESS_LIMIT + 1):  # bounded: a theme change, a flood of states
+        dress_for(colors, ("Test", i), lambda: Dress())
+    assert len(dress_module._DRESSES) <= dress_module._DRESS_LIMIT

@@ -13,6 +13,7 @@ sheet's re-polish.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 from PySide6.QtCore import QLineF, Qt
@@ -25,6 +26,7 @@ from hmi.widgets.theme.colors import ScreenColors
 __all__ = [
     "Dress",
     "Line",
+    "dress_for",
     "frame_indent",
     "palette_of",
     "picture_of",
@@ -114,6 +116,23 @@ _PALETTE_LIMIT = 1024
 _BARE = Dress()
 _WORN = "_hmi_dress"  # the key of what a widget wears, kept on its Python wrapper
 _SIZED = Qt.WidgetAttribute.WA_Resized  # placed by its parent (a canvas sets every geometry)
+
+
+_DRESSES: dict[tuple[object, ...], Dress] = {}
+_DRESS_LIMIT = 4096
+
+
+def dress_for(colors: ScreenColors, state: tuple[object, ...], make: Callable[[], Dress]) -> Dress:
+    """The dress of a widget ``state`` (its class, look, quality, ...) in ``colors``, worked out
+    by ``make`` once for every widget in that state: asking Qt for colours and building lines
+    cost more than the lookup (an indicator's look: 14 us, a screen has hundreds)."""
+    key = (colors, *state)
+    found = _DRESSES.get(key)
+    if found is None:
+        if len(_DRESSES) >= _DRESS_LIMIT:
+            _DRESSES.clear()
+        found = _DRESSES[key] = make()
+    return found
 
 
 def picture_of(dress: Dress, width: int, height: int, dpr: float) -> QPixmap:
