@@ -91,7 +91,6 @@ class _VisibleRule(QObject):
         self._badge: QualityBadge | None = None
         self.zoom = zoom  # of the frame the widget sits in, for the badge's size
         self._badge_px = round(BADGE_PX)
-        widget.installEventFilter(self)
         for tag in self._tags:
             self._bindings.append(bridge.bind(tag, partial(self._on_value, tag)))
         if not self._tags:
@@ -128,6 +127,12 @@ class _VisibleRule(QObject):
         redress = getattr(self._widget, "redress", None)
         if redress is not None:
             redress()  # the dashed outline (a compound widget's own sheet does it itself)
+        # the widget's events reach Python only while there is a problem to show (its badge
+        # placed on a resize, its tooltip): not every event of every widget with a rule
+        if problem:
+            self._widget.installEventFilter(self)
+        else:
+            self._widget.removeEventFilter(self)
         if problem and self._badge is None:
             self._badge = QualityBadge(self._widget)
             self._badge.set_size(self._badge_px)

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from hmi.model.screens.loader import check_project, load_project
 from hmi.views.screen_canvas import ScreenCanvas
 from hmi.widgets.base import QualityBadge
-from tests.qt_probes import hover_tooltip
+from tests.qt_probes import hover_tooltip, python_calls
 from tests.widgets.conftest import Station, make_station
 
 PROJECT = """\
@@ -128,3 +128,42 @@ def test_a_constant_expression_that_cannot_be_evaluated_is_refused_by_check(
     problems = check_project(tmp_path)
     assert [str(p.location) for p in problems] == [f"{tmp_path / 'main.yaml'}:6:38"]
     assert "division by zero" in problems[0].message
+
+
+def test_a_rule_watches_its_widget_s_events_only_while_it_has_a_problem(
+    qtbot: QtBot, screen: tuple[Station, ScreenCanvas]
+) -> None:
+    """A rule that evaluates is no event filter: a screen of widgets with ``visible:`` rules
+    runs no Python for their paints, moves and hovers. A problem makes it one (the badge
+    follows a resize, the tooltip leads with the message), and the fix undoes it."""
+    from hmi.views.screen_canvas import _VisibleRule
+
+    station, canvas = screen
+    ratio = canvas.widget("ratio")
+    assert ratio is not None
+    station.feed("A", 5.0)
+    station.feed("Z", 2.0)
+    qtbot.waitUntil(lambda: ratio.isVisible() and ratio.property("expression") != "bad")
+    with python_calls(_VisibleRule.eventFilter) as runs:
+        ratio.resize(ratio.width() + 4, ratio.height())
+        ratio.repaint()
+        hover_tooltip(ratio)
+        QApplication.processEvents()
+    assert runs == [], runs
+    station.feed("Z", 0.0)  # 5 / 0: a problem
+    qtbot.waitUntil(lambda: ratio.property("expression") == "bad")
+    badge = _badge(ratio)
+    assert badge is not None
+    with python_calls(_VisibleRule.eventFilter) as runs:
+        ratio.resize(ratio.width() + 40, ratio.height())
+        QApplication.processEvents()
+    assert runs, "the badge is placed from the rule's filter"
+    assert badge.x() + badge.width() == ratio.width() - 1, "in the top-right corner, resized"
+    assert "division by zero" in _tooltip(ratio)
+    station.feed("Z", 2.0)  # fixed: the filter goes with the problem
+    qtbot.waitUntil(lambda: ratio.property("expression") == "good")
+    with python_calls(_VisibleRule.eventFilter) as runs:
+        ratio.resize(ratio.width() - 40, ratio.height())
+        ratio.repaint()
+        QApplication.processEvents()
+    assert runs == [], runs
