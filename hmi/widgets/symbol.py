@@ -1,9 +1,12 @@
 """A P&ID symbol (built-in or an SVG in the project) coloured by the state of a tag.
 
 The SVG is drawn once per (file, colours, size, rotation) into a shared cached picture, when
-the look, the colours or the size change, and shown as the label's pixmap inside the quality
-outline it wears (``hmi.widgets.theme.dress``): Qt paints the symbol without Python (see
-``hmi.widgets.picture``)."""
+the look, the colours, the quality outline or the size change, and shown as the label's
+pixmap: Qt paints the symbol without Python (see ``hmi.widgets.picture``). The theme's quality
+outline (``hmi.widgets.theme.dress``) is drawn into the same picture, round its edge, rather than
+worn as a background of its own: a symbol has no fill, so that background was a picture of the
+widget's size blended over every pixel of it at each paint, beside a palette and margins of its
+own (about 60k instructions a symbol on a screen's first paint)."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from hmi.widgets.base import (
 from hmi.widgets.context import WidgetContext
 from hmi.widgets.picture import PixmapCache
 from hmi.widgets.theme import chrome
-from hmi.widgets.theme.dress import Dress, put_on, quality_line
+from hmi.widgets.theme.dress import Dress, Line, paint_dress, quality_line
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,16 @@ def paint_symbol(
     renderer.render(painter, QRectF(-size.width() / 2, -size.height() / 2, *size.toTuple()))
 
 
+def _outlined(
+    painter: QPainter, paint: Callable[[QPainter], None], line: Line, width: int, height: int
+) -> None:
+    """The quality outline round a ``width`` x ``height`` picture, then the picture."""
+    paint_dress(painter, width, height, Dress(line=line))
+    painter.save()
+    paint(painter)
+    painter.restore()
+
+
 def paint_broken(painter: QPainter, box: QRectF, font: QFont) -> None:
     """A dashed magenta box with "?": the symbol file is missing or unreadable."""
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -129,8 +142,7 @@ class SymbolWidget(BoundHost, QLabel):
         self.spec = spec
         colors = chrome.colors()
         self._colors: dict[str, QColor] = dict(colors.subset(THEME_COLORS)) if colors else {}
-        if colors is not None:
-            self.setContentsMargins(2, 2, 2, 2)  # inside its 2 px quality outline
+        self._line: Line | None = None  # the quality outline, drawn round the picture
         self._sized = False  # no picture before the first resize event: the size is not known
         self._shown: tuple[object, ...] | None = None
         self._area = QRect()
@@ -146,12 +158,12 @@ class SymbolWidget(BoundHost, QLabel):
             self.binding.dress_with(self.redress)
 
     def redress(self) -> None:
-        """The quality's outline around the picture."""
+        """The quality's outline around the picture (drawn into it)."""
         colors = chrome.colors()
         if colors is not None:
             quality = self.binding.css if self.binding is not None else "good"
-            expression = expression_bad(self)
-            put_on(self, Dress(line=quality_line(colors, quality, expression)))
+            self._line = quality_line(colors, quality, expression_bad(self))
+            self._show_picture()
 
     def _locate(self, name: str, project_root: Path) -> Path | None:
         try:
@@ -261,7 +273,12 @@ class SymbolWidget(BoundHost, QLabel):
             font = QFont(self.font())
             key = ("broken", font.key(), box.getRect())
             paint = functools.partial(paint_broken, box=box, font=font)
-        shown = (key, area.width(), area.height(), self.devicePixelRatioF())
+        line = self._line
+        if line is not None:  # round the widget's edge, as a worn outline would be
+            paint = functools.partial(
+                _outlined, paint=paint, line=line, width=area.width(), height=area.height()
+            )
+        shown = ((key, line), area.width(), area.height(), self.devicePixelRatioF())
         if shown == self._shown:
             return
         self._shown = shown

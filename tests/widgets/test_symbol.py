@@ -112,6 +112,7 @@ def test_the_picture_is_cached_and_painted_by_qt_in_the_look_s_colours(
     station.feed("Pump1.Running", True)
     assert first.grab().toImage().pixelColor(*BODY).name() == "#4a4a4a"
     assert second.grab().toImage().pixelColor(*BODY).name() == "#4a4a4a"
+    second.grab()
     assert first.pixmap().cacheKey() == second.pixmap().cacheKey(), "one picture for both"
     station.feed("Pump1.Running", False)
     image = first.grab().toImage()
@@ -160,3 +161,31 @@ def test_a_missing_file_shows_a_dashed_magenta_box_with_a_question_mark(
     inside = [image.pixelColor(x, y) for x in range(20, 40) for y in range(20, 40)]
     ink = [c for c in inside if c.red() > 0x90 and c.green() < 0x80 and c.blue() > 0x90]
     assert len(ink) > 3, "the question mark, magenta too"
+
+
+def test_the_quality_outline_is_drawn_into_the_symbol_s_own_picture(
+    station: Station, qtbot, themed: None
+) -> None:
+    """No background of its own (a picture of the widget's size blended at every paint) and
+    no margins: the dashed outline is part of the cached pixmap, shared by every symbol in the
+    same look, quality and size, and goes when the value is Good."""
+    first = symbol(station, qtbot, tag="Pump1.Running")
+    second = symbol(station, qtbot, tag="Pump1.Running")
+    station.feed("Pump1.Running", False, Quality.bad(QualityReason.COMM_FAILURE))
+
+    def edge() -> list[str]:
+        first.grab()  # its first paint (a widget never shown has no size yet, nor picture)
+        picture = first.pixmap().toImage()
+        return [picture.pixelColor(0, y).name() for y in range(first.height())]
+
+    qtbot.waitUntil(lambda: "#c000c0" in edge())
+    assert not first.autoFillBackground()
+    assert first.contentsMargins().left() == 0 and first.contentsRect() == first.rect()
+    left = edge()
+    assert "#c000c0" in left and left.count("#c000c0") < len(left), "dashed, in the pixmap"
+    second.grab()
+    assert first.pixmap().cacheKey() == second.pixmap().cacheKey(), "one picture for both"
+    station.feed("Pump1.Running", False)
+    first.grab()
+    assert first.pixmap().toImage().pixelColor(0, 30).alpha() == 0, "Good: no outline"
+    assert first.pixmap().toImage().pixelColor(*BODY).name() == "#e6e6e6"

@@ -28,6 +28,7 @@ __all__ = [
     "Line",
     "dress_for",
     "frame_indent",
+    "paint_dress",
     "palette_of",
     "picture_of",
     "put_on",
