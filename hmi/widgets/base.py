@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import Property, QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import Property, QEvent, QObject, QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QColor, QEnterEvent, QFont, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -384,13 +384,13 @@ class TagBinding(QObject):
         return self._redress is not None
 
     def watch_access(self, changed: Callable[[], None]) -> None:
-        """For a widget that writes its tag: keep ``refusal`` (why the user at the station may
-        not write it now; None: they may) current on every login, logout, lock and unlock,
-        and call ``changed`` after each change. The tooltip leads with the refusal."""
+        """A writing widget's ``refusal`` (why the user here may not write now; None: they may),
+        kept at every login, logout, lock and unlock, then ``changed``; the tooltip leads with it."""
         self._access = changed
         self.refusal = self._ctx.bridge.write_refusal(self.tag)
         self._ctx.bridge.access_changed.connect(self._on_access)
 
+    @Slot()  # a slot of the class: connecting it costs a third of a plain method's
     def _on_access(self) -> None:
         if not shiboken6.isValid(self.host) or self._access is None:
             return
