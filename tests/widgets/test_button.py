@@ -110,3 +110,18 @@ def test_release_unbinds(station: Station, qtbot) -> None:
     widget.release()
     widget.release()
     assert station.broker.subscribers("Pump1.Start") == 0
+
+
+def test_the_slots_every_widget_connects_are_class_slots() -> None:
+    """Connected once per widget as a screen is built: as a plain method each connect costs
+    PySide three times as much (86k instructions against 27k, a dynamic slot per object)."""
+    from hmi.widgets.base import TagBinding
+    from hmi.widgets.button import ButtonWidget
+
+    for cls, names in (
+        (ButtonWidget, ("redress()", "_on_clicked()", "_on_pressed()", "_on_released()")),
+        (TagBinding, ("_on_access()",)),
+    ):
+        meta = cls.staticMetaObject
+        for name in names:
+            assert meta.indexOfSlot(name) >= 0, f"{cls.__name__}.{name} is no @Slot"
