@@ -94,6 +94,26 @@ _RECORD_TICK_S = 0.2  # how often the read runs while an action waits for its re
 _NOT_LOOKED = "its audit record could not be looked up yet"
 
 
+_NAMED = 80  # characters of a name from a journal row a refusal shows (the row may be hostile)
+_CAPPED = 256  # characters of a text from a journal row a refusal's record keeps
+
+
+def _named(text: str) -> str:
+    """A name read from a journal row, as a refusal's message and station alarm show it: as
+    it is when short and printable, else quoted with its control characters escaped, cut
+    to ``_NAMED`` characters and its length said (a forged row may carry anything)."""
+    if len(text) <= _NAMED and text.isprintable():
+        return text
+    cut = repr(text[:_NAMED])
+    return cut if len(text) <= _NAMED else f"{cut}... ({len(text):,} characters)"
+
+
+def _capped(text: str) -> str:
+    """A text from a journal row as a refusal's record keeps it: at most ``_CAPPED``
+    characters, so its details stay whole JSON under the record's own bound."""
+    return text if len(text) <= _CAPPED else f"{text[:_CAPPED]}... ({len(text):,} characters)"
+
+
 def shares(url: str) -> bool:
     """Whether stations on the database at ``url`` share one alarm picture (PostgreSQL)."""
     return listens(url)
@@ -371,18 +391,20 @@ class SharedAlarms(ChannelWatch):
         """Not applied: said in the log, in the audit trail and by the station alarm."""
         event = item.event
         self.refused += 1
-        what = (f"{event.action.value} of alarm {event.alarm_id} by {event.user or 'nobody'} "
-                f"on {event.workstation} (alarm journal row {event.id})")  # fmt: skip
+        user = _named(event.user) if event.user else "nobody"
+        what = (f"{event.action.value} of alarm {_named(event.alarm_id)} by {user} on "
+                f"{_named(event.workstation)} (alarm journal row {event.id})")  # fmt: skip
         log.error("alarm picture: %s refused, not applied: %s; a row without its audit record "
                   "may be forged by someone holding the station role", what, item.problem)  # fmt: skip
         self._engine.update_station(REFUSED, True, time.time(), f"{what}: {item.problem}")
         if self._recorder is None:
             return
         details = {
-            "journal_row": event.id, "action": event.action.value, "user_id": event.user,
-            "workstation": event.workstation, "time": iso_from_us(event.time_us),
+            "journal_row": event.id, "action": event.action.value,
+            "user_id": _capped(event.user), "workstation": _capped(event.workstation),
+            "time": iso_from_us(event.time_us),
             "from_state": event.from_state.value, "to_state": event.to_state.value,
-            "comment": event.comment, "shelve_s": event.shelve_s,
+            "comment": _capped(event.comment), "shelve_s": event.shelve_s,
         }  # fmt: skip
         try:
             await self._recorder.record_action(

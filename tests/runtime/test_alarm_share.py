@@ -448,6 +448,37 @@ def test_a_shelve_inserted_into_the_journal_by_hand_is_refused_recorded_and_show
     store.close()
 
 
+def test_a_forged_row_with_a_hostile_user_name_is_refused_and_shown_bounded(
+    station_url: str, plant: PlantServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A forged row may carry anything: a user name of 100,000 characters with line breaks
+    and terminal escapes. The refusal's log line, station alarm and record stay short, on one
+    line, and the record's details whole JSON."""
+    hostile = "olga\n\x1b[31mFAKE: all clear\x1b[0m" + "x" * 100_000
+    found: dict[str, object] = {}
+
+    async def main() -> None:
+        async with station(station_url, "CR-02", plant, hold_s=0.5) as b:
+            await asyncio.to_thread(plant.write, "Level", 95.0)
+            await within(lambda: b.state() is S.UNACK, 10, "alarm")
+            found["row"] = await asyncio.to_thread(forge_shelve, station_url, by=hostile)
+            await within(lambda: b.share.refused == 1, 5, "the forged shelve refused")
+            assert b.state() is S.UNACK and b.share.applied == 0
+            found["shown"] = str(b.alarms.status("station.alarm_share").value)
+
+    with caplog.at_level(logging.ERROR, logger="hmi.runtime.alarm_share"):
+        asyncio.run(main())
+    shown = str(found["shown"])
+    assert len(shown) < 1000 and "\n" not in shown and "\x1b" not in shown, shown[:300]
+    assert "'olga\\n\\x1b[31mFAKE" in shown and f"{len(hostile):,} characters" in shown
+    [line] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(line) < 1500 and "\n" not in line and "\x1b" not in line
+    [record] = refusals(station_url)
+    details = json.loads(record.details)  # whole JSON, not cut by the record's bound
+    assert details["journal_row"] == found["row"]
+    assert details["user_id"].startswith("olga\n") and len(details["user_id"]) < 300
+
+
 def test_a_row_backed_by_a_record_added_to_the_audit_table_without_the_key_is_refused(
     station_url: str, plant: PlantServer
 ) -> None:
