@@ -31,8 +31,8 @@ colours on the screen widgets, ``hmi.widgets.theme``) and with no theme at all.
   given a new text at 10 Hz. What Qt's ``QStyleSheetStyle`` costs any screen a style sheet
   reaches, printed beside ours.
 
-- **Instructions**: the 500-widget load again, counted by valgrind's callgrind, styled and
-  unstyled (``theme_instructions.py``): the same count whatever the machine is doing, for a
+- **Instructions**: the 500-widget load, first and again, counted by valgrind's callgrind,
+  styled and unstyled (``theme_instructions.py``): the same count whatever the machine is doing, for a
   difference of a few per cent that the wall-clock figures, moving more than that from one
   process to the next on a shared machine, cannot show. Skipped without valgrind.
 
