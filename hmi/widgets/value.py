@@ -25,7 +25,7 @@ from hmi.widgets.dialog import CommandButton, OperatorDialog
 from hmi.widgets.label import ALIGN
 from hmi.widgets.setpoint import SetpointWidget
 from hmi.widgets.theme import chrome
-from hmi.widgets.theme.dress import Dress, Line, dress_for, frame_indent, put_on, quality_line
+from hmi.widgets.theme.dress import Dress, Line, frame_indent, put_on, quality_line
 
 DESIGN_FONT_PX = 16.0
 ENTRY_WIDTH_PX = 320
@@ -84,21 +84,20 @@ class ValueWidget(BoundHost, QLabel):
         colors = chrome.colors()
         if colors is None or not self.binding.dressing:  # not built yet: dress_with does it
             return
-        quality, expression = self.binding.css, expression_bad(self)
-        writable, hover = self._shown_writable is True, self._hover
-
-        def make() -> Dress:
-            line = quality_line(colors, quality, expression)
-            if line is None and writable:
-                line = Line(colors.rgba("writableLine"), 2, bottom_only=not hover)
-            stale = quality in ("bad", "disconnected")
-            return Dress(
+        quality = self.binding.css
+        writable = self._shown_writable is True
+        line = quality_line(colors, quality, expression_bad(self))
+        if line is None and writable:
+            line = Line(colors.rgba("writableLine"), 2, bottom_only=not self._hover)
+        stale = quality in ("bad", "disconnected")
+        put_on(
+            self,
+            Dress(
                 fill=colors.rgba("writableFill" if writable else "valueFill"),
                 text=colors.rgba("staleText" if stale else "valueText"),
                 line=line,
-            )
-
-        put_on(self, dress_for(colors, (ValueWidget, quality, expression, writable, hover), make))
+            ),
+        )
 
     def enterEvent(self, event: QEnterEvent) -> None:
         self._hover = True
