@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Property, QByteArray, QRect, QRectF, QSizeF, Qt
+from PySide6.QtCore import Property, QByteArray, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QResizeEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QLabel, QWidget
@@ -145,7 +145,6 @@ class SymbolWidget(BoundHost, QLabel):
         self._line: Line | None = None  # the quality outline, drawn round the picture
         self._sized = False  # no picture before the first resize event: the size is not known
         self._shown: tuple[object, ...] | None = None
-        self._area = QRect()
         self.problem = ""
         self.setProperty("look", Look.NORMAL.value)
         self.path = self._locate(spec.symbol, ctx.project_root)
@@ -196,7 +195,7 @@ class SymbolWidget(BoundHost, QLabel):
 
     def _on_value(self, value: TagValue) -> None:
         changed = set_style_property(self, "look", self.look_for(value.value).value)
-        if changed or self.contentsRect() != self._area:  # a theme may outline qualities wider
+        if changed:  # the outline follows the quality through redress
             self._show_picture()
 
     def colors(self, look: Look | None = None) -> tuple[str, str, str]:
@@ -253,7 +252,6 @@ class SymbolWidget(BoundHost, QLabel):
         if not self._sized:
             return
         area = self.contentsRect()
-        self._area = area
         if area.isEmpty():
             self._shown = None
             self.clear()
