@@ -1,26 +1,30 @@
 """A level bar over the tag's (or the spec's) range, with the tag's limits marked.
 
-Drawn by Qt alone: the trough, the fill and the limit marks are child frames that fill
-themselves with a role of the bar's one palette (the theme's colours and a picture of the
-trough: ``hmi.widgets.theme.dress``; one ``setPalette`` a change), placed from Python only when the value or the size changes. A Python ``paintEvent``
-would need the interpreter for every bar of every frame, and with the network drivers decoding
-on the I/O thread each of those calls waits for the GIL: 250 bars took 20 ms to paint alone and
-350-500 ms beside a busy thread."""
+Drawn by Qt alone: the bar's background is one cached picture of the quality outline and the
+trough (``hmi.widgets.theme.dress``), the fill and the limit marks are child frames that fill
+themselves with a role of the bar's one palette (one ``setPalette`` a change), placed from
+Python only when the value or the size changes. A Python ``paintEvent`` would need the
+interpreter for every bar of every frame, and with the network drivers decoding on the I/O
+thread each of those calls waits for the GIL: 250 bars took 20 ms to paint alone and 350-500
+ms beside a busy thread. The trough is in the bar's picture rather than a frame of its own: a
+child that fills its background costs a painter of its own at every paint, and its role a
+palette propagation at every build (a tenth of what the theme added to a screen of bars)."""
 
 from __future__ import annotations
 
 import math
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QBrush, QPalette, QResizeEvent
+from PySide6.QtGui import QBrush, QPainter, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFrame, QWidget
 
 from hmi.model.screens.schema import BarSpec
 from hmi.model.value import TagValue
 from hmi.widgets.base import BoundHost, TagBinding, expression_bad, resize_due
 from hmi.widgets.context import WidgetContext
+from hmi.widgets.picture import EVERY_ROLE, PixmapCache
 from hmi.widgets.theme import chrome
-from hmi.widgets.theme.dress import Dress, Line, palette_of, picture_of, quality_line
+from hmi.widgets.theme.dress import Dress, Line, paint_dress, quality_line
 
 DEFAULT_RANGE = (0.0, 100.0)
 LIMIT_NAMES = ("lolo", "lo", "hi", "hihi")
@@ -29,18 +33,28 @@ FRAME_PX = 1  # the trough's frame line
 
 
 # the role of the bar's palette each part fills itself with
-TROUGH_ROLE = QPalette.ColorRole.Base
 FILL_ROLE = QPalette.ColorRole.Dark
 MARK_ROLE = QPalette.ColorRole.Shadow
 _PALETTES: dict[tuple[object, ...], QPalette] = {}
 _PALETTE_LIMIT = 512
+_PICTURES = PixmapCache(limit=256)
 
 
-def _part(parent: QWidget, name: str, role: QPalette.ColorRole, dressed: bool) -> QFrame:
+def _paint_bar(
+    painter: QPainter, width: int, height: int, line: Line | None, trough: QRect, dress: Dress
+) -> None:
+    """The bar's picture: its quality outline (or none) and the trough in its place."""
+    paint_dress(painter, width, height, Dress(line=line))
+    if trough.width() > 0 and trough.height() > 0:
+        painter.translate(trough.x(), trough.y())
+        paint_dress(painter, trough.width(), trough.height(), dress)
+
+
+def _part(parent: QWidget, name: str, role: QPalette.ColorRole | None, dressed: bool) -> QFrame:
     part = QFrame(parent)
     part.setObjectName(name)
     part.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # tooltips: the bar's
-    if dressed:
+    if dressed and role is not None:
         part.setBackgroundRole(role)
         part.setAutoFillBackground(True)
     return part
@@ -58,7 +72,7 @@ class BarWidget(BoundHost, QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         dressed = chrome.colors() is not None
         self._worn: tuple[object, ...] | None = None
-        self.trough = _part(self, "BarTrough", TROUGH_ROLE, dressed)
+        self.trough = _part(self, "BarTrough", None, False)  # painted in the bar's picture
         self.fill = _part(self.trough, "BarFill", FILL_ROLE, dressed)
         self.fill.hide()
         self.marks: dict[str, QFrame] = {}
@@ -73,33 +87,38 @@ class BarWidget(BoundHost, QWidget):
         self.binding.dress_with(self.redress, on_resize=False)  # _place dresses after a resize
 
     def redress(self) -> None:
-        """One palette for the bar and its parts: the bar's quality outline, the trough's
-        picture, the fill (a lighter grey while the value is not Good), the limit marks."""
+        """One palette for the bar and its parts: a picture of the bar's quality outline and
+        its trough, the fill (a lighter grey while the value is not Good), the limit marks."""
         colors = chrome.colors()
         if colors is None or not self.binding.dressing:
             return
         good = self.binding.css == "good"
         line = quality_line(colors, self.binding.css, expression_bad(self))
-        trough, dpr = self.trough.size(), self.devicePixelRatioF()
-        key = (line, self.width(), self.height(), trough.width(), trough.height(), good, dpr)
+        trough, dpr = self.trough.geometry(), self.devicePixelRatioF()
+        width, height = self.width(), self.height()
+        key = (line, width, height, trough.getRect(), good, dpr)
         if key == self._worn or not self.testAttribute(Qt.WidgetAttribute.WA_Resized):
             return
         self._worn = key
         palette = _PALETTES.get(key)
         if palette is None:
-            palette = QPalette(palette_of(Dress(line=line), self.width(), self.height(), dpr))
-            edge = Line(colors.rgba("troughLine"), FRAME_PX)
-            picture = picture_of(
-                Dress(fill=colors.rgba("troughFill"), line=edge),
-                max(1, trough.width()), max(1, trough.height()), dpr,
+            dress = Dress(
+                fill=colors.rgba("troughFill"), line=Line(colors.rgba("troughLine"), FRAME_PX)
+            )
+            picture = _PICTURES.get(
+                (line, trough.getRect(), dress), max(1, width), max(1, height), dpr,
+                lambda painter: _paint_bar(painter, width, height, line, trough, dress),
             )  # fmt: skip
-            palette.setBrush(TROUGH_ROLE, QBrush(picture))
+            palette = QPalette()
+            palette.setBrush(QPalette.ColorRole.Window, QBrush(picture))
             palette.setColor(FILL_ROLE, colors["barFill" if good else "barStale"])
             palette.setColor(MARK_ROLE, colors["limitMark"])
+            palette.setResolveMask(EVERY_ROLE)  # worn as it is, as a dress's palette is
             if len(_PALETTES) >= _PALETTE_LIMIT:
                 _PALETTES.clear()
             _PALETTES[key] = palette
-        self.setAutoFillBackground(line is not None)
+        if not self.autoFillBackground():
+            self.setAutoFillBackground(True)
         self.setPalette(palette)
 
     @property

@@ -3,7 +3,10 @@
 Painted by Qt alone: the button is flat, its background the theme's picture of its state
 (``hmi.widgets.theme.dress``: fill and 2 px line for normal, hover, disabled, active, focus,
 quality), its text the style's in the theme's colour. Held down, the style draws its pressed
-panel in the theme's pressed colour. Python runs when the state changes, never while painting."""
+panel over it in the theme's pressed colour, which every dress carries as its button colour:
+a press changes no dress, so a button needs no Python on press and release (nor the two
+connections that would cost every button at every build). Python runs when the state
+changes, never while painting."""
 
 from __future__ import annotations
 
@@ -65,8 +68,6 @@ class ButtonWidget(BoundHost, CommandButton):
         if self._dressed:
             self.setFlat(True)  # no bevel of the style's: the background is the look
             self.setBackgroundRole(QPalette.ColorRole.Window)
-            self.pressed.connect(self.redress)
-            self.released.connect(self.redress)
         action = spec.action
         if spec.tooltip:
             self.setToolTip(spec.tooltip)
@@ -87,7 +88,6 @@ class ButtonWidget(BoundHost, CommandButton):
         elif not resize_due(self):  # else its resizeEvent dresses it, once its size is known
             self.redress()
 
-    @Slot()  # a slot of the class: connecting it costs a third of a plain method's
     def redress(self) -> None:
         """The look of the button's state: fill, text and line."""
         if not self._built or not self._dressed:
@@ -101,9 +101,7 @@ class ButtonWidget(BoundHost, CommandButton):
         elif not enabled:
             fill, text = "buttonDisabledFill", "buttonDisabledText"
         else:
-            fill = (
-                "buttonPressed" if self.isDown() else "buttonHover" if self._hover else "buttonFill"
-            )
+            fill = "buttonHover" if self._hover else "buttonFill"
             text = "buttonText"
         quality = "good" if self.binding is None else self.binding.css
         line = quality_line(colors, quality, expression_bad(self))
@@ -113,7 +111,11 @@ class ButtonWidget(BoundHost, CommandButton):
                 "buttonFocusLine" if focus else "buttonLine" if enabled else "buttonDisabledLine"
             )
             line = Line(colors.rgba(color), 2)
-        put_on(self, Dress(fill=colors.rgba(fill), text=colors.rgba(text), line=line))
+        put_on(
+            self,
+            Dress(fill=colors.rgba(fill), text=colors.rgba(text), line=line,
+                  pressed=colors.rgba("buttonPressed")),
+        )  # fmt: skip
 
     def setEnabled(self, enabled: bool) -> None:
         changed = enabled != self.isEnabled()

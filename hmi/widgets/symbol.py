@@ -154,15 +154,15 @@ class SymbolWidget(BoundHost, QLabel):
         if spec.tag:
             self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
             self.binding.bind()
-            self.binding.dress_with(self.redress)
+            self.binding.dress_with(self.redress, on_resize=False)  # resizeEvent does
 
     def redress(self) -> None:
-        """The quality's outline around the picture (drawn into it)."""
+        """The picture, with the theme the quality's outline around it (drawn into it)."""
         colors = chrome.colors()
         if colors is not None:
             quality = self.binding.css if self.binding is not None else "good"
             self._line = quality_line(colors, quality, expression_bad(self))
-            self._show_picture()
+        self._show_picture()
 
     def _locate(self, name: str, project_root: Path) -> Path | None:
         try:
@@ -240,9 +240,7 @@ class SymbolWidget(BoundHost, QLabel):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._sized = True
-        if self.binding is None:
-            self.redress()  # a bound one's TagBinding does
-        self._show_picture()
+        self.redress()  # once: the picture is worked out (and its memo looked up) only here
 
     # -- the picture (Python runs here, on look, colour and size changes; never while painting)
 

@@ -10,6 +10,8 @@ from hmi.model.quality import Quality, QualityReason
 from hmi.model.screens.schema import ButtonSpec, Look
 from hmi.runtime.commands import Outcome
 from hmi.widgets.button import ButtonWidget
+from hmi.widgets.theme import chrome
+from tests.qt_probes import python_calls
 
 from .conftest import Station
 
@@ -119,9 +121,36 @@ def test_the_slots_every_widget_connects_are_class_slots() -> None:
     from hmi.widgets.button import ButtonWidget
 
     for cls, names in (
-        (ButtonWidget, ("redress()", "_on_clicked()", "_on_pressed()", "_on_released()")),
+        (ButtonWidget, ("_on_clicked()", "_on_pressed()", "_on_released()")),
         (TagBinding, ("_on_access()",)),
     ):
         meta = cls.staticMetaObject
         for name in names:
             assert meta.indexOfSlot(name) >= 0, f"{cls.__name__}.{name} is no @Slot"
+
+
+def test_held_down_it_shows_the_pressed_colour_and_no_python_runs(
+    station: Station, qtbot, themed
+) -> None:
+    """The pressed colour is every dress's button colour, which the style fills a held
+    button's panel with: a press and a release change no dress, connect nothing, run no
+    Python of the button's; let go, the button looks as before."""
+    widget = button(station, qtbot, {"kind": "navigate", "screen": "tanks"})
+    colors = chrome.colors()
+    assert colors is not None
+    worn = widget.__dict__["_hmi_dress"]
+    before = widget.grab().toImage()
+    with python_calls(ButtonWidget.redress) as runs:
+        widget.setDown(True)
+        widget.pressed.emit()
+        held = widget.grab().toImage()
+        widget.setDown(False)
+        widget.released.emit()
+        after = widget.grab().toImage()
+    assert runs == [] and widget.__dict__["_hmi_dress"] == worn
+    assert before.pixelColor(8, 15) == colors["buttonFill"]
+    pressed = colors["buttonPressed"]
+    panel = held.pixelColor(8, 15)  # the style shades its panel from the pressed colour
+    assert panel.lightness() <= pressed.lightness() < colors["buttonFill"].lightness()
+    assert abs(panel.lightness() - pressed.lightness()) < 20, "the pressed panel"
+    assert after == before

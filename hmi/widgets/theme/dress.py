@@ -54,12 +54,14 @@ class Line(NamedTuple):
 
 
 class Dress(NamedTuple):
-    """What a widget looks like: fill and text colours (``None``: none of its own) and a
-    line. Colours as ``QColor.rgba()`` numbers, so a dress is a key of the caches."""
+    """What a widget looks like: fill and text colours (``None``: none of its own), a line,
+    and what a style fills a pressed button's panel with (``None``: the fill). Colours as
+    ``QColor.rgba()`` numbers, so a dress is a key of the caches."""
 
     fill: int | None = None
     text: int | None = None
     line: Line | None = None
+    pressed: int | None = None
 
 
 _INDENTS: dict[tuple[str, int, bool], int] = {}  # by font: measuring text is not free
@@ -158,8 +160,9 @@ def _palette(dress: Dress, width: int, height: int, dpr: float) -> QPalette:
     if dress.line is not None:
         picture = picture_of(dress, width, height, dpr)
         palette.setBrush(QPalette.ColorRole.Window, QBrush(picture))
-        if dress.fill is not None:  # what a style fills a pressed button's panel with
-            palette.setColor(QPalette.ColorRole.Button, QColor.fromRgba(dress.fill))
+        panel = dress.fill if dress.pressed is None else dress.pressed
+        if panel is not None:  # what a style fills a pressed button's panel with
+            palette.setColor(QPalette.ColorRole.Button, QColor.fromRgba(panel))
     elif dress.fill is not None:
         palette.setColor(QPalette.ColorRole.Window, QColor.fromRgba(dress.fill))
     if dress.text is not None:
