@@ -47,6 +47,7 @@ class ValueWidget(BoundHost, QLabel):
         self.setProperty("writable", "false")
         self._shown_writable: bool | None = None
         self._hover = False
+        self._indent = -1  # QLabel's own: none set
         if chrome.colors() is not None:
             self.setContentsMargins(*MARGINS)
         self.binding = TagBinding(self, ctx, spec.tag, self._on_value, note=spec.tooltip)
@@ -140,7 +141,10 @@ class ValueWidget(BoundHost, QLabel):
     def apply_scale(self, scale: float) -> None:
         scale_font(self, self.spec.font_size or DESIGN_FONT_PX, scale)
         if chrome.colors() is not None:
-            self.setIndent(frame_indent(self))
+            indent = frame_indent(self)
+            if indent != self._indent:  # set once, not again at the canvas's own scale
+                self._indent = indent
+                self.setIndent(indent)
         self.binding.apply_scale(scale)
 
     def release(self) -> None:
