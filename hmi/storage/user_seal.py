@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
-from hmi.model.audit.record import AuditRecord, canonical, chain_hash, decode_value
+from hmi.model.audit.record import AuditRecord, canonical_row, chain_hash, decode_value
 from hmi.storage import schema
 from hmi.storage.audit import AuditStore
 
@@ -174,7 +174,7 @@ def seal_problem(
         ).where(schema.audit_head.c.chain == "audit")
     ).one()  # fmt: skip
     unknowable = keyless and key is None and head.scheme == "hmac-sha256"
-    if not unknowable and chain_hash(canonical(*tuple(record)[:24]), key) != record.hash:
+    if not unknowable and chain_hash(canonical_row(tuple(record)), key) != record.hash:
         return f"{where}, does not hash right (forged or altered)"
     if sequence == int(head.last_sequence):
         linked = head.last_hash == record.hash

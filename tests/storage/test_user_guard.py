@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from alembic import command
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from hmi.model.audit.record import AuditAction, AuditRecord, AuditResult
@@ -27,7 +28,7 @@ from hmi.runtime.audit import AuditRecorder
 from hmi.runtime.session import SessionService
 from hmi.storage import admin, schema
 from hmi.storage.audit import AuditStore
-from hmi.storage.db import _alembic_config, make_engine
+from hmi.storage.db import _alembic_config, make_engine, write_transaction
 from hmi.storage.trail import AuditTrail
 from hmi.storage.user_seal import seal_of
 from hmi.storage.users import SIGN_IN_REFUSED, AuthenticationFailed, AuthFailure, UserStore
@@ -353,4 +354,21 @@ def test_a_seal_record_slipped_in_past_the_head_is_refused(sqlite_url: str) -> N
     connection.close()
     assert _sign_in(users, "jdoe", GOOD)[0] == SIGN_IN_REFUSED
     assert "is not part of the chain" in _last_failure(users).error
+    users.engine.dispose()
+
+
+def test_a_seal_whose_record_carries_details_holds(db_url: str) -> None:
+    """The sealing record is checked as the chain hashes it, its added fields (``details``,
+    ``old_source``) included: a change recorded with details is a good seal, not a forgery."""
+    users = _users(db_url, key=KEY)
+    users.add("jdoe", "Jane Doe", "operator", GOOD, must_change=False)
+    why = '{"why":"name corrected"}'
+    with write_transaction(users.engine) as connection:
+        old = connection.execute(select(schema.users).where(schema.users.c.user_id == "jdoe")).one()
+        users._write(connection, AuditAction.USER_CHANGE, dict(old._mapping),
+                     {"full_name": "Jane Q. Doe"}, None, details=why)  # fmt: skip
+    assert users.chain.page(limit=1).records[0].details == why
+    assert users.seal_problem("jdoe") is None
+    assert _sign_in(users, "jdoe", GOOD)[0] == "signed in"
+    assert users.chain.verify().ok
     users.engine.dispose()
