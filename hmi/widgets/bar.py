@@ -51,6 +51,8 @@ def _paint_bar(
 
 
 def _part(parent: QWidget, name: str, role: QPalette.ColorRole | None, dressed: bool) -> QFrame:
+    """A child frame of the bar that, themed, fills itself with ``role`` of the bar's palette
+    (None: it fills nothing, a frame the others are placed in)."""
     part = QFrame(parent)
     part.setObjectName(name)
     part.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # tooltips: the bar's
@@ -72,7 +74,7 @@ class BarWidget(BoundHost, QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         dressed = chrome.colors() is not None
         self._worn: tuple[object, ...] | None = None
-        self.trough = _part(self, "BarTrough", None, False)  # painted in the bar's picture
+        self.trough = _part(self, "BarTrough", None, dressed)  # painted in the bar's picture
         self.fill = _part(self.trough, "BarFill", FILL_ROLE, dressed)
         self.fill.hide()
         self.marks: dict[str, QFrame] = {}
