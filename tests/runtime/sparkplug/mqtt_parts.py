@@ -102,7 +102,13 @@ class Subscriber:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sub-{port}")
         self.client.on_message = self._on_message
         subscribed = threading.Event()
-        self.client.on_subscribe = lambda *a: subscribed.set()
+        self.subscriptions = 0  # how many times it has subscribed (again after a reconnect)
+
+        def on_subscribe(*_a: Any) -> None:
+            self.subscriptions += 1
+            subscribed.set()
+
+        self.client.on_subscribe = on_subscribe
         self.client.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
         self.client.reconnect_delay_set(0.1, 0.5)
         self.client.connect("127.0.0.1", port)

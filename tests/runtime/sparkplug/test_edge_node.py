@@ -199,10 +199,15 @@ def test_store_and_forward_across_a_broker_restart(mosquitto: Mosquitto, payload
             await asyncio.to_thread(mosquitto.stop)
             while node.status.connected:
                 await asyncio.sleep(0.02)
-            while node.status.buffered < 20:
+            # the broker stays away until the node has also failed to reconnect once: its next
+            # try is then 2 s off (paho's backoff), so the test's subscriber (0.5 s at most) is
+            # back and subscribed before the node's NBIRTH, which it would miss otherwise
+            while node.status.buffered < 20 or "cannot connect" not in node.status.last_error:
                 await asyncio.sleep(0.05)
             broker.remove_listener(record)
             await asyncio.to_thread(mosquitto.start)
+            await asyncio.to_thread(sub.wait, lambda: sub.subscriptions >= 2, 10, "resubscribed")
+            assert not node.status.connected, "the node came back before the subscriber"
             await asyncio.to_thread(sub.wait, lambda: len(sub.of("NBIRTH")) >= 2, 20, "rebirth")
 
             def replay() -> list[Any]:  # after the second NBIRTH
