@@ -140,6 +140,18 @@ class _Screen:
         window.grab()
         return time.perf_counter() - t0, window, canvas
 
+    @staticmethod
+    def close(window: object, canvas: object) -> None:
+        """Take a shown screen down before the next load (as the station's loop does on a
+        screen change): outside an event loop only an explicit request deletes it."""
+        from PySide6.QtCore import QEvent
+        from PySide6.QtWidgets import QApplication
+
+        canvas.release()  # type: ignore[attr-defined]
+        window.close()  # type: ignore[attr-defined]
+        window.deleteLater()  # type: ignore[attr-defined]
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
     def _index(self) -> int:
         names = [Path(name).stem for name in self.project.file.screens]
         return names.index(self.screen_id)
@@ -160,9 +172,6 @@ def role_load(theme: bool, screen: str) -> dict[str, float]:
 def role_load_pairs(screen: str, pairs: int) -> dict[str, list[float]]:
     """Seconds of each load of ``screen`` in one process, styled and unstyled in turn (the
     theme applied as ``hmi run`` applies it, and taken off again), after two of each."""
-    from PySide6.QtCore import QEvent
-    from PySide6.QtWidgets import QApplication
-
     import hmi.app
     from hmi.widgets.theme import chrome
 
@@ -176,10 +185,7 @@ def role_load_pairs(screen: str, pairs: int) -> dict[str, list[float]]:
             else:
                 chrome.uninstall()
             elapsed, window, canvas = shown.show()
-            canvas.release()  # type: ignore[attr-defined]
-            window.close()  # type: ignore[attr-defined]
-            window.deleteLater()  # type: ignore[attr-defined]
-            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            shown.close(window, canvas)
             return elapsed
 
         for theme in (True, False, True, False):

@@ -32,8 +32,6 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 def role_load_n(theme: bool, loads: int) -> None:
     """The screen shown once, then ``loads`` more times (each replacing the last), then exit."""
     from bench_theme import _prepare, _Screen
-    from PySide6.QtCore import QEvent
-    from PySide6.QtWidgets import QApplication
 
     with tempfile.TemporaryDirectory(prefix="bench-theme-") as folder:
         _app, root = _prepare(theme, "big", Path(folder))
@@ -43,10 +41,7 @@ def role_load_n(theme: bool, loads: int) -> None:
             os._exit(0)
         _elapsed, window, canvas = shown.show()
         for _ in range(loads):
-            canvas.release()  # type: ignore[attr-defined]
-            window.close()  # type: ignore[attr-defined]
-            window.deleteLater()  # type: ignore[attr-defined]
-            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            shown.close(window, canvas)
             _elapsed, window, canvas = shown.show()
         sys.stdout.flush()
         os._exit(0)
