@@ -372,3 +372,31 @@ def test_a_seal_whose_record_carries_details_holds(db_url: str) -> None:
     assert _sign_in(users, "jdoe", GOOD)[0] == "signed in"
     assert users.chain.verify().ok
     users.engine.dispose()
+
+
+def test_the_sealing_record_s_details_rewritten_by_the_file_owner_are_caught(
+    sqlite_url: str,
+) -> None:
+    """The attacker owns the SQLite file: drops the append-only guards and rewrites the
+    details of the record that seals the user's last change. Sign-in checks the seal as the
+    chain hashes it, details included, so the rewrite is named at the next sign-in."""
+    users = _users(sqlite_url, key=KEY)
+    users.add("jdoe", "Jane Doe", "operator", GOOD, must_change=False)
+    with write_transaction(users.engine) as connection:
+        old = connection.execute(select(schema.users).where(schema.users.c.user_id == "jdoe")).one()
+        users._write(connection, AuditAction.USER_CHANGE, dict(old._mapping),
+                     {"full_name": "Jane Q. Doe"}, None, details='{"why":"name corrected"}')  # fmt: skip
+    assert users.seal_problem("jdoe") is None
+    with sqlite3.connect(str(make_url(sqlite_url).database)) as db:
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+            db.execute(f'DROP TRIGGER "{name}"')
+        db.execute("""UPDATE audit SET details = '{"why":"approved by the manager"}'
+                      WHERE target_address = 'user:jdoe' AND details != ''""")
+    assert (
+        users.seal_problem("jdoe")
+        == "its seal, audit record #2, does not hash right (forged or altered)"
+    )
+    answer, alerts = _sign_in(users, "jdoe", GOOD)
+    assert answer == SIGN_IN_REFUSED
+    assert "does not hash right" in _last_failure(users).error and alerts
+    users.engine.dispose()
